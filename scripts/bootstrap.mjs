@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Makes a fresh clone ready for `npm test` / `npm run demo` using only the
+// project's own files. Plain Node (no dependencies) because it runs before
+// node_modules exists.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const nodeOnly = process.argv.includes('--node-only');
+
+function run(cmd, args) {
+  console.log(`[bootstrap] ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`[bootstrap] '${cmd} ${args.join(' ')}' failed with exit code ${r.status}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+const marker = join(root, 'node_modules', '.package-lock.json');
+const lock = join(root, 'package-lock.json');
+if (!existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs) {
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+if (!nodeOnly) {
+  // Local environment (moto venv, control-plane binaries, Prometheus):
+  // prepared by the local package so tests and the demo share one recipe.
+  const prepare = join(root, 'packages', 'local', 'src', 'prepare.ts');
+  if (existsSync(prepare)) run(process.execPath, ['--import', 'tsx', prepare]);
+}
