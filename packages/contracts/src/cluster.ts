@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/** Kubernetes owner kinds that matter to scale-down safety. */
+export const OwnerKind = {
+  ReplicaSet: 'ReplicaSet',
+  StatefulSet: 'StatefulSet',
+  DaemonSet: 'DaemonSet',
+  Job: 'Job',
+  Other: 'Other',
+  None: 'None',
+} as const;
+export type OwnerKind = (typeof OwnerKind)[keyof typeof OwnerKind];
+
+export const CapacityType = { Spot: 'spot', OnDemand: 'on-demand' } as const;
+export type CapacityType = (typeof CapacityType)[keyof typeof CapacityType];
+
+const nonNegative = z.number().finite().nonnegative();
+const utilization = z.number().finite().min(0).max(10);
+const isoTime = z.iso.datetime({ offset: true });
+
+/** CPU and memory requests of a pod (millicores, bytes). */
+export const ResourcesSchema = z.object({
+  cpuMillis: nonNegative,
+  memoryBytes: nonNegative,
+});
+export type Resources = z.infer<typeof ResourcesSchema>;
+
+/** A pod as the scale-down rules need to see it. */
+export const PodInfoSchema = ResourcesSchema.extend({
+  namespace: z.string().min(1),
+  name: z.string().min(1),
+  ownerKind: z.enum(OwnerKind),
+  ownerName: z.string().optional(),
+  /** Desired replicas of the owning workload, when known. */
+  ownerReplicas: z.number().int().nonnegative().optional(),
+  /** Whether a PodDisruptionBudget selects this pod. */
+  hasPdb: z.boolean().default(false),
+  doNotDisrupt: z.boolean().default(false),
+  /** emptyDir or hostPath volumes: data that dies with the node. */
+  localStorage: z.boolean().default(false),
+});
+export type PodInfo = z.infer<typeof PodInfoSchema>;
+
+/** A worker node with the pods it runs. */
+export const NodeInfoSchema = z.object({
+  name: z.string().min(1),
+  instanceId: z.string().optional(),
+  zone: z.string().optional(),
+  instanceType: z.string().optional(),
+  capacityType: z.enum(CapacityType).optional(),
+  /** Launched by SmartScale for this cluster: only these may be removed. */
+  managed: z.boolean(),
+  ready: z.boolean(),
+  /** Cordoned (spec.unschedulable). */
+  unschedulable: z.boolean().default(false),
+  /** When the node registered, for "never remove a node just added". */
+  createdAt: isoTime.optional(),
+  allocatable: ResourcesSchema,
+  pods: z.array(PodInfoSchema).default([]),
+});
+export type NodeInfo = z.infer<typeof NodeInfoSchema>;
+
+/** A pod the scheduler could not place. */
+export const PendingPodSchema = ResourcesSchema.extend({
+  namespace: z.string().min(1),
+  name: z.string().min(1),
+  pendingSince: isoTime,
+});
+export type PendingPod = z.infer<typeof PendingPodSchema>;
+
+/**
+ * Cluster utilisation read from Prometheus. Windows are computed by the
+ * query (min/max over time) so the decider needs no sample history.
+ */
+export const UtilizationSchema = z.discriminatedUnion('available', [
+  z.object({
+    available: z.literal(true),
+    cpu: z.object({
+      now: utilization,
+      /** Lowest average CPU over the scale-up sustain window. */
+      upWindowMin: utilization,
+      /** Highest average CPU over the scale-down sustain window. */
+      downWindowMax: utilization,
+    }),
+    memory: z.object({
+      now: utilization,
+      /** Highest memory utilisation over the scale-down sustain window. */
+      downWindowMax: utilization,
+    }),
+  }),
+  z.object({
+    available: z.literal(false),
+    reason: z.string().min(1),
+  }),
+]);
+export type Utilization = z.infer<typeof UtilizationSchema>;
+
+/** Everything the decision engine looks at, gathered by the sampler. */
+export const ClusterSnapshotSchema = z.object({
+  takenAt: isoTime,
+  nodes: z.array(NodeInfoSchema),
+  pendingPods: z.array(PendingPodSchema),
+  utilization: UtilizationSchema,
+});
+export type ClusterSnapshot = z.infer<typeof ClusterSnapshotSchema>;

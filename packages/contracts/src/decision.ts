@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * Every reason the decision engine can give, for acting or for holding.
+ * Users see these codes in the audit log, `smartscale explain` and Slack.
+ */
+export const ReasonCode = {
+  PendingPods: 'pending-pods',
+  PendingWithinGrace: 'pending-within-grace',
+  PendingCoveredByInFlight: 'pending-covered-by-in-flight',
+  PodTooLargeForInstance: 'pod-too-large-for-instance',
+  CpuHigh: 'cpu-high',
+  MemoryHigh: 'memory-high',
+  BelowMin: 'below-min',
+  CpuLow: 'cpu-low',
+  MemoryLow: 'memory-low',
+  Paused: 'paused',
+  AtMax: 'at-max',
+  AtMin: 'at-min',
+  CappedByStep: 'capped-by-step',
+  CappedByMax: 'capped-by-max',
+  CooldownAfterScaleUp: 'cooldown-after-scale-up',
+  CooldownAfterScaleDown: 'cooldown-after-scale-down',
+  MetricsUnavailable: 'metrics-unavailable',
+  ScaleUpInFlight: 'scale-up-in-flight',
+  ScaleDownInFlight: 'scale-down-in-flight',
+  NodesNotReady: 'nodes-not-ready',
+  CpuNotLow: 'cpu-not-low',
+  MemoryNotLow: 'memory-not-low',
+  PendingPodsPresent: 'pending-pods-present',
+  ProjectedCpuTooHigh: 'projected-cpu-too-high',
+  NoEligibleVictim: 'no-eligible-victim',
+  VictimPodsWouldNotFit: 'victim-pods-would-not-fit',
+  NoTrigger: 'no-trigger',
+} as const;
+export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+/** One machine-readable reason with a sentence for people. */
+export const ReasonSchema = z.object({
+  code: z.enum(ReasonCode),
+  message: z.string(),
+  data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+export type Reason = z.infer<typeof ReasonSchema>;
+
+export const DecisionKind = { ScaleUp: 'scale-up', ScaleDown: 'scale-down', Hold: 'hold' } as const;
+export type DecisionKind = (typeof DecisionKind)[keyof typeof DecisionKind];
+
+/** Outcome of one evaluation of the policy. */
+export const DecisionSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal(DecisionKind.ScaleUp),
+    count: z.number().int().positive(),
+    reasons: z.array(ReasonSchema).min(1),
+  }),
+  z.object({
+    kind: z.literal(DecisionKind.ScaleDown),
+    victim: z.object({ nodeName: z.string().min(1), instanceId: z.string().min(1) }),
+    reasons: z.array(ReasonSchema).min(1),
+  }),
+  z.object({
+    kind: z.literal(DecisionKind.Hold),
+    reasons: z.array(ReasonSchema).min(1),
+  }),
+]);
+export type Decision = z.infer<typeof DecisionSchema>;

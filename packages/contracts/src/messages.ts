@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { CapacityType, ClusterSnapshotSchema } from './cluster.js';
+import { DecisionSchema } from './decision.js';
+
+const isoTime = z.iso.datetime({ offset: true });
+const instanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'expected an EC2 instance id like i-0abc12345');
+
+/** Why a node is being drained; interruption drains keep the AWS deadline. */
+export const DrainReason = {
+  ScaleDown: 'scale-down',
+  SpotInterruption: 'spot-interruption',
+  Rebalance: 'rebalance',
+  ScheduledChange: 'scheduled-change',
+} as const;
+
+export const InterruptionKind = {
+  SpotInterruption: 'spot-interruption',
+  Rebalance: 'rebalance',
+  StateChange: 'state-change',
+  ScheduledChange: 'scheduled-change',
+} as const;
+
+const launchedInstance = z.object({
+  instanceId,
+  zone: z.string().min(1),
+  capacityType: z.enum(CapacityType),
+  instanceType: z.string().min(1),
+});
+
+/** Payload schema of every message type, keyed by the `type` attribute. */
+export const PayloadSchemas = {
+  MetricsSampled: ClusterSnapshotSchema,
+  ScaleUp: z.object({
+    count: z.number().int().positive(),
+    reason: z.string().min(1),
+  }),
+  ReplaceCapacity: z.object({
+    replacedInstanceId: instanceId,
+    nodeName: z.string().optional(),
+    zone: z.string().optional(),
+    capacityType: z.enum(CapacityType).optional(),
+    reason: z.enum(InterruptionKind),
+  }),
+  VerifyJoin: z.object({
+    instanceIds: z.array(instanceId).min(1),
+    launchedAt: isoTime,
+    deadline: isoTime,
+    attempt: z.number().int().nonnegative().default(0),
+  }),
+  DrainNode: z.object({
+    nodeName: z.string().min(1),
+    instanceId,
+    deadline: isoTime,
+    reason: z.enum(DrainReason),
+    attempt: z.number().int().nonnegative().default(0),
+  }),
+  DecisionMade: z.object({
+    decision: DecisionSchema,
+    snapshotTakenAt: isoTime,
+    workers: z.number().int().nonnegative(),
+  }),
+  InstancesLaunched: z.object({
+    requested: z.number().int().positive(),
+    instances: z.array(launchedInstance),
+  }),
+  NodeJoined: z.object({
+    instanceId,
+    nodeName: z.string().min(1),
+    joinSeconds: z.number().nonnegative(),
+  }),
+  JoinFailed: z.object({
+    instanceId,
+    reason: z.string().min(1),
+    terminated: z.boolean(),
+  }),
+  NodeCordoned: z.object({ nodeName: z.string().min(1), instanceId }),
+  NodeDrained: z.object({
+    nodeName: z.string().min(1),
+    instanceId,
+    evictedPods: z.number().int().nonnegative(),
+  }),
+  NodeRemoved: z.object({
+    nodeName: z.string().min(1),
+    instanceId,
+    terminated: z.boolean(),
+  }),
+  ActionFailed: z.object({
+    step: z.string().min(1),
+    reason: z.string().min(1),
+    detail: z.string().optional(),
+  }),
+  InterruptionReceived: z.object({
+    instanceId,
+    kind: z.enum(InterruptionKind),
+    nodeName: z.string().optional(),
+    deadline: isoTime.optional(),
+  }),
+} as const;
+
+export type MessageType = keyof typeof PayloadSchemas;
+export type Payload<T extends MessageType> = z.output<(typeof PayloadSchemas)[T]>;
+/** Input form of a payload (fields with defaults may be omitted). */
+export type PayloadInput<T extends MessageType> = z.input<(typeof PayloadSchemas)[T]>;
+
+/** Every message type, e.g. for filter policies. */
+export const MessageTypes = Object.keys(PayloadSchemas) as MessageType[];
+
+/** Which topic carries which message types (see ARCHITECTURE.md). */
+export const TopicOf = {
+  MetricsSampled: 'samples',
+  ScaleUp: 'commands',
+  ReplaceCapacity: 'commands',
+  VerifyJoin: 'commands',
+  DrainNode: 'commands',
+  DecisionMade: 'events',
+  InstancesLaunched: 'events',
+  NodeJoined: 'events',
+  JoinFailed: 'events',
+  NodeCordoned: 'events',
+  NodeDrained: 'events',
+  NodeRemoved: 'events',
+  ActionFailed: 'events',
+  InterruptionReceived: 'events',
+} as const satisfies Record<MessageType, 'samples' | 'commands' | 'events'>;
+export type TopicName = (typeof TopicOf)[MessageType];

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const ActionKind = {
+  ScaleUp: 'scale-up',
+  ScaleDown: 'scale-down',
+  Replace: 'replace',
+} as const;
+export type ActionKind = (typeof ActionKind)[keyof typeof ActionKind];
+
+/** A scaling action that has started and not yet reached an outcome. */
+export const InFlightActionSchema = z.object({
+  actionId: z.string().min(1),
+  kind: z.enum(ActionKind),
+  startedAt: isoTime,
+  /** Nodes this action will add (scale-up/replace) that have not joined yet. */
+  pendingJoins: z.number().int().nonnegative().default(0),
+  /** Node being drained (scale-down). */
+  nodeName: z.string().optional(),
+  instanceIds: z.array(z.string()).default([]),
+});
+export type InFlightAction = z.infer<typeof InFlightActionSchema>;
+
+/** The decider's memory between evaluations, stored with a version number. */
+export const ClusterStateSchema = z.object({
+  clusterId: z.string().min(1),
+  version: z.number().int().nonnegative(),
+  paused: z
+    .object({ by: z.string().min(1), reason: z.string().min(1), at: isoTime })
+    .nullable()
+    .default(null),
+  lastScaleUpAt: isoTime.nullable().default(null),
+  lastScaleDownAt: isoTime.nullable().default(null),
+  inFlight: z.array(InFlightActionSchema).default([]),
+});
+export type ClusterState = z.infer<typeof ClusterStateSchema>;
+
+/**
+ * State of a cluster SmartScale has never seen.
+ *
+ * @example
+ * const state = emptyClusterState('prod-eu');
+ */
+export function emptyClusterState(clusterId: string): ClusterState {
+  return {
+    clusterId,
+    version: 0,
+    paused: null,
+    lastScaleUpAt: null,
+    lastScaleDownAt: null,
+    inFlight: [],
+  };
+}
