@@ -31,6 +31,7 @@ export const ReasonCode = {
   ProjectedCpuTooHigh: 'projected-cpu-too-high',
   NoEligibleVictim: 'no-eligible-victim',
   VictimPodsWouldNotFit: 'victim-pods-would-not-fit',
+  VictimChosen: 'victim-chosen',
   NoTrigger: 'no-trigger',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

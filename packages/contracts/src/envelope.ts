@@ -7,7 +7,13 @@ import {
   type PayloadInput,
   PayloadSchemas,
 } from './messages.js';
-import { type Parsed, ValidationError, formatPath, safeParseWith, toProblems } from './validation.js';
+import {
+  formatPath,
+  type Parsed,
+  safeParseWith,
+  toProblems,
+  ValidationError,
+} from './validation.js';
 
 /** Current envelope version; bump when a payload changes incompatibly. */
 export const ENVELOPE_VERSION = 1;
@@ -113,7 +119,8 @@ export function parseMessage(input: unknown): Parsed<AnyEnvelope> {
   const payload = schema.safeParse(header.value.payload);
   if (!payload.success) {
     const problems = toProblems(payload.error).map((p) => ({
-      path: p.path === '(root)' ? 'payload' : `payload${p.path.startsWith('[') ? '' : '.'}${p.path}`,
+      path:
+        p.path === '(root)' ? 'payload' : `payload${p.path.startsWith('[') ? '' : '.'}${p.path}`,
       message: p.message,
     }));
     return { ok: false, error: new ValidationError(`${type} message`, problems) };

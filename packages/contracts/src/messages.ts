@@ -3,7 +3,9 @@ import { CapacityType, ClusterSnapshotSchema } from './cluster.js';
 import { DecisionSchema } from './decision.js';
 
 const isoTime = z.iso.datetime({ offset: true });
-const instanceId = z.string().regex(/^i-[0-9a-f]{8,17}$/, 'expected an EC2 instance id like i-0abc12345');
+const instanceId = z
+  .string()
+  .regex(/^i-[0-9a-f]{8,17}$/, 'expected an EC2 instance id like i-0abc12345');
 
 /** Why a node is being drained; interruption drains keep the AWS deadline. */
 export const DrainReason = {

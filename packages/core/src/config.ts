@@ -1,0 +1,143 @@
+import { toProblems, ValidationError } from '@smartscale/contracts';
+import { z } from 'zod';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+const share = z.number().finite().min(0).max(1);
+const seconds = z.number().finite().nonnegative();
+const resources = z.object({
+  cpuMillis: z.number().finite().nonnegative(),
+  memoryBytes: z.number().finite().nonnegative(),
+});
+
+/**
+ * SmartScale's policy configuration. Every number of the design is here,
+ * with the design's default; units are in the names.
+ */
+export const ConfigSchema = z
+  .object({
+    workers: z
+      .object({
+        min: z.number().int().nonnegative().default(2),
+        max: z.number().int().positive().default(10),
+      })
+      .prefault({}),
+    scaleUp: z
+      .object({
+        cpuThreshold: share.default(0.7),
+        memoryThreshold: share.default(0.75),
+        /** CPU must stay above the threshold this long (the query's window). */
+        cpuSustainSeconds: seconds.default(180),
+        /** Pods pending less than this are left to the scheduler. */
+        pendingGraceSeconds: seconds.default(10),
+        /** Average CPU aimed for when adding nodes for CPU pressure. */
+        targetCpuUtilization: share.default(0.6),
+        maxStep: z.number().int().positive().default(10),
+        cooldownSeconds: seconds.default(300),
+      })
+      .prefault({}),
+    scaleDown: z
+      .object({
+        cpuThreshold: share.default(0.3),
+        memoryThreshold: share.default(0.5),
+        sustainSeconds: seconds.default(600),
+        /** Nodes removed per action; the design removes one at a time. */
+        maxStep: z.number().int().positive().default(1),
+        cooldownSeconds: seconds.default(600),
+        /** A node younger than this is never a victim (anti-flapping). */
+        minNodeAgeSeconds: seconds.default(600),
+        drainTimeoutSeconds: seconds.default(600),
+      })
+      .prefault({}),
+    instance: z
+      .object({
+        type: z.string().min(1).default('t3.medium'),
+        capacity: resources.default({ cpuMillis: 2000, memoryBytes: 4 * GiB }),
+        /** Kept back for K3s agent, kubelet and the OS (kube/system-reserved). */
+        reserved: resources.default({ cpuMillis: 100, memoryBytes: 384 * MiB }),
+        /** Requests of the DaemonSet pods every worker runs. */
+        daemonSetOverhead: resources.default({ cpuMillis: 100, memoryBytes: 128 * MiB }),
+        /** Launch request to node Ready. */
+        bootSeconds: seconds.default(90),
+      })
+      .prefault({}),
+    purchase: z
+      .object({
+        /** Share of new workers bought as Spot (0 = all on-demand). */
+        spotShare: share.default(0.5),
+        /** Workers always kept on-demand, whatever spotShare says. */
+        onDemandBase: z.number().int().nonnegative().default(2),
+      })
+      .prefault({}),
+    pricing: z
+      .object({
+        onDemandHourlyUsd: z.number().finite().nonnegative().default(0.0416),
+        spotHourlyUsd: z.number().finite().nonnegative().default(0.0125),
+      })
+      .prefault({}),
+    join: z.object({ timeoutSeconds: seconds.default(600) }).prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.workers.min > c.workers.max) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workers', 'min'],
+        message: `must not exceed workers.max (${c.workers.max}), got ${c.workers.min}`,
+      });
+    }
+    if (c.scaleDown.cpuThreshold >= c.scaleUp.cpuThreshold) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scaleDown', 'cpuThreshold'],
+        message: `must be below scaleUp.cpuThreshold (${c.scaleUp.cpuThreshold}) or nodes would flap, got ${c.scaleDown.cpuThreshold}`,
+      });
+    }
+    if (c.scaleDown.memoryThreshold >= c.scaleUp.memoryThreshold) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scaleDown', 'memoryThreshold'],
+        message: `must be below scaleUp.memoryThreshold (${c.scaleUp.memoryThreshold}), got ${c.scaleDown.memoryThreshold}`,
+      });
+    }
+    const a = c.instance;
+    for (const r of ['cpuMillis', 'memoryBytes'] as const) {
+      if (a.reserved[r] + a.daemonSetOverhead[r] >= a.capacity[r]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['instance', 'reserved', r],
+          message: `reserved plus daemonSetOverhead leaves no ${r} for pods on ${a.type} (capacity ${a.capacity[r]})`,
+        });
+      }
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/**
+ * Validates configuration and fills in the defaults. Throws a
+ * {@link ValidationError} naming every bad setting, so a bad config stops
+ * start-up with a readable message.
+ *
+ * @example
+ * const config = parseConfig({ workers: { max: 20 } });
+ */
+export function parseConfig(input: unknown = {}): Config {
+  const result = ConfigSchema.safeParse(input ?? {});
+  if (!result.success)
+    throw new ValidationError('SmartScale configuration', toProblems(result.error));
+  return result.data;
+}
+
+/** The defaults of the design. */
+export const defaultConfig: Config = parseConfig({});
+
+/** What a new worker offers to pods: capacity minus reserved minus DaemonSets. */
+export function podAllocatable(config: Config): { cpuMillis: number; memoryBytes: number } {
+  const { capacity, reserved, daemonSetOverhead } = config.instance;
+  return {
+    cpuMillis: capacity.cpuMillis - reserved.cpuMillis - daemonSetOverhead.cpuMillis,
+    memoryBytes: capacity.memoryBytes - reserved.memoryBytes - daemonSetOverhead.memoryBytes,
+  };
+}

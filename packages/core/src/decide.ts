@@ -1,0 +1,449 @@
+import {
+  type ClusterSnapshot,
+  type ClusterState,
+  type Decision,
+  type Reason,
+  ReasonCode,
+} from '@smartscale/contracts';
+import { incomingWorkers, joiningInstanceIds } from './action-ledger.js';
+import { planScaleUp } from './capacity-planner.js';
+import type { Config } from './config.js';
+import { pickVictim } from './victim-selection.js';
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+function reason(code: ReasonCode, message: string, data?: Reason['data']): Reason {
+  return data ? { code, message, data } : { code, message };
+}
+
+function secondsSince(iso: string | null, now: Date): number {
+  return iso === null ? Number.POSITIVE_INFINITY : (now.getTime() - Date.parse(iso)) / 1000;
+}
+
+/** Worker counts the policy reasons about. */
+export interface Fleet {
+  /** Registered workers plus those launched and not yet joined. */
+  readonly workers: number;
+  readonly ready: number;
+  readonly incoming: number;
+  /** Registered, not Ready, and not one of ours still joining. */
+  readonly notReady: number;
+}
+
+/** Counts the fleet without counting a joining instance twice. */
+export function countFleet(snapshot: ClusterSnapshot, state: ClusterState): Fleet {
+  const joining = joiningInstanceIds(state);
+  const settled = snapshot.nodes.filter((n) => !(n.instanceId && joining.has(n.instanceId)));
+  const incoming = incomingWorkers(state);
+  return {
+    workers: settled.length + incoming,
+    ready: settled.filter((n) => n.ready).length,
+    incoming,
+    notReady: settled.filter((n) => !n.ready).length,
+  };
+}
+
+interface Proposal {
+  readonly count: number;
+  readonly reasons: Reason[];
+}
+
+function capReasons(count: number, needed: number, fleet: Fleet, config: Config): Reason[] {
+  if (count >= needed) return [];
+  const room = config.workers.max - fleet.workers;
+  return room <= config.scaleUp.maxStep
+    ? [
+        reason(ReasonCode.CappedByMax, `capped at max ${config.workers.max} workers`, {
+          needed,
+          max: config.workers.max,
+        }),
+      ]
+    : [
+        reason(ReasonCode.CappedByStep, `capped by the step limit of ${config.scaleUp.maxStep}`, {
+          needed,
+          step: config.scaleUp.maxStep,
+        }),
+      ];
+}
+
+/** Scale-up for pods the scheduler cannot place; not subject to cooldown. */
+function proposeForPendingPods(
+  snapshot: ClusterSnapshot,
+  fleet: Fleet,
+  config: Config,
+  now: Date,
+  notes: Reason[],
+): Proposal | null {
+  if (snapshot.pendingPods.length === 0) return null;
+  const graceMs = config.scaleUp.pendingGraceSeconds * 1000;
+  const due = snapshot.pendingPods.filter(
+    (p) => now.getTime() - Date.parse(p.pendingSince) >= graceMs,
+  );
+  if (due.length < snapshot.pendingPods.length) {
+    notes.push(
+      reason(
+        ReasonCode.PendingWithinGrace,
+        `${snapshot.pendingPods.length - due.length} pod(s) pending for less than ${config.scaleUp.pendingGraceSeconds}s`,
+        {
+          pods: snapshot.pendingPods.length - due.length,
+        },
+      ),
+    );
+  }
+  if (due.length === 0) return null;
+  const plan = planScaleUp(
+    { pendingPods: due, currentWorkers: fleet.workers, incomingWorkers: fleet.incoming },
+    config,
+  );
+  if (plan.tooLarge > 0) {
+    notes.push(
+      reason(
+        ReasonCode.PodTooLargeForInstance,
+        `${plan.tooLarge} pending pod(s) request more than one ${config.instance.type} offers`,
+        {
+          pods: plan.tooLarge,
+        },
+      ),
+    );
+  }
+  if (plan.podsOnIncoming > 0 && plan.nodesNeeded === 0) {
+    notes.push(
+      reason(
+        ReasonCode.PendingCoveredByInFlight,
+        `${plan.podsOnIncoming} pending pod(s) will fit on ${fleet.incoming} node(s) already launching`,
+        {
+          pods: plan.podsOnIncoming,
+          incoming: fleet.incoming,
+        },
+      ),
+    );
+  }
+  if (plan.nodesNeeded === 0) return null;
+  if (plan.nodesToAdd === 0) {
+    notes.push(
+      reason(
+        ReasonCode.AtMax,
+        `${due.length} pod(s) pending but already at max ${config.workers.max} workers`,
+        { pods: due.length, max: config.workers.max },
+      ),
+    );
+    return null;
+  }
+  return {
+    count: plan.nodesToAdd,
+    reasons: [
+      reason(
+        ReasonCode.PendingPods,
+        `${due.length} pod(s) unschedulable; ${plan.nodesNeeded} ${config.instance.type} node(s) fit them`,
+        {
+          pods: due.length,
+          nodesNeeded: plan.nodesNeeded,
+          podsOnIncoming: plan.podsOnIncoming,
+        },
+      ),
+      ...capReasons(plan.nodesToAdd, plan.nodesNeeded, fleet, config),
+    ],
+  };
+}
+
+/** Scale-up for sustained CPU or memory pressure. */
+function proposeForPressure(
+  snapshot: ClusterSnapshot,
+  state: ClusterState,
+  fleet: Fleet,
+  config: Config,
+  now: Date,
+  notes: Reason[],
+): Proposal | null {
+  const u = snapshot.utilization;
+  if (!u.available) return null;
+  const triggers: Reason[] = [];
+  let wanted = 0;
+  const base = Math.max(fleet.ready, 1);
+  if (u.cpu.upWindowMin > config.scaleUp.cpuThreshold) {
+    triggers.push(
+      reason(
+        ReasonCode.CpuHigh,
+        `CPU above ${pct(config.scaleUp.cpuThreshold)} for ${config.scaleUp.cpuSustainSeconds}s (lowest ${pct(u.cpu.upWindowMin)})`,
+        {
+          cpu: u.cpu.now,
+          windowMin: u.cpu.upWindowMin,
+          threshold: config.scaleUp.cpuThreshold,
+        },
+      ),
+    );
+    wanted = Math.max(
+      wanted,
+      Math.ceil((base * u.cpu.now) / config.scaleUp.targetCpuUtilization) - base,
+    );
+  }
+  if (u.memory.now > config.scaleUp.memoryThreshold) {
+    triggers.push(
+      reason(
+        ReasonCode.MemoryHigh,
+        `memory at ${pct(u.memory.now)}, above ${pct(config.scaleUp.memoryThreshold)}`,
+        {
+          memory: u.memory.now,
+          threshold: config.scaleUp.memoryThreshold,
+        },
+      ),
+    );
+    const target = (config.scaleUp.memoryThreshold + config.scaleDown.memoryThreshold) / 2;
+    wanted = Math.max(wanted, Math.ceil((base * u.memory.now) / target) - base);
+  }
+  if (triggers.length === 0) return null;
+
+  const sinceUp = secondsSince(state.lastScaleUpAt, now);
+  if (sinceUp < config.scaleUp.cooldownSeconds) {
+    notes.push(
+      ...triggers,
+      reason(
+        ReasonCode.CooldownAfterScaleUp,
+        `last scale-up ${Math.round(sinceUp)}s ago; cooldown is ${config.scaleUp.cooldownSeconds}s`,
+        { secondsLeft: Math.ceil(config.scaleUp.cooldownSeconds - sinceUp) },
+      ),
+    );
+    return null;
+  }
+  if (fleet.incoming > 0) {
+    notes.push(
+      ...triggers,
+      reason(
+        ReasonCode.ScaleUpInFlight,
+        `${fleet.incoming} node(s) still joining; their capacity counts first`,
+        { incoming: fleet.incoming },
+      ),
+    );
+    return null;
+  }
+  const room = config.workers.max - fleet.workers;
+  if (room <= 0) {
+    notes.push(
+      ...triggers,
+      reason(ReasonCode.AtMax, `already at max ${config.workers.max} workers`, {
+        max: config.workers.max,
+      }),
+    );
+    return null;
+  }
+  const needed = Math.max(1, wanted);
+  const count = Math.min(needed, room, config.scaleUp.maxStep);
+  return { count, reasons: [...triggers, ...capReasons(count, needed, fleet, config)] };
+}
+
+function considerScaleDown(
+  snapshot: ClusterSnapshot,
+  state: ClusterState,
+  fleet: Fleet,
+  config: Config,
+  now: Date,
+): Decision {
+  const u = snapshot.utilization;
+  const holds: Reason[] = [];
+  if (!u.available) {
+    return {
+      kind: 'hold',
+      reasons: [
+        reason(
+          ReasonCode.MetricsUnavailable,
+          `metrics unavailable (${u.reason}); never scaling down blind`,
+        ),
+      ],
+    };
+  }
+  if (u.cpu.downWindowMax >= config.scaleDown.cpuThreshold) {
+    holds.push(
+      reason(
+        ReasonCode.CpuNotLow,
+        `CPU reached ${pct(u.cpu.downWindowMax)} in the last ${config.scaleDown.sustainSeconds}s; scale-down needs below ${pct(config.scaleDown.cpuThreshold)}`,
+        { windowMax: u.cpu.downWindowMax },
+      ),
+    );
+  }
+  if (u.memory.downWindowMax >= config.scaleDown.memoryThreshold) {
+    holds.push(
+      reason(
+        ReasonCode.MemoryNotLow,
+        `memory reached ${pct(u.memory.downWindowMax)}; scale-down needs below ${pct(config.scaleDown.memoryThreshold)}`,
+        { windowMax: u.memory.downWindowMax },
+      ),
+    );
+  }
+  if (holds.length > 0)
+    return {
+      kind: 'hold',
+      reasons: [reason(ReasonCode.NoTrigger, 'no scaling trigger holds'), ...holds],
+    };
+
+  if (snapshot.pendingPods.length > 0)
+    holds.push(
+      reason(ReasonCode.PendingPodsPresent, `${snapshot.pendingPods.length} pod(s) pending`),
+    );
+  if (fleet.workers <= config.workers.min)
+    holds.push(
+      reason(ReasonCode.AtMin, `at min ${config.workers.min} workers`, { min: config.workers.min }),
+    );
+  const draining = state.inFlight.filter((a) => a.kind === 'scale-down').length;
+  if (draining >= config.scaleDown.maxStep)
+    holds.push(reason(ReasonCode.ScaleDownInFlight, `${draining} node(s) already draining`));
+  if (fleet.incoming > 0)
+    holds.push(reason(ReasonCode.ScaleUpInFlight, `${fleet.incoming} node(s) still joining`));
+  if (fleet.notReady > 0)
+    holds.push(
+      reason(ReasonCode.NodesNotReady, `${fleet.notReady} node(s) not Ready`, {
+        nodes: fleet.notReady,
+      }),
+    );
+  const sinceUp = secondsSince(state.lastScaleUpAt, now);
+  if (sinceUp < config.scaleUp.cooldownSeconds)
+    holds.push(
+      reason(
+        ReasonCode.CooldownAfterScaleUp,
+        `last scale-up ${Math.round(sinceUp)}s ago; cooldown is ${config.scaleUp.cooldownSeconds}s`,
+        { secondsLeft: Math.ceil(config.scaleUp.cooldownSeconds - sinceUp) },
+      ),
+    );
+  const sinceDown = secondsSince(state.lastScaleDownAt, now);
+  if (sinceDown < config.scaleDown.cooldownSeconds)
+    holds.push(
+      reason(
+        ReasonCode.CooldownAfterScaleDown,
+        `last scale-down ${Math.round(sinceDown)}s ago; cooldown is ${config.scaleDown.cooldownSeconds}s`,
+        { secondsLeft: Math.ceil(config.scaleDown.cooldownSeconds - sinceDown) },
+      ),
+    );
+  const after = Math.max(fleet.ready - 1, 1);
+  const projectedCpu = (u.cpu.downWindowMax * fleet.ready) / after;
+  if (projectedCpu >= config.scaleUp.targetCpuUtilization) {
+    holds.push(
+      reason(
+        ReasonCode.ProjectedCpuTooHigh,
+        `one node fewer would put CPU at ${pct(projectedCpu)}, above the ${pct(config.scaleUp.targetCpuUtilization)} target`,
+        { projectedCpu },
+      ),
+    );
+  }
+  if (holds.length > 0) return { kind: 'hold', reasons: holds };
+
+  const lows = [
+    reason(
+      ReasonCode.CpuLow,
+      `CPU below ${pct(config.scaleDown.cpuThreshold)} for ${config.scaleDown.sustainSeconds}s (highest ${pct(u.cpu.downWindowMax)})`,
+      { windowMax: u.cpu.downWindowMax },
+    ),
+    reason(
+      ReasonCode.MemoryLow,
+      `memory below ${pct(config.scaleDown.memoryThreshold)} (highest ${pct(u.memory.downWindowMax)})`,
+      { windowMax: u.memory.downWindowMax },
+    ),
+  ];
+  const choice = pickVictim(snapshot.nodes, config, now);
+  if (!choice.ok) {
+    const code =
+      choice.reason === 'no-eligible-victim'
+        ? ReasonCode.NoEligibleVictim
+        : ReasonCode.VictimPodsWouldNotFit;
+    const detail = choice.rejected.map((r) => `${r.nodeName}: ${r.why}`).join(', ');
+    return {
+      kind: 'hold',
+      reasons: [
+        ...lows,
+        reason(code, `no node can be removed safely (${detail})`, {
+          rejected: choice.rejected.length,
+        }),
+      ],
+    };
+  }
+  return {
+    kind: 'scale-down',
+    victim: { nodeName: choice.node.name, instanceId: choice.node.instanceId },
+    reasons: [
+      ...lows,
+      reason(
+        ReasonCode.VictimChosen,
+        `removing ${choice.node.name}: its ${choice.podsToMove} pod(s) fit on the other nodes`,
+        { podsToMove: choice.podsToMove },
+      ),
+    ],
+  };
+}
+
+/**
+ * SmartScale's policy: one evaluation of the cluster. Pure: the same
+ * snapshot, state, config and `now` always give the same decision, and
+ * every decision, holds included, carries its reasons.
+ *
+ * Scale up when ANY holds: unschedulable pods past the grace (sized by bin
+ * packing, ignoring cooldown since idle pods cost most), sustained CPU or
+ * memory pressure (respecting the scale-up cooldown), or fewer than min
+ * workers. Scale down one node when ALL hold: low CPU and memory over the
+ * window, nothing pending, above min, no action in flight, both cooldowns
+ * passed, and a victim whose pods fit elsewhere.
+ *
+ * @example
+ * const decision = decide(snapshot, state, config, new Date());
+ */
+export function decide(
+  snapshot: ClusterSnapshot,
+  state: ClusterState,
+  config: Config,
+  now: Date,
+): Decision {
+  if (state.paused) {
+    return {
+      kind: 'hold',
+      reasons: [reason(ReasonCode.Paused, `paused by ${state.paused.by}: ${state.paused.reason}`)],
+    };
+  }
+  const fleet = countFleet(snapshot, state);
+
+  if (fleet.workers < config.workers.min) {
+    const count = Math.min(config.workers.min - fleet.workers, config.scaleUp.maxStep);
+    return {
+      kind: 'scale-up',
+      count,
+      reasons: [
+        reason(ReasonCode.BelowMin, `${fleet.workers} worker(s), below min ${config.workers.min}`, {
+          workers: fleet.workers,
+          min: config.workers.min,
+        }),
+      ],
+    };
+  }
+
+  const notes: Reason[] = [];
+  const pending = proposeForPendingPods(snapshot, fleet, config, now, notes);
+  const pressure = proposeForPressure(snapshot, state, fleet, config, now, notes);
+  if (pending || pressure) {
+    const room = Math.max(0, config.workers.max - fleet.workers);
+    const count = Math.min(Math.max(pending?.count ?? 0, pressure?.count ?? 0), room);
+    return {
+      kind: 'scale-up',
+      count,
+      reasons: [...(pending?.reasons ?? []), ...(pressure?.reasons ?? []), ...notes],
+    };
+  }
+  if (notes.length > 0 || snapshot.pendingPods.length > 0) {
+    const missing = snapshot.utilization.available
+      ? []
+      : [
+          reason(
+            ReasonCode.MetricsUnavailable,
+            `metrics unavailable (${snapshot.utilization.reason})`,
+          ),
+        ];
+    return {
+      kind: 'hold',
+      reasons:
+        notes.length + missing.length > 0
+          ? [...notes, ...missing]
+          : [
+              reason(
+                ReasonCode.PendingPodsPresent,
+                `${snapshot.pendingPods.length} pod(s) pending`,
+              ),
+            ],
+    };
+  }
+  return considerScaleDown(snapshot, state, fleet, config, now);
+}
