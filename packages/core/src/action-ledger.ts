@@ -108,7 +108,7 @@ export function applyOutcome(state: ClusterState, outcome: ActionOutcome, now: D
     }
     case 'NodeJoined':
     case 'JoinFailed': {
-      if (!action || !action.instanceIds.includes(outcome.instanceId)) return state;
+      if (!action?.instanceIds.includes(outcome.instanceId)) return state;
       const instanceIds = action.instanceIds.filter((id) => id !== outcome.instanceId);
       const pendingJoins = Math.max(0, action.pendingJoins - 1);
       if (pendingJoins === 0) return replaceAction(state, action.actionId, null);

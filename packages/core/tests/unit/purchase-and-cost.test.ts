@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import {
+  defaultConfig as config,
+  costUsd,
+  nodeHours,
+  parseConfig,
+  planPurchase,
+  staticFleetCostUsd,
+} from '../../src/index.js';
+
+describe('planPurchase', () => {
+  it('keeps the on-demand base and moves the fleet towards the spot share', () => {
+    const existing = [
+      { zone: 'a', capacityType: 'on-demand' as const },
+      { zone: 'b', capacityType: 'on-demand' as const },
+    ];
+    const slots = planPurchase(4, existing, ['a', 'b'], config);
+    expect(slots.filter((s) => s.capacityType === 'spot')).toHaveLength(3);
+    expect(slots.filter((s) => s.zone === 'a')).toHaveLength(2);
+  });
+
+  it('buys only on-demand when the spot share is zero, spread over zones', () => {
+    const slots = planPurchase(
+      3,
+      [{ zone: 'a', capacityType: 'on-demand' }],
+      ['a', 'b', 'c'],
+      parseConfig({ purchase: { spotShare: 0 } }),
+    );
+    expect(slots.every((s) => s.capacityType === 'on-demand')).toBe(true);
+    expect(slots.map((s) => s.zone).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('refuses an empty zone list', () => {
+    expect(() => planPurchase(1, [], [], config)).toThrow(/availability zone/);
+  });
+});
+
+describe('cost model', () => {
+  it('prices node-seconds by capacity type', () => {
+    expect(costUsd({ onDemandSeconds: 3600, spotSeconds: 7200 }, config)).toBeCloseTo(
+      0.0416 + 2 * 0.0125,
+    );
+    expect(nodeHours({ onDemandSeconds: 1800, spotSeconds: 1800 })).toBe(1);
+    expect(staticFleetCostUsd(5, 86400, config)).toBeCloseTo(5 * 24 * 0.0416);
+  });
+});
