@@ -22,7 +22,9 @@ function run(cmd, args) {
 const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 if (!existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs) {
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  // `npm install`, not `npm ci`: npm 11 here leaves other platforms' optional
+  // packages (Biome, esbuild) out of the lock, and `npm ci` then refuses it.
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 if (!nodeOnly) {
