@@ -12,6 +12,21 @@ export default defineConfig({
           include: ['packages/*/tests/unit/**/*.test.ts', 'services/*/tests/unit/**/*.test.ts'],
         },
       },
+      {
+        test: {
+          // A real kube-apiserver (kine, controller-manager, scheduler, kwok)
+          // and Prometheus, started once for the project by its global setup.
+          name: 'cluster',
+          include: [
+            'packages/k8s/tests/integration/**/*.test.ts',
+            'packages/metrics/tests/integration/**/*.test.ts',
+            'packages/local/tests/integration/cluster*.test.ts',
+          ],
+          globalSetup: ['packages/local/tests/cluster.global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,236 @@
+import type { V1Pod, V1Status } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  PolicyV1Api,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import type { NodeInfo, PendingPod, PodInfo } from '@smartscale/contracts';
+import { parseProviderId, toNodeInfo } from './nodes.ts';
+import { isUnschedulable, ownerOf, toPendingPod, toPodInfo } from './pods.ts';
+
+/** Outcome of one eviction through the Eviction API. */
+export type EvictionResult =
+  | { outcome: 'evicted' }
+  /** A PodDisruptionBudget allows no disruption now (HTTP 429): retry later. */
+  | { outcome: 'blocked-by-pdb'; detail: string }
+  /** The pod no longer exists (HTTP 404): nothing left to do. */
+  | { outcome: 'already-gone' }
+  /** Anything else; `retryable` for throttling and server-side errors. */
+  | { outcome: 'failed'; status: number | undefined; retryable: boolean; detail: string };
+
+/** Outcome of deleting a Node object. */
+export type NodeDeleteResult = { outcome: 'deleted' } | { outcome: 'already-gone' };
+
+/** Identifies a pod. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+function detailOf(error: unknown): string {
+  if (error instanceof ApiException) {
+    const body = error.body as unknown;
+    if (typeof body === 'string') {
+      try {
+        const parsed = JSON.parse(body) as Partial<V1Status>;
+        return parsed.message ?? body;
+      } catch {
+        return body;
+      }
+    }
+    if (body && typeof body === 'object' && 'message' in body)
+      return String((body as V1Status).message);
+    return error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A 429 from the eviction subresource means a disruption budget refused; a 429
+ * from API Priority and Fairness means throttling. Tell them apart by the
+ * Status the API server returns.
+ */
+function isDisruptionBudgetRefusal(error: unknown): boolean {
+  if (!(error instanceof ApiException) || error.code !== 429) return false;
+  const text = typeof error.body === 'string' ? error.body : JSON.stringify(error.body ?? '');
+  return /DisruptionBudget|disruption budget/i.test(text);
+}
+
+/**
+ * The Kubernetes side of SmartScale: reads nodes and pods, cordons, evicts
+ * (PodDisruptionBudget aware) and deletes nodes. TLS is verified against the
+ * kubeconfig's CA; nothing here turns verification off.
+ *
+ * @example
+ * const cluster = ClusterClient.fromKubeconfigFile('/etc/smartscale/kubeconfig');
+ * const nodes = await cluster.listNodes();
+ * const result = await cluster.evictPod({ namespace: 'shop', name: 'web-1' });
+ * if (result.outcome === 'blocked-by-pdb') { // try again later }
+ */
+export class ClusterClient {
+  readonly #core: CoreV1Api;
+  readonly #policy: PolicyV1Api;
+
+  constructor(kubeConfig: KubeConfig) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (cluster?.skipTLSVerify) {
+      throw new Error(
+        `Kubeconfig cluster '${cluster.name}' sets insecure-skip-tls-verify; SmartScale requires a verified API server (set certificate-authority)`,
+      );
+    }
+    this.#core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#policy = kubeConfig.makeApiClient(PolicyV1Api);
+  }
+
+  /** Loads a kubeconfig file (token or client certificate). */
+  static fromKubeconfigFile(path: string): ClusterClient {
+    const kc = new KubeConfig();
+    kc.loadFromFile(path);
+    return new ClusterClient(kc);
+  }
+
+  /** Every node with its readiness, providerID-derived instance id and the pods bound to it. */
+  async listNodes(): Promise<NodeInfo[]> {
+    const [nodes, podInfos] = await Promise.all([this.#core.listNode(), this.#podInfosByNode()]);
+    return nodes.items.map((node) =>
+      toNodeInfo(node, podInfos.get(node.metadata?.name ?? '') ?? []),
+    );
+  }
+
+  /** The node of an EC2 instance (providerID `aws:///<az>/<instance-id>`), if it has joined. */
+  async findNodeByInstanceId(instanceId: string): Promise<NodeInfo | undefined> {
+    const nodes = await this.#core.listNode();
+    const node = nodes.items.find(
+      (n) => parseProviderId(n.spec?.providerID)?.instanceId === instanceId,
+    );
+    if (!node) return undefined;
+    const podInfos = await this.#podInfosByNode(node.metadata?.name);
+    return toNodeInfo(node, podInfos.get(node.metadata?.name ?? '') ?? []);
+  }
+
+  /** Pods the scheduler could not place, with their requests (millicores, bytes). */
+  async listPendingPods(): Promise<PendingPod[]> {
+    const pods = await this.#core.listPodForAllNamespaces({
+      fieldSelector: 'status.phase=Pending,spec.nodeName=',
+    });
+    return pods.items.filter(isUnschedulable).map(toPendingPod);
+  }
+
+  /** The live pods bound to one node, with what decides whether they may move. */
+  async listPodsOnNode(nodeName: string): Promise<PodInfo[]> {
+    return (await this.#podInfosByNode(nodeName)).get(nodeName) ?? [];
+  }
+
+  /** Marks the node unschedulable so no new pods land on it. */
+  async cordon(nodeName: string): Promise<void> {
+    await this.#setUnschedulable(nodeName, true);
+  }
+
+  /** Makes the node schedulable again (a drain that gave up). */
+  async uncordon(nodeName: string): Promise<void> {
+    await this.#setUnschedulable(nodeName, false);
+  }
+
+  /**
+   * Evicts one pod through the Eviction API, which honours
+   * PodDisruptionBudgets. Never throws for an API answer; see EvictionResult.
+   */
+  async evictPod(pod: PodRef): Promise<EvictionResult> {
+    try {
+      await this.#core.createNamespacedPodEviction({
+        name: pod.name,
+        namespace: pod.namespace,
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: pod.name, namespace: pod.namespace },
+        },
+      });
+      return { outcome: 'evicted' };
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) return { outcome: 'already-gone' };
+      if (isDisruptionBudgetRefusal(error))
+        return { outcome: 'blocked-by-pdb', detail: detailOf(error) };
+      return {
+        outcome: 'failed',
+        status,
+        retryable: status === undefined || status === 429 || status >= 500,
+        detail: detailOf(error),
+      };
+    }
+  }
+
+  /** Deletes the Node object; a node already gone is not an error. */
+  async deleteNode(nodeName: string): Promise<NodeDeleteResult> {
+    try {
+      await this.#core.deleteNode({ name: nodeName });
+      return { outcome: 'deleted' };
+    } catch (error) {
+      if (statusOf(error) === 404) return { outcome: 'already-gone' };
+      throw new Error(`Deleting node '${nodeName}' failed: ${detailOf(error)}`, { cause: error });
+    }
+  }
+
+  async #setUnschedulable(nodeName: string, unschedulable: boolean): Promise<void> {
+    try {
+      await this.#core.patchNode(
+        { name: nodeName, body: { spec: { unschedulable } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    } catch (error) {
+      throw new Error(
+        `${unschedulable ? 'Cordoning' : 'Uncordoning'} node '${nodeName}' failed: ${detailOf(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Pods that still hold resources (not Succeeded or Failed). */
+  async #livePods(): Promise<V1Pod[]> {
+    const pods = await this.#core.listPodForAllNamespaces();
+    return pods.items.filter(
+      (p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
+    );
+  }
+
+  async #podInfosByNode(onlyNode?: string): Promise<Map<string, PodInfo[]>> {
+    // Replica counts come from every live pod of the owner, wherever it runs.
+    const [all, pdbs] = await Promise.all([
+      this.#livePods(),
+      this.#policy.listPodDisruptionBudgetForAllNamespaces(),
+    ]);
+    const siblings = new Map<string, number>();
+    for (const pod of all) {
+      const owner = ownerOf(pod);
+      if (owner.name === undefined) continue;
+      const key = `${pod.metadata?.namespace}/${owner.kind}/${owner.name}`;
+      siblings.set(key, (siblings.get(key) ?? 0) + 1);
+    }
+    const byNode = new Map<string, PodInfo[]>();
+    for (const pod of all) {
+      const nodeName = pod.spec?.nodeName;
+      if (!nodeName || (onlyNode !== undefined && nodeName !== onlyNode)) continue;
+      const owner = ownerOf(pod);
+      const count =
+        owner.name === undefined
+          ? undefined
+          : siblings.get(`${pod.metadata?.namespace}/${owner.kind}/${owner.name}`);
+      const info = toPodInfo(pod, {
+        pdbs: pdbs.items,
+        ...(count !== undefined ? { siblings: count } : {}),
+      });
+      const list = byNode.get(nodeName) ?? [];
+      list.push(info);
+      byNode.set(nodeName, list);
+    }
+    return byNode;
+  }
+}

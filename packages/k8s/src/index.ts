@@ -1,0 +1,16 @@
+export type { EvictionResult, NodeDeleteResult, PodRef } from './cluster-client.ts';
+export { ClusterClient } from './cluster-client.ts';
+export { isNodeReady, NODE_LABELS, parseProviderId, providerIdFor, toNodeInfo } from './nodes.ts';
+export {
+  DO_NOT_DISRUPT_ANNOTATIONS,
+  hasDoNotDisrupt,
+  isUnschedulable,
+  ownerOf,
+  pdbSelects,
+  podRequests,
+  selectorMatches,
+  toPendingPod,
+  toPodInfo,
+  usesLocalStorage,
+} from './pods.ts';
+export { cpuMillis, memoryBytes, parseQuantity } from './quantity.ts';

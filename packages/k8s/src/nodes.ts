@@ -1,0 +1,73 @@
+import type { V1Node } from '@kubernetes/client-node';
+import type { CapacityType, NodeInfo, PodInfo } from '@smartscale/contracts';
+import { cpuMillis, memoryBytes } from './quantity.ts';
+
+/** Labels SmartScale reads on nodes (set by the worker's join step). */
+export const NODE_LABELS = {
+  /** `"true"` on nodes SmartScale launched; only those may be removed. */
+  managed: 'smartscale.io/managed',
+  /** `spot` or `on-demand`. */
+  capacityType: 'smartscale.io/capacity-type',
+  zone: 'topology.kubernetes.io/zone',
+  instanceType: 'node.kubernetes.io/instance-type',
+} as const;
+
+const PROVIDER_ID = /^aws:\/\/\/([^/]+)\/(i-[0-9a-f]+)$/;
+
+/**
+ * Reads the EC2 instance id (and zone) from an AWS providerID
+ * (`aws:///<az>/<instance-id>`); undefined for anything else.
+ *
+ * @example
+ * parseProviderId('aws:///eu-west-1a/i-0abc123'); // { zone: 'eu-west-1a', instanceId: 'i-0abc123' }
+ */
+export function parseProviderId(
+  providerId: string | undefined,
+): { zone: string; instanceId: string } | undefined {
+  const match = providerId ? PROVIDER_ID.exec(providerId) : null;
+  if (!match?.[1] || !match[2]) return undefined;
+  return { zone: match[1], instanceId: match[2] };
+}
+
+/** The providerID a worker registers with: `aws:///<az>/<instance-id>`. */
+export function providerIdFor(zone: string, instanceId: string): string {
+  return `aws:///${zone}/${instanceId}`;
+}
+
+/** True when the node's Ready condition is True. */
+export function isNodeReady(node: V1Node): boolean {
+  return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * Maps a Node (and the pods bound to it) to the domain's NodeInfo.
+ *
+ * @example
+ * toNodeInfo(node, []).instanceId; // 'i-0abc123' for providerID aws:///eu-west-1a/i-0abc123
+ */
+export function toNodeInfo(node: V1Node, pods: PodInfo[]): NodeInfo {
+  const labels = node.metadata?.labels ?? {};
+  const fromProvider = parseProviderId(node.spec?.providerID);
+  const capacity = labels[NODE_LABELS.capacityType];
+  const zone = labels[NODE_LABELS.zone] ?? fromProvider?.zone;
+  const instanceType = labels[NODE_LABELS.instanceType];
+  const created = node.metadata?.creationTimestamp;
+  return {
+    name: node.metadata?.name ?? '',
+    ...(fromProvider ? { instanceId: fromProvider.instanceId } : {}),
+    ...(zone ? { zone } : {}),
+    ...(instanceType ? { instanceType } : {}),
+    ...(capacity === 'spot' || capacity === 'on-demand'
+      ? { capacityType: capacity as CapacityType }
+      : {}),
+    managed: labels[NODE_LABELS.managed] === 'true',
+    ready: isNodeReady(node),
+    unschedulable: node.spec?.unschedulable === true,
+    ...(created ? { createdAt: new Date(created).toISOString() } : {}),
+    allocatable: {
+      cpuMillis: cpuMillis(node.status?.allocatable?.cpu),
+      memoryBytes: memoryBytes(node.status?.allocatable?.memory),
+    },
+    pods,
+  };
+}

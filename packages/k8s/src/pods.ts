@@ -1,0 +1,163 @@
+import type {
+  V1LabelSelector,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1PodSpec,
+} from '@kubernetes/client-node';
+import type { OwnerKind, PendingPod, PodInfo, Resources } from '@smartscale/contracts';
+import { cpuMillis, memoryBytes } from './quantity.ts';
+
+/** Annotations that forbid moving a pod (SmartScale's own, and Karpenter's for compatibility). */
+export const DO_NOT_DISRUPT_ANNOTATIONS = [
+  'smartscale.io/do-not-disrupt',
+  'karpenter.sh/do-not-disrupt',
+] as const;
+
+/**
+ * What the scheduler reserves for a pod: the larger of the sum of its
+ * containers' requests and its largest init container request (restartable
+ * "sidecar" init containers add to the sum), plus the pod overhead.
+ *
+ * @example
+ * podRequests({ containers: [{ name: 'a', resources: { requests: { cpu: '250m', memory: '64Mi' } } }] });
+ * // { cpuMillis: 250, memoryBytes: 67108864 }
+ */
+export function podRequests(spec: V1PodSpec | undefined): Resources {
+  let cpu = 0;
+  let memory = 0;
+  let initCpu = 0;
+  let initMemory = 0;
+  for (const c of spec?.containers ?? []) {
+    cpu += cpuMillis(c.resources?.requests?.cpu);
+    memory += memoryBytes(c.resources?.requests?.memory);
+  }
+  let sidecarCpu = 0;
+  let sidecarMemory = 0;
+  for (const c of spec?.initContainers ?? []) {
+    const cCpu = cpuMillis(c.resources?.requests?.cpu);
+    const cMemory = memoryBytes(c.resources?.requests?.memory);
+    if (c.restartPolicy === 'Always') {
+      sidecarCpu += cCpu;
+      sidecarMemory += cMemory;
+    } else {
+      // A plain init container runs alongside the sidecars started before it.
+      initCpu = Math.max(initCpu, sidecarCpu + cCpu);
+      initMemory = Math.max(initMemory, sidecarMemory + cMemory);
+    }
+  }
+  cpu += sidecarCpu;
+  memory += sidecarMemory;
+  return {
+    cpuMillis: Math.max(cpu, initCpu) + cpuMillis(spec?.overhead?.cpu),
+    memoryBytes: Math.max(memory, initMemory) + memoryBytes(spec?.overhead?.memory),
+  };
+}
+
+/** The kind of the pod's controlling owner, reduced to the kinds scale-down cares about. */
+export function ownerOf(pod: V1Pod): { kind: OwnerKind; name?: string } {
+  const refs = pod.metadata?.ownerReferences ?? [];
+  const owner = refs.find((r) => r.controller) ?? refs[0];
+  if (!owner) return { kind: 'None' };
+  const known = ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'] as const;
+  const kind = (known as readonly string[]).includes(owner.kind)
+    ? (owner.kind as OwnerKind)
+    : 'Other';
+  return { kind, name: owner.name };
+}
+
+/** True when the pod asks not to be disrupted by an annotation set to "true". */
+export function hasDoNotDisrupt(pod: V1Pod): boolean {
+  const annotations = pod.metadata?.annotations ?? {};
+  return DO_NOT_DISRUPT_ANNOTATIONS.some((key) => annotations[key] === 'true');
+}
+
+/** True when the pod keeps data on the node itself (emptyDir or hostPath volumes). */
+export function usesLocalStorage(pod: V1Pod): boolean {
+  return (pod.spec?.volumes ?? []).some(
+    (v) => v.emptyDir !== undefined || v.hostPath !== undefined,
+  );
+}
+
+/** True when the scheduler tried and could not place the pod. */
+export function isUnschedulable(pod: V1Pod): boolean {
+  if (pod.status?.phase !== 'Pending' || pod.spec?.nodeName) return false;
+  return (pod.status?.conditions ?? []).some(
+    (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+  );
+}
+
+/** True when a label selector (matchLabels and matchExpressions) selects `labels`. */
+export function selectorMatches(
+  selector: V1LabelSelector,
+  labels: Record<string, string>,
+): boolean {
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    if (labels[key] !== value) return false;
+  }
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const value = labels[e.key];
+    const values = e.values ?? [];
+    switch (e.operator) {
+      case 'In':
+        if (!has || value === undefined || !values.includes(value)) return false;
+        break;
+      case 'NotIn':
+        if (has && value !== undefined && values.includes(value)) return false;
+        break;
+      case 'Exists':
+        if (!has) return false;
+        break;
+      case 'DoesNotExist':
+        if (has) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** True when a PodDisruptionBudget in the pod's namespace selects it. An empty selector selects every pod. */
+export function pdbSelects(pdb: V1PodDisruptionBudget, pod: V1Pod): boolean {
+  if (pdb.metadata?.namespace !== pod.metadata?.namespace) return false;
+  const selector = pdb.spec?.selector;
+  if (!selector) return false;
+  return selectorMatches(selector, pod.metadata?.labels ?? {});
+}
+
+/**
+ * Maps a pod to what scale-down needs to know. `siblings` counts the live pods
+ * of the same owner (its current replicas); `pdbs` are the cluster's budgets.
+ */
+export function toPodInfo(
+  pod: V1Pod,
+  context: { pdbs: readonly V1PodDisruptionBudget[]; siblings?: number },
+): PodInfo {
+  const owner = ownerOf(pod);
+  return {
+    namespace: pod.metadata?.namespace ?? 'default',
+    name: pod.metadata?.name ?? '',
+    ...podRequests(pod.spec),
+    ownerKind: owner.kind,
+    ...(owner.name !== undefined ? { ownerName: owner.name } : {}),
+    ...(context.siblings !== undefined && owner.kind !== 'None'
+      ? { ownerReplicas: context.siblings }
+      : {}),
+    hasPdb: context.pdbs.some((pdb) => pdbSelects(pdb, pod)),
+    doNotDisrupt: hasDoNotDisrupt(pod),
+    localStorage: usesLocalStorage(pod),
+  };
+}
+
+/** Maps an unschedulable pod to a pending pod with its requests and since when it waits. */
+export function toPendingPod(pod: V1Pod): PendingPod {
+  const scheduled = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
+  const since = scheduled?.lastTransitionTime ?? pod.metadata?.creationTimestamp ?? new Date(0);
+  return {
+    namespace: pod.metadata?.namespace ?? 'default',
+    name: pod.metadata?.name ?? '',
+    ...podRequests(pod.spec),
+    pendingSince: new Date(since).toISOString(),
+  };
+}

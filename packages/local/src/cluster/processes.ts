@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('Could not read the port of a probe socket'));
+      });
+    });
+  });
+}
+
+/** One server process we started, with its log file. */
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Last lines of the log, for error messages. */
+  logTail(lines?: number): string;
+}
+
+/**
+ * Starts and stops a set of server processes. Only processes started through
+ * this group are ever signalled, by their own pid. If this Node process exits
+ * or is interrupted, every child still running is killed.
+ */
+export class ProcessGroup {
+  readonly #processes: ManagedProcess[] = [];
+  #stopping: Promise<void> | undefined;
+  readonly #onExit = () => {
+    for (const p of this.#processes)
+      if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  };
+  readonly #onSignal = (signal: NodeJS.Signals) => {
+    this.#onExit();
+    this.#detach();
+    // Re-raise so the default behaviour (or another handler) still runs.
+    process.kill(process.pid, signal);
+  };
+
+  constructor() {
+    process.on('exit', this.#onExit);
+    process.once('SIGINT', this.#onSignal);
+    process.once('SIGTERM', this.#onSignal);
+  }
+
+  #detach(): void {
+    process.off('exit', this.#onExit);
+    process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
+  }
+
+  /** Starts `command args`, appending stdout and stderr to `logFile`. */
+  start(
+    name: string,
+    command: string,
+    args: string[],
+    logFile: string,
+    env?: NodeJS.ProcessEnv,
+  ): ManagedProcess {
+    if (this.#stopping) throw new Error(`Cannot start ${name}: the process group is stopping`);
+    const fd = openSync(logFile, 'a');
+    const child = spawn(command, args, { stdio: ['ignore', fd, fd], env: env ?? process.env });
+    closeSync(fd);
+    child.on('error', () => {});
+    const managed: ManagedProcess = {
+      name,
+      child,
+      logFile,
+      logTail: (lines = 25) => {
+        try {
+          return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+        } catch {
+          return '(no log)';
+        }
+      },
+    };
+    this.#processes.push(managed);
+    return managed;
+  }
+
+  /** Throws with the log tail of the first started process that has exited. */
+  assertRunning(): void {
+    for (const p of this.#processes) {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) {
+        throw new Error(
+          `${p.name} exited (${p.child.signalCode ?? `code ${p.child.exitCode}`}); see ${p.logFile}:\n${p.logTail()}`,
+        );
+      }
+    }
+  }
+
+  /** Stops every process, newest first: SIGTERM, then SIGKILL after `graceMs`. */
+  stop(graceMs = 5000): Promise<void> {
+    this.#stopping ??= (async () => {
+      for (const p of [...this.#processes].reverse()) {
+        if (p.child.exitCode !== null || p.child.signalCode !== null) continue;
+        const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+        p.child.kill('SIGTERM');
+        const timedOut = await Promise.race([
+          exited.then(() => false),
+          sleep(graceMs).then(() => true),
+        ]);
+        if (timedOut) {
+          p.child.kill('SIGKILL');
+          await exited;
+        }
+      }
+      this.#detach();
+    })();
+    return this.#stopping;
+  }
+}
