@@ -1,0 +1,237 @@
+import {
+  type AnyEnvelope,
+  type ClusterState,
+  type Decision,
+  type Envelope,
+  followUp,
+  type InFlightAction,
+} from '@smartscale/contracts';
+import {
+  type ActionOutcome,
+  applyOutcome,
+  type Config,
+  decide,
+  expireStaleActions,
+  startAction,
+} from '@smartscale/core';
+
+/** A held cluster lock; `fence` grows with every new holder. */
+export interface Lease {
+  readonly owner: string;
+  readonly fence: number;
+}
+
+/** One line of the audit log. */
+export interface AuditRecord {
+  readonly clusterId: string;
+  readonly actionId: string;
+  readonly at: string;
+  readonly kind: 'decision' | 'outcome' | 'expired';
+  readonly summary: string;
+  readonly detail: Record<string, unknown>;
+}
+
+/** What the decider needs from the outside world; adapters implement it. */
+export interface DeciderPorts {
+  readonly config: Config;
+  readonly now: () => Date;
+  acquireLock(clusterId: string): Promise<Lease | null>;
+  releaseLock(clusterId: string, lease: Lease): Promise<void>;
+  loadState(clusterId: string): Promise<ClusterState>;
+  /** Versioned, fenced write: refuses when the lease is stale or the version moved. */
+  saveState(state: ClusterState, lease: Lease): Promise<void>;
+  audit(record: AuditRecord): Promise<void>;
+  publish(message: AnyEnvelope): Promise<void>;
+}
+
+export type EvaluationResult =
+  | { readonly status: 'decided'; readonly decision: Decision }
+  | { readonly status: 'replayed'; readonly actionId: string }
+  | { readonly status: 'lock-busy' };
+
+async function withLock<T>(
+  ports: DeciderPorts,
+  clusterId: string,
+  work: (lease: Lease) => Promise<T>,
+): Promise<T | null> {
+  const lease = await ports.acquireLock(clusterId);
+  if (!lease) return null;
+  try {
+    return await work(lease);
+  } finally {
+    await ports.releaseLock(clusterId, lease);
+  }
+}
+
+function commandsFor(
+  sample: Envelope<'MetricsSampled'>,
+  decision: Decision,
+  workers: number,
+  config: Config,
+  now: Date,
+): AnyEnvelope[] {
+  const made = followUp(
+    sample,
+    'DecisionMade',
+    { decision, snapshotTakenAt: sample.payload.takenAt, workers },
+    now,
+  );
+  if (decision.kind === 'scale-up') {
+    const reason = decision.reasons.map((r) => r.code).join(',');
+    return [followUp(sample, 'ScaleUp', { count: decision.count, reason }, now), made];
+  }
+  if (decision.kind === 'scale-down') {
+    const deadline = new Date(
+      now.getTime() + config.scaleDown.drainTimeoutSeconds * 1000,
+    ).toISOString();
+    return [
+      followUp(sample, 'DrainNode', { ...decision.victim, deadline, reason: 'scale-down' }, now),
+      made,
+    ];
+  }
+  return [made];
+}
+
+/**
+ * The command of an action already recorded for this sample, to publish
+ * again after a crash between saving state and publishing. A scale-up that
+ * has launched instances was delivered already; downstream dedup by
+ * actionId makes any other repeat harmless.
+ */
+function commandForRecorded(
+  sample: Envelope<'MetricsSampled'>,
+  action: InFlightAction,
+  config: Config,
+): AnyEnvelope | null {
+  const startedAt = new Date(action.startedAt);
+  if (action.kind === 'scale-down' && action.nodeName && action.instanceIds[0]) {
+    const deadline = new Date(
+      startedAt.getTime() + config.scaleDown.drainTimeoutSeconds * 1000,
+    ).toISOString();
+    return followUp(
+      sample,
+      'DrainNode',
+      {
+        nodeName: action.nodeName,
+        instanceId: action.instanceIds[0],
+        deadline,
+        reason: 'scale-down',
+      },
+      startedAt,
+    );
+  }
+  if (action.kind === 'scale-up' && action.instanceIds.length === 0 && action.pendingJoins > 0) {
+    return followUp(
+      sample,
+      'ScaleUp',
+      { count: action.pendingJoins, reason: 'redelivered' },
+      startedAt,
+    );
+  }
+  return null;
+}
+
+/**
+ * Runs the policy on one sample: under the cluster lock, load state, expire
+ * lost actions, decide, record the action in state, then publish the command
+ * and audit the decision (holds included). The sample's actionId names the
+ * action. A redelivered sample whose action is already recorded re-publishes
+ * the same command instead of deciding again, so a crash between saving and
+ * publishing loses nothing and launches nothing twice.
+ */
+export async function evaluateSample(
+  sample: Envelope<'MetricsSampled'>,
+  ports: DeciderPorts,
+): Promise<EvaluationResult> {
+  const result = await withLock(ports, sample.clusterId, async (lease) => {
+    const now = ports.now();
+    let state = await ports.loadState(sample.clusterId);
+    const recorded = state.inFlight.find((a) => a.actionId === sample.actionId);
+    if (recorded) {
+      const command = commandForRecorded(sample, recorded, ports.config);
+      if (command) await ports.publish(command);
+      return { status: 'replayed', actionId: recorded.actionId } as const;
+    }
+
+    const expiry = expireStaleActions(state, ports.config, now);
+    state = expiry.state;
+    for (const action of expiry.expired) {
+      await ports.audit({
+        clusterId: sample.clusterId,
+        actionId: action.actionId,
+        at: now.toISOString(),
+        kind: 'expired',
+        summary: `${action.kind} expired without an outcome`,
+        detail: { action },
+      });
+    }
+
+    const decision = decide(sample.payload, state, ports.config, now);
+    const workers = sample.payload.nodes.length;
+    if (decision.kind !== 'hold' || expiry.expired.length > 0) {
+      await ports.saveState(startAction(state, decision, sample.actionId, now), lease);
+    }
+    for (const msg of commandsFor(sample, decision, workers, ports.config, now))
+      await ports.publish(msg);
+    await ports.audit({
+      clusterId: sample.clusterId,
+      actionId: sample.actionId,
+      at: now.toISOString(),
+      kind: 'decision',
+      summary:
+        decision.kind === 'scale-up'
+          ? `scale up by ${decision.count}`
+          : decision.kind === 'scale-down'
+            ? `scale down ${decision.victim.nodeName}`
+            : 'hold',
+      detail: { decision, snapshot: sample.payload, stateVersion: state.version },
+    });
+    return { status: 'decided', decision } as const;
+  });
+  return result ?? { status: 'lock-busy' };
+}
+
+/** Outcome events the decider listens to, as ledger outcomes. */
+export function toOutcome(event: AnyEnvelope): ActionOutcome | null {
+  switch (event.type) {
+    case 'InstancesLaunched':
+      return {
+        type: 'InstancesLaunched',
+        actionId: event.actionId,
+        instanceIds: event.payload.instances.map((i) => i.instanceId),
+      };
+    case 'NodeJoined':
+    case 'JoinFailed':
+      return { type: event.type, actionId: event.actionId, instanceId: event.payload.instanceId };
+    case 'NodeRemoved':
+    case 'ActionFailed':
+      return { type: event.type, actionId: event.actionId };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Moves the action ledger on an outcome event and audits it. Returns false
+ * when the lock was busy, so the caller lets the message be redelivered.
+ */
+export async function recordOutcome(event: AnyEnvelope, ports: DeciderPorts): Promise<boolean> {
+  const outcome = toOutcome(event);
+  if (!outcome) return true;
+  const done = await withLock(ports, event.clusterId, async (lease) => {
+    const now = ports.now();
+    const state = await ports.loadState(event.clusterId);
+    const next = applyOutcome(state, outcome, now);
+    if (next !== state) await ports.saveState(next, lease);
+    await ports.audit({
+      clusterId: event.clusterId,
+      actionId: event.actionId,
+      at: now.toISOString(),
+      kind: 'outcome',
+      summary: event.type,
+      detail: { payload: event.payload, messageId: event.id },
+    });
+    return true;
+  });
+  return done ?? false;
+}

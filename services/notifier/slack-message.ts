@@ -1,0 +1,99 @@
+import type { AnyEnvelope } from '@smartscale/contracts';
+
+/** A Slack incoming-webhook body with Block Kit blocks. */
+export interface SlackMessage {
+  readonly text: string;
+  readonly blocks: readonly SlackBlock[];
+}
+
+export type SlackBlock =
+  | {
+      readonly type: 'header';
+      readonly text: { readonly type: 'plain_text'; readonly text: string };
+    }
+  | { readonly type: 'section'; readonly text: { readonly type: 'mrkdwn'; readonly text: string } }
+  | {
+      readonly type: 'context';
+      readonly elements: readonly { readonly type: 'mrkdwn'; readonly text: string }[];
+    };
+
+function message(title: string, body: string, event: AnyEnvelope): SlackMessage {
+  return {
+    text: `${title}: ${body}`,
+    blocks: [
+      { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
+      { type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `cluster \`${event.clusterId}\` · action \`${event.actionId}\` · ${event.occurredAt}`,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+const bullet = (lines: readonly string[]) => lines.map((l) => `• ${l}`).join('\n');
+
+/**
+ * What people should see of an event, as a Slack message; null for events
+ * that are not worth a notification (routine holds, joins that went fine).
+ *
+ * @example
+ * const body = toSlackMessage(event); if (body) await post(url, body);
+ */
+export function toSlackMessage(event: AnyEnvelope): SlackMessage | null {
+  switch (event.type) {
+    case 'DecisionMade': {
+      const { decision, workers } = event.payload;
+      const why = bullet(decision.reasons.map((r) => r.message));
+      if (decision.kind === 'scale-up') {
+        return message(
+          `:arrow_up: Scaling up by ${decision.count} (from ${workers} workers)`,
+          why,
+          event,
+        );
+      }
+      if (decision.kind === 'scale-down') {
+        return message(
+          `:arrow_down: Scaling down: draining ${decision.victim.nodeName} (from ${workers} workers)`,
+          why,
+          event,
+        );
+      }
+      if (decision.reasons.some((r) => r.code === 'at-max')) {
+        return message(`:warning: At max workers (${workers}), pods still waiting`, why, event);
+      }
+      return null;
+    }
+    case 'JoinFailed':
+      return message(
+        `:x: Worker ${event.payload.instanceId} failed to join`,
+        `${event.payload.reason}${event.payload.terminated ? '\nThe instance was terminated.' : ''}`,
+        event,
+      );
+    case 'NodeRemoved':
+      return message(
+        `:white_check_mark: Removed ${event.payload.nodeName}`,
+        `Instance ${event.payload.instanceId} ${event.payload.terminated ? 'terminated' : 'left running'} after a clean drain.`,
+        event,
+      );
+    case 'ActionFailed':
+      return message(
+        `:x: Action failed at ${event.payload.step}`,
+        `${event.payload.reason}${event.payload.detail ? `\n${event.payload.detail}` : ''}`,
+        event,
+      );
+    case 'InterruptionReceived':
+      return message(
+        `:rotating_light: ${event.payload.kind} for ${event.payload.instanceId}`,
+        `${event.payload.nodeName ? `Node ${event.payload.nodeName}` : 'No node registered'}${event.payload.deadline ? `, gone by ${event.payload.deadline}` : ''}. Replacement and drain follow where needed.`,
+        event,
+      );
+    default:
+      return null;
+  }
+}

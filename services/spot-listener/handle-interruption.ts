@@ -1,0 +1,114 @@
+import type { AnyEnvelope, CapacityType } from '@smartscale/contracts';
+import { createMessage } from '@smartscale/contracts';
+import { actionIdForEvent, type Interruption } from './ec2-events.js';
+
+/** How to treat a rebalance recommendation (AWS's early hint of reclaim). */
+export type RebalancePolicy = 'ignore' | 'replace-then-drain';
+
+/** One of this cluster's workers, as EC2 describes it. */
+export interface ManagedWorker {
+  readonly instanceId: string;
+  readonly zone: string;
+  readonly capacityType: CapacityType;
+  readonly state: string;
+}
+
+export interface SpotListenerPorts {
+  readonly clusterId: string;
+  readonly rebalance: RebalancePolicy;
+  /** Drain time granted when AWS gives no deadline (rebalance, health). */
+  readonly drainTimeoutSeconds: number;
+  readonly now: () => Date;
+  /** The worker if it is one of ours; null for anything else. */
+  findManagedWorker(instanceId: string): Promise<ManagedWorker | null>;
+  findNodeName(instanceId: string): Promise<string | null>;
+  publish(message: AnyEnvelope): Promise<void>;
+}
+
+export type InterruptionResult = 'not-ours' | 'already-gone' | 'noted' | 'replacing';
+
+const GONE = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
+
+/**
+ * Turns an interruption into actions: InterruptionReceived for people, and
+ * for a warning (or a rebalance when configured) ReplaceCapacity at once and
+ * DrainNode with the interruption's deadline, all under one action id
+ * derived from the event so a redelivered event repeats nothing.
+ * Events for instances that are not ours, or already gone, are acknowledged.
+ */
+export async function handleInterruption(
+  event: Interruption,
+  ports: SpotListenerPorts,
+): Promise<InterruptionResult[]> {
+  const results: InterruptionResult[] = [];
+  for (const instanceId of event.instanceIds) {
+    const worker = await ports.findManagedWorker(instanceId);
+    if (!worker) {
+      results.push('not-ours');
+      continue;
+    }
+    const nodeName = await ports.findNodeName(instanceId);
+    const actionId = actionIdForEvent(event.eventId, instanceId, event.at);
+    const now = ports.now();
+    const context = { clusterId: ports.clusterId, actionId };
+    const received = createMessage(
+      'InterruptionReceived',
+      {
+        instanceId,
+        kind: event.kind,
+        ...(nodeName ? { nodeName } : {}),
+        ...(event.deadline ? { deadline: event.deadline.toISOString() } : {}),
+      },
+      context,
+      now,
+    );
+    await ports.publish(received);
+
+    const acts =
+      event.kind === 'spot-interruption' ||
+      event.kind === 'scheduled-change' ||
+      (event.kind === 'rebalance' && ports.rebalance === 'replace-then-drain');
+    if (!acts) {
+      results.push('noted');
+      continue;
+    }
+    if (event.kind === 'spot-interruption' && GONE.has(worker.state) && !nodeName) {
+      results.push('already-gone');
+      continue;
+    }
+    const cause = { ...context, causationId: received.id };
+    await ports.publish(
+      createMessage(
+        'ReplaceCapacity',
+        {
+          replacedInstanceId: instanceId,
+          zone: worker.zone,
+          capacityType: worker.capacityType,
+          reason: event.kind,
+          ...(nodeName ? { nodeName } : {}),
+        },
+        cause,
+        now,
+      ),
+    );
+    if (nodeName) {
+      const deadline = event.deadline ?? new Date(now.getTime() + ports.drainTimeoutSeconds * 1000);
+      const reason =
+        event.kind === 'spot-interruption'
+          ? 'spot-interruption'
+          : event.kind === 'rebalance'
+            ? 'rebalance'
+            : 'scheduled-change';
+      await ports.publish(
+        createMessage(
+          'DrainNode',
+          { nodeName, instanceId, deadline: deadline.toISOString(), reason },
+          cause,
+          now,
+        ),
+      );
+    }
+    results.push('replacing');
+  }
+  return results;
+}
