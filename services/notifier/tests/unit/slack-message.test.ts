@@ -1,0 +1,79 @@
+import { createMessage } from '@smartscale/contracts';
+import { describe, expect, it } from 'vitest';
+import { toSlackMessage } from '../../slack-message.js';
+
+const now = new Date('2026-11-22T12:00:00Z');
+const ctx = { clusterId: 'prod' };
+
+describe('toSlackMessage', () => {
+  it('announces a scale-up with its reasons in Block Kit', () => {
+    const event = createMessage(
+      'DecisionMade',
+      {
+        decision: {
+          kind: 'scale-up',
+          count: 3,
+          reasons: [{ code: 'pending-pods', message: '7 pod(s) unschedulable' }],
+        },
+        snapshotTakenAt: now.toISOString(),
+        workers: 4,
+      },
+      ctx,
+      now,
+    );
+    const msg = toSlackMessage(event);
+    expect(msg?.blocks.map((b) => b.type)).toEqual(['header', 'section', 'context']);
+    expect(msg?.text).toContain('Scaling up by 3 (from 4 workers)');
+    expect(JSON.stringify(msg)).toContain('7 pod(s) unschedulable');
+    expect(JSON.stringify(msg)).toContain(event.actionId);
+  });
+
+  it('warns at max and stays quiet on routine holds', () => {
+    const hold = (code: 'at-max' | 'no-trigger') =>
+      createMessage(
+        'DecisionMade',
+        {
+          decision: { kind: 'hold', reasons: [{ code, message: 'm' }] },
+          snapshotTakenAt: now.toISOString(),
+          workers: 10,
+        },
+        ctx,
+        now,
+      );
+    expect(toSlackMessage(hold('at-max'))?.text).toContain('At max workers (10)');
+    expect(toSlackMessage(hold('no-trigger'))).toBeNull();
+  });
+
+  it('reports failures and interruptions', () => {
+    expect(
+      toSlackMessage(
+        createMessage(
+          'JoinFailed',
+          { instanceId: 'i-0123456789abcdef0', reason: 'timeout', terminated: true },
+          ctx,
+          now,
+        ),
+      )?.text,
+    ).toContain('failed to join');
+    expect(
+      toSlackMessage(
+        createMessage(
+          'InterruptionReceived',
+          { instanceId: 'i-0123456789abcdef0', kind: 'spot-interruption', nodeName: 'n1' },
+          ctx,
+          now,
+        ),
+      )?.text,
+    ).toContain('spot-interruption for i-0123456789abcdef0');
+    expect(
+      toSlackMessage(
+        createMessage(
+          'NodeJoined',
+          { instanceId: 'i-0123456789abcdef0', nodeName: 'n1', joinSeconds: 80 },
+          ctx,
+          now,
+        ),
+      ),
+    ).toBeNull();
+  });
+});
