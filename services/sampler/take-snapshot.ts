@@ -1,0 +1,94 @@
+import type {
+  AnyEnvelope,
+  ClusterSnapshot,
+  NodeInfo,
+  PendingPod,
+  Utilization,
+} from '@smartscale/contracts';
+import { ClusterSnapshotSchema, createMessage } from '@smartscale/contracts';
+
+/** What the sampler reads; `packages/k8s` and `packages/metrics` implement it. */
+export interface SamplerPorts {
+  readonly clusterId: string;
+  readonly now: () => Date;
+  /** Worker nodes with their pods (control-plane nodes excluded). */
+  listNodes(): Promise<NodeInfo[]>;
+  listPendingPods(): Promise<PendingPod[]>;
+  /** CPU and memory with their windows, or why they are unavailable. */
+  readUtilization(): Promise<Utilization>;
+  publish(message: AnyEnvelope): Promise<void>;
+}
+
+/**
+ * Gathers one snapshot. A Prometheus failure does not stop the sample: it is
+ * recorded as unavailable metrics, so the decider can still add capacity for
+ * pending pods and will refuse to scale down blind.
+ */
+export async function takeSnapshot(ports: SamplerPorts): Promise<ClusterSnapshot> {
+  const [nodes, pendingPods, utilization] = await Promise.all([
+    ports.listNodes(),
+    ports.listPendingPods(),
+    ports
+      .readUtilization()
+      .catch(
+        (err: unknown): Utilization => ({
+          available: false,
+          reason: `metrics unavailable: ${(err as Error).message}`,
+        }),
+      ),
+  ]);
+  return ClusterSnapshotSchema.parse({
+    takenAt: ports.now().toISOString(),
+    nodes,
+    pendingPods,
+    utilization,
+  });
+}
+
+/** Takes a snapshot and publishes it as MetricsSampled (a new action id per sample). */
+export async function publishSample(ports: SamplerPorts): Promise<AnyEnvelope> {
+  const snapshot = await takeSnapshot(ports);
+  const message = createMessage(
+    'MetricsSampled',
+    snapshot,
+    { clusterId: ports.clusterId },
+    ports.now(),
+  );
+  await ports.publish(message);
+  return message;
+}
+
+/**
+ * Watch mode: polls for unschedulable pods every `intervalMs` and publishes
+ * a sample as soon as a pod newer than the last sample has waited out the
+ * grace, so a flash sale is seen in seconds rather than at the next minute.
+ * Returns a stop function.
+ */
+export function watchPendingPods(
+  ports: SamplerPorts,
+  options: { intervalMs: number; graceMs: number; onError?: (err: unknown) => void },
+): () => Promise<void> {
+  const seen = new Set<string>();
+  let running = true;
+  let current: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    const pending = await ports.listPendingPods();
+    const now = ports.now().getTime();
+    const due = pending.filter((p) => now - Date.parse(p.pendingSince) >= options.graceMs);
+    const fresh = due.filter((p) => !seen.has(`${p.namespace}/${p.name}`));
+    const live = new Set(pending.map((p) => `${p.namespace}/${p.name}`));
+    for (const key of seen) if (!live.has(key)) seen.delete(key);
+    if (fresh.length === 0) return;
+    for (const p of fresh) seen.add(`${p.namespace}/${p.name}`);
+    await publishSample(ports);
+  };
+  const timer = setInterval(() => {
+    if (!running) return;
+    current = current.then(tick).catch((err) => options.onError?.(err));
+  }, options.intervalMs);
+  return async () => {
+    running = false;
+    clearInterval(timer);
+    await current;
+  };
+}
