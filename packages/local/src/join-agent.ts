@@ -1,0 +1,192 @@
+import { createHash } from 'node:crypto';
+import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  CoreV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Node,
+} from '@kubernetes/client-node';
+import { KWOK_NODE_ANNOTATION } from './cluster/start.ts';
+
+/** Tags the provisioner puts on every worker it launches. */
+export const WORKER_TAGS = {
+  cluster: 'smartscale:cluster',
+  managed: 'smartscale:managed',
+} as const;
+
+export interface JoinAgentOptions {
+  readonly ec2: EC2Client;
+  readonly kubeConfig: KubeConfig;
+  readonly clusterId: string;
+  /** Seconds from "running" in EC2 to the Node registering (the worker's boot). */
+  readonly bootSeconds: number;
+  /** Share of instances (0..1) that never join, to exercise join-failure cleanup. */
+  readonly neverJoinShare: number;
+  readonly pollMs?: number;
+  /** Node capacity to report, as a t3.medium would. */
+  readonly capacity?: { cpu: string; memory: string };
+  readonly allocatable?: { cpu: string; memory: string };
+  readonly now?: () => Date;
+  readonly log?: (line: string) => void;
+}
+
+/** Whether `instanceId` is one of the configured share that never joins (stable per id). */
+export function neverJoins(instanceId: string, share: number): boolean {
+  if (share <= 0) return false;
+  const h = createHash('sha256').update(instanceId).digest().readUInt32BE(0) / 0xffffffff;
+  return h < share;
+}
+
+/** The Node a worker registers: name from the instance id, providerID, labels kwok and SmartScale read. */
+export function workerNode(
+  instance: Instance,
+  options: Pick<JoinAgentOptions, 'capacity' | 'allocatable'>,
+): V1Node {
+  const id = instance.InstanceId ?? '';
+  const zone = instance.Placement?.AvailabilityZone ?? 'unknown';
+  const capacityType = instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand';
+  const capacity = options.capacity ?? { cpu: '2', memory: '4Gi' };
+  const allocatable = options.allocatable ?? { cpu: '1900m', memory: '3712Mi' };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: id,
+      labels: {
+        'kubernetes.io/hostname': id,
+        'kubernetes.io/os': 'linux',
+        'node.kubernetes.io/instance-type': instance.InstanceType ?? 't3.medium',
+        'topology.kubernetes.io/zone': zone,
+        'smartscale.io/capacity-type': capacityType,
+        'smartscale.io/managed': 'true',
+        type: 'kwok',
+      },
+      annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value },
+    },
+    spec: { providerID: `aws:///${zone}/${id}` },
+    status: {
+      capacity: { ...capacity, pods: '110' },
+      allocatable: { ...allocatable, pods: '110' },
+      nodeInfo: {
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+        kubeletVersion: 'v1.35.4+k3s1',
+        bootID: '',
+        containerRuntimeVersion: '',
+        kernelVersion: '',
+        kubeProxyVersion: '',
+        machineID: '',
+        osImage: '',
+        systemUUID: '',
+      },
+    },
+  };
+}
+
+/** A running join agent; `stop()` ends its loop. */
+export interface JoinAgent {
+  /** Instances registered as Nodes so far (instance id -> ms from running to registered). */
+  readonly joined: ReadonlyMap<string, number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Plays the worker's user data on the local environment: when a managed
+ * instance runs in moto, after `bootSeconds` it registers a Node that kwok
+ * then keeps Ready; when the instance is terminated its Node goes NotReady,
+ * as a real kubelet that vanished would.
+ */
+export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
+  const core = options.kubeConfig.makeApiClient(CoreV1Api);
+  const now = options.now ?? (() => new Date());
+  const log = options.log ?? (() => {});
+  const firstSeen = new Map<string, number>();
+  const joined = new Map<string, number>();
+  const lost = new Set<string>();
+  let running = true;
+
+  const tick = async () => {
+    const out = await options.ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: `tag:${WORKER_TAGS.cluster}`, Values: [options.clusterId] },
+          { Name: `tag:${WORKER_TAGS.managed}`, Values: ['true'] },
+        ],
+      }),
+    );
+    const instances = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+    const t = now().getTime();
+    for (const instance of instances) {
+      const id = instance.InstanceId;
+      const state = instance.State?.Name;
+      if (!id) continue;
+      if (state === 'running' || state === 'pending') {
+        if (!firstSeen.has(id)) firstSeen.set(id, t);
+        const bootedFor = t - (firstSeen.get(id) ?? t);
+        if (joined.has(id) || bootedFor < options.bootSeconds * 1000) continue;
+        if (neverJoins(id, options.neverJoinShare)) continue;
+        try {
+          await core.createNode({ body: workerNode(instance, options) });
+          log(`join-agent: ${id} registered as a Node after ${Math.round(bootedFor / 1000)}s`);
+        } catch (err) {
+          if ((err as { code?: number }).code !== 409) throw err;
+        }
+        joined.set(id, bootedFor);
+      } else if (
+        (state === 'terminated' || state === 'shutting-down') &&
+        joined.has(id) &&
+        !lost.has(id)
+      ) {
+        lost.add(id);
+        await markLost(core, id).catch(() => {});
+        log(`join-agent: ${id} terminated; its Node goes NotReady`);
+      }
+    }
+  };
+
+  const loop = (async () => {
+    while (running) {
+      await tick().catch((err: unknown) => log(`join-agent: ${(err as Error).message}`));
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
+    }
+  })();
+
+  return {
+    joined,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}
+
+async function markLost(core: CoreV1Api, nodeName: string): Promise<void> {
+  // kwok stops heart-beating once the annotation is gone; the condition is
+  // set at once so tests do not wait out the node-monitor grace period.
+  await core.patchNode(
+    { name: nodeName, body: { metadata: { annotations: { [KWOK_NODE_ANNOTATION.key]: null } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  const at = new Date().toISOString();
+  await core.patchNodeStatus(
+    {
+      name: nodeName,
+      body: {
+        status: {
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'instance terminated',
+              lastHeartbeatTime: at,
+              lastTransitionTime: at,
+            },
+          ],
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+}
