@@ -1,6 +1,6 @@
 import type { V1Pod, V1Status } from '@kubernetes/client-node';
 import {
-  ApiException,
+  type ApiException,
   CoreV1Api,
   KubeConfig,
   PatchStrategy,
@@ -30,13 +30,27 @@ export interface PodRef {
   name: string;
 }
 
+// Duck-typed rather than `instanceof ApiException`: a second copy of the
+// client library in node_modules would make instanceof fail silently.
+function asApiError(error: unknown): { code: number; body: unknown; message: string } | undefined {
+  if (
+    error &&
+    typeof error === 'object' &&
+    typeof (error as ApiException<unknown>).code === 'number'
+  ) {
+    return error as ApiException<unknown>;
+  }
+  return undefined;
+}
+
 function statusOf(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
+  return asApiError(error)?.code;
 }
 
 function detailOf(error: unknown): string {
-  if (error instanceof ApiException) {
-    const body = error.body as unknown;
+  const apiError = asApiError(error);
+  if (apiError) {
+    const body = apiError.body;
     if (typeof body === 'string') {
       try {
         const parsed = JSON.parse(body) as Partial<V1Status>;
@@ -47,7 +61,7 @@ function detailOf(error: unknown): string {
     }
     if (body && typeof body === 'object' && 'message' in body)
       return String((body as V1Status).message);
-    return error.message;
+    return apiError.message;
   }
   return error instanceof Error ? error.message : String(error);
 }
@@ -58,8 +72,10 @@ function detailOf(error: unknown): string {
  * Status the API server returns.
  */
 function isDisruptionBudgetRefusal(error: unknown): boolean {
-  if (!(error instanceof ApiException) || error.code !== 429) return false;
-  const text = typeof error.body === 'string' ? error.body : JSON.stringify(error.body ?? '');
+  const apiError = asApiError(error);
+  if (apiError?.code !== 429) return false;
+  const text =
+    typeof apiError.body === 'string' ? apiError.body : JSON.stringify(apiError.body ?? '');
   return /DisruptionBudget|disruption budget/i.test(text);
 }
 

@@ -1,0 +1,74 @@
+import type { V1Node } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { isNodeReady, parseProviderId, providerIdFor, toNodeInfo } from '../../src/nodes.ts';
+
+describe('parseProviderId', () => {
+  it('reads zone and instance id from an AWS providerID', () => {
+    expect(parseProviderId('aws:///eu-west-1a/i-0123456789abcdef0')).toEqual({
+      zone: 'eu-west-1a',
+      instanceId: 'i-0123456789abcdef0',
+    });
+    expect(parseProviderId(providerIdFor('us-east-1b', 'i-0abc'))).toEqual({
+      zone: 'us-east-1b',
+      instanceId: 'i-0abc',
+    });
+  });
+  it.each([
+    undefined,
+    '',
+    'kwok://node-1',
+    'aws:///eu-west-1a/',
+    'aws://eu-west-1a/i-0abc',
+    'gce://p/z/i-0abc',
+  ])('returns undefined for %j', (id) => {
+    expect(parseProviderId(id)).toBeUndefined();
+  });
+});
+
+describe('toNodeInfo', () => {
+  const node: V1Node = {
+    metadata: {
+      name: 'worker-1',
+      creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+      labels: {
+        'smartscale.io/managed': 'true',
+        'smartscale.io/capacity-type': 'spot',
+        'node.kubernetes.io/instance-type': 'm7i.large',
+      },
+    },
+    spec: { providerID: 'aws:///eu-west-1b/i-0aaa', unschedulable: true },
+    status: {
+      allocatable: { cpu: '1930m', memory: '7Gi', pods: '110' },
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
+  };
+
+  it('maps identity, readiness, cordon state and allocatable', () => {
+    expect(toNodeInfo(node, [])).toEqual({
+      name: 'worker-1',
+      instanceId: 'i-0aaa',
+      zone: 'eu-west-1b',
+      instanceType: 'm7i.large',
+      capacityType: 'spot',
+      managed: true,
+      ready: true,
+      unschedulable: true,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      allocatable: { cpuMillis: 1930, memoryBytes: 7 * 2 ** 30 },
+      pods: [],
+    });
+  });
+
+  it('treats a missing or non-True Ready condition as not ready, and unlabelled nodes as unmanaged', () => {
+    const bare: V1Node = {
+      metadata: { name: 'n' },
+      status: { conditions: [{ type: 'Ready', status: 'Unknown' }] },
+    };
+    expect(isNodeReady(bare)).toBe(false);
+    expect(isNodeReady({ metadata: { name: 'n' } })).toBe(false);
+    const info = toNodeInfo(bare, []);
+    expect(info.managed).toBe(false);
+    expect(info.instanceId).toBeUndefined();
+    expect(info.unschedulable).toBe(false);
+  });
+});
