@@ -1,0 +1,6 @@
+export type { InstantSample, MetricsResult, PrometheusClientOptions } from './prometheus-client.ts';
+export { PrometheusClient } from './prometheus-client.ts';
+export type { QueryScope } from './promql.ts';
+export { PROMQL } from './promql.ts';
+export type { UtilizationWindows } from './utilization.ts';
+export { readUtilization } from './utilization.ts';

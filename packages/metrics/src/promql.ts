@@ -1,0 +1,69 @@
+/**
+ * The PromQL SmartScale reads, in one place. Utilisation is a ratio (0..1).
+ * CPU and memory come from node-exporter metric names; pending pods from
+ * kube-state-metrics. `nodeSelector` narrows to the workers, e.g.
+ * `job="node-exporter",role="worker"` (no braces).
+ */
+export interface QueryScope {
+  nodeSelector?: string;
+  /** The rate() window for CPU counters; at least 4 scrape intervals. Default `2m`. */
+  rateWindow?: string;
+  /** Subquery resolution for the sustained windows. Default `30s`. */
+  step?: string;
+}
+
+const WINDOW = /^\d+(ms|s|m|h|d)$/;
+
+function checkWindow(name: string, value: string): string {
+  if (!WINDOW.test(value))
+    throw new Error(`${name} '${value}' is not a Prometheus duration like 30s, 3m or 1h`);
+  return value;
+}
+
+function matchers(scope: QueryScope, ...extra: string[]): string {
+  const parts = [...extra, ...(scope.nodeSelector ? [scope.nodeSelector] : [])];
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * @example
+ * PROMQL.cpuUtilisation();
+ * // avg(1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[2m])))
+ * PROMQL.cpuMinOver('3m'); // lowest cluster CPU over the last 3 minutes
+ */
+export const PROMQL = {
+  /** Average over nodes of each node's busy CPU fraction (1 - idle rate, averaged over its CPUs). */
+  cpuUtilisation(scope: QueryScope = {}): string {
+    const rate = checkWindow('rateWindow', scope.rateWindow ?? '2m');
+    return `avg(1 - avg by (instance) (rate(node_cpu_seconds_total${matchers(scope, 'mode="idle"')}[${rate}])))`;
+  },
+  /** Average over nodes of the used memory fraction (1 - MemAvailable / MemTotal). */
+  memoryUtilisation(scope: QueryScope = {}): string {
+    const m = matchers(scope);
+    return `avg(1 - node_memory_MemAvailable_bytes${m} / node_memory_MemTotal_bytes${m})`;
+  },
+  /** Lowest CPU utilisation over `window`: above a threshold means "sustained above". */
+  cpuMinOver(window: string, scope: QueryScope = {}): string {
+    return `min_over_time((${PROMQL.cpuUtilisation(scope)})[${checkWindow('window', window)}:${checkWindow('step', scope.step ?? '30s')}])`;
+  },
+  /** Highest CPU utilisation over `window`: below a threshold means "sustained below". */
+  cpuMaxOver(window: string, scope: QueryScope = {}): string {
+    return `max_over_time((${PROMQL.cpuUtilisation(scope)})[${checkWindow('window', window)}:${checkWindow('step', scope.step ?? '30s')}])`;
+  },
+  /** Mean CPU utilisation over `window`. */
+  cpuAvgOver(window: string, scope: QueryScope = {}): string {
+    return `avg_over_time((${PROMQL.cpuUtilisation(scope)})[${checkWindow('window', window)}:${checkWindow('step', scope.step ?? '30s')}])`;
+  },
+  /** Highest memory utilisation over `window`. */
+  memoryMaxOver(window: string, scope: QueryScope = {}): string {
+    return `max_over_time((${PROMQL.memoryUtilisation(scope)})[${checkWindow('window', window)}:${checkWindow('step', scope.step ?? '30s')}])`;
+  },
+  /** Pods the scheduler marked unschedulable (kube-state-metrics). */
+  unschedulablePods(): string {
+    return 'sum(kube_pod_status_unschedulable)';
+  },
+  /** Pods in phase Pending (kube-state-metrics). */
+  pendingPods(): string {
+    return 'sum(kube_pod_status_phase{phase="Pending"})';
+  },
+} as const;
