@@ -88,6 +88,13 @@ export class ProcessGroup {
     return managed;
   }
 
+  /** Pids of the processes started so far, by name. */
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of this.#processes) if (p.child.pid !== undefined) out[p.name] = p.child.pid;
+    return out;
+  }
+
   /** Throws with the log tail of the first started process that has exited. */
   assertRunning(): void {
     for (const p of this.#processes) {

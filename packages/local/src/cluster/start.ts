@@ -36,6 +36,8 @@ export interface LocalCluster {
   /** Kubeconfig of the autoscaler's ServiceAccount (bearer token, only its RBAC). */
   autoscalerKubeconfig: string;
   dataDir: string;
+  /** The server processes started for this cluster, by component name. */
+  pids: Record<string, number>;
   /** Stops exactly the processes this cluster started and removes its data. */
   stop(): Promise<void>;
 }
@@ -281,7 +283,15 @@ export async function startLocalCluster(options: StartOptions = {}): Promise<Loc
     );
     group.assertRunning();
     log(`local cluster up in ${formatElapsed(Date.now() - started)} (data: ${dataDir})`);
-    return { server, caCert: pki.caCert, adminKubeconfig, autoscalerKubeconfig, dataDir, stop };
+    return {
+      server,
+      caCert: pki.caCert,
+      adminKubeconfig,
+      autoscalerKubeconfig,
+      dataDir,
+      pids: group.pids(),
+      stop,
+    };
   } catch (error) {
     log(`local cluster failed to start; logs kept in ${logDir}`);
     await group.stop();
