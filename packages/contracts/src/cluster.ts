@@ -95,11 +95,21 @@ export const UtilizationSchema = z.discriminatedUnion('available', [
 ]);
 export type Utilization = z.infer<typeof UtilizationSchema>;
 
+/** Total pod requests (running and pending) at one moment: the demand. */
+export const DemandPointSchema = z.object({
+  at: isoTime,
+  cpuMillis: nonNegative,
+  memoryBytes: nonNegative,
+});
+export type DemandPoint = z.infer<typeof DemandPointSchema>;
+
 /** Everything the decision engine looks at, gathered by the sampler. */
 export const ClusterSnapshotSchema = z.object({
   takenAt: isoTime,
   nodes: z.array(NodeInfoSchema),
   pendingPods: z.array(PendingPodSchema),
   utilization: UtilizationSchema,
+  /** Past demand (up to 7 days) for predictive pre-scaling; absent when not gathered. */
+  demandHistory: z.array(DemandPointSchema).optional(),
 });
 export type ClusterSnapshot = z.infer<typeof ClusterSnapshotSchema>;

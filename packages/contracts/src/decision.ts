@@ -32,6 +32,9 @@ export const ReasonCode = {
   NoEligibleVictim: 'no-eligible-victim',
   VictimPodsWouldNotFit: 'victim-pods-would-not-fit',
   VictimChosen: 'victim-chosen',
+  PredictedRise: 'predicted-rise',
+  PredictionUnavailable: 'prediction-unavailable',
+  PredictedRiseAhead: 'predicted-rise-ahead',
   NoTrigger: 'no-trigger',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

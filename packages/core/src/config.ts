@@ -77,6 +77,24 @@ export const ConfigSchema = z
       })
       .prefault({}),
     join: z.object({ timeoutSeconds: seconds.default(600) }).prefault({}),
+    predictive: z
+      .object({
+        /** The single switch for pre-scaling on the learned daily pattern. */
+        enabled: z.boolean().default(false),
+        /** Width of the time-of-day slots demand is compared in. */
+        slotSeconds: z.number().int().min(60).default(600),
+        /** Days of history the pattern needs before it is trusted. */
+        minDays: z.number().int().min(2).max(7).default(2),
+        /** Headroom added on top of the forecast, as a share of it. */
+        marginShare: share.default(0.1),
+        /** Most nodes one pre-scale may add (the bound on a wrong forecast). */
+        maxNodesPerStep: z.number().int().positive().default(3),
+        /** How far ahead to look beyond the boot time, to cover the sampling gap. */
+        lookaheadExtraSeconds: seconds.default(120),
+        /** A node the pattern needs again within this long is kept, not removed. */
+        keepHorizonSeconds: seconds.default(1800),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     if (c.workers.min > c.workers.max) {

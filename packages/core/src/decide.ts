@@ -7,7 +7,8 @@ import {
 } from '@smartscale/contracts';
 import { incomingWorkers, joiningInstanceIds } from './action-ledger.js';
 import { planScaleUp } from './capacity-planner.js';
-import type { Config } from './config.js';
+import { type Config, podAllocatable } from './config.js';
+import { forecastDemand, nodesForForecast } from './forecast.js';
 import { pickVictim } from './victim-selection.js';
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -231,6 +232,92 @@ function proposeForPressure(
   return { count, reasons: [...triggers, ...capReasons(count, needed, fleet, config)] };
 }
 
+/** Room the fleet offers pods now: Ready schedulable nodes plus those launching. */
+function fleetCapacity(snapshot: ClusterSnapshot, fleet: Fleet, config: Config) {
+  const perNode = podAllocatable(config);
+  let cpuMillis = fleet.incoming * perNode.cpuMillis;
+  let memoryBytes = fleet.incoming * perNode.memoryBytes;
+  for (const n of snapshot.nodes) {
+    if (!n.ready || n.unschedulable) continue;
+    cpuMillis += n.allocatable.cpuMillis;
+    memoryBytes += n.allocatable.memoryBytes;
+  }
+  return { cpuMillis, memoryBytes, perNode };
+}
+
+/** Pre-scale one boot time ahead of a rise the daily pattern predicts. */
+function proposeForForecast(
+  snapshot: ClusterSnapshot,
+  fleet: Fleet,
+  config: Config,
+  now: Date,
+  notes: Reason[],
+): Proposal | null {
+  if (!config.predictive.enabled) return null;
+  const ahead = config.instance.bootSeconds + config.predictive.lookaheadExtraSeconds;
+  const target = new Date(now.getTime() + ahead * 1000);
+  const forecast = forecastDemand(snapshot.demandHistory ?? [], target, now, config);
+  if (!forecast.ok) {
+    notes.push(
+      reason(ReasonCode.PredictionUnavailable, `pre-scaling off for now: ${forecast.detail}`),
+    );
+    return null;
+  }
+  const { perNode, ...capacity } = fleetCapacity(snapshot, fleet, config);
+  const wanted = nodesForForecast(forecast, capacity, perNode, config);
+  if (wanted === 0) return null;
+  const room = Math.max(0, config.workers.max - fleet.workers);
+  const count = Math.min(wanted, room, config.scaleUp.maxStep);
+  if (count === 0) return null;
+  return {
+    count,
+    reasons: [
+      reason(
+        ReasonCode.PredictedRise,
+        `demand of ${Math.round(forecast.cpuMillis)}m CPU expected at ${forecast.at.slice(11, 16)} UTC (${forecast.basis}); adding ${count} node(s) one boot time ahead`,
+        {
+          forecastCpuMillis: Math.round(forecast.cpuMillis),
+          capacityCpuMillis: Math.round(capacity.cpuMillis),
+          daysUsed: forecast.daysUsed,
+        },
+      ),
+      ...capReasons(count, wanted, fleet, config),
+    ],
+  };
+}
+
+/** A rise the pattern expects before a removed node could come back. */
+function riseAhead(
+  snapshot: ClusterSnapshot,
+  fleet: Fleet,
+  config: Config,
+  now: Date,
+): Reason | null {
+  if (!config.predictive.enabled) return null;
+  const { perNode, ...capacity } = fleetCapacity(snapshot, fleet, config);
+  const after = {
+    cpuMillis: capacity.cpuMillis - perNode.cpuMillis,
+    memoryBytes: capacity.memoryBytes - perNode.memoryBytes,
+  };
+  const horizon = Math.max(config.predictive.keepHorizonSeconds, config.instance.bootSeconds);
+  for (let s = 0; s <= horizon; s += config.predictive.slotSeconds) {
+    const forecast = forecastDemand(
+      snapshot.demandHistory ?? [],
+      new Date(now.getTime() + s * 1000),
+      now,
+      config,
+    );
+    if (forecast.ok && nodesForForecast(forecast, after, perNode, config) > 0) {
+      return reason(
+        ReasonCode.PredictedRiseAhead,
+        `the daily pattern expects ${Math.round(forecast.cpuMillis)}m CPU at ${forecast.at.slice(11, 16)} UTC; keeping the node`,
+        { forecastCpuMillis: Math.round(forecast.cpuMillis) },
+      );
+    }
+  }
+  return null;
+}
+
 function considerScaleDown(
   snapshot: ClusterSnapshot,
   state: ClusterState,
@@ -314,6 +401,8 @@ function considerScaleDown(
     );
   const after = Math.max(fleet.ready - 1, 1);
   const projectedCpu = (u.cpu.downWindowMax * fleet.ready) / after;
+  const rise = riseAhead(snapshot, fleet, config, now);
+  if (rise) holds.push(rise);
   if (projectedCpu >= config.scaleUp.targetCpuUtilization) {
     holds.push(
       reason(
@@ -414,13 +503,26 @@ export function decide(
   const notes: Reason[] = [];
   const pending = proposeForPendingPods(snapshot, fleet, config, now, notes);
   const pressure = proposeForPressure(snapshot, state, fleet, config, now, notes);
-  if (pending || pressure) {
+  // Notes about prediction inform; they must not turn a scale-down into a hold.
+  const info: Reason[] = [];
+  const predicted =
+    pending || pressure ? null : proposeForForecast(snapshot, fleet, config, now, info);
+  if (pending || pressure || predicted) {
     const room = Math.max(0, config.workers.max - fleet.workers);
-    const count = Math.min(Math.max(pending?.count ?? 0, pressure?.count ?? 0), room);
+    const count = Math.min(
+      Math.max(pending?.count ?? 0, pressure?.count ?? 0, predicted?.count ?? 0),
+      room,
+    );
     return {
       kind: 'scale-up',
       count,
-      reasons: [...(pending?.reasons ?? []), ...(pressure?.reasons ?? []), ...notes],
+      reasons: [
+        ...(pending?.reasons ?? []),
+        ...(pressure?.reasons ?? []),
+        ...(predicted?.reasons ?? []),
+        ...notes,
+        ...info,
+      ],
     };
   }
   if (notes.length > 0 || snapshot.pendingPods.length > 0) {
@@ -432,18 +534,12 @@ export function decide(
             `metrics unavailable (${snapshot.utilization.reason})`,
           ),
         ];
-    return {
-      kind: 'hold',
-      reasons:
-        notes.length + missing.length > 0
-          ? [...notes, ...missing]
-          : [
-              reason(
-                ReasonCode.PendingPodsPresent,
-                `${snapshot.pendingPods.length} pod(s) pending`,
-              ),
-            ],
-    };
+    const why =
+      notes.length + missing.length > 0
+        ? [...notes, ...missing]
+        : [reason(ReasonCode.PendingPodsPresent, `${snapshot.pendingPods.length} pod(s) pending`)];
+    return { kind: 'hold', reasons: [...why, ...info] };
   }
-  return considerScaleDown(snapshot, state, fleet, config, now);
+  const down = considerScaleDown(snapshot, state, fleet, config, now);
+  return info.length > 0 ? { ...down, reasons: [...down.reasons, ...info] } : down;
 }

@@ -4,5 +4,6 @@ export * from './capacity-planner.js';
 export * from './config.js';
 export * from './cost-model.js';
 export * from './decide.js';
+export * from './forecast.js';
 export * from './purchase-plan.js';
 export * from './victim-selection.js';
