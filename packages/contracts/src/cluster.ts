@@ -109,6 +109,12 @@ export const ClusterSnapshotSchema = z.object({
   nodes: z.array(NodeInfoSchema),
   pendingPods: z.array(PendingPodSchema),
   utilization: UtilizationSchema,
+  /**
+   * Values of the configured application triggers (queue depth, p95 latency,
+   * ...), each already reduced over its sustain window by the query; a
+   * trigger whose query failed is absent.
+   */
+  appSignals: z.record(z.string(), z.number().finite()).optional(),
   /** Past demand (up to 7 days) for predictive pre-scaling; absent when not gathered. */
   demandHistory: z.array(DemandPointSchema).optional(),
 });

@@ -32,6 +32,7 @@ export const ReasonCode = {
   NoEligibleVictim: 'no-eligible-victim',
   VictimPodsWouldNotFit: 'victim-pods-would-not-fit',
   VictimChosen: 'victim-chosen',
+  AppTrigger: 'app-trigger',
   PredictedRise: 'predicted-rise',
   PredictionUnavailable: 'prediction-unavailable',
   PredictedRiseAhead: 'predicted-rise-ahead',

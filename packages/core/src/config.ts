@@ -77,6 +77,38 @@ export const ConfigSchema = z
       })
       .prefault({}),
     join: z.object({ timeoutSeconds: seconds.default(600) }).prefault({}),
+    /**
+     * Scale-up triggers on what the application feels. The sampler runs each
+     * `query` reduced over `sustainSeconds` (min for "above", max for
+     * "below"), so one sample crossing the threshold means it held all along.
+     */
+    appTriggers: z
+      .array(
+        z.object({
+          name: z
+            .string()
+            .regex(/^[a-z][a-z0-9-]{0,62}$/, 'expected a lowercase name like queue-depth'),
+          query: z.string().min(1),
+          threshold: z.number().finite(),
+          direction: z.enum(['above', 'below']).default('above'),
+          sustainSeconds: seconds.default(120),
+          /** Nodes added when it fires (still capped by step and max). */
+          addNodes: z.number().int().positive().default(1),
+        }),
+      )
+      .default([])
+      .superRefine((triggers, ctx) => {
+        const seen = new Set<string>();
+        triggers.forEach((t, i) => {
+          if (seen.has(t.name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'name'],
+              message: `duplicate trigger name '${t.name}'`,
+            });
+          seen.add(t.name);
+        });
+      }),
     predictive: z
       .object({
         /** The single switch for pre-scaling on the learned daily pattern. */

@@ -157,11 +157,10 @@ function proposeForPressure(
   notes: Reason[],
 ): Proposal | null {
   const u = snapshot.utilization;
-  if (!u.available) return null;
   const triggers: Reason[] = [];
   let wanted = 0;
   const base = Math.max(fleet.ready, 1);
-  if (u.cpu.upWindowMin > config.scaleUp.cpuThreshold) {
+  if (u.available && u.cpu.upWindowMin > config.scaleUp.cpuThreshold) {
     triggers.push(
       reason(
         ReasonCode.CpuHigh,
@@ -178,7 +177,7 @@ function proposeForPressure(
       Math.ceil((base * u.cpu.now) / config.scaleUp.targetCpuUtilization) - base,
     );
   }
-  if (u.memory.now > config.scaleUp.memoryThreshold) {
+  if (u.available && u.memory.now > config.scaleUp.memoryThreshold) {
     triggers.push(
       reason(
         ReasonCode.MemoryHigh,
@@ -191,6 +190,25 @@ function proposeForPressure(
     );
     const target = (config.scaleUp.memoryThreshold + config.scaleDown.memoryThreshold) / 2;
     wanted = Math.max(wanted, Math.ceil((base * u.memory.now) / target) - base);
+  }
+  for (const trigger of config.appTriggers) {
+    const value = snapshot.appSignals?.[trigger.name];
+    if (value === undefined) continue;
+    const fired =
+      trigger.direction === 'above' ? value > trigger.threshold : value < trigger.threshold;
+    if (!fired) continue;
+    triggers.push(
+      reason(
+        ReasonCode.AppTrigger,
+        `${trigger.name} ${trigger.direction} ${trigger.threshold} for ${trigger.sustainSeconds}s (${value})`,
+        {
+          trigger: trigger.name,
+          value,
+          threshold: trigger.threshold,
+        },
+      ),
+    );
+    wanted = Math.max(wanted, trigger.addNodes);
   }
   if (triggers.length === 0) return null;
 

@@ -222,3 +222,58 @@ describe('decide: scale down', () => {
     expect(d.reasons[0]?.message).toContain('alice');
   });
 });
+
+describe('decide: application triggers', () => {
+  const queue = parseConfig({
+    appTriggers: [
+      { name: 'queue-depth', query: 'sum(rabbitmq_queue_messages)', threshold: 1000, addNodes: 2 },
+    ],
+  });
+
+  it('scales up when a sustained application signal crosses its threshold', () => {
+    const d = decide(
+      { ...snapshot(nodes(3), [], { cpu: 0.4 }), appSignals: { 'queue-depth': 4200 } },
+      state(),
+      queue,
+      NOW,
+    );
+    expect(d).toMatchObject({ kind: 'scale-up', count: 2 });
+    expect(d.reasons[0]).toMatchObject({
+      code: 'app-trigger',
+      data: { trigger: 'queue-depth', value: 4200 },
+    });
+  });
+
+  it('ignores a trigger below its threshold or without a value, and respects the cooldown', () => {
+    expect(
+      decide(
+        { ...snapshot(nodes(3), [], { cpu: 0.4 }), appSignals: { 'queue-depth': 10 } },
+        state(),
+        queue,
+        NOW,
+      ).kind,
+    ).toBe('hold');
+    expect(decide(snapshot(nodes(3), [], { cpu: 0.4 }), state(), queue, NOW).kind).toBe('hold');
+    const cooling = decide(
+      { ...snapshot(nodes(3), [], { cpu: 0.4 }), appSignals: { 'queue-depth': 4200 } },
+      state({ lastScaleUpAt: ago(60) }),
+      queue,
+      NOW,
+    );
+    expect(cooling.reasons.map((r) => r.code)).toEqual(['app-trigger', 'cooldown-after-scale-up']);
+  });
+
+  it('rejects a bad trigger at start-up', () => {
+    expect(() =>
+      parseConfig({ appTriggers: [{ name: 'Queue Depth', query: 'x', threshold: 1 }] }),
+    ).toThrow('appTriggers[0].name: expected a lowercase name');
+    expect(() =>
+      parseConfig({
+        appTriggers: [
+          { name: 'a', query: 'x', threshold: 1 },
+          { name: 'a', query: 'y', threshold: 2 },
+        ],
+      }),
+    ).toThrow("duplicate trigger name 'a'");
+  });
+});
