@@ -37,6 +37,58 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 
 const MARKER = '.complete.json';
 
+/** Oldest Go that builds every pinned version (kine v0.17.5 declares go 1.26.5). */
+export const MINIMUM_GO = '1.26.5';
+
+let goPath: string | undefined;
+
+/**
+ * The `go` command: $GO, else `go` on PATH, else the usual /usr/local/go.
+ * Checked once against MINIMUM_GO so a missing or old toolchain fails with
+ * what to do, not with a module error minutes into a build.
+ */
+function goBinary(): string {
+  if (goPath) return goPath;
+  const candidates = [process.env.GO, 'go', '/usr/local/go/bin/go'].filter((c): c is string => !!c);
+  for (const candidate of candidates) {
+    let version: string;
+    try {
+      version = execFileSync(candidate, ['env', 'GOVERSION'], {
+        encoding: 'utf8',
+        env: goEnv(),
+      }).trim();
+    } catch {
+      continue;
+    }
+    if (compareGoVersions(version.replace(/^go/, ''), MINIMUM_GO) < 0) {
+      throw new Error(
+        `${candidate} is ${version}; the local control plane needs Go >= ${MINIMUM_GO} (set GO=/path/to/go)`,
+      );
+    }
+    goPath = candidate;
+    return candidate;
+  }
+  throw new Error(
+    `No Go toolchain found (tried ${candidates.join(', ')}); install Go >= ${MINIMUM_GO} or set GO=/path/to/go`,
+  );
+}
+
+/** Compares dotted Go versions numerically (`1.26.10` > `1.26.9`); pre-release suffixes are ignored. */
+export function compareGoVersions(a: string, b: string): number {
+  const parts = (v: string) =>
+    v
+      .split(/[^\d]+/)
+      .filter(Boolean)
+      .slice(0, 3)
+      .map(Number);
+  const [pa, pb] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -89,7 +141,7 @@ async function buildOnce(
 }
 
 async function goInstall(label: string, dir: string, pkg: string): Promise<void> {
-  await runWithProgress('go', ['install', '-trimpath', '-ldflags=-s -w', pkg], {
+  await runWithProgress(goBinary(), ['install', '-trimpath', '-ldflags=-s -w', pkg], {
     label,
     env: goEnv({ GOBIN: join(dir, 'bin') }),
   });
@@ -147,7 +199,7 @@ const KWOK_STAGES_FILE = 'stages.yaml';
  */
 function writeKwokStages(dir: string, version: string): void {
   const info = JSON.parse(
-    execFileSync('go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@${version}`], {
+    execFileSync(goBinary(), ['mod', 'download', '-json', `sigs.k8s.io/kwok@${version}`], {
       cwd: dir,
       env: goEnv(),
       encoding: 'utf8',
@@ -173,7 +225,7 @@ async function buildKubernetes(dir: string, version: string): Promise<void> {
   mkdirSync(moduleDir, { recursive: true });
   log(`kubernetes ${version}: reading the release's go.mod from the module proxy`);
   const info = JSON.parse(
-    execFileSync('go', ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], {
+    execFileSync(goBinary(), ['mod', 'download', '-json', `k8s.io/kubernetes@${version}`], {
       cwd: moduleDir,
       env: goEnv(),
       encoding: 'utf8',
@@ -199,7 +251,7 @@ async function buildKubernetes(dir: string, version: string): Promise<void> {
       '',
     ].join('\n'),
   );
-  await runWithProgress('go', ['mod', 'tidy'], {
+  await runWithProgress(goBinary(), ['mod', 'tidy'], {
     cwd: moduleDir,
     env: goEnv(),
     label: `kubernetes ${version}: resolving modules (go mod tidy)`,
@@ -217,7 +269,7 @@ async function buildKubernetes(dir: string, version: string): Promise<void> {
   }
   // One invocation for the three commands so they share compiled packages.
   await runWithProgress(
-    'go',
+    goBinary(),
     [
       'build',
       // -v prints each package as it is compiled: the progress lines show it.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   cacheRoot,
+  compareGoVersions,
   stagingModules,
   stagingVersion,
   wrapperGoMod,
@@ -102,5 +103,14 @@ describe('prometheusConfig', () => {
     expect(yaml).toContain(
       '- job_name: "ksm"\n    static_configs:\n      - targets: ["127.0.0.1:8080","127.0.0.1:8081"]',
     );
+  });
+});
+
+describe('compareGoVersions', () => {
+  it('orders Go versions numerically', () => {
+    expect(compareGoVersions('1.26.10', '1.26.9')).toBeGreaterThan(0);
+    expect(compareGoVersions('1.26.5', '1.26.5')).toBe(0);
+    expect(compareGoVersions('1.25', '1.26.5')).toBeLessThan(0);
+    expect(compareGoVersions('1.27rc1', '1.26.5')).toBeGreaterThan(0);
   });
 });
