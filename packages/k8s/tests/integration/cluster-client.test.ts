@@ -147,19 +147,28 @@ describe('pending pods', () => {
     await eventually('node Ready', async () =>
       (await autoscaler.listNodes()).find((n) => n.name === `${group}-1` && n.ready),
     );
-    // 2 cores fit two 800m pods; the third and fourth cannot be placed.
     await apps.createNamespacedDeployment({
       namespace,
       body: deployment({
         name: group,
         namespace,
         group,
-        replicas: 4,
+        replicas: 2,
         cpu: '800m',
         memory: '512Mi',
       }),
     });
     await runningPods(core, namespace, group, 2);
+    expect(
+      (await autoscaler.listPendingPods()).filter(
+        (p) => p.namespace === namespace && p.name.startsWith(`${group}-`),
+      ),
+    ).toEqual([]);
+    // 2 cores fit two 800m pods; scaled to four, the third and fourth cannot be placed.
+    await apps.patchNamespacedDeployment(
+      { name: group, namespace, body: { spec: { replicas: 4 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const pending = await eventually('two unschedulable pods', async () => {
       const pods = (await autoscaler.listPendingPods()).filter(
         (p) => p.namespace === namespace && p.name.startsWith(`${group}-`),
