@@ -1,0 +1,381 @@
+// THE one declaration of SmartScale's AWS resources: topics, queues and their
+// dead-letter queues, subscriptions with filter policies, tables, EventBridge
+// rules, the sampler schedule, parameters and each service's permissions.
+// Plain data: `sst.config.ts` maps it to SST components, and
+// `packages/local/src/aws/bootstrap.ts` creates it in moto. Physical names
+// are `<prefix>-<logical name>` so every stage and every test run is isolated.
+import type { MessageType, TopicName } from '@smartscale/contracts';
+
+/** Every service, one Lambda function (or one local process) each. */
+export const ServiceNames = [
+  'sampler',
+  'decider',
+  'provisioner',
+  'join-verifier',
+  'drainer',
+  'spot-listener',
+  'notifier',
+] as const;
+export type ServiceName = (typeof ServiceNames)[number];
+
+export interface TopicSpec {
+  readonly description: string;
+}
+
+/** Which message types of a topic a queue receives (filter on the `type` attribute). */
+export interface SubscriptionSpec {
+  readonly topic: TopicName;
+  readonly types: readonly MessageType[];
+}
+
+export interface QueueSpec {
+  /** The service whose handler consumes this queue. */
+  readonly consumer: ServiceName;
+  /** Longer than the handler's timeout, so a message is not handed out twice at once. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives before a message moves to `<queue>-dlq` (3 to 5). */
+  readonly maxReceiveCount: 3 | 4 | 5;
+  /** Records handed to one handler call (Lambda event source `batchSize`). */
+  readonly batchSize: number;
+  readonly subscriptions: readonly SubscriptionSpec[];
+}
+
+export type KeyType = 'S' | 'N';
+
+export interface TableSpec {
+  readonly description: string;
+  readonly partitionKey: { readonly name: string; readonly type: KeyType };
+  readonly sortKey: { readonly name: string; readonly type: KeyType };
+  /** Epoch-seconds attribute DynamoDB expires items by (moto stores it, never enforces it). */
+  readonly ttlAttribute?: string;
+  readonly globalIndexes: readonly {
+    readonly name: string;
+    readonly partitionKey: { readonly name: string; readonly type: KeyType };
+    readonly sortKey: { readonly name: string; readonly type: KeyType };
+  }[];
+}
+
+export interface RuleSpec {
+  readonly description: string;
+  /** EventBridge event pattern on the default bus. */
+  readonly pattern: Readonly<Record<string, unknown>>;
+  /** Queue (logical name) that receives matching events. */
+  readonly targetQueue: QueueName;
+}
+
+export interface ScheduleSpec {
+  readonly service: ServiceName;
+  /** EventBridge Scheduler / rule expression. */
+  readonly expression: string;
+}
+
+export interface ParameterSpec {
+  readonly description: string;
+  /** Path under `/<prefix>`; the full name is `/<prefix><path>`. */
+  readonly path: string;
+  readonly secure: boolean;
+}
+
+/** A resource a permission applies to, by logical name. */
+export type ResourceRef =
+  | { readonly kind: 'topic'; readonly name: TopicName }
+  | { readonly kind: 'queue'; readonly name: QueueName }
+  | { readonly kind: 'dlq'; readonly name: QueueName }
+  | { readonly kind: 'table'; readonly name: TableName }
+  | { readonly kind: 'table-index'; readonly name: TableName }
+  | { readonly kind: 'parameter'; readonly name: ParameterName }
+  /** EC2 instances, launch templates etc. scoped by the `smartscale:cluster` tag condition. */
+  | { readonly kind: 'ec2-managed' }
+  /** Actions AWS only allows on `*` (Describe*, RunInstances on images/subnets). */
+  | { readonly kind: 'ec2-any' };
+
+export interface PermissionSpec {
+  /** Exact IAM actions, never wildcards. */
+  readonly actions: readonly string[];
+  readonly resource: ResourceRef;
+}
+
+const topics = {
+  samples: { description: 'MetricsSampled from the sampler' },
+  commands: { description: 'Work for the provisioner, join-verifier and drainer' },
+  events: { description: 'Outcomes and decisions, for the decider and for people' },
+} as const satisfies Record<TopicName, TopicSpec>;
+
+/** Outcome events that close (or move) an action in the decider's ledger. */
+export const DECIDER_OUTCOMES = [
+  'InstancesLaunched',
+  'NodeJoined',
+  'JoinFailed',
+  'NodeRemoved',
+  'ActionFailed',
+] as const satisfies readonly MessageType[];
+
+/** Events people see in Slack. */
+export const NOTIFIED_EVENTS = [
+  'DecisionMade',
+  'JoinFailed',
+  'NodeRemoved',
+  'ActionFailed',
+  'InterruptionReceived',
+] as const satisfies readonly MessageType[];
+
+const queues = {
+  decider: {
+    consumer: 'decider',
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    batchSize: 10,
+    subscriptions: [
+      { topic: 'samples', types: ['MetricsSampled'] },
+      { topic: 'events', types: DECIDER_OUTCOMES },
+    ],
+  },
+  provisioner: {
+    consumer: 'provisioner',
+    // RunInstances across several zones plus fallbacks can take a while.
+    visibilityTimeoutSeconds: 120,
+    maxReceiveCount: 3,
+    batchSize: 1,
+    subscriptions: [{ topic: 'commands', types: ['ScaleUp', 'ReplaceCapacity'] }],
+  },
+  'join-verifier': {
+    consumer: 'join-verifier',
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    batchSize: 10,
+    subscriptions: [{ topic: 'commands', types: ['VerifyJoin'] }],
+  },
+  drainer: {
+    consumer: 'drainer',
+    // Evictions of one node; PDB refusals are re-sent with a delay, not waited for.
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 3,
+    batchSize: 1,
+    subscriptions: [{ topic: 'commands', types: ['DrainNode'] }],
+  },
+  notifier: {
+    consumer: 'notifier',
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 5,
+    batchSize: 10,
+    subscriptions: [{ topic: 'events', types: NOTIFIED_EVENTS }],
+  },
+  'spot-listener': {
+    consumer: 'spot-listener',
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 3,
+    batchSize: 10,
+    // Fed by EventBridge rules, not by a topic.
+    subscriptions: [],
+  },
+} as const satisfies Record<string, QueueSpec>;
+export type QueueName = keyof typeof queues;
+
+const tables = {
+  // One table for the decider's coordination, keyed pk = `cluster#<id>` or
+  // `action#<actionId>`, sk = `lock` | `state` | `dedup#<step>`. Dedup records
+  // carry `expiresAt`; the lock and the state never do.
+  state: {
+    description: 'Cluster lock (with fencing number), versioned cluster state, dedup records',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [],
+  },
+  // pk = `cluster#<id>`, sk = `<occurredAt>#<recordId>`: time range queries per
+  // cluster; the `byAction` index answers "everything about action X".
+  audit: {
+    description: 'Decisions with snapshot and reasons, and action outcomes',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expiresAt',
+    globalIndexes: [
+      {
+        name: 'byAction',
+        partitionKey: { name: 'actionId', type: 'S' },
+        sortKey: { name: 'sk', type: 'S' },
+      },
+    ],
+  },
+} as const satisfies Record<string, TableSpec>;
+export type TableName = keyof typeof tables;
+
+const rules = {
+  'spot-interruption': {
+    description: 'EC2 Spot Instance Interruption Warning (two minutes notice)',
+    pattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Spot Instance Interruption Warning'] },
+    targetQueue: 'spot-listener',
+  },
+  rebalance: {
+    description: 'EC2 Instance Rebalance Recommendation',
+    pattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance Rebalance Recommendation'] },
+    targetQueue: 'spot-listener',
+  },
+  'state-change': {
+    description: 'EC2 Instance State-change Notification (stopping, terminated, ...)',
+    pattern: { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'] },
+    targetQueue: 'spot-listener',
+  },
+  'scheduled-change': {
+    description: 'AWS Health scheduled change for EC2 (retirement, maintenance)',
+    pattern: {
+      source: ['aws.health'],
+      'detail-type': ['AWS Health Event'],
+      detail: { service: ['EC2'], eventTypeCategory: ['scheduledChange'] },
+    },
+    targetQueue: 'spot-listener',
+  },
+} as const satisfies Record<string, RuleSpec>;
+
+const schedules = {
+  sampler: { service: 'sampler', expression: 'rate(1 minute)' },
+} as const satisfies Record<string, ScheduleSpec>;
+
+const parameters = {
+  joinToken: {
+    description: 'K3s node join token, written by the server install',
+    path: '/k3s/join-token',
+    secure: true,
+  },
+  slackWebhook: {
+    description: 'Slack incoming webhook URL for the notifier',
+    path: '/slack/webhook-url',
+    secure: true,
+  },
+} as const satisfies Record<string, ParameterSpec>;
+export type ParameterName = keyof typeof parameters;
+
+const consume = (name: QueueName): PermissionSpec => ({
+  actions: [
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:ChangeMessageVisibility',
+    'sqs:GetQueueAttributes',
+  ],
+  resource: { kind: 'queue', name },
+});
+// Malformed messages are sent straight to the DLQ with their reason.
+const deadLetter = (name: QueueName): PermissionSpec => ({
+  actions: ['sqs:SendMessage'],
+  resource: { kind: 'dlq', name },
+});
+const publishTo = (name: TopicName): PermissionSpec => ({
+  actions: ['sns:Publish'],
+  resource: { kind: 'topic', name },
+});
+// Delayed re-delivery (backoff) goes straight to a queue with DelaySeconds.
+const sendTo = (name: QueueName): PermissionSpec => ({
+  actions: ['sqs:SendMessage'],
+  resource: { kind: 'queue', name },
+});
+const describeEc2: PermissionSpec = {
+  actions: ['ec2:DescribeInstances'],
+  resource: { kind: 'ec2-any' },
+};
+
+/** Least privilege per service: exact actions on named resources. */
+const permissions = {
+  sampler: [publishTo('samples')],
+  decider: [
+    consume('decider'),
+    deadLetter('decider'),
+    {
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+      resource: { kind: 'table', name: 'state' },
+    },
+    {
+      actions: ['dynamodb:PutItem', 'dynamodb:Query'],
+      resource: { kind: 'table', name: 'audit' },
+    },
+    { actions: ['dynamodb:Query'], resource: { kind: 'table-index', name: 'audit' } },
+    publishTo('commands'),
+    publishTo('events'),
+  ],
+  provisioner: [
+    consume('provisioner'),
+    deadLetter('provisioner'),
+    {
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      resource: { kind: 'table', name: 'state' },
+    },
+    describeEc2,
+    // RunInstances touches images, subnets, security groups and the launch template.
+    { actions: ['ec2:RunInstances', 'ec2:CreateTags'], resource: { kind: 'ec2-any' } },
+    publishTo('events'),
+    sendTo('join-verifier'),
+  ],
+  'join-verifier': [
+    consume('join-verifier'),
+    deadLetter('join-verifier'),
+    describeEc2,
+    { actions: ['ec2:TerminateInstances'], resource: { kind: 'ec2-managed' } },
+    publishTo('events'),
+    sendTo('join-verifier'),
+  ],
+  drainer: [
+    consume('drainer'),
+    deadLetter('drainer'),
+    describeEc2,
+    { actions: ['ec2:TerminateInstances'], resource: { kind: 'ec2-managed' } },
+    publishTo('events'),
+    sendTo('drainer'),
+  ],
+  'spot-listener': [
+    consume('spot-listener'),
+    deadLetter('spot-listener'),
+    describeEc2,
+    publishTo('commands'),
+    publishTo('events'),
+  ],
+  notifier: [
+    consume('notifier'),
+    deadLetter('notifier'),
+    {
+      actions: ['ssm:GetParameter', 'kms:Decrypt'],
+      resource: { kind: 'parameter', name: 'slackWebhook' },
+    },
+  ],
+} as const satisfies Record<ServiceName, readonly PermissionSpec[]>;
+
+/** The whole topology. */
+export const topology = {
+  topics,
+  queues,
+  tables,
+  rules,
+  schedules,
+  parameters,
+  permissions,
+} as const;
+export type Topology = typeof topology;
+
+/** Physical names of a resource for one stage or test run. */
+export const names = {
+  topic: (prefix: string, name: TopicName) => `${prefix}-${name}`,
+  queue: (prefix: string, name: QueueName) => `${prefix}-${name}`,
+  dlq: (prefix: string, name: QueueName) => `${prefix}-${name}-dlq`,
+  table: (prefix: string, name: TableName) => `${prefix}-${name}`,
+  rule: (prefix: string, name: keyof typeof rules) => `${prefix}-${name}`,
+  parameter: (prefix: string, name: ParameterName) => `/${prefix}${parameters[name].path}`,
+} as const;
+
+/**
+ * Checks a stage/test prefix: it becomes part of queue names (80 characters,
+ * letters, digits, `-`, `_`), so keep it short.
+ *
+ * @example
+ * assertPrefix('smartscale-dev');
+ */
+export function assertPrefix(prefix: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/.test(prefix)) {
+    throw new Error(
+      `resource prefix '${prefix}' is invalid: use 1-40 letters, digits, '-' or '_', starting with a letter or digit`,
+    );
+  }
+  return prefix;
+}
