@@ -1,0 +1,299 @@
+import {
+  type EC2Client,
+  type Instance,
+  paginateDescribeInstances,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { CapacityType } from '@smartscale/contracts';
+import type { DedupStore } from './dedup.js';
+
+/** Tags on every worker SmartScale launches. */
+export const FleetTag = {
+  Cluster: 'smartscale:cluster',
+  ActionId: 'smartscale:action-id',
+  Managed: 'smartscale:managed',
+  CapacityType: 'smartscale:capacity-type',
+} as const;
+
+/** A worker instance as the services see it. */
+export interface Worker {
+  readonly instanceId: string;
+  readonly zone: string;
+  readonly capacityType: CapacityType;
+  readonly instanceType: string;
+}
+
+/** A worker with its EC2 state (pending, running, shutting-down, ...). */
+export interface ManagedWorker extends Worker {
+  readonly state: string;
+  readonly actionId: string | null;
+  readonly launchedAt: string | null;
+}
+
+/** One RunInstances call: `count` workers of one capacity type in one zone. */
+export interface LaunchGroup {
+  readonly zone: string;
+  readonly capacityType: CapacityType;
+  readonly count: number;
+  /** Client token for EC2; derived from the action id when absent. */
+  readonly clientToken?: string;
+}
+
+/** The launch is being done by another delivery of the same command; retry later. */
+export class LaunchInProgressError extends Error {
+  constructor(actionId: string, step: string) {
+    super(`launch ${step} of action ${actionId} is in progress elsewhere; retry later`);
+    this.name = 'LaunchInProgressError';
+  }
+}
+
+export interface Ec2FleetOptions {
+  /** Injectable so tests can add middleware (e.g. capacity errors). */
+  readonly ec2: EC2Client;
+  readonly clusterId: string;
+  /** Launch template of the workers (AMI, instance type, user data). */
+  readonly launchTemplate: { readonly id: string } | { readonly name: string };
+  readonly launchTemplateVersion?: string;
+  /** One subnet per availability zone the cluster may use. */
+  readonly subnets: readonly { readonly zone: string; readonly subnetId: string }[];
+  /** Makes launches idempotent per (actionId, group). */
+  readonly dedup: DedupStore;
+}
+
+const LIVE_STATES = ['pending', 'running'];
+
+/** EC2 client tokens are at most 64 ASCII characters. */
+export function clientTokenFor(
+  actionId: string,
+  group: Pick<LaunchGroup, 'zone' | 'capacityType'>,
+): string {
+  return `${actionId}-${group.zone}-${group.capacityType}`.slice(0, 64);
+}
+
+/**
+ * Splits `count` workers over zones (round robin, so zones differ by at most
+ * one) with `spot` of them on spot, into one launch group per zone and
+ * capacity type.
+ *
+ * @example
+ * planLaunchGroups(5, 3, ['us-east-1a', 'us-east-1b']);
+ */
+export function planLaunchGroups(
+  count: number,
+  spot: number,
+  zones: readonly string[],
+): LaunchGroup[] {
+  if (zones.length === 0) throw new Error('planLaunchGroups: no zones to launch in');
+  if (spot < 0 || spot > count) throw new RangeError(`spot must be 0..${count}, got ${spot}`);
+  const groups = new Map<string, { zone: string; capacityType: CapacityType; count: number }>();
+  for (let i = 0; i < count; i++) {
+    const zone = zones[i % zones.length] as string;
+    const capacityType: CapacityType = i < spot ? 'spot' : 'on-demand';
+    const key = `${zone}/${capacityType}`;
+    const group = groups.get(key) ?? { zone, capacityType, count: 0 };
+    group.count += 1;
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+function tag(instance: Instance, key: string): string | undefined {
+  return instance.Tags?.find((t) => t.Key === key)?.Value;
+}
+
+function toManagedWorker(instance: Instance): ManagedWorker {
+  const capacityType: CapacityType =
+    instance.InstanceLifecycle === 'spot' || tag(instance, FleetTag.CapacityType) === 'spot'
+      ? 'spot'
+      : 'on-demand';
+  return {
+    instanceId: instance.InstanceId ?? '',
+    zone: instance.Placement?.AvailabilityZone ?? '',
+    capacityType,
+    instanceType: instance.InstanceType ?? '',
+    state: instance.State?.Name ?? 'unknown',
+    actionId: tag(instance, FleetTag.ActionId) ?? null,
+    launchedAt: instance.LaunchTime?.toISOString() ?? null,
+  };
+}
+
+function toWorker(w: ManagedWorker): Worker {
+  return {
+    instanceId: w.instanceId,
+    zone: w.zone,
+    capacityType: w.capacityType,
+    instanceType: w.instanceType,
+  };
+}
+
+/**
+ * This cluster's EC2 workers: launch from the launch template (one
+ * RunInstances per zone and capacity type; spot through
+ * InstanceMarketOptions), describe and terminate. A launch is idempotent per
+ * action and group: a dedup record holds the launched instance ids, the
+ * `smartscale:action-id` tag finds instances of a launch that crashed before
+ * recording them, and EC2 gets a ClientToken derived from the action id.
+ *
+ * @example
+ * const workers = await fleet.launchWorkers(actionId, planLaunchGroups(3, 2, zones));
+ */
+export class Ec2Fleet {
+  readonly #options: Ec2FleetOptions;
+
+  constructor(options: Ec2FleetOptions) {
+    if (options.subnets.length === 0) throw new Error('Ec2Fleet: at least one subnet is required');
+    this.#options = options;
+  }
+
+  /** Zones the fleet can launch in. */
+  get zones(): string[] {
+    return this.#options.subnets.map((s) => s.zone);
+  }
+
+  async #describe(filters: { Name: string; Values: string[] }[]): Promise<ManagedWorker[]> {
+    const workers: ManagedWorker[] = [];
+    // Only filters moto implements: tag:<key>, instance-state-name.
+    const pages = paginateDescribeInstances(
+      { client: this.#options.ec2 },
+      {
+        Filters: [
+          { Name: `tag:${FleetTag.Cluster}`, Values: [this.#options.clusterId] },
+          { Name: `tag:${FleetTag.Managed}`, Values: ['true'] },
+          ...filters,
+        ],
+      },
+    );
+    for await (const page of pages) {
+      for (const reservation of page.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) workers.push(toManagedWorker(instance));
+      }
+    }
+    return workers;
+  }
+
+  /** Live (pending or running) workers of this cluster that SmartScale manages. */
+  async describeWorkers(): Promise<ManagedWorker[]> {
+    return this.#describe([{ Name: 'instance-state-name', Values: LIVE_STATES }]);
+  }
+
+  /** One managed worker of this cluster in any state, or null when it is not ours. */
+  async findWorker(instanceId: string): Promise<ManagedWorker | null> {
+    const all = await this.#describe([]);
+    return all.find((w) => w.instanceId === instanceId) ?? null;
+  }
+
+  /** Live workers launched for one action. */
+  async findByAction(actionId: string): Promise<Worker[]> {
+    const workers = await this.#describe([
+      { Name: `tag:${FleetTag.ActionId}`, Values: [actionId] },
+      { Name: 'instance-state-name', Values: LIVE_STATES },
+    ]);
+    return workers.map(toWorker);
+  }
+
+  /** Launches every group of an action; repeats return the first launch's workers. */
+  async launchWorkers(actionId: string, groups: readonly LaunchGroup[]): Promise<Worker[]> {
+    const workers: Worker[] = [];
+    for (const group of groups) workers.push(...(await this.launch(actionId, group)));
+    return workers;
+  }
+
+  /**
+   * Launches one group of an action once. Throws LaunchInProgressError while
+   * another delivery holds the launch, and EC2's own error (e.g. a capacity
+   * error) when the launch fails, after which a retry may launch again.
+   */
+  async launch(actionId: string, group: LaunchGroup): Promise<Worker[]> {
+    if (!Number.isInteger(group.count) || group.count < 1) {
+      throw new RangeError(`launch group count must be a positive integer, got ${group.count}`);
+    }
+    const subnet = this.#options.subnets.find((s) => s.zone === group.zone);
+    if (!subnet) {
+      throw new Error(
+        `no subnet configured for zone ${group.zone}; configured zones: ${this.zones.join(', ')}`,
+      );
+    }
+    const step = `launch/${group.zone}/${group.capacityType}`;
+    const { dedup } = this.#options;
+    const claim = await dedup.claim<Worker[]>(actionId, step);
+    if (claim.status === 'done') return claim.result;
+    const tagged = (await this.findByAction(actionId)).filter(
+      (w) => w.zone === group.zone && w.capacityType === group.capacityType,
+    );
+    if (tagged.length > 0) {
+      // Launched by an earlier delivery that stopped before recording it.
+      if (claim.status === 'claimed') await dedup.complete(actionId, step, tagged);
+      return tagged;
+    }
+    if (claim.status === 'in-progress') throw new LaunchInProgressError(actionId, step);
+    try {
+      const workers = await this.#run(actionId, group, subnet.subnetId);
+      await dedup.complete(actionId, step, workers);
+      return workers;
+    } catch (error) {
+      await dedup.abandon(actionId, step);
+      throw error;
+    }
+  }
+
+  async #run(actionId: string, group: LaunchGroup, subnetId: string): Promise<Worker[]> {
+    const { launchTemplate, launchTemplateVersion, clusterId } = this.#options;
+    const tags = [
+      { Key: FleetTag.Cluster, Value: clusterId },
+      { Key: FleetTag.ActionId, Value: actionId },
+      { Key: FleetTag.Managed, Value: 'true' },
+      { Key: FleetTag.CapacityType, Value: group.capacityType },
+    ];
+    const res = await this.#options.ec2.send(
+      new RunInstancesCommand({
+        MinCount: group.count,
+        MaxCount: group.count,
+        ClientToken: group.clientToken ?? clientTokenFor(actionId, group),
+        SubnetId: subnetId,
+        LaunchTemplate: {
+          ...('id' in launchTemplate
+            ? { LaunchTemplateId: launchTemplate.id }
+            : { LaunchTemplateName: launchTemplate.name }),
+          Version: launchTemplateVersion ?? '$Default',
+        },
+        // Spot must be requested here: a launch template's market options
+        // are not honoured by moto, and an explicit request reads clearer.
+        ...(group.capacityType === 'spot'
+          ? {
+              InstanceMarketOptions: {
+                MarketType: 'spot' as const,
+                SpotOptions: {
+                  SpotInstanceType: 'one-time' as const,
+                  InstanceInterruptionBehavior: 'terminate' as const,
+                },
+              },
+            }
+          : {}),
+        TagSpecifications: [
+          { ResourceType: 'instance', Tags: tags },
+          { ResourceType: 'volume', Tags: tags },
+        ],
+      }),
+    );
+    return (res.Instances ?? []).map((i) =>
+      toWorker({ ...toManagedWorker(i), zone: i.Placement?.AvailabilityZone ?? group.zone }),
+    );
+  }
+
+  /**
+   * Terminates workers of this cluster; ids that are not managed workers of
+   * this cluster are refused (returned in `refused`), never terminated.
+   */
+  async terminate(
+    instanceIds: readonly string[],
+  ): Promise<{ terminated: string[]; refused: string[] }> {
+    const ours = new Set((await this.#describe([])).map((w) => w.instanceId));
+    const terminated = instanceIds.filter((id) => ours.has(id));
+    const refused = instanceIds.filter((id) => !ours.has(id));
+    if (terminated.length > 0) {
+      await this.#options.ec2.send(new TerminateInstancesCommand({ InstanceIds: terminated }));
+    }
+    return { terminated, refused };
+  }
+}

@@ -1,0 +1,96 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import {
+  type MessageAttributeValue,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type AnyEnvelope, parseMessageJson } from '@smartscale/contracts';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/** Message attribute that says why a message was sent to a DLQ. */
+export const REJECTION_REASON_ATTRIBUTE = 'reason';
+/** Message attribute naming the queue a rejected message came from. */
+export const REJECTION_SOURCE_ATTRIBUTE = 'sourceQueue';
+
+export interface MessageHandlerOptions {
+  readonly sqs: SQSClient;
+  /** The consumed queue's DLQ: where messages that fail validation go. */
+  readonly deadLetterQueueUrl: string;
+  readonly logger?: Logger;
+  /** Handles one valid message; a throw fails only this record (it is redelivered). */
+  handle(message: AnyEnvelope, record: SQSRecord): Promise<void>;
+}
+
+// SQS attribute values are limited in size; the full reason is in the log.
+const MAX_REASON_LENGTH = 4000;
+
+/**
+ * Builds a Lambda handler for an SQS queue of SmartScale messages, on
+ * Powertools batch processing (partial batch responses).
+ *
+ * Each record is parsed with `parseMessageJson`. A record that fails
+ * validation is logged (JSON, with the validation error), sent straight to
+ * the queue's DLQ with a `reason` attribute and then acknowledged: retrying
+ * it could never succeed, this keeps the reason next to the message, and it
+ * reaches the DLQ at once instead of after maxReceiveCount visibility
+ * timeouts. If that send fails the record fails too, so SQS redrive still
+ * moves it to the DLQ. Other records of the batch are unaffected.
+ *
+ * @example
+ * export const handler = createMessageHandler({ sqs, deadLetterQueueUrl, logger,
+ *   handle: async (message) => { ... } });
+ */
+export function createMessageHandler(
+  options: MessageHandlerOptions,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const logger = options.logger ?? new Logger({ serviceName: 'smartscale' });
+
+  const reject = async (record: SQSRecord, reason: string): Promise<void> => {
+    logger.error('message rejected: failed validation, sent to the DLQ', {
+      messageId: record.messageId,
+      eventSourceARN: record.eventSourceARN,
+      reason,
+      type: record.messageAttributes.type?.stringValue,
+      actionId: record.messageAttributes.actionId?.stringValue,
+    });
+    const attributes: Record<string, MessageAttributeValue> = {
+      [REJECTION_REASON_ATTRIBUTE]: {
+        DataType: 'String',
+        StringValue: reason.slice(0, MAX_REASON_LENGTH),
+      },
+      [REJECTION_SOURCE_ATTRIBUTE]: { DataType: 'String', StringValue: record.eventSourceARN },
+    };
+    for (const [name, value] of Object.entries(record.messageAttributes)) {
+      if (name in attributes || value.stringValue === undefined) continue;
+      attributes[name] = { DataType: value.dataType, StringValue: value.stringValue };
+    }
+    await options.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: options.deadLetterQueueUrl,
+        // SQS refuses an empty body; keep something that shows it was empty.
+        MessageBody: record.body === '' ? '(empty body)' : record.body,
+        MessageAttributes: attributes,
+      }),
+    );
+  };
+
+  const recordHandler = async (record: SQSRecord): Promise<void> => {
+    const parsed = parseMessageJson(record.body);
+    if (!parsed.ok) {
+      await reject(record, parsed.error.message);
+      return;
+    }
+    await options.handle(parsed.value, record);
+  };
+
+  return async (event, context) => {
+    // A processor keeps per-batch state, so each invocation gets its own:
+    // the local queue runner may run several batches at once.
+    const processor = new BatchProcessor(EventType.SQS);
+    return processPartialResponse(event, recordHandler, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
