@@ -1,0 +1,32 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+// SmartScale on AWS. This file only wires what stacks/ declares; the
+// resources themselves come from stacks/topology.ts, the same declaration the
+// local environment applies to moto.
+export default $config({
+  app(input) {
+    return {
+      name: 'smartscale',
+      home: 'aws',
+      removal: input?.stage === 'production' ? 'retain' : 'remove',
+      protect: input?.stage === 'production',
+    };
+  },
+  async run() {
+    const { readDeploySettings } = await import('./stacks/settings.ts');
+    const { assertPrefix } = await import('./stacks/topology.ts');
+    const { createMessaging } = await import('./stacks/messaging.ts');
+    const { createTables } = await import('./stacks/data.ts');
+    const { createFunctions } = await import('./stacks/functions.ts');
+
+    const settings = readDeploySettings(process.env);
+    const prefix = assertPrefix(`smartscale-${$app.stage}`);
+    const messaging = createMessaging(prefix);
+    const tables = createTables(prefix);
+    createFunctions(prefix, settings, messaging, tables);
+
+    return {
+      topics: Object.fromEntries(Object.entries(messaging.topics).map(([k, t]) => [k, t.arn])),
+      dlqs: Object.fromEntries(Object.entries(messaging.dlqs).map(([k, q]) => [k, q.url])),
+    };
+  },
+});

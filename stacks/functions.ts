@@ -1,0 +1,103 @@
+/// <reference path="../.sst/platform/config.d.ts" />
+// One Lambda function per service, each with only its own permissions,
+// subscribed to its queue with partial batch responses; the sampler on the
+// schedule. The decider runs one at a time (reserved concurrency 1) because
+// it serialises decisions per cluster anyway and the lock is then uncontended.
+import type { Tables } from './data.ts';
+import { type ArnResolver, iamFor } from './iam.ts';
+import type { Messaging } from './messaging.ts';
+import type { DeploySettings } from './settings.ts';
+import { names, type QueueName, type ServiceName, topology } from './topology.ts';
+
+interface FunctionSizing {
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly reservedConcurrency?: number;
+}
+
+/** Timeout stays below the queue's visibility timeout (checked by a test). */
+export const sizing: Record<ServiceName, FunctionSizing> = {
+  sampler: { timeoutSeconds: 30, memoryMb: 512 },
+  decider: { timeoutSeconds: 30, memoryMb: 512, reservedConcurrency: 1 },
+  provisioner: { timeoutSeconds: 90, memoryMb: 512, reservedConcurrency: 5 },
+  'join-verifier': { timeoutSeconds: 30, memoryMb: 256 },
+  drainer: { timeoutSeconds: 120, memoryMb: 512, reservedConcurrency: 5 },
+  'spot-listener': { timeoutSeconds: 20, memoryMb: 256 },
+  notifier: { timeoutSeconds: 20, memoryMb: 256 },
+};
+
+export function createFunctions(
+  prefix: string,
+  settings: DeploySettings,
+  messaging: Messaging,
+  tables: Tables,
+) {
+  const region = aws.getRegionOutput().name;
+  const account = aws.getCallerIdentityOutput().accountId;
+  const environment = {
+    SMARTSCALE_PREFIX: prefix,
+    SMARTSCALE_CLUSTER_ID: settings.clusterId,
+    SMARTSCALE_PROMETHEUS_URL: settings.prometheusUrl,
+    SMARTSCALE_KUBE_API_URL: settings.kubeApiUrl,
+    SMARTSCALE_LAUNCH_TEMPLATE_ID: settings.launchTemplateId,
+    SMARTSCALE_SUBNET_IDS: settings.subnetIds.join(','),
+    SMARTSCALE_ZONES: settings.zones.join(','),
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  };
+  const vpc = { privateSubnets: settings.subnetIds, securityGroups: settings.securityGroupIds };
+
+  const functions = {} as Record<ServiceName, sst.aws.Function>;
+  for (const service of Object.keys(sizing) as ServiceName[]) {
+    const size = sizing[service];
+    const permissions = $resolve([region, account]).apply(([r, a]) => {
+      const resolver: ArnResolver = {
+        region: r,
+        account: a,
+        clusterId: settings.clusterId,
+        arn(ref) {
+          switch (ref.kind) {
+            case 'topic':
+              return `arn:aws:sns:${r}:${a}:${names.topic(prefix, ref.name)}`;
+            case 'queue':
+              return `arn:aws:sqs:${r}:${a}:${names.queue(prefix, ref.name)}`;
+            case 'dlq':
+              return `arn:aws:sqs:${r}:${a}:${names.dlq(prefix, ref.name)}`;
+            case 'table':
+            case 'table-index':
+              return `arn:aws:dynamodb:${r}:${a}:table/${names.table(prefix, ref.name)}`;
+            case 'parameter':
+              return `arn:aws:ssm:${r}:${a}:parameter${names.parameter(prefix, ref.name)}`;
+          }
+        },
+      };
+      return iamFor(service, resolver);
+    });
+    const args = {
+      handler: `services/${service}/handler.handler`,
+      runtime: 'nodejs20.x' as const,
+      timeout: `${size.timeoutSeconds} seconds` as const,
+      memory: `${size.memoryMb} MB` as const,
+      environment: { ...environment, POWERTOOLS_SERVICE_NAME: `smartscale-${service}` },
+      permissions,
+      vpc,
+      ...(size.reservedConcurrency ? { concurrency: { reserved: size.reservedConcurrency } } : {}),
+    };
+    if (service === 'sampler') {
+      const cron = new sst.aws.CronV2('Schedule-sampler', {
+        schedule: topology.schedules.sampler.expression as `rate(${string})`,
+        function: args,
+      });
+      functions[service] = cron.nodes.function as unknown as sst.aws.Function;
+      continue;
+    }
+    const queueName = service as QueueName;
+    const spec = topology.queues[queueName];
+    const fn = new sst.aws.Function(`Fn-${service}`, args);
+    messaging.queues[queueName].subscribe(fn.arn, {
+      batch: { size: spec.batchSize, partialResponses: true },
+    });
+    functions[service] = fn;
+  }
+  void tables;
+  return functions;
+}

@@ -1,0 +1,68 @@
+// Deployment settings read from the environment at `sst deploy` time, so a
+// missing or malformed one stops the deploy with a readable message.
+export interface DeploySettings {
+  readonly clusterId: string;
+  readonly prometheusUrl: string;
+  readonly kubeApiUrl: string;
+  readonly launchTemplateId: string;
+  readonly subnetIds: string[];
+  readonly securityGroupIds: string[];
+  readonly zones: string[];
+}
+
+const REQUIRED = {
+  SMARTSCALE_CLUSTER_ID: 'the cluster id (letters, digits, -), e.g. prod-eu',
+  SMARTSCALE_PROMETHEUS_URL:
+    'the Prometheus URL reachable from the VPC, e.g. http://10.0.1.10:30090',
+  SMARTSCALE_KUBE_API_URL: 'the K3s API server URL, e.g. https://10.0.1.10:6443',
+  SMARTSCALE_LAUNCH_TEMPLATE_ID: 'the worker launch template id, e.g. lt-0abc123',
+  SMARTSCALE_SUBNET_IDS: 'comma-separated private subnet ids for workers and functions',
+  SMARTSCALE_SECURITY_GROUP_IDS:
+    'comma-separated security group ids allowed to reach the K3s API and Prometheus',
+  SMARTSCALE_ZONES:
+    'comma-separated availability zones matching the subnets, e.g. eu-west-1a,eu-west-1b',
+} as const;
+
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/**
+ * Reads and checks the deploy settings; throws one error naming every
+ * missing or malformed variable and what it should hold.
+ */
+export function readDeploySettings(env: Record<string, string | undefined>): DeploySettings {
+  const problems: string[] = [];
+  for (const [name, what] of Object.entries(REQUIRED)) {
+    if (!env[name]?.trim()) problems.push(`${name} is not set: expected ${what}`);
+  }
+  const get = (name: keyof typeof REQUIRED) => env[name]?.trim() ?? '';
+  if (get('SMARTSCALE_CLUSTER_ID') && !/^[A-Za-z0-9-]{1,40}$/.test(get('SMARTSCALE_CLUSTER_ID'))) {
+    problems.push(
+      `SMARTSCALE_CLUSTER_ID '${get('SMARTSCALE_CLUSTER_ID')}' is invalid: expected 1-40 letters, digits or '-'`,
+    );
+  }
+  for (const name of ['SMARTSCALE_PROMETHEUS_URL', 'SMARTSCALE_KUBE_API_URL'] as const) {
+    const v = get(name);
+    if (v && !/^https?:\/\/\S+$/.test(v))
+      problems.push(`${name} '${v}' is invalid: expected ${REQUIRED[name]}`);
+  }
+  if (get('SMARTSCALE_KUBE_API_URL').startsWith('http://')) {
+    problems.push(
+      'SMARTSCALE_KUBE_API_URL must use https: the autoscaler verifies the API server certificate',
+    );
+  }
+  if (problems.length > 0)
+    throw new Error(`SmartScale deploy settings are incomplete:\n  - ${problems.join('\n  - ')}`);
+  return {
+    clusterId: get('SMARTSCALE_CLUSTER_ID'),
+    prometheusUrl: get('SMARTSCALE_PROMETHEUS_URL'),
+    kubeApiUrl: get('SMARTSCALE_KUBE_API_URL'),
+    launchTemplateId: get('SMARTSCALE_LAUNCH_TEMPLATE_ID'),
+    subnetIds: list(get('SMARTSCALE_SUBNET_IDS')),
+    securityGroupIds: list(get('SMARTSCALE_SECURITY_GROUP_IDS')),
+    zones: list(get('SMARTSCALE_ZONES')),
+  };
+}
