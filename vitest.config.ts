@@ -8,8 +8,32 @@ export default defineConfig({
     projects: [
       {
         test: {
+          // Offline checks of the AWS deployment (SST types generated from npm).
+          name: 'deploy',
+          include: ['stacks/tests/deploy/**/*.test.ts'],
+          testTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           name: 'unit',
-          include: ['packages/*/tests/unit/**/*.test.ts', 'services/*/tests/unit/**/*.test.ts'],
+          include: [
+            'packages/*/tests/unit/**/*.test.ts',
+            'services/*/tests/unit/**/*.test.ts',
+            'stacks/tests/unit/**/*.test.ts',
+          ],
+        },
+      },
+      {
+        test: {
+          // A real moto server (installed into a cached virtualenv on first
+          // use), started once; each test file applies stacks/topology.ts
+          // under its own prefix.
+          name: 'aws',
+          include: ['packages/aws/tests/integration/**/*.test.ts'],
+          globalSetup: ['packages/aws/tests/aws.global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
       {

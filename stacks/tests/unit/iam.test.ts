@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { type ArnResolver, allIam, iamFor } from '../../iam.ts';
+import { ServiceNames, topology } from '../../topology.ts';
+
+const resolver: ArnResolver = {
+  region: 'eu-west-1',
+  account: '123456789012',
+  clusterId: 'prod',
+  arn: (ref) => `arn:test:${ref.kind}:${ref.name}`,
+};
+
+// Actions IAM only grants on "*": they are read-only or scoped by conditions.
+const STAR_ALLOWED = new Set(['ec2:DescribeInstances', 'ec2:RunInstances', 'ec2:CreateTags']);
+
+describe('least-privilege IAM', () => {
+  const all = allIam(resolver);
+
+  it('grants no wildcard action to any service', () => {
+    for (const [service, statements] of Object.entries(all)) {
+      for (const s of statements) {
+        for (const action of s.actions)
+          expect(action, `${service}: ${action}`).toMatch(/^[a-z0-9]+:[A-Za-z]+$/);
+      }
+    }
+  });
+
+  it('uses a "*" resource only where IAM allows nothing narrower, and scopes launches by tag', () => {
+    for (const [service, statements] of Object.entries(all)) {
+      for (const s of statements.filter((st) => st.resources.includes('*'))) {
+        for (const action of s.actions)
+          expect(STAR_ALLOWED.has(action), `${service}: ${action} on *`).toBe(true);
+        if (s.actions.includes('ec2:RunInstances')) {
+          expect(s.conditions?.map((c) => c.variable)).toContain(
+            'aws:RequestTag/smartscale:cluster',
+          );
+        }
+      }
+    }
+  });
+
+  it('lets only instances tagged as this cluster be terminated', () => {
+    const terminate = ServiceNames.flatMap((s) => iamFor(s, resolver)).filter((s) =>
+      s.actions.includes('ec2:TerminateInstances'),
+    );
+    expect(terminate.length).toBeGreaterThan(0);
+    for (const s of terminate) {
+      expect(s.conditions).toEqual([
+        { test: 'StringEquals', variable: 'aws:ResourceTag/smartscale:cluster', values: ['prod'] },
+      ]);
+    }
+  });
+
+  it('gives each service only its own queue to consume', () => {
+    for (const service of ServiceNames) {
+      const consumed = iamFor(service, resolver)
+        .filter((s) => s.actions.includes('sqs:ReceiveMessage'))
+        .flatMap((s) => s.resources);
+      const own = service in topology.queues ? [`arn:test:queue:${service}`] : [];
+      expect(consumed, service).toEqual(own);
+    }
+  });
+
+  it('lets only the notifier read the Slack webhook, and only the provisioner launch', () => {
+    const who = (action: string) =>
+      ServiceNames.filter((s) => iamFor(s, resolver).some((st) => st.actions.includes(action)));
+    expect(who('ssm:GetParameter')).toEqual(['notifier']);
+    expect(who('ec2:RunInstances')).toEqual(['provisioner']);
+  });
+});

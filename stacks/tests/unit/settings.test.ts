@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { readDeploySettings } from '../../settings.ts';
+
+const good = {
+  SMARTSCALE_CLUSTER_ID: 'prod-eu',
+  SMARTSCALE_PROMETHEUS_URL: 'http://10.0.1.10:30090',
+  SMARTSCALE_KUBE_API_URL: 'https://10.0.1.10:6443',
+  SMARTSCALE_LAUNCH_TEMPLATE_ID: 'lt-0abc',
+  SMARTSCALE_SUBNET_IDS: 'subnet-a, subnet-b',
+  SMARTSCALE_SECURITY_GROUP_IDS: 'sg-1',
+  SMARTSCALE_ZONES: 'eu-west-1a,eu-west-1b',
+};
+
+describe('deploy settings', () => {
+  it('reads lists and values', () => {
+    expect(readDeploySettings(good)).toMatchObject({
+      clusterId: 'prod-eu',
+      subnetIds: ['subnet-a', 'subnet-b'],
+      zones: ['eu-west-1a', 'eu-west-1b'],
+    });
+  });
+
+  it('names every missing or bad setting and what it should hold', () => {
+    const run = () =>
+      readDeploySettings({
+        ...good,
+        SMARTSCALE_CLUSTER_ID: 'prod eu!',
+        SMARTSCALE_KUBE_API_URL: 'http://10.0.1.10:6443',
+        SMARTSCALE_ZONES: '',
+      });
+    expect(run).toThrow(/SMARTSCALE_CLUSTER_ID 'prod eu!' is invalid/);
+    expect(run).toThrow(/SMARTSCALE_KUBE_API_URL must use https/);
+    expect(run).toThrow(/SMARTSCALE_ZONES is not set: expected comma-separated availability zones/);
+  });
+});
