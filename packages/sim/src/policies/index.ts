@@ -1,0 +1,39 @@
+import type { SimOptions } from '../model.js';
+import type { Policy } from '../simulator.js';
+import type { Trace } from '../trace.js';
+import { oraclePolicy } from './oracle.js';
+import { seedPolicy } from './seed.js';
+import { smartScalePolicy } from './smartscale.js';
+import { staticPolicy } from './static.js';
+
+export * from './oracle.js';
+export * from './seed.js';
+export * from './smartscale.js';
+export * from './static.js';
+
+/** Names of the policies the simulator compares, in report order. */
+export const POLICY_NAMES = ['static', 'seed', 'smartscale', 'oracle'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+export function isPolicyName(name: string): name is PolicyName {
+  return (POLICY_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * A fresh policy by name (policies keep state, so one per run).
+ *
+ * @example
+ * const policy = createPolicy('seed', trace, options);
+ */
+export function createPolicy(name: PolicyName, trace: Trace, options: SimOptions): Policy {
+  switch (name) {
+    case 'static':
+      return staticPolicy(5);
+    case 'seed':
+      return seedPolicy();
+    case 'smartscale':
+      return smartScalePolicy();
+    case 'oracle':
+      return oraclePolicy(trace, options);
+  }
+}
