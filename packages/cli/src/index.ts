@@ -1,0 +1,3 @@
+export * from './command.js';
+export * from './commands/sim.js';
+export * from './main.js';
