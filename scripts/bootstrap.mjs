@@ -27,6 +27,22 @@ if (!existsSync(marker) || statSync(lock).mtimeMs > statSync(marker).mtimeMs) {
   run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
+function onPath(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+if (!nodeOnly && !onPath('shellcheck')) {
+  // The k3s/ scripts are checked with shellcheck; Debian packages it.
+  if (process.getuid?.() !== 0) {
+    console.error(
+      '[bootstrap] shellcheck is missing: install it (apt-get install shellcheck) and run again',
+    );
+    process.exit(1);
+  }
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'shellcheck']);
+}
+
 if (!nodeOnly) {
   // Local environment (moto venv, control-plane binaries, Prometheus):
   // prepared by the local package so tests and the demo share one recipe.
