@@ -26,7 +26,11 @@ describe('sst.config.ts', () => {
       SST_NO_BUN: '1',
     });
     expect(install.status, install.stdout + install.stderr).toBe(0);
-    const tsc = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.sst.json']);
+    const tsc = run(process.execPath, [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.sst.json',
+    ]);
     expect(tsc.stdout).not.toMatch(/error TS/);
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
   });
