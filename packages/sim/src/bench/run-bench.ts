@@ -1,0 +1,167 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { podsPerNode, simOptions } from '../model.js';
+import { createPolicy, POLICY_NAMES } from '../policies/index.js';
+import { type SimResult, simulate } from '../simulator.js';
+import { loadTrace, type Trace } from '../trace.js';
+import { benchChart } from './chart.js';
+import { benchEngine, type EngineTiming } from './engine-bench.js';
+
+const PLANNING_BUDGET_MS = 200;
+const NODE_HOURS_VS_ORACLE = 1.1;
+const PENDING_VS_SEED = 0.2;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../../..');
+
+/** The traces of the bench: the shared TechFlow day, then the generated ones. */
+function traceFiles(): string[] {
+  const shared = join(repo, '..', 'shared', 'scenarios', 'techflow-day.csv');
+  const own = join(repo, 'packages', 'sim', 'traces');
+  return [
+    shared,
+    ...readdirSync(own)
+      .filter((f) => f.endsWith('.csv'))
+      .sort()
+      .map((f) => join(own, f)),
+  ];
+}
+
+interface TraceReport {
+  readonly trace: string;
+  readonly source: string;
+  readonly results: SimResult[];
+  readonly runMs: Record<string, number>;
+  readonly targets: {
+    readonly nodeHoursVsOracle: number;
+    readonly nodeHoursWithin10Pct: boolean;
+    readonly pendingVsSeed: number | null;
+    readonly pendingAtMostFifthOfSeed: boolean;
+    /** Pending the oracle cannot avoid either (demand above max) taken out of both. */
+    readonly avoidablePendingVsSeed: number | null;
+    readonly flaps: number;
+  };
+}
+
+const fmt = (x: number, digits = 1) => x.toFixed(digits);
+const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? 0 : null) : a / b);
+
+function runTrace(trace: Trace): TraceReport {
+  const options = simOptions();
+  const results: SimResult[] = [];
+  const runMs: Record<string, number> = {};
+  for (const name of POLICY_NAMES) {
+    const t0 = performance.now();
+    results.push(simulate(trace, createPolicy(name, trace, options), options));
+    runMs[name] = Math.round(performance.now() - t0);
+  }
+  const by = (p: string) => results.find((r) => r.policy === p) as SimResult;
+  const smart = by('smartscale');
+  const seed = by('seed');
+  const oracle = by('oracle');
+  const vsOracle = smart.metrics.node_hours / oracle.metrics.node_hours;
+  const vsSeed = ratio(smart.metrics.pending_pod_seconds, seed.metrics.pending_pod_seconds);
+  const floor = oracle.metrics.pending_pod_seconds;
+  const avoidable = ratio(
+    smart.metrics.pending_pod_seconds - floor,
+    seed.metrics.pending_pod_seconds - floor,
+  );
+  writeFileSync(
+    join(repo, 'out', `bench-${trace.name}.svg`),
+    benchChart(trace.name, results, podsPerNode(options)),
+  );
+  return {
+    trace: trace.name,
+    source: trace.source,
+    results,
+    runMs,
+    targets: {
+      nodeHoursVsOracle: Math.round(vsOracle * 1000) / 1000,
+      nodeHoursWithin10Pct: vsOracle <= NODE_HOURS_VS_ORACLE,
+      pendingVsSeed: vsSeed === null ? null : Math.round(vsSeed * 1000) / 1000,
+      pendingAtMostFifthOfSeed: vsSeed !== null && vsSeed <= PENDING_VS_SEED,
+      avoidablePendingVsSeed: avoidable === null ? null : Math.round(avoidable * 1000) / 1000,
+      flaps: smart.details.flaps,
+    },
+  };
+}
+
+function table(reports: readonly TraceReport[]): string {
+  const head = [
+    'trace',
+    'policy',
+    'node_hours',
+    'cost_usd',
+    'spot_save',
+    'pending_pod_s',
+    'max_pending_s',
+    'ups',
+    'downs',
+    'flaps',
+    'run_ms',
+  ];
+  const rows = reports.flatMap((r) =>
+    r.results.map((x) => [
+      r.trace,
+      x.policy,
+      fmt(x.metrics.node_hours),
+      fmt(x.metrics.cost_usd, 2),
+      fmt(x.details.spotSavingsUsd, 2),
+      String(x.metrics.pending_pod_seconds),
+      String(x.metrics.max_pending_seconds),
+      String(x.metrics.scale_ups),
+      String(x.metrics.scale_downs),
+      String(x.details.flaps),
+      String(r.runMs[x.policy]),
+    ]),
+  );
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row[i] as string).length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number)))
+      .join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function verdicts(reports: readonly TraceReport[], engine: readonly EngineTiming[]): string[] {
+  const mark = (ok: boolean) => (ok ? 'met   ' : 'MISSED');
+  const lines = reports.flatMap((r) => {
+    const t = r.targets;
+    const pct = (x: number | null) => (x === null ? 'n/a' : `${fmt(x * 100)}%`);
+    return [
+      `${mark(t.nodeHoursWithin10Pct)} ${r.trace}: smartscale node-hours ${pct(t.nodeHoursVsOracle)} of oracle (target <= 110%)`,
+      `${mark(t.pendingAtMostFifthOfSeed)} ${r.trace}: smartscale pending pod-seconds ${pct(t.pendingVsSeed)} of seed (target <= 20%; beyond what the oracle cannot avoid: ${pct(t.avoidablePendingVsSeed)})`,
+      `${mark(t.flaps === 0)} ${r.trace}: smartscale nodes removed within 10 min of joining: ${t.flaps}`,
+    ];
+  });
+  for (const e of engine)
+    lines.push(
+      `${mark(e.medianMs < PLANNING_BUDGET_MS)} ${e.name}: median ${e.medianMs} ms of ${e.runs} runs (${e.result}; target < ${PLANNING_BUDGET_MS} ms)`,
+    );
+  return lines;
+}
+
+mkdirSync(join(repo, 'out'), { recursive: true });
+const reports = traceFiles().map((file) => runTrace(loadTrace(file)));
+const engine = benchEngine();
+console.log(table(reports));
+console.log('');
+for (const v of verdicts(reports, engine)) console.log(v);
+const json = {
+  generatedBy: 'npm run bench',
+  options: {
+    pricing:
+      'cost_usd prices every node-hour on-demand; spot_save is what the simulated purchase mix (core planPurchase) saves on top',
+    ...simOptions(),
+  },
+  traces: reports.map((r) => ({
+    ...r,
+    results: r.results.map(({ timeline: _timeline, ...rest }) => rest),
+  })),
+  engine,
+};
+writeFileSync(join(repo, 'out', 'bench.json'), `${JSON.stringify(json, null, 2)}\n`);
+console.log(`\nwrote out/bench.json and out/bench-<trace>.svg for ${reports.length} traces`);
