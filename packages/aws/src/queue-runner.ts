@@ -9,11 +9,10 @@ import {
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** A Lambda handler for an SQS event source. */
-// biome-ignore lint/suspicious/noConfusingVoidType: Lambda handlers may return nothing, as aws-lambda's SQSHandler allows.
 export type SqsHandler = (
   event: SQSEvent,
   context: Context,
-) => Promise<SQSBatchResponse | undefined | void>;
+) => Promise<SQSBatchResponse | undefined> | Promise<void>;
 
 /** Where the runner reports what happens; a Powertools Logger fits. */
 export interface RunnerLogger {
@@ -235,7 +234,9 @@ export class QueueRunner {
         region,
         (this.#options.timeoutSeconds ?? visibility) * 1000,
       );
-      const response = await this.#options.handler({ Records: records }, context);
+      const response = (await this.#options.handler({ Records: records }, context)) as
+        | SQSBatchResponse
+        | undefined;
       failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       const unknown = [...failed].filter((id) => !pending.has(id));
       if (unknown.length > 0) {
