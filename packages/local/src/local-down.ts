@@ -18,10 +18,12 @@ if (isProcessRunning(state.pid, 'local-up')) {
 // recorded processes, and only if they still run what was started.
 for (const part of [...state.parts].reverse()) {
   for (const p of part.processes) {
-    if (isProcessRunning(p.pid, p.commandContains)) {
-      process.stderr.write(`[smartscale/local] stopping leftover ${part.name} process ${p.pid}\n`);
-      process.kill(p.pid, 'SIGTERM');
-    }
+    if (!isProcessRunning(p.pid, p.commandContains)) continue;
+    process.stderr.write(`[smartscale/local] stopping leftover ${part.name} process ${p.pid}\n`);
+    process.kill(p.pid, 'SIGTERM');
+    const deadline = Date.now() + 5_000;
+    while (isProcessRunning(p.pid, p.commandContains) && Date.now() < deadline) await sleep(100);
+    if (isProcessRunning(p.pid, p.commandContains)) process.kill(p.pid, 'SIGKILL');
   }
 }
 removeEnvState();

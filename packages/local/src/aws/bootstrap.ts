@@ -159,7 +159,9 @@ async function ensureTable(clients: AwsClients, name: string, spec: Topology['ta
  * Creates the declared topology (stacks/topology.ts) under `prefix`, or
  * brings an existing one in line: safe to run again. DLQs are created before
  * the RedrivePolicy that names them; SNS->SQS subscriptions use raw delivery
- * and a filter policy on the `type` message attribute.
+ * and a filter policy on the `type` message attribute. The sampler schedule
+ * is not created (locally the sampler runs on its own timer), nor are
+ * parameter values (their owners write them); their names are returned.
  *
  * @example
  * const applied = await applyTopology(createAwsClients(localAwsOptions(moto.endpoint)), 'dev');
