@@ -81,7 +81,7 @@ export class ClusterStateStore {
    * when `lease` is no longer the lock's, VersionConflictError when the
    * stored version moved on. Returns the state as stored.
    */
-  async save(state: ClusterState, lease: Lease): Promise<ClusterState> {
+  async save(state: ClusterState, lease: Pick<Lease, 'owner' | 'fence'>): Promise<ClusterState> {
     const checked = ClusterStateSchema.parse(state);
     const next = { ...checked, version: checked.version + 1 };
     const { version: _omit, ...body } = next;

@@ -105,7 +105,7 @@ export class ClusterLock {
   }
 
   /** Releases the lock if `lease` still holds it; false when it was someone else's by then. */
-  async release(clusterId: string, lease: Lease): Promise<boolean> {
+  async release(clusterId: string, lease: Pick<Lease, 'owner' | 'fence'>): Promise<boolean> {
     try {
       await this.#options.documents.send(
         new UpdateCommand({
