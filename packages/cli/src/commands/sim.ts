@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ValidationError } from '@smartscale/contracts';
 import {
   createPolicy,
   isPolicyName,
@@ -20,6 +22,8 @@ options:
   --trace FILE          the workload trace
   --policy NAME         one of: ${POLICY_NAMES.join(', ')}
   --json                print one JSON object
+  --config FILE         SmartScale configuration (JSON, core's schema) for every policy's
+                        instance type, boot time, min/max and prices, and smartscale's rules
   --seed N              seed of the Spot interruption draws (default 1)
   --spot-rate R         Spot interruptions per Spot node-hour (default 0.01)
   --drain-seconds S     cordon-to-terminate time of a scale-down (default 60)
@@ -49,6 +53,7 @@ function parse(args: readonly string[]) {
       allowPositionals: false,
       options: {
         trace: { type: 'string' },
+        config: { type: 'string' },
         policy: { type: 'string' },
         json: { type: 'boolean', default: false },
         seed: { type: 'string' },
@@ -61,6 +66,32 @@ function parse(args: readonly string[]) {
   } catch (err) {
     // node:util's message names the option and what it expected.
     throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function readConfig(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new UsageError(`--config: expected a readable JSON file, ${path} gave ${code}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(
+      `--config: expected JSON in ${path} (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+}
+
+function withConfigErrors<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`--config: ${err.message}`);
+    throw err;
   }
 }
 
@@ -117,12 +148,15 @@ export const simCommand: Command = {
       (n) => n > 0 && 60 % n === 0,
       'a divisor of 60 (1, 2, 5, 10, 15, 20, 30 or 60)',
     );
-    const options = simOptions({
-      ...(seed === undefined ? {} : { seed }),
-      ...(spotRate === undefined ? {} : { spot: { interruptionsPerNodeHour: spotRate } }),
-      ...(drainSeconds === undefined ? {} : { drainSeconds }),
-      ...(stepSeconds === undefined ? {} : { stepSeconds }),
-    });
+    const options = withConfigErrors(() =>
+      simOptions({
+        ...(values.config === undefined ? {} : { config: readConfig(values.config) }),
+        ...(seed === undefined ? {} : { seed }),
+        ...(spotRate === undefined ? {} : { spot: { interruptionsPerNodeHour: spotRate } }),
+        ...(drainSeconds === undefined ? {} : { drainSeconds }),
+        ...(stepSeconds === undefined ? {} : { stepSeconds }),
+      }),
+    );
     let trace: ReturnType<typeof loadTrace>;
     try {
       trace = loadTrace(values.trace);

@@ -82,3 +82,29 @@ describe('smartscale sim', () => {
     );
   });
 });
+
+describe('smartscale sim --config', () => {
+  it('passes the configuration to the policy', async () => {
+    const config = join(dir, 'min1.json');
+    writeFileSync(config, JSON.stringify({ workers: { min: 1 } }));
+    const io = capture();
+    const argv = ['sim', '--trace', trace, '--policy', 'smartscale', '--json', '--config', config];
+    expect(await main(argv, io)).toBe(0);
+    // Min 1: one worker for 3 pods; at 60 s 3 more pend, a worker is
+    // launched at 70 s (after the grace) and Ready at 160 s. Min 2 (default) waits 0 s.
+    expect(JSON.parse(io.stdout[0] as string).pending_pod_seconds).toBe(300);
+  });
+
+  it.each([
+    ['{"workers": {"min": 20}}', '--config: SmartScale configuration is invalid: workers.min'],
+    ['{not json', '--config: expected JSON in'],
+  ])('rejects %s', async (text, message) => {
+    const config = join(dir, 'bad-config.json');
+    writeFileSync(config, text);
+    const io = capture();
+    expect(await main(['sim', '--trace', trace, '--policy', 'seed', '--config', config], io)).toBe(
+      2,
+    );
+    expect(io.stderr.join('\n')).toContain(message);
+  });
+});
