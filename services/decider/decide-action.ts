@@ -15,12 +15,6 @@ import {
   startAction,
 } from '@smartscale/core';
 
-/** A held cluster lock; `fence` grows with every new holder. */
-export interface Lease {
-  readonly owner: string;
-  readonly fence: number;
-}
-
 /** One line of the audit log. */
 export interface AuditRecord {
   readonly clusterId: string;
@@ -31,15 +25,16 @@ export interface AuditRecord {
   readonly detail: Record<string, unknown>;
 }
 
-/** What the decider needs from the outside world; adapters implement it. */
-export interface DeciderPorts {
+/** What the decider needs from the outside world; `L` is the adapter's lease. */
+export interface DeciderPorts<L = unknown> {
   readonly config: Config;
   readonly now: () => Date;
-  acquireLock(clusterId: string): Promise<Lease | null>;
-  releaseLock(clusterId: string, lease: Lease): Promise<void>;
+  /** The cluster lock, or null when another decider holds it. */
+  acquireLock(clusterId: string): Promise<L | null>;
+  releaseLock(clusterId: string, lease: L): Promise<void>;
   loadState(clusterId: string): Promise<ClusterState>;
   /** Versioned, fenced write: refuses when the lease is stale or the version moved. */
-  saveState(state: ClusterState, lease: Lease): Promise<void>;
+  saveState(state: ClusterState, lease: L): Promise<void>;
   audit(record: AuditRecord): Promise<void>;
   publish(message: AnyEnvelope): Promise<void>;
 }
@@ -49,10 +44,10 @@ export type EvaluationResult =
   | { readonly status: 'replayed'; readonly actionId: string }
   | { readonly status: 'lock-busy' };
 
-async function withLock<T>(
-  ports: DeciderPorts,
+async function withLock<T, L>(
+  ports: DeciderPorts<L>,
   clusterId: string,
-  work: (lease: Lease) => Promise<T>,
+  work: (lease: L) => Promise<T>,
 ): Promise<T | null> {
   const lease = await ports.acquireLock(clusterId);
   if (!lease) return null;
@@ -139,9 +134,9 @@ function commandForRecorded(
  * the same command instead of deciding again, so a crash between saving and
  * publishing loses nothing and launches nothing twice.
  */
-export async function evaluateSample(
+export async function evaluateSample<L>(
   sample: Envelope<'MetricsSampled'>,
-  ports: DeciderPorts,
+  ports: DeciderPorts<L>,
 ): Promise<EvaluationResult> {
   const result = await withLock(ports, sample.clusterId, async (lease) => {
     const now = ports.now();
@@ -215,7 +210,10 @@ export function toOutcome(event: AnyEnvelope): ActionOutcome | null {
  * Moves the action ledger on an outcome event and audits it. Returns false
  * when the lock was busy, so the caller lets the message be redelivered.
  */
-export async function recordOutcome(event: AnyEnvelope, ports: DeciderPorts): Promise<boolean> {
+export async function recordOutcome<L>(
+  event: AnyEnvelope,
+  ports: DeciderPorts<L>,
+): Promise<boolean> {
   const outcome = toOutcome(event);
   if (!outcome) return true;
   const done = await withLock(ports, event.clusterId, async (lease) => {

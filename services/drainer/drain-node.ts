@@ -22,7 +22,8 @@ export interface DrainerPorts {
   evict(pod: PodToEvict): Promise<Eviction>;
   terminate(instanceId: string): Promise<void>;
   deleteNode(nodeName: string): Promise<void>;
-  claimOnce(actionId: string, step: string): Promise<boolean>;
+  /** Runs `effect` only the first time (actionId, step) is seen. */
+  once(actionId: string, step: string, effect: () => Promise<void>): Promise<boolean>;
   publish(message: AnyEnvelope): Promise<void>;
   publishDelayed(message: AnyEnvelope, delaySeconds: number): Promise<void>;
 }
@@ -43,7 +44,7 @@ async function once(
   step: string,
   message: () => AnyEnvelope,
 ): Promise<void> {
-  if (await ports.claimOnce(command.actionId, step)) await ports.publish(message());
+  await ports.once(command.actionId, step, () => ports.publish(message()));
 }
 
 /**

@@ -12,8 +12,11 @@ export interface JoinVerifierPorts {
   readonly now: () => Date;
   findNodeByInstanceId(instanceId: string): Promise<JoinedNode | null>;
   terminate(instanceIds: readonly string[]): Promise<void>;
-  /** True the first time (actionId, step) is claimed; false on any repeat. */
-  claimOnce(actionId: string, step: string): Promise<boolean>;
+  /**
+   * Runs `effect` only the first time (actionId, step) is seen; a repeat (a
+   * redelivery, a replay) skips it. A failed effect can run again.
+   */
+  once(actionId: string, step: string, effect: () => Promise<void>): Promise<boolean>;
   publish(message: AnyEnvelope): Promise<void>;
   publishDelayed(message: AnyEnvelope, delaySeconds: number): Promise<void>;
 }
@@ -46,15 +49,15 @@ export async function verifyJoin(
     const node = await ports.findNodeByInstanceId(instanceId);
     if (node?.ready) {
       outcome.joined.push(instanceId);
-      if (await ports.claimOnce(command.actionId, `joined:${instanceId}`)) {
-        const joinSeconds = Math.max(
-          0,
-          (now.getTime() - Date.parse(command.payload.launchedAt)) / 1000,
-        );
-        await ports.publish(
+      const joinSeconds = Math.max(
+        0,
+        (now.getTime() - Date.parse(command.payload.launchedAt)) / 1000,
+      );
+      await ports.once(command.actionId, `joined:${instanceId}`, () =>
+        ports.publish(
           followUp(command, 'NodeJoined', { instanceId, nodeName: node.name, joinSeconds }, now),
-        );
-      }
+        ),
+      );
     } else if (overdue) {
       outcome.failed.push(instanceId);
     } else {
@@ -64,12 +67,12 @@ export async function verifyJoin(
   if (outcome.failed.length > 0) {
     await ports.terminate(outcome.failed);
     for (const instanceId of outcome.failed) {
-      if (await ports.claimOnce(command.actionId, `join-failed:${instanceId}`)) {
-        const reason = `no Ready node within the join timeout (deadline ${command.payload.deadline})`;
-        await ports.publish(
+      const reason = `no Ready node within the join timeout (deadline ${command.payload.deadline})`;
+      await ports.once(command.actionId, `join-failed:${instanceId}`, () =>
+        ports.publish(
           followUp(command, 'JoinFailed', { instanceId, reason, terminated: true }, now),
-        );
-      }
+        ),
+      );
     }
   }
   if (outcome.waiting.length > 0) {

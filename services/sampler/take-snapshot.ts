@@ -16,6 +16,8 @@ export interface SamplerPorts {
   listPendingPods(): Promise<PendingPod[]>;
   /** CPU and memory with their windows, or why they are unavailable. */
   readUtilization(): Promise<Utilization>;
+  /** Values of the configured application triggers, by name. */
+  readAppSignals?(): Promise<Record<string, number>>;
   publish(message: AnyEnvelope): Promise<void>;
 }
 
@@ -28,14 +30,12 @@ export async function takeSnapshot(ports: SamplerPorts): Promise<ClusterSnapshot
   const [nodes, pendingPods, utilization] = await Promise.all([
     ports.listNodes(),
     ports.listPendingPods(),
-    ports
-      .readUtilization()
-      .catch(
-        (err: unknown): Utilization => ({
-          available: false,
-          reason: `metrics unavailable: ${(err as Error).message}`,
-        }),
-      ),
+    ports.readUtilization().catch(
+      (err: unknown): Utilization => ({
+        available: false,
+        reason: `metrics unavailable: ${(err as Error).message}`,
+      }),
+    ),
   ]);
   return ClusterSnapshotSchema.parse({
     takenAt: ports.now().toISOString(),

@@ -8,3 +8,6 @@ export * from './message-handler.js';
 export * from './parameters.js';
 export * from './publisher.js';
 export * from './queue-runner.js';
+export * from './resources.js';
+export * from './service-context.js';
+export * from './service-env.js';

@@ -14,3 +14,5 @@ export {
   usesLocalStorage,
 } from './pods.ts';
 export { cpuMillis, memoryBytes, parseQuantity } from './quantity.ts';
+export type { KubeAccess } from './kubeconfig.ts';
+export { kubeConfigFor, kubeConfigFromEnv } from './kubeconfig.ts';

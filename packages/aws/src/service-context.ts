@@ -1,0 +1,114 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { AuditLog } from './audit.js';
+import { ClusterStateStore } from './cluster-state.js';
+import { type AwsClients, awsOptionsFromEnv, createAwsClients } from './config.js';
+import { DedupStore } from './dedup.js';
+import { ClusterLock } from './lock.js';
+import { Parameters } from './parameters.js';
+import { Publisher } from './publisher.js';
+import { resourcesFromEnv, type ServiceResources } from './resources.js';
+
+/** Everything on AWS a service's handler may use, built once per process. */
+export interface ServiceContext {
+  readonly service: string;
+  readonly resources: ServiceResources;
+  readonly clients: AwsClients;
+  readonly logger: Logger;
+  readonly tracer: Tracer;
+  readonly publisher: Publisher;
+  readonly lock: ClusterLock;
+  readonly state: ClusterStateStore;
+  readonly dedup: DedupStore;
+  readonly audit: AuditLog;
+  readonly parameters: Parameters;
+  /**
+   * Runs `effect` once per (actionId, step): true when it ran now, false when
+   * it had already run. While another worker holds the step it throws, so
+   * the message is redelivered rather than the effect lost or doubled.
+   */
+  once(actionId: string, step: string, effect: () => Promise<void>): Promise<boolean>;
+  /** Reads a SecureString parameter's value (never logged). */
+  readSecret(name: string): Promise<string>;
+}
+
+async function runOnce(
+  dedup: DedupStore,
+  actionId: string,
+  step: string,
+  effect: () => Promise<void>,
+): Promise<boolean> {
+  const claim = await dedup.claim<true>(actionId, step);
+  if (claim.status === 'done') return false;
+  if (claim.status === 'in-progress') {
+    throw new Error(
+      `step ${step} of action ${actionId} is in progress elsewhere (since ${claim.claimedAt}); retry later`,
+    );
+  }
+  try {
+    await effect();
+  } catch (err) {
+    await dedup.abandon(actionId, step);
+    throw err;
+  }
+  await dedup.complete(actionId, step, true);
+  return true;
+}
+
+/**
+ * Builds a service's AWS context from the environment (`SMARTSCALE_RESOURCES`
+ * and, locally, `SMARTSCALE_AWS_ENDPOINT`). Bad settings throw at start-up.
+ * Clients are traced with Powertools Tracer inside Lambda; the logger writes
+ * JSON with the service name, and handlers append `actionId` per message.
+ *
+ * @example
+ * const ctx = createServiceContext('decider');
+ */
+export function createServiceContext(
+  service: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceContext {
+  const resources = resourcesFromEnv(env);
+  const logger = new Logger({
+    serviceName: `smartscale-${service}`,
+    persistentKeys: { clusterId: resources.clusterId },
+  });
+  // X-Ray only exists in Lambda; locally the tracer stays off.
+  const tracer = new Tracer({
+    serviceName: `smartscale-${service}`,
+    enabled: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
+  });
+  const raw = createAwsClients(awsOptionsFromEnv(env));
+  const clients: AwsClients = {
+    ...raw,
+    sns: tracer.captureAWSv3Client(raw.sns),
+    sqs: tracer.captureAWSv3Client(raw.sqs),
+    dynamodb: tracer.captureAWSv3Client(raw.dynamodb),
+    ec2: tracer.captureAWSv3Client(raw.ec2),
+    ssm: tracer.captureAWSv3Client(raw.ssm),
+    destroy: () => raw.destroy(),
+  };
+  const table = resources.tables.state;
+  const dedup = new DedupStore({
+    documents: clients.documents,
+    tableName: table,
+    ttlSeconds: 7 * 86_400,
+    claimSeconds: 120,
+  });
+  const parameters = new Parameters({ ssm: clients.ssm });
+  return {
+    service,
+    resources,
+    clients,
+    logger,
+    tracer,
+    publisher: new Publisher({ sns: clients.sns, sqs: clients.sqs, topicArns: resources.topics }),
+    lock: new ClusterLock({ documents: clients.documents, tableName: table, leaseMs: 30_000 }),
+    state: new ClusterStateStore({ documents: clients.documents, tableName: table }),
+    dedup,
+    audit: new AuditLog({ documents: clients.documents, tableName: resources.tables.audit }),
+    parameters,
+    once: (actionId, step, effect) => runOnce(dedup, actionId, step, effect),
+    readSecret: async (name) => (await parameters.getSecure(name)).reveal(),
+  };
+}

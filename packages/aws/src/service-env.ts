@@ -1,0 +1,71 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { type Config, parseConfig } from '@smartscale/core';
+import type { DedupStore } from './dedup.js';
+import { Ec2Fleet } from './fleet.js';
+
+/**
+ * The policy configuration from `SMARTSCALE_CONFIG` (JSON; defaults when
+ * unset). Bad configuration stops start-up with every bad setting named.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = env.SMARTSCALE_CONFIG;
+  if (!raw) return parseConfig({});
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(`SMARTSCALE_CONFIG is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(value);
+}
+
+/**
+ * Subnets per zone from `SMARTSCALE_SUBNETS` ("zone=subnet-id,...").
+ *
+ * @example
+ * subnetsFromEnv({ SMARTSCALE_SUBNETS: 'eu-west-1a=subnet-1,eu-west-1b=subnet-2' })
+ */
+export function subnetsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): { zone: string; subnetId: string }[] {
+  const raw = env.SMARTSCALE_SUBNETS ?? '';
+  const pairs = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const subnets = pairs.map((pair) => {
+    const [zone, subnetId] = pair.split('=');
+    if (!zone || !subnetId) {
+      throw new Error(
+        `SMARTSCALE_SUBNETS entry '${pair}' is invalid: expected zone=subnet-id, e.g. eu-west-1a=subnet-0abc`,
+      );
+    }
+    return { zone, subnetId };
+  });
+  if (subnets.length === 0)
+    throw new Error(
+      'SMARTSCALE_SUBNETS is not set: expected zone=subnet-id pairs, comma-separated',
+    );
+  return subnets;
+}
+
+/** The worker fleet of this cluster, from `SMARTSCALE_LAUNCH_TEMPLATE_ID` and `SMARTSCALE_SUBNETS`. */
+export function fleetFromEnv(
+  ec2: EC2Client,
+  clusterId: string,
+  dedup: DedupStore,
+  env: NodeJS.ProcessEnv = process.env,
+): Ec2Fleet {
+  const id = env.SMARTSCALE_LAUNCH_TEMPLATE_ID;
+  if (!id)
+    throw new Error(
+      "SMARTSCALE_LAUNCH_TEMPLATE_ID is not set: expected the workers' launch template id (lt-...)",
+    );
+  return new Ec2Fleet({
+    ec2,
+    clusterId,
+    launchTemplate: { id },
+    subnets: subnetsFromEnv(env),
+    dedup,
+  });
+}

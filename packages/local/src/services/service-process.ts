@@ -1,0 +1,77 @@
+// One SmartScale service as a local process: the same handler Lambda runs,
+// fed by a queue runner (Lambda's SQS event source) or, for the sampler, by
+// a timer (the schedule) and the watch mode. Started by run-services.ts.
+import {
+  awsOptionsFromEnv,
+  createAwsClients,
+  QueueRunner,
+  resourcesFromEnv,
+} from '@smartscale/aws';
+import { type QueueName, topology } from '../../../../stacks/topology.ts';
+
+const service = process.argv[2] ?? '';
+const resources = resourcesFromEnv();
+const handlerPath = new URL(`../../../../services/${service}/handler.ts`, import.meta.url).href;
+
+async function runSampler(): Promise<() => Promise<void>> {
+  const mod = (await import(
+    handlerPath
+  )) as typeof import('../../../../services/sampler/handler.ts');
+  const { watchPendingPods } = await import('../../../../services/sampler/take-snapshot.ts');
+  const intervalMs = Number(process.env.SMARTSCALE_SAMPLE_INTERVAL_MS ?? 60_000);
+  const graceMs = Number(process.env.SMARTSCALE_WATCH_GRACE_MS ?? 10_000);
+  const tick = () =>
+    mod.handler().catch((err: unknown) => console.error(`sampler: ${(err as Error).message}`));
+  void tick();
+  const timer = setInterval(tick, intervalMs);
+  const stopWatch = watchPendingPods(mod.samplerPorts, {
+    intervalMs: Number(process.env.SMARTSCALE_WATCH_INTERVAL_MS ?? 1000),
+    graceMs,
+    onError: (err) => console.error(`sampler watch: ${(err as Error).message}`),
+  });
+  return async () => {
+    clearInterval(timer);
+    await stopWatch();
+  };
+}
+
+async function runConsumer(): Promise<() => Promise<void>> {
+  const name = service as QueueName;
+  const spec = topology.queues[name];
+  if (!spec)
+    throw new Error(
+      `unknown service '${service}': expected one of ${Object.keys(topology.queues).join(', ')} or sampler`,
+    );
+  const mod = (await import(handlerPath)) as {
+    handler: ConstructorParameters<typeof QueueRunner>[0]['handler'];
+  };
+  const clients = createAwsClients(awsOptionsFromEnv());
+  const queue = resources.queues[name];
+  const runner = new QueueRunner({
+    sqs: clients.sqs,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    handler: mod.handler,
+    functionName: `smartscale-${service}`,
+    batchSize: spec.batchSize,
+    waitTimeSeconds: 1,
+    visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds,
+    maxConcurrentBatches: 2,
+  });
+  runner.start();
+  return async () => {
+    await runner.stop();
+    clients.destroy();
+  };
+}
+
+const stop = service === 'sampler' ? await runSampler() : await runConsumer();
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void stop().finally(() => process.exit(0));
+  });
+}
+console.error(`${service}: running`);

@@ -1,0 +1,62 @@
+// Lambda entry of the decider: samples and outcome events from its queue.
+
+import type { Lease } from '@smartscale/aws';
+import { configFromEnv, createMessageHandler, createServiceContext } from '@smartscale/aws';
+import { type DeciderPorts, evaluateSample, recordOutcome } from './decide-action.js';
+
+const ctx = createServiceContext('decider');
+const config = configFromEnv();
+
+// The lock is held for milliseconds; a short bounded wait beats a redelivery
+// a whole visibility timeout later.
+async function acquire(clusterId: string): Promise<Lease | null> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const lease = await ctx.lock.acquire(clusterId);
+    if (lease) return lease;
+    await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+  }
+  return null;
+}
+
+const ports: DeciderPorts<Lease> = {
+  config,
+  now: () => new Date(),
+  acquireLock: acquire,
+  releaseLock: async (clusterId, lease) => {
+    await ctx.lock.release(clusterId, lease);
+  },
+  loadState: (clusterId) => ctx.state.load(clusterId),
+  saveState: async (state, lease) => {
+    await ctx.state.save(state, lease);
+  },
+  audit: async (record) => {
+    await ctx.audit.record(record);
+  },
+  publish: async (message) => {
+    await ctx.publisher.publish(message);
+  },
+};
+
+export const handler = createMessageHandler({
+  sqs: ctx.clients.sqs,
+  deadLetterQueueUrl: ctx.resources.queues.decider.dlqUrl,
+  logger: ctx.logger,
+  async handle(message) {
+    ctx.logger.appendKeys({ actionId: message.actionId, messageType: message.type });
+    if (message.type === 'MetricsSampled') {
+      const result = await evaluateSample(message, ports);
+      if (result.status === 'decided') {
+        ctx.logger.info(`decision: ${result.decision.kind}`, {
+          reasons: result.decision.reasons.map((r) => r.code),
+        });
+      } else {
+        // Another decider holds the lock; the next sample comes within a minute.
+        ctx.logger.info(`sample not evaluated: ${result.status}`);
+      }
+      return;
+    }
+    if (!(await recordOutcome(message, ports))) {
+      throw new Error(`cluster lock busy; ${message.type} will be redelivered`);
+    }
+  },
+});

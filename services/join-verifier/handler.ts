@@ -1,0 +1,47 @@
+// Lambda entry of the join verifier: VerifyJoin commands.
+import { createMessageHandler, createServiceContext, fleetFromEnv } from '@smartscale/aws';
+import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
+import { type JoinVerifierPorts, verifyJoin } from './verify-join.js';
+
+const ctx = createServiceContext('join-verifier');
+const fleet = fleetFromEnv(ctx.clients.ec2, ctx.resources.clusterId, ctx.dedup);
+const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readSecret));
+
+const ports: JoinVerifierPorts = {
+  now: () => new Date(),
+  async findNodeByInstanceId(instanceId) {
+    const node = await cluster.findNodeByInstanceId(instanceId);
+    return node ? { name: node.name, ready: node.ready } : null;
+  },
+  async terminate(instanceIds) {
+    const { refused } = await fleet.terminate(instanceIds);
+    if (refused.length > 0)
+      ctx.logger.warn('not terminated: not workers of this cluster', { refused });
+  },
+  once: ctx.once,
+  publish: async (message) => {
+    await ctx.publisher.publish(message);
+  },
+  publishDelayed: async (message, delaySeconds) => {
+    await ctx.publisher.publishDelayed(
+      message,
+      ctx.resources.queues['join-verifier'].url,
+      delaySeconds,
+    );
+  },
+};
+
+export const handler = createMessageHandler({
+  sqs: ctx.clients.sqs,
+  deadLetterQueueUrl: ctx.resources.queues['join-verifier'].dlqUrl,
+  logger: ctx.logger,
+  async handle(message) {
+    ctx.logger.appendKeys({ actionId: message.actionId, messageType: message.type });
+    if (message.type !== 'VerifyJoin') {
+      ctx.logger.warn(`ignoring ${message.type}: not a join-verifier command`);
+      return;
+    }
+    const outcome = await verifyJoin(message, ports);
+    ctx.logger.info('join check', { ...outcome, attempt: message.payload.attempt });
+  },
+});

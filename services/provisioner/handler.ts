@@ -1,0 +1,49 @@
+// Lambda entry of the provisioner: ScaleUp and ReplaceCapacity commands.
+import {
+  configFromEnv,
+  createMessageHandler,
+  createServiceContext,
+  fleetFromEnv,
+} from '@smartscale/aws';
+import { type ProvisionerPorts, provision } from './launch-workers.js';
+
+const ctx = createServiceContext('provisioner');
+const config = configFromEnv();
+const fleet = fleetFromEnv(ctx.clients.ec2, ctx.resources.clusterId, ctx.dedup);
+
+const ports: ProvisionerPorts = {
+  config,
+  zones: fleet.zones,
+  now: () => new Date(),
+  findByAction: (actionId) => fleet.findByAction(actionId),
+  describeWorkers: () => fleet.describeWorkers(),
+  launch: (actionId, group) => fleet.launch(actionId, group),
+  publish: async (message) => {
+    await ctx.publisher.publish(message);
+  },
+  publishDelayed: async (message, delaySeconds) => {
+    await ctx.publisher.publishDelayed(
+      message,
+      ctx.resources.queues['join-verifier'].url,
+      delaySeconds,
+    );
+  },
+};
+
+export const handler = createMessageHandler({
+  sqs: ctx.clients.sqs,
+  deadLetterQueueUrl: ctx.resources.queues.provisioner.dlqUrl,
+  logger: ctx.logger,
+  async handle(message) {
+    ctx.logger.appendKeys({ actionId: message.actionId, messageType: message.type });
+    if (message.type !== 'ScaleUp' && message.type !== 'ReplaceCapacity') {
+      ctx.logger.warn(`ignoring ${message.type}: not a provisioner command`);
+      return;
+    }
+    const outcome = await provision(message, ports);
+    ctx.logger.info('launched', {
+      instances: outcome.launched.map((w) => `${w.instanceId} ${w.capacityType} ${w.zone}`),
+      capacityFallbacks: outcome.failures,
+    });
+  },
+});

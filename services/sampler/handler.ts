@@ -1,0 +1,54 @@
+// Lambda entry of the sampler: runs on the schedule, publishes MetricsSampled.
+import { configFromEnv, createServiceContext } from '@smartscale/aws';
+import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
+import { PrometheusClient, readUtilization } from '@smartscale/metrics';
+import { sustainedQuery } from './app-signals.js';
+import { publishSample, type SamplerPorts } from './take-snapshot.js';
+
+const ctx = createServiceContext('sampler');
+const config = configFromEnv();
+const prometheusUrl = process.env.SMARTSCALE_PROMETHEUS_URL;
+if (!prometheusUrl)
+  throw new Error(
+    'SMARTSCALE_PROMETHEUS_URL is not set: expected the Prometheus base URL, e.g. http://10.0.1.10:30090',
+  );
+const prometheus = new PrometheusClient({ baseUrl: prometheusUrl, timeoutMs: 5000 });
+const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readSecret));
+
+/** Application trigger values; a failing query leaves its trigger out (logged), never blocks the sample. */
+async function readAppSignals(): Promise<Record<string, number>> {
+  const signals: Record<string, number> = {};
+  for (const trigger of config.appTriggers) {
+    const result = await prometheus.queryScalar(sustainedQuery(trigger));
+    if (result.ok && result.value !== undefined) signals[trigger.name] = result.value;
+    else
+      ctx.logger.warn('application trigger unavailable', {
+        trigger: trigger.name,
+        detail: result.ok ? 'no data' : result.detail,
+      });
+  }
+  return signals;
+}
+
+/** The sampler's ports on the real cluster, Prometheus and SNS. */
+export const samplerPorts: SamplerPorts = {
+  clusterId: ctx.resources.clusterId,
+  now: () => new Date(),
+  listNodes: () => cluster.listNodes(),
+  listPendingPods: () => cluster.listPendingPods(),
+  readUtilization: () =>
+    readUtilization(prometheus, {
+      scaleUp: `${config.scaleUp.cpuSustainSeconds}s`,
+      scaleDown: `${config.scaleDown.sustainSeconds}s`,
+    }),
+  readAppSignals,
+  publish: async (message) => {
+    await ctx.publisher.publish(message);
+  },
+};
+
+export const handler = async (): Promise<{ actionId: string }> => {
+  const message = await publishSample(samplerPorts);
+  ctx.logger.info('sample published', { actionId: message.actionId });
+  return { actionId: message.actionId };
+};
