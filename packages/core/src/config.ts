@@ -48,6 +48,11 @@ export const ConfigSchema = z
         /** A node younger than this is never a victim (anti-flapping). */
         minNodeAgeSeconds: seconds.default(600),
         drainTimeoutSeconds: seconds.default(600),
+        /**
+         * Skip the cooldown while the fleet would still be below both
+         * scale-down thresholds with one node fewer (clear surplus).
+         */
+        skipCooldownWhenSurplus: z.boolean().default(true),
       })
       .prefault({}),
     instance: z

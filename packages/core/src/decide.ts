@@ -408,8 +408,17 @@ function considerScaleDown(
         { secondsLeft: Math.ceil(config.scaleUp.cooldownSeconds - sinceUp) },
       ),
     );
+  const after = Math.max(fleet.ready - 1, 1);
+  const projectedCpu = (u.cpu.downWindowMax * fleet.ready) / after;
+  const projectedMemory = (u.memory.downWindowMax * fleet.ready) / after;
+  // A fleet still idle with one node fewer sheds its surplus one node per
+  // drain instead of one per cooldown; min node age still prevents flapping.
+  const clearlySurplus =
+    config.scaleDown.skipCooldownWhenSurplus &&
+    projectedCpu < config.scaleDown.cpuThreshold &&
+    projectedMemory < config.scaleDown.memoryThreshold;
   const sinceDown = secondsSince(state.lastScaleDownAt, now);
-  if (sinceDown < config.scaleDown.cooldownSeconds)
+  if (sinceDown < config.scaleDown.cooldownSeconds && !clearlySurplus)
     holds.push(
       reason(
         ReasonCode.CooldownAfterScaleDown,
@@ -417,8 +426,6 @@ function considerScaleDown(
         { secondsLeft: Math.ceil(config.scaleDown.cooldownSeconds - sinceDown) },
       ),
     );
-  const after = Math.max(fleet.ready - 1, 1);
-  const projectedCpu = (u.cpu.downWindowMax * fleet.ready) / after;
   const rise = riseAhead(snapshot, fleet, config, now);
   if (rise) holds.push(rise);
   if (projectedCpu >= config.scaleUp.targetCpuUtilization) {

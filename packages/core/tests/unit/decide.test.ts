@@ -150,8 +150,14 @@ describe('decide: scale down', () => {
       decide(snapshot(nodes(4), [], idle), state({ lastScaleUpAt: ago(200) }), config, NOW),
       'cooldown-after-scale-up',
     );
+    // 4 nodes at 25% CPU: 33% with one fewer, not a clear surplus.
     expectHold(
-      decide(snapshot(nodes(4), [], idle), state({ lastScaleDownAt: ago(500) }), config, NOW),
+      decide(
+        snapshot(nodes(4), [], { cpu: 0.25, memory: 0.2 }),
+        state({ lastScaleDownAt: ago(500) }),
+        config,
+        NOW,
+      ),
       'cooldown-after-scale-down',
     );
     expect(
@@ -162,6 +168,13 @@ describe('decide: scale down', () => {
         NOW,
       ).kind,
     ).toBe('scale-down');
+  });
+
+  it('sheds a clear surplus without waiting out the scale-down cooldown, unless told to', () => {
+    const s = state({ lastScaleDownAt: ago(120) });
+    expect(decide(snapshot(nodes(6), [], idle), s, config, NOW).kind).toBe('scale-down');
+    const strict = parseConfig({ scaleDown: { skipCooldownWhenSurplus: false } });
+    expectHold(decide(snapshot(nodes(6), [], idle), s, strict, NOW), 'cooldown-after-scale-down');
   });
 
   it('removes one node at a time', () => {

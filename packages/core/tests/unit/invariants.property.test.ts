@@ -131,11 +131,18 @@ describe('decide: invariants', () => {
           expect(fleet.workers).toBeGreaterThan(config.workers.min);
           expect(snap.pendingPods).toHaveLength(0);
           expect(snap.utilization.available).toBe(true);
-          for (const [at, cooldown] of [
-            [s.lastScaleUpAt, config.scaleUp.cooldownSeconds],
-            [s.lastScaleDownAt, config.scaleDown.cooldownSeconds],
-          ] as const) {
-            if (at) expect(NOW.getTime() - Date.parse(at)).toBeGreaterThanOrEqual(cooldown * 1000);
+          const since = (at: string | null) =>
+            at ? NOW.getTime() - Date.parse(at) : Number.POSITIVE_INFINITY;
+          expect(since(s.lastScaleUpAt)).toBeGreaterThanOrEqual(
+            config.scaleUp.cooldownSeconds * 1000,
+          );
+          if (since(s.lastScaleDownAt) < config.scaleDown.cooldownSeconds * 1000) {
+            // Only a clear surplus skips the scale-down cooldown.
+            const u = snap.utilization;
+            const ready = fleet.ready;
+            expect(
+              u.available && (u.cpu.downWindowMax * ready) / Math.max(ready - 1, 1),
+            ).toBeLessThan(config.scaleDown.cpuThreshold);
           }
           const victim = snap.nodes.find((n) => n.name === d.victim.nodeName);
           expect(victim?.managed).toBe(true);
@@ -185,6 +192,47 @@ describe('decide: invariants', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('decide: scale-down cooldown', () => {
+  it('removes within the scale-down cooldown only a clear surplus', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 10 }),
+        fc.double({ min: 0, max: 0.29, noNaN: true }),
+        fc.integer({ min: 0, max: 1200 }),
+        (count, cpu, sinceDown) => {
+          const config = parseConfig({});
+          const fleet = Array.from({ length: count }, (_, i) => ({
+            name: `n${i}`,
+            instanceId: `i-${(i + 1).toString(16).padStart(8, '0')}`,
+            managed: true,
+            ready: true,
+            unschedulable: false,
+            createdAt: ago(7200),
+            allocatable: { cpuMillis: 1800, memoryBytes: 3584 * MiB },
+            pods: [],
+          }));
+          const d = decide(
+            snapshot(fleet, [], { cpu, memory: 0.2 }),
+            state({ lastScaleDownAt: ago(sinceDown) }),
+            config,
+            NOW,
+          );
+          if (d.kind === 'scale-down' && sinceDown < config.scaleDown.cooldownSeconds) {
+            expect((cpu * count) / (count - 1)).toBeLessThan(config.scaleDown.cpuThreshold);
+          }
+          if (
+            sinceDown >= config.scaleDown.cooldownSeconds &&
+            (cpu * count) / (count - 1) < config.scaleUp.targetCpuUtilization
+          ) {
+            expect(d.kind).toBe('scale-down');
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
