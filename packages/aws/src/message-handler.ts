@@ -5,7 +5,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type AnyEnvelope, parseMessageJson } from '@smartscale/contracts';
+import { type AnyEnvelope, type Parsed, parseMessageJson } from '@smartscale/contracts';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** Message attribute that says why a message was sent to a DLQ. */
@@ -13,13 +13,18 @@ export const REJECTION_REASON_ATTRIBUTE = 'reason';
 /** Message attribute naming the queue a rejected message came from. */
 export const REJECTION_SOURCE_ATTRIBUTE = 'sourceQueue';
 
-export interface MessageHandlerOptions {
+export interface MessageHandlerOptions<T = AnyEnvelope> {
   readonly sqs: SQSClient;
   /** The consumed queue's DLQ: where messages that fail validation go. */
   readonly deadLetterQueueUrl: string;
   readonly logger?: Logger;
+  /**
+   * Parses a record body; the default reads a SmartScale envelope. The
+   * spot listener passes its EventBridge event parser instead.
+   */
+  readonly parse?: (body: string) => Parsed<T>;
   /** Handles one valid message; a throw fails only this record (it is redelivered). */
-  handle(message: AnyEnvelope, record: SQSRecord): Promise<void>;
+  handle(message: T, record: SQSRecord): Promise<void>;
 }
 
 // SQS attribute values are limited in size; the full reason is in the log.
@@ -41,9 +46,10 @@ const MAX_REASON_LENGTH = 4000;
  * export const handler = createMessageHandler({ sqs, deadLetterQueueUrl, logger,
  *   handle: async (message) => { ... } });
  */
-export function createMessageHandler(
-  options: MessageHandlerOptions,
+export function createMessageHandler<T = AnyEnvelope>(
+  options: MessageHandlerOptions<T>,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const parse = options.parse ?? (parseMessageJson as unknown as (body: string) => Parsed<T>);
   const logger = options.logger ?? new Logger({ serviceName: 'smartscale' });
 
   const reject = async (record: SQSRecord, reason: string): Promise<void> => {
@@ -76,7 +82,7 @@ export function createMessageHandler(
   };
 
   const recordHandler = async (record: SQSRecord): Promise<void> => {
-    const parsed = parseMessageJson(record.body);
+    const parsed = parse(record.body);
     if (!parsed.ok) {
       await reject(record, parsed.error.message);
       return;

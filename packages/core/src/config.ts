@@ -82,6 +82,16 @@ export const ConfigSchema = z
       })
       .prefault({}),
     join: z.object({ timeoutSeconds: seconds.default(600) }).prefault({}),
+    interruptions: z
+      .object({
+        /**
+         * A rebalance recommendation is AWS's early hint; `replace-then-drain`
+         * launches a replacement and drains the node at once, `ignore` waits
+         * for the two-minute warning.
+         */
+        rebalance: z.enum(['ignore', 'replace-then-drain']).default('ignore'),
+      })
+      .prefault({}),
     /**
      * Scale-up triggers on what the application feels. The sampler runs each
      * `query` reduced over `sustainSeconds` (min for "above", max for

@@ -1,0 +1,53 @@
+// Lambda entry of the spot listener: EC2 and AWS Health events from EventBridge.
+import {
+  configFromEnv,
+  createMessageHandler,
+  createServiceContext,
+  fleetFromEnv,
+} from '@smartscale/aws';
+import { type Parsed, ValidationError } from '@smartscale/contracts';
+import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
+import { type Ec2Event, parseEc2Event, toInterruption } from './ec2-events.js';
+import { handleInterruption, type SpotListenerPorts } from './handle-interruption.js';
+
+const ctx = createServiceContext('spot-listener');
+const config = configFromEnv();
+const fleet = fleetFromEnv(ctx.clients.ec2, ctx.resources.clusterId, ctx.dedup);
+const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readSecret));
+
+const ports: SpotListenerPorts = {
+  clusterId: ctx.resources.clusterId,
+  rebalance: config.interruptions.rebalance,
+  drainTimeoutSeconds: config.scaleDown.drainTimeoutSeconds,
+  now: () => new Date(),
+  findManagedWorker: (instanceId) => fleet.findWorker(instanceId),
+  findNodeName: async (instanceId) =>
+    (await cluster.findNodeByInstanceId(instanceId))?.name ?? null,
+  publish: async (message) => {
+    await ctx.publisher.publish(message);
+  },
+};
+
+function parseEvent(body: string): Parsed<Ec2Event> {
+  try {
+    return parseEc2Event(JSON.parse(body));
+  } catch (err) {
+    const problem = { path: '(root)', message: `expected JSON: ${(err as Error).message}` };
+    return { ok: false, error: new ValidationError('EC2 event', [problem]) };
+  }
+}
+
+export const handler = createMessageHandler<Ec2Event>({
+  sqs: ctx.clients.sqs,
+  deadLetterQueueUrl: ctx.resources.queues['spot-listener'].dlqUrl,
+  logger: ctx.logger,
+  parse: parseEvent,
+  async handle(event) {
+    const interruption = toInterruption(event);
+    const results = await handleInterruption(interruption, ports);
+    ctx.logger.info(`${interruption.kind}: ${results.join(', ') || 'no instances'}`, {
+      eventId: interruption.eventId,
+      instanceIds: interruption.instanceIds,
+    });
+  },
+});
