@@ -1,9 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { ensureMotoVenv } from './venv.js';
+
+/**
+ * moto's server with DynamoDB requests serialized (see the script: moto's
+ * conditional writes are not atomic under concurrency).
+ */
+export const MOTO_LAUNCHER = join(dirname(fileURLToPath(import.meta.url)), 'serve_moto.py');
 
 /** A running moto server. */
 export interface MotoServer {
@@ -75,7 +82,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     mkdirSync(dirname(options.logFile), { recursive: true });
     out = openSync(options.logFile, 'a');
   }
-  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawn(python, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', out, out],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });

@@ -64,7 +64,7 @@ export function awsPart(options: AwsPartOptions = {}): EnvPart {
             ...describeTopology(applied),
           ],
           details: { endpoint: moto.endpoint, region: 'us-east-1', topology: applied },
-          processes: [{ pid: moto.pid, commandContains: 'moto.server' }],
+          processes: [{ pid: moto.pid, commandContains: 'serve_moto.py' }],
           stop: () => moto.stop(),
         };
       } catch (error) {
