@@ -93,13 +93,16 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     SMARTSCALE_SAMPLE_INTERVAL_MS: String(options.sampleIntervalMs),
     SMARTSCALE_WATCH_GRACE_MS: String(options.watchGraceMs),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+    SMARTSCALE_PROMQL_RATE_WINDOW: '5s',
+    SMARTSCALE_PROMQL_STEP: '1s',
   };
   const children = new Map<LocalServiceName, ChildProcess>();
   const entry = join(REPO_ROOT, 'packages', 'local', 'src', 'services', 'service-process.ts');
 
   const launch = (service: LocalServiceName) => {
     const log = createWriteStream(join(options.logDir, `${service}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, service], {
+    // The SDK's Node-version notice would repeat in every service's output.
+    const child = spawn(process.execPath, ['--disable-warning=NodeVersionSupportWarning', '--import', 'tsx', entry, service], {
       cwd: REPO_ROOT,
       env: { ...env, POWERTOOLS_SERVICE_NAME: `smartscale-${service}` },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,122 @@
+// The whole local environment in one call: moto with the topology, a real
+// control plane with kwok workers, Prometheus fed by the load exporter, the
+// join agent, and the seven services as processes. Used by `npm run demo`
+// and the end-to-end tests; stop() undoes exactly what start did.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { type AwsClients, createAwsClients, localAwsOptions } from '@smartscale/aws';
+import type { PodInfo } from '@smartscale/contracts';
+import { ClusterClient } from '@smartscale/k8s';
+import { type AppliedTopology, applyTopology } from './aws/bootstrap.ts';
+import { type MotoServer, startMoto } from './aws/moto-server.ts';
+import { type LocalCluster, startLocalCluster } from './cluster/start.ts';
+import { type JoinAgent, startJoinAgent } from './join-agent.ts';
+import { type ClusterLoadExporter, startClusterLoadExporter } from './prometheus/pod-load.ts';
+import { type LocalPrometheus, startPrometheus } from './prometheus/start.ts';
+import { type LocalServiceName, type LocalServices, startServices, toServiceResources } from './services/run-services.ts';
+import { type WorkerNetwork, createWorkerNetwork } from './services/worker-network.ts';
+
+export interface StackOptions {
+  /** Resource prefix and cluster id; unique per test run. */
+  readonly name: string;
+  /** Policy configuration handed to every service. */
+  readonly config: unknown;
+  /** Seconds from "running" to the Node registering (the worker's boot). */
+  readonly bootSeconds: number;
+  readonly neverJoinShare?: number;
+  /** Share of each pod's CPU request in use, over time (the workload trace). */
+  readonly cpuUsage: (pod: PodInfo, now: Date) => number;
+  readonly sampleIntervalMs: number;
+  readonly watchGraceMs: number;
+  readonly zones?: readonly string[];
+  readonly services?: readonly LocalServiceName[];
+  readonly log?: (line: string) => void;
+  readonly onServiceLog?: (service: LocalServiceName, line: string) => void;
+  /** An existing moto to use instead of starting one (tests share one). */
+  readonly moto?: MotoServer;
+  /** An existing control plane to use instead of starting one. */
+  readonly cluster?: LocalCluster;
+}
+
+export interface LocalStack {
+  readonly moto: MotoServer;
+  readonly aws: AwsClients;
+  readonly applied: AppliedTopology;
+  readonly cluster: LocalCluster;
+  readonly admin: KubeConfig;
+  readonly prometheus: LocalPrometheus;
+  readonly exporter: ClusterLoadExporter;
+  readonly joinAgent: JoinAgent;
+  readonly network: WorkerNetwork;
+  readonly services: LocalServices;
+  readonly clusterId: string;
+  readonly logDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: StackOptions): Promise<LocalStack> {
+  const log = options.log ?? ((line: string) => console.error(`[smartscale/local] ${line}`));
+  const undo: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of undo.reverse()) await step().catch((err: Error) => log(`stop: ${err.message}`));
+    undo.length = 0;
+  };
+  try {
+    const moto = options.moto ?? (await startMoto());
+    if (!options.moto) undo.push(() => moto.stop());
+    const aws = createAwsClients(localAwsOptions(moto.endpoint));
+    undo.push(async () => aws.destroy());
+    const applied = await applyTopology(aws, options.name);
+    const network = await createWorkerNetwork(aws.ec2, options.name, options.zones ?? ['us-east-1a', 'us-east-1b']);
+
+    const cluster = options.cluster ?? (await startLocalCluster({}));
+    if (!options.cluster) undo.push(() => cluster.stop());
+    const admin = new KubeConfig();
+    admin.loadFromFile(cluster.adminKubeconfig);
+    const autoscaler = new KubeConfig();
+    autoscaler.loadFromFile(cluster.autoscalerKubeconfig);
+
+    const exporter = await startClusterLoadExporter({
+      cluster: new ClusterClient(autoscaler),
+      trace: (pod, now) => ({ cpu: options.cpuUsage(pod, now), memory: 1 }),
+      refreshMs: 1000,
+    });
+    undo.push(() => exporter.close());
+    const prometheus = await startPrometheus({ jobs: [{ job: 'node-exporter', targets: [exporter.target], honorLabels: true }], intervalSeconds: 1 });
+    undo.push(() => prometheus.stop());
+
+    const joinAgent = startJoinAgent({
+      ec2: aws.ec2,
+      kubeConfig: admin,
+      clusterId: options.name,
+      bootSeconds: options.bootSeconds,
+      neverJoinShare: options.neverJoinShare ?? 0,
+      pollMs: 500,
+      log,
+    });
+    undo.push(() => joinAgent.stop());
+
+    const logDir = mkdtempSync(join(tmpdir(), `smartscale-${options.name}-logs-`));
+    const services = await startServices({
+      resources: toServiceResources(applied, options.name),
+      awsEndpoint: moto.endpoint,
+      kubeconfigPath: cluster.autoscalerKubeconfig,
+      prometheusUrl: prometheus.url,
+      network,
+      config: options.config,
+      sampleIntervalMs: options.sampleIntervalMs,
+      watchGraceMs: options.watchGraceMs,
+      logDir,
+      ...(options.onServiceLog ? { onLog: options.onServiceLog } : {}),
+      ...(options.services ? { only: options.services } : {}),
+    });
+    undo.push(() => services.stop());
+    log(`local stack '${options.name}' up: moto ${moto.endpoint}, API ${cluster.server}, Prometheus ${prometheus.url}, logs ${logDir}`);
+    return { moto, aws, applied, cluster, admin, prometheus, exporter, joinAgent, network, services, clusterId: options.name, logDir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
