@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createClusterPki } from '../../../local/src/cluster/certs.ts';
 import {
   adminClients,
@@ -286,7 +286,9 @@ describe('credentials', () => {
   it('refuses a server whose certificate does not chain to the configured CA', async () => {
     const { server } = inject('cluster');
     const kc = new KubeConfig();
-    const otherCa = createClusterPki(mkdtempSync(join(tmpdir(), 'other-ca-'))).caCert;
+    const otherPkiDir = mkdtempSync(join(tmpdir(), 'other-ca-'));
+    onTestFinished(() => rmSync(otherPkiDir, { recursive: true, force: true }));
+    const otherCa = createClusterPki(otherPkiDir).caCert;
     kc.loadFromOptions({
       clusters: [{ name: 'c', server, caData: readFileSync(otherCa).toString('base64') }],
       users: [{ name: 'u', token: 'x' }],
