@@ -31,14 +31,19 @@ export interface ManagedProcess {
 /**
  * Starts and stops a set of server processes. Only processes started through
  * this group are ever signalled, by their own pid. If this Node process exits
- * or is interrupted, every child still running is killed.
+ * or is interrupted, every child still running is killed, then
+ * `cleanupSync` runs (e.g. removing the data folder).
  */
 export class ProcessGroup {
   readonly #processes: ManagedProcess[] = [];
+  readonly #cleanupSync: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
   readonly #onExit = () => {
     for (const p of this.#processes)
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    try {
+      this.#cleanupSync?.();
+    } catch {}
   };
   readonly #onSignal = (signal: NodeJS.Signals) => {
     this.#onExit();
@@ -47,7 +52,8 @@ export class ProcessGroup {
     process.kill(process.pid, signal);
   };
 
-  constructor() {
+  constructor(options: { cleanupSync?: () => void } = {}) {
+    this.#cleanupSync = options.cleanupSync;
     process.on('exit', this.#onExit);
     process.once('SIGINT', this.#onSignal);
     process.once('SIGTERM', this.#onSignal);

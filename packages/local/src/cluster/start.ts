@@ -122,10 +122,13 @@ export async function startLocalCluster(options: StartOptions = {}): Promise<Loc
   const logDir = join(dataDir, 'logs');
   mkdirSync(pkiDir);
   mkdirSync(logDir);
-  const group = new ProcessGroup();
+  const removeData = () => {
+    if (!options.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  const group = new ProcessGroup({ cleanupSync: removeData });
   const stop = async () => {
     await group.stop();
-    if (!options.keepDataDir) rmSync(dataDir, { recursive: true, force: true });
+    removeData();
   };
   try {
     const pki = createClusterPki(pkiDir);

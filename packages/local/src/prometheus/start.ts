@@ -59,10 +59,11 @@ export async function startPrometheus(options: {
   writeFileSync(config, prometheusConfig(options.jobs, options.intervalSeconds ?? 1));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const group = new ProcessGroup();
+  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
+  const group = new ProcessGroup({ cleanupSync: removeData });
   const stop = async () => {
     await group.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    removeData();
   };
   log(`starting prometheus on ${url}`);
   group.start(

@@ -1,18 +1,27 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_VERSIONS, ensureClusterBinaries } from '../../src/cluster/binaries.ts';
 import { startLocalCluster } from '../../src/cluster/start.ts';
 import { listeningAddresses } from '../support/listening.ts';
 
+/** Running (a zombie left for a parent that no longer reaps counts as gone). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
+};
+
+/** SIGKILL is delivered asynchronously: give the kernel a moment. */
+const gone = async (pid: number) => {
+  for (let i = 0; i < 50 && alive(pid); i++) await sleep(100);
+  return !alive(pid);
 };
 
 describe('local control plane', () => {
@@ -64,6 +73,42 @@ describe('local control plane', () => {
       expect(existsSync(cluster.dataDir)).toBe(false);
     } finally {
       if (!stopped) await cluster.stop();
+    }
+  });
+
+  it('kills what it started and removes its data when the starting process is interrupted', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('../support/start-and-wait.ts', import.meta.url))],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      const started = await new Promise<{ pids: Record<string, number>; dataDir: string }>(
+        (resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            out += chunk.toString();
+            const line = out.split('\n').find((l) => l.startsWith('{'));
+            if (line) resolve(JSON.parse(line));
+          });
+          child.once('exit', (code) =>
+            reject(new Error(`child exited (${code}) before the cluster was up`)),
+          );
+        },
+      );
+      expect(Object.values(started.pids).every(alive)).toBe(true);
+      const exited = new Promise((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal)),
+      );
+      child.kill('SIGINT');
+      expect(await exited).toBe('SIGINT');
+      for (const [name, pid] of Object.entries(started.pids))
+        expect(await gone(pid), `${name} (${pid}) killed`).toBe(true);
+      expect(existsSync(started.dataDir)).toBe(false);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
 });
