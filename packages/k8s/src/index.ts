@@ -1,5 +1,7 @@
 export type { EvictionResult, NodeDeleteResult, PodRef } from './cluster-client.ts';
 export { ClusterClient } from './cluster-client.ts';
+export type { KubeAccess } from './kubeconfig.ts';
+export { kubeConfigFor, kubeConfigFromEnv } from './kubeconfig.ts';
 export { isNodeReady, NODE_LABELS, parseProviderId, providerIdFor, toNodeInfo } from './nodes.ts';
 export {
   DO_NOT_DISRUPT_ANNOTATIONS,
@@ -14,5 +16,3 @@ export {
   usesLocalStorage,
 } from './pods.ts';
 export { cpuMillis, memoryBytes, parseQuantity } from './quantity.ts';
-export type { KubeAccess } from './kubeconfig.ts';
-export { kubeConfigFor, kubeConfigFromEnv } from './kubeconfig.ts';
