@@ -8,7 +8,7 @@ export interface ScaleUpPlan {
   readonly nodesNeeded: number;
   /** Nodes to launch after the step limit and max are applied. */
   readonly nodesToAdd: number;
-  /** Pods that would land on capacity already being launched. */
+  /** Pods that would land on free room of Ready nodes or on capacity being launched. */
   readonly podsOnIncoming: number;
   /** Pods no empty node of the configured type could ever hold. */
   readonly tooLarge: number;
@@ -21,6 +21,11 @@ export interface PlanInput {
   readonly currentWorkers: number;
   /** Workers launched but not yet joined: their room is used first. */
   readonly incomingWorkers: number;
+  /**
+   * Free room on Ready nodes. Pods that fit there are waiting for the
+   * scheduler (a node that just joined), not for a new node.
+   */
+  readonly existingFree?: readonly Bin[];
 }
 
 /**
@@ -37,7 +42,10 @@ export function planScaleUp(input: PlanInput, config: Config): ScaleUpPlan {
   const tooLarge = input.pendingPods.length - placeable.length;
   const ordered = sortDecreasing(placeable, node);
 
-  const bins: Bin[] = Array.from({ length: input.incomingWorkers }, () => ({ ...node }));
+  const bins: Bin[] = [
+    ...(input.existingFree ?? []).map((b) => ({ ...b })),
+    ...Array.from({ length: input.incomingWorkers }, () => ({ ...node })),
+  ];
   const onIncoming = firstFit(ordered, bins);
   const leftover = ordered.filter((_, i) => onIncoming[i] === -1);
   const podsOnIncoming = ordered.length - leftover.length;

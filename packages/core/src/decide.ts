@@ -92,8 +92,19 @@ function proposeForPendingPods(
     );
   }
   if (due.length === 0) return null;
+  const existingFree = snapshot.nodes
+    .filter((n) => n.ready && !n.unschedulable)
+    .map((n) => ({
+      cpuMillis: n.allocatable.cpuMillis - n.pods.reduce((a, p) => a + p.cpuMillis, 0),
+      memoryBytes: n.allocatable.memoryBytes - n.pods.reduce((a, p) => a + p.memoryBytes, 0),
+    }));
   const plan = planScaleUp(
-    { pendingPods: due, currentWorkers: fleet.workers, incomingWorkers: fleet.incoming },
+    {
+      pendingPods: due,
+      currentWorkers: fleet.workers,
+      incomingWorkers: fleet.incoming,
+      existingFree,
+    },
     config,
   );
   if (plan.tooLarge > 0) {
@@ -111,7 +122,7 @@ function proposeForPendingPods(
     notes.push(
       reason(
         ReasonCode.PendingCoveredByInFlight,
-        `${plan.podsOnIncoming} pending pod(s) will fit on ${fleet.incoming} node(s) already launching`,
+        `${plan.podsOnIncoming} pending pod(s) fit on free room of Ready nodes or on ${fleet.incoming} node(s) already launching`,
         {
           pods: plan.podsOnIncoming,
           incoming: fleet.incoming,
@@ -511,19 +522,23 @@ export function decide(
   }
   const fleet = countFleet(snapshot, state);
 
-  if (fleet.workers < config.workers.min) {
-    const count = Math.min(config.workers.min - fleet.workers, config.scaleUp.maxStep);
-    return {
-      kind: 'scale-up',
-      count,
-      reasons: [
-        reason(ReasonCode.BelowMin, `${fleet.workers} worker(s), below min ${config.workers.min}`, {
-          workers: fleet.workers,
-          min: config.workers.min,
-        }),
-      ],
-    };
-  }
+  // Restoring min is never subject to cooldown; pending pods may need more.
+  const belowMin: Proposal | null =
+    fleet.workers < config.workers.min
+      ? {
+          count: Math.min(config.workers.min - fleet.workers, config.scaleUp.maxStep),
+          reasons: [
+            reason(
+              ReasonCode.BelowMin,
+              `${fleet.workers} worker(s), below min ${config.workers.min}`,
+              {
+                workers: fleet.workers,
+                min: config.workers.min,
+              },
+            ),
+          ],
+        }
+      : null;
 
   const notes: Reason[] = [];
   const pending = proposeForPendingPods(snapshot, fleet, config, now, notes);
@@ -532,16 +547,22 @@ export function decide(
   const info: Reason[] = [];
   const predicted =
     pending || pressure ? null : proposeForForecast(snapshot, fleet, config, now, info);
-  if (pending || pressure || predicted) {
+  if (belowMin || pending || pressure || predicted) {
     const room = Math.max(0, config.workers.max - fleet.workers);
     const count = Math.min(
-      Math.max(pending?.count ?? 0, pressure?.count ?? 0, predicted?.count ?? 0),
+      Math.max(
+        belowMin?.count ?? 0,
+        pending?.count ?? 0,
+        pressure?.count ?? 0,
+        predicted?.count ?? 0,
+      ),
       room,
     );
     return {
       kind: 'scale-up',
       count,
       reasons: [
+        ...(belowMin?.reasons ?? []),
         ...(pending?.reasons ?? []),
         ...(pressure?.reasons ?? []),
         ...(predicted?.reasons ?? []),

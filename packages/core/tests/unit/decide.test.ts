@@ -1,7 +1,7 @@
 import type { Decision, ReasonCode } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig as config, decide, parseConfig, startAction } from '../../src/index.js';
-import { ago, NOW, node, nodes, pending, pod, snapshot, state } from './fixtures.js';
+import { ago, fullNodes, NOW, node, nodes, pending, pod, snapshot, state } from './fixtures.js';
 
 const codes = (d: Decision) => d.reasons.map((r) => r.code);
 const expectHold = (d: Decision, code: ReasonCode) => {
@@ -11,13 +11,13 @@ const expectHold = (d: Decision, code: ReasonCode) => {
 
 describe('decide: scale up', () => {
   it('adds enough nodes for unschedulable pods past the grace', () => {
-    const d = decide(snapshot(nodes(3), pending(7)), state(), config, NOW);
+    const d = decide(snapshot(fullNodes(3), pending(7)), state(), config, NOW);
     expect(d).toMatchObject({ kind: 'scale-up', count: 3 });
     expect(codes(d)).toContain('pending-pods');
   });
 
   it('leaves pods pending for less than the grace to the scheduler', () => {
-    const d = decide(snapshot(nodes(3), pending(4, 2)), state(), config, NOW);
+    const d = decide(snapshot(fullNodes(3), pending(4, 2)), state(), config, NOW);
     expectHold(d, 'pending-within-grace');
   });
 
@@ -28,15 +28,15 @@ describe('decide: scale up', () => {
       '01HZZZZZZZZZZZZZZZZZZZZZZZ',
       new Date(NOW.getTime() - 30_000),
     );
-    const d = decide(snapshot(nodes(3), pending(6)), s, config, NOW);
+    const d = decide(snapshot(fullNodes(3), pending(6)), s, config, NOW);
     expectHold(d, 'pending-covered-by-in-flight');
-    const more = decide(snapshot(nodes(3), pending(9)), s, config, NOW);
+    const more = decide(snapshot(fullNodes(3), pending(9)), s, config, NOW);
     expect(more).toMatchObject({ kind: 'scale-up', count: 1 });
   });
 
   it('scales up on pending pods even inside the scale-up cooldown', () => {
     const d = decide(
-      snapshot(nodes(3), pending(3)),
+      snapshot(fullNodes(3), pending(3)),
       state({ lastScaleUpAt: ago(60) }),
       config,
       NOW,
@@ -45,7 +45,7 @@ describe('decide: scale up', () => {
   });
 
   it('scales up on CPU sustained above 70% towards the target utilisation', () => {
-    const d = decide(snapshot(nodes(4), [], { cpu: 0.9, cpuUpMin: 0.8 }), state(), config, NOW);
+    const d = decide(snapshot(fullNodes(4), [], { cpu: 0.9, cpuUpMin: 0.8 }), state(), config, NOW);
     // 4 nodes at 90% -> ceil(4*0.9/0.6) = 6 -> add 2
     expect(d).toMatchObject({ kind: 'scale-up', count: 2 });
     expect(codes(d)).toEqual(['cpu-high']);
@@ -53,7 +53,7 @@ describe('decide: scale up', () => {
 
   it('does not scale up on a CPU spike that was not sustained', () => {
     const d = decide(
-      snapshot(nodes(4), [], { cpu: 0.95, cpuUpMin: 0.5, cpuDownMax: 0.95 }),
+      snapshot(fullNodes(4), [], { cpu: 0.95, cpuUpMin: 0.5, cpuDownMax: 0.95 }),
       state(),
       config,
       NOW,
@@ -62,14 +62,14 @@ describe('decide: scale up', () => {
   });
 
   it('scales up on memory above 75%', () => {
-    const d = decide(snapshot(nodes(4), [], { cpu: 0.4, memory: 0.8 }), state(), config, NOW);
+    const d = decide(snapshot(fullNodes(4), [], { cpu: 0.4, memory: 0.8 }), state(), config, NOW);
     expect(d.kind).toBe('scale-up');
     expect(codes(d)).toContain('memory-high');
   });
 
   it('holds CPU-driven scale-up during the scale-up cooldown', () => {
     const d = decide(
-      snapshot(nodes(4), [], { cpu: 0.9 }),
+      snapshot(fullNodes(4), [], { cpu: 0.9 }),
       state({ lastScaleUpAt: ago(120) }),
       config,
       NOW,
@@ -79,35 +79,40 @@ describe('decide: scale up', () => {
   });
 
   it('holds at max and says so', () => {
-    const d = decide(snapshot(nodes(10), pending(5)), state(), config, NOW);
+    const d = decide(snapshot(fullNodes(10), pending(5)), state(), config, NOW);
     expectHold(d, 'at-max');
-    const cpu = decide(snapshot(nodes(10), [], { cpu: 0.95 }), state(), config, NOW);
+    const cpu = decide(snapshot(fullNodes(10), [], { cpu: 0.95 }), state(), config, NOW);
     expectHold(cpu, 'at-max');
   });
 
   it('caps a scale-up by max and by the step limit, with the reason', () => {
-    const atEight = decide(snapshot(nodes(8), pending(20)), state(), config, NOW);
+    const atEight = decide(snapshot(fullNodes(8), pending(20)), state(), config, NOW);
     expect(atEight).toMatchObject({ kind: 'scale-up', count: 2 });
     expect(codes(atEight)).toContain('capped-by-max');
     const stepped = parseConfig({ scaleUp: { maxStep: 3 }, workers: { max: 50 } });
-    const d = decide(snapshot(nodes(3), pending(20)), state(), stepped, NOW);
+    const d = decide(snapshot(fullNodes(3), pending(20)), state(), stepped, NOW);
     expect(d).toMatchObject({ kind: 'scale-up', count: 3 });
     expect(codes(d)).toContain('capped-by-step');
   });
 
   it('restores min workers', () => {
-    const d = decide(snapshot(nodes(1)), state(), config, NOW);
+    const d = decide(snapshot(fullNodes(1)), state(), config, NOW);
     expect(d).toMatchObject({ kind: 'scale-up', count: 1 });
     expect(codes(d)).toEqual(['below-min']);
   });
 
   it('scales up on pending pods when Prometheus is down', () => {
-    const d = decide(snapshot(nodes(3), pending(3), 'unavailable'), state(), config, NOW);
+    const d = decide(snapshot(fullNodes(3), pending(3), 'unavailable'), state(), config, NOW);
     expect(d.kind).toBe('scale-up');
   });
 
   it('reports pods larger than any node', () => {
-    const d = decide(snapshot(nodes(3), pending(1, 60, { cpuMillis: 4000 })), state(), config, NOW);
+    const d = decide(
+      snapshot(fullNodes(3), pending(1, 60, { cpuMillis: 4000 })),
+      state(),
+      config,
+      NOW,
+    );
     expectHold(d, 'pod-too-large-for-instance');
   });
 });
@@ -288,5 +293,26 @@ describe('decide: application triggers', () => {
         ],
       }),
     ).toThrow("duplicate trigger name 'a'");
+  });
+});
+
+describe('decide: below min with pods waiting', () => {
+  it('restores min and sizes for the pending pods in one step', () => {
+    const d = decide(snapshot([], pending(14)), state(), config, NOW);
+    expect(d).toMatchObject({ kind: 'scale-up', count: 5 });
+    expect(d.reasons.map((r) => r.code)).toEqual(['below-min', 'pending-pods']);
+  });
+});
+
+describe('decide: pods waiting for the scheduler', () => {
+  it('does not launch for pending pods that fit free room on a node that just joined', () => {
+    const fresh = node({ pods: [] });
+    const busy = nodes(2, { pods: [pod(), pod(), pod()] });
+    const d = decide(snapshot([...busy, fresh], pending(3)), state(), config, NOW);
+    expectHold(d, 'pending-covered-by-in-flight');
+    expect(decide(snapshot([...busy, fresh], pending(5)), state(), config, NOW)).toMatchObject({
+      kind: 'scale-up',
+      count: 1,
+    });
   });
 });

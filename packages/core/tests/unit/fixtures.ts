@@ -104,3 +104,7 @@ export function state(overrides: Partial<ClusterState> = {}): ClusterState {
 
 export const nodes = (n: number, overrides: Partial<NodeInfo> = {}) =>
   Array.from({ length: n }, () => node(overrides));
+
+/** Nodes with no room left for another 500m pod (three web pods each). */
+export const fullNodes = (n: number, overrides: Partial<NodeInfo> = {}) =>
+  Array.from({ length: n }, () => node({ pods: [pod(), pod(), pod()], ...overrides }));

@@ -1,0 +1,27 @@
+/**
+ * SmartScale's default policy with every duration divided by `speed`, so a
+ * trace plays `speed` times faster than real time and the policy sees the
+ * same situation at the same trace time.
+ *
+ * @example
+ * compressedConfig(60).scaleUp.cooldownSeconds // 5 (300 s of trace time)
+ */
+export function compressedConfig(speed: number) {
+  const s = (seconds: number, min = 1) => Math.max(min, Math.round(seconds / speed));
+  return {
+    workers: { min: 2, max: 10 },
+    scaleUp: {
+      cpuSustainSeconds: s(180, 3),
+      pendingGraceSeconds: s(10),
+      cooldownSeconds: s(300),
+    },
+    scaleDown: {
+      sustainSeconds: s(600, 5),
+      cooldownSeconds: s(600),
+      minNodeAgeSeconds: s(600),
+      drainTimeoutSeconds: s(600, 10),
+    },
+    instance: { bootSeconds: s(90) },
+    join: { timeoutSeconds: s(600, 10) },
+  };
+}
