@@ -8,6 +8,17 @@ export default defineConfig({
     projects: [
       {
         test: {
+          // The services end to end on the whole local stack (moto, control
+          // plane, Prometheus); each file starts its own stack.
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           // Offline checks of the AWS deployment (SST types generated from npm).
           name: 'deploy',
           include: ['stacks/tests/deploy/**/*.test.ts'],
