@@ -17,6 +17,7 @@ import { type ClusterLoadExporter, startClusterLoadExporter } from './prometheus
 import { type LocalPrometheus, startPrometheus } from './prometheus/start.ts';
 import { type LocalServiceName, type LocalServices, startServices, toServiceResources } from './services/run-services.ts';
 import { type WorkerNetwork, createWorkerNetwork } from './services/worker-network.ts';
+import { topology } from '../../../stacks/topology.ts';
 
 export interface StackOptions {
   /** Resource prefix and cluster id; unique per test run. */
@@ -38,6 +39,17 @@ export interface StackOptions {
   readonly moto?: MotoServer;
   /** An existing control plane to use instead of starting one. */
   readonly cluster?: LocalCluster;
+  /** Queue visibility timeouts in seconds (compressed time); the topology's when absent. */
+  readonly visibilityTimeoutSeconds?: number;
+}
+
+/** The topology with every queue's visibility timeout replaced (time-compressed runs). */
+function withVisibility(seconds: number | undefined): typeof topology {
+  if (seconds === undefined) return topology;
+  const queues = Object.fromEntries(
+    Object.entries(topology.queues).map(([name, q]) => [name, { ...q, visibilityTimeoutSeconds: seconds }]),
+  ) as unknown as typeof topology.queues;
+  return { ...topology, queues };
 }
 
 export interface LocalStack {
@@ -68,7 +80,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     if (!options.moto) undo.push(() => moto.stop());
     const aws = createAwsClients(localAwsOptions(moto.endpoint));
     undo.push(async () => aws.destroy());
-    const applied = await applyTopology(aws, options.name);
+    const applied = await applyTopology(aws, options.name, withVisibility(options.visibilityTimeoutSeconds));
     const network = await createWorkerNetwork(aws.ec2, options.name, options.zones ?? ['us-east-1a', 'us-east-1b']);
 
     const cluster = options.cluster ?? (await startLocalCluster({}));
