@@ -32,9 +32,7 @@ const ports: DeciderPorts<Lease> = {
   audit: async (record) => {
     await ctx.audit.record(record);
   },
-  publish: async (message) => {
-    await ctx.publisher.publish(message);
-  },
+  publish: ctx.publish,
 };
 
 export const handler = createMessageHandler({
@@ -42,7 +40,6 @@ export const handler = createMessageHandler({
   deadLetterQueueUrl: ctx.resources.queues.decider.dlqUrl,
   logger: ctx.logger,
   async handle(message) {
-    ctx.logger.appendKeys({ actionId: message.actionId, messageType: message.type });
     if (message.type === 'MetricsSampled') {
       const result = await evaluateSample(message, ports);
       if (result.status === 'decided') {

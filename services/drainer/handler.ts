@@ -51,12 +51,8 @@ const ports: DrainerPorts = {
     await cluster.deleteNode(nodeName);
   },
   once: ctx.once,
-  publish: async (message) => {
-    await ctx.publisher.publish(message);
-  },
-  publishDelayed: async (message, delaySeconds) => {
-    await ctx.publisher.publishDelayed(message, ctx.resources.queues.drainer.url, delaySeconds);
-  },
+  publish: ctx.publish,
+  publishDelayed: ctx.delayedTo('drainer'),
 };
 
 export const handler = createMessageHandler({
@@ -64,7 +60,6 @@ export const handler = createMessageHandler({
   deadLetterQueueUrl: ctx.resources.queues.drainer.dlqUrl,
   logger: ctx.logger,
   async handle(message) {
-    ctx.logger.appendKeys({ actionId: message.actionId, messageType: message.type });
     if (message.type !== 'DrainNode') {
       ctx.logger.warn(`ignoring ${message.type}: not a drainer command`);
       return;

@@ -19,16 +19,8 @@ const ports: JoinVerifierPorts = {
       ctx.logger.warn('not terminated: not workers of this cluster', { refused });
   },
   once: ctx.once,
-  publish: async (message) => {
-    await ctx.publisher.publish(message);
-  },
-  publishDelayed: async (message, delaySeconds) => {
-    await ctx.publisher.publishDelayed(
-      message,
-      ctx.resources.queues['join-verifier'].url,
-      delaySeconds,
-    );
-  },
+  publish: ctx.publish,
+  publishDelayed: ctx.delayedTo('join-verifier'),
 };
 
 export const handler = createMessageHandler({
@@ -36,7 +28,6 @@ export const handler = createMessageHandler({
   deadLetterQueueUrl: ctx.resources.queues['join-verifier'].dlqUrl,
   logger: ctx.logger,
   async handle(message) {
-    ctx.logger.appendKeys({ actionId: message.actionId, messageType: message.type });
     if (message.type !== 'VerifyJoin') {
       ctx.logger.warn(`ignoring ${message.type}: not a join-verifier command`);
       return;

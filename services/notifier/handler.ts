@@ -27,7 +27,6 @@ export const handler = createMessageHandler({
   deadLetterQueueUrl: ctx.resources.queues.notifier.dlqUrl,
   logger: ctx.logger,
   async handle(message) {
-    ctx.logger.appendKeys({ actionId: message.actionId, messageType: message.type });
     const result = await notify(message, ports);
     ctx.logger.debug(`notification ${result}`);
   },

@@ -18,16 +18,8 @@ const ports: ProvisionerPorts = {
   findByAction: (actionId) => fleet.findByAction(actionId),
   describeWorkers: () => fleet.describeWorkers(),
   launch: (actionId, group) => fleet.launch(actionId, group),
-  publish: async (message) => {
-    await ctx.publisher.publish(message);
-  },
-  publishDelayed: async (message, delaySeconds) => {
-    await ctx.publisher.publishDelayed(
-      message,
-      ctx.resources.queues['join-verifier'].url,
-      delaySeconds,
-    );
-  },
+  publish: ctx.publish,
+  publishDelayed: ctx.delayedTo('join-verifier'),
 };
 
 export const handler = createMessageHandler({
@@ -35,7 +27,6 @@ export const handler = createMessageHandler({
   deadLetterQueueUrl: ctx.resources.queues.provisioner.dlqUrl,
   logger: ctx.logger,
   async handle(message) {
-    ctx.logger.appendKeys({ actionId: message.actionId, messageType: message.type });
     if (message.type !== 'ScaleUp' && message.type !== 'ReplaceCapacity') {
       ctx.logger.warn(`ignoring ${message.type}: not a provisioner command`);
       return;

@@ -39,18 +39,21 @@ export const samplerPorts: SamplerPorts = {
   readUtilization: () =>
     readUtilization(
       prometheus,
-      { scaleUp: `${config.scaleUp.cpuSustainSeconds}s`, scaleDown: `${config.scaleDown.sustainSeconds}s` },
+      {
+        scaleUp: `${config.scaleUp.cpuSustainSeconds}s`,
+        scaleDown: `${config.scaleDown.sustainSeconds}s`,
+      },
       // The rate window must span several scrapes; the local environment
       // scrapes every second and so uses shorter windows than production.
       {
-        ...(process.env.SMARTSCALE_PROMQL_RATE_WINDOW ? { rateWindow: process.env.SMARTSCALE_PROMQL_RATE_WINDOW } : {}),
+        ...(process.env.SMARTSCALE_PROMQL_RATE_WINDOW
+          ? { rateWindow: process.env.SMARTSCALE_PROMQL_RATE_WINDOW }
+          : {}),
         ...(process.env.SMARTSCALE_PROMQL_STEP ? { step: process.env.SMARTSCALE_PROMQL_STEP } : {}),
       },
     ),
   readAppSignals,
-  publish: async (message) => {
-    await ctx.publisher.publish(message);
-  },
+  publish: ctx.publish,
 };
 
 export const handler = async (): Promise<{ actionId: string }> => {

@@ -23,9 +23,7 @@ const ports: SpotListenerPorts = {
   findManagedWorker: (instanceId) => fleet.findWorker(instanceId),
   findNodeName: async (instanceId) =>
     (await cluster.findNodeByInstanceId(instanceId))?.name ?? null,
-  publish: async (message) => {
-    await ctx.publisher.publish(message);
-  },
+  publish: ctx.publish,
 };
 
 function parseEvent(body: string): Parsed<Ec2Event> {

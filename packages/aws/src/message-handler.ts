@@ -87,7 +87,14 @@ export function createMessageHandler<T = AnyEnvelope>(
       await reject(record, parsed.error.message);
       return;
     }
-    await options.handle(parsed.value, record);
+    // Every log line while handling a message names its action.
+    const { actionId, type } = parsed.value as { actionId?: unknown; type?: unknown };
+    if (typeof actionId === 'string') logger.appendKeys({ actionId, messageType: String(type) });
+    try {
+      await options.handle(parsed.value, record);
+    } finally {
+      logger.removeKeys(['actionId', 'messageType']);
+    }
   };
 
   return async (event, context) => {

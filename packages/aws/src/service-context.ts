@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { AnyEnvelope } from '@smartscale/contracts';
 import { AuditLog } from './audit.js';
 import { ClusterStateStore } from './cluster-state.js';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients } from './config.js';
@@ -30,6 +31,12 @@ export interface ServiceContext {
   once(actionId: string, step: string, effect: () => Promise<void>): Promise<boolean>;
   /** Reads a SecureString parameter's value (never logged). */
   readSecret(name: string): Promise<string>;
+  /** Publishes a message to the topic of its type. */
+  publish(message: AnyEnvelope): Promise<void>;
+  /** A function that re-delivers messages to `queue` after a delay (backoff without sleeping). */
+  delayedTo(
+    queue: keyof ServiceResources['queues'],
+  ): (message: AnyEnvelope, delaySeconds: number) => Promise<void>;
 }
 
 async function runOnce(
@@ -96,13 +103,18 @@ export function createServiceContext(
     claimSeconds: 120,
   });
   const parameters = new Parameters({ ssm: clients.ssm });
+  const publisher = new Publisher({
+    sns: clients.sns,
+    sqs: clients.sqs,
+    topicArns: resources.topics,
+  });
   return {
     service,
     resources,
     clients,
     logger,
     tracer,
-    publisher: new Publisher({ sns: clients.sns, sqs: clients.sqs, topicArns: resources.topics }),
+    publisher,
     lock: new ClusterLock({ documents: clients.documents, tableName: table, leaseMs: 30_000 }),
     state: new ClusterStateStore({ documents: clients.documents, tableName: table }),
     dedup,
@@ -110,5 +122,11 @@ export function createServiceContext(
     parameters,
     once: (actionId, step, effect) => runOnce(dedup, actionId, step, effect),
     readSecret: async (name) => (await parameters.getSecure(name)).reveal(),
+    publish: async (message) => {
+      await publisher.publish(message);
+    },
+    delayedTo: (queue) => async (message, delaySeconds) => {
+      await publisher.publishDelayed(message, resources.queues[queue].url, delaySeconds);
+    },
   };
 }

@@ -4,20 +4,13 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServiceResources } from '@smartscale/aws';
+import { type ServiceName, ServiceNames } from '../../../../stacks/topology.ts';
 import type { AppliedTopology } from '../aws/bootstrap.ts';
 import { REPO_ROOT } from '../env.ts';
 import type { WorkerNetwork } from './worker-network.ts';
 
-export const SERVICES = [
-  'sampler',
-  'decider',
-  'provisioner',
-  'join-verifier',
-  'drainer',
-  'spot-listener',
-  'notifier',
-] as const;
-export type LocalServiceName = (typeof SERVICES)[number];
+export const SERVICES = ServiceNames;
+export type LocalServiceName = ServiceName;
 
 /** The addresses services need, from what the bootstrap applied to moto. */
 export function toServiceResources(applied: AppliedTopology, clusterId: string): ServiceResources {
@@ -102,11 +95,15 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
   const launch = (service: LocalServiceName) => {
     const log = createWriteStream(join(options.logDir, `${service}.log`), { flags: 'a' });
     // The SDK's Node-version notice would repeat in every service's output.
-    const child = spawn(process.execPath, ['--disable-warning=NodeVersionSupportWarning', '--import', 'tsx', entry, service], {
-      cwd: REPO_ROOT,
-      env: { ...env, POWERTOOLS_SERVICE_NAME: `smartscale-${service}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--disable-warning=NodeVersionSupportWarning', '--import', 'tsx', entry, service],
+      {
+        cwd: REPO_ROOT,
+        env: { ...env, POWERTOOLS_SERVICE_NAME: `smartscale-${service}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
