@@ -1,6 +1,7 @@
 // `npm run local:up`: starts the local environment, prints what it created
 // and keeps running until Ctrl-C or `npm run local:down`.
 import { awsPart } from './aws/part.js';
+import { clusterPart } from './cluster/part.ts';
 import {
   type EnvPart,
   isAlive,
@@ -12,7 +13,7 @@ import {
 } from './env.js';
 
 /** The parts `local:up` starts, in order; later parts may use earlier ones. */
-export const LOCAL_PARTS: readonly EnvPart[] = [awsPart()];
+export const LOCAL_PARTS: readonly EnvPart[] = [awsPart(), clusterPart()];
 
 const previous = readEnvState();
 if (previous && isAlive(previous.pid)) {
