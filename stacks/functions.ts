@@ -34,14 +34,40 @@ export function createFunctions(
 ) {
   const region = aws.getRegionOutput().name;
   const account = aws.getCallerIdentityOutput().accountId;
+  // The same JSON the local environment hands its service processes.
+  const queueRefs = Object.fromEntries(
+    (Object.keys(topology.queues) as QueueName[]).map((q) => [
+      q,
+      { url: messaging.queues[q].url, arn: messaging.queues[q].arn, dlqUrl: messaging.dlqs[q].url },
+    ]),
+  );
+  const resources = $jsonStringify({
+    prefix,
+    clusterId: settings.clusterId,
+    topics: {
+      samples: messaging.topics.samples.arn,
+      commands: messaging.topics.commands.arn,
+      events: messaging.topics.events.arn,
+    },
+    queues: queueRefs,
+    tables: { state: tables.state.name, audit: tables.audit.name },
+    parameters: {
+      joinToken: names.parameter(prefix, 'joinToken'),
+      slackWebhook: names.parameter(prefix, 'slackWebhook'),
+    },
+  });
   const environment = {
     SMARTSCALE_PREFIX: prefix,
     SMARTSCALE_CLUSTER_ID: settings.clusterId,
     SMARTSCALE_PROMETHEUS_URL: settings.prometheusUrl,
     SMARTSCALE_KUBE_API_URL: settings.kubeApiUrl,
     SMARTSCALE_LAUNCH_TEMPLATE_ID: settings.launchTemplateId,
-    SMARTSCALE_SUBNET_IDS: settings.subnetIds.join(','),
-    SMARTSCALE_ZONES: settings.zones.join(','),
+    SMARTSCALE_RESOURCES: resources,
+    SMARTSCALE_SUBNETS: settings.zones
+      .map((z, i) => `${z}=${settings.subnetIds[i] ?? ''}`)
+      .join(','),
+    SMARTSCALE_KUBE_CA_PARAMETER: names.parameter(prefix, 'kubeCa'),
+    SMARTSCALE_KUBE_TOKEN_PARAMETER: names.parameter(prefix, 'kubeToken'),
     POWERTOOLS_LOG_LEVEL: 'INFO',
   };
   const vpc = { privateSubnets: settings.subnetIds, securityGroups: settings.securityGroupIds };
@@ -98,6 +124,5 @@ export function createFunctions(
     });
     functions[service] = fn;
   }
-  void tables;
   return functions;
 }

@@ -242,6 +242,18 @@ const parameters = {
     path: '/slack/webhook-url',
     secure: true,
   },
+  kubeToken: {
+    description:
+      "Token of the K3s ServiceAccount smartscale-system/smartscale (the autoscaler's only Kubernetes identity)",
+    path: '/k3s/autoscaler-token',
+    secure: true,
+  },
+  kubeCa: {
+    description:
+      "The K3s server's CA certificate, to verify the API server (TLS verification stays on)",
+    path: '/k3s/ca',
+    secure: false,
+  },
 } as const satisfies Record<string, ParameterSpec>;
 export type ParameterName = keyof typeof parameters;
 
@@ -268,6 +280,19 @@ const sendTo = (name: QueueName): PermissionSpec => ({
   actions: ['sqs:SendMessage'],
   resource: { kind: 'queue', name },
 });
+// At-most-once steps (DedupStore: claim, complete, abandon) on the state table.
+const dedupSteps: PermissionSpec = {
+  actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  resource: { kind: 'table', name: 'state' },
+};
+// Services that talk to the K3s API read its CA and the autoscaler token.
+const kubeAccess: PermissionSpec[] = [
+  {
+    actions: ['ssm:GetParameter', 'kms:Decrypt'],
+    resource: { kind: 'parameter', name: 'kubeToken' },
+  },
+  { actions: ['ssm:GetParameter'], resource: { kind: 'parameter', name: 'kubeCa' } },
+];
 const describeEc2: PermissionSpec = {
   actions: ['ec2:DescribeInstances'],
   resource: { kind: 'ec2-any' },
@@ -275,7 +300,7 @@ const describeEc2: PermissionSpec = {
 
 /** Least privilege per service: exact actions on named resources. */
 const permissions = {
-  sampler: [publishTo('samples')],
+  sampler: [publishTo('samples'), ...kubeAccess],
   decider: [
     consume('decider'),
     deadLetter('decider'),
@@ -299,10 +324,7 @@ const permissions = {
   provisioner: [
     consume('provisioner'),
     deadLetter('provisioner'),
-    {
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-      resource: { kind: 'table', name: 'state' },
-    },
+    dedupSteps,
     describeEc2,
     // RunInstances touches images, subnets, security groups and the launch template.
     { actions: ['ec2:RunInstances', 'ec2:CreateTags'], resource: { kind: 'ec2-any' } },
@@ -310,22 +332,27 @@ const permissions = {
     sendTo('join-verifier'),
   ],
   'join-verifier': [
+    ...kubeAccess,
     consume('join-verifier'),
     deadLetter('join-verifier'),
+    dedupSteps,
     describeEc2,
     { actions: ['ec2:TerminateInstances'], resource: { kind: 'ec2-managed' } },
     publishTo('events'),
     sendTo('join-verifier'),
   ],
   drainer: [
+    ...kubeAccess,
     consume('drainer'),
     deadLetter('drainer'),
+    dedupSteps,
     describeEc2,
     { actions: ['ec2:TerminateInstances'], resource: { kind: 'ec2-managed' } },
     publishTo('events'),
     sendTo('drainer'),
   ],
   'spot-listener': [
+    ...kubeAccess,
     consume('spot-listener'),
     deadLetter('spot-listener'),
     describeEc2,

@@ -60,10 +60,20 @@ describe('least-privilege IAM', () => {
     }
   });
 
-  it('lets only the notifier read the Slack webhook, and only the provisioner launch', () => {
-    const who = (action: string) =>
-      ServiceNames.filter((s) => iamFor(s, resolver).some((st) => st.actions.includes(action)));
-    expect(who('ssm:GetParameter')).toEqual(['notifier']);
+  it('lets only the notifier read the Slack webhook, only Kubernetes users its token, only the provisioner launch', () => {
+    const who = (action: string, resource?: string) =>
+      ServiceNames.filter((s) =>
+        iamFor(s, resolver).some(
+          (st) => st.actions.includes(action) && (!resource || st.resources.includes(resource)),
+        ),
+      );
+    expect(who('ssm:GetParameter', 'arn:test:parameter:slackWebhook')).toEqual(['notifier']);
+    expect(who('ssm:GetParameter', 'arn:test:parameter:kubeToken').sort()).toEqual([
+      'drainer',
+      'join-verifier',
+      'sampler',
+      'spot-listener',
+    ]);
     expect(who('ec2:RunInstances')).toEqual(['provisioner']);
   });
 });
