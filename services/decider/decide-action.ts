@@ -58,6 +58,19 @@ async function withLock<T, L>(
   }
 }
 
+/** The scale-down drain of `victim`, due `drainTimeoutSeconds` after `startedAt`. */
+function drainCommand(
+  sample: Envelope<'MetricsSampled'>,
+  victim: { nodeName: string; instanceId: string },
+  config: Config,
+  startedAt: Date,
+): AnyEnvelope {
+  const deadline = new Date(
+    startedAt.getTime() + config.scaleDown.drainTimeoutSeconds * 1000,
+  ).toISOString();
+  return followUp(sample, 'DrainNode', { ...victim, deadline, reason: 'scale-down' }, startedAt);
+}
+
 function commandsFor(
   sample: Envelope<'MetricsSampled'>,
   decision: Decision,
@@ -75,15 +88,8 @@ function commandsFor(
     const reason = decision.reasons.map((r) => r.code).join(',');
     return [followUp(sample, 'ScaleUp', { count: decision.count, reason }, now), made];
   }
-  if (decision.kind === 'scale-down') {
-    const deadline = new Date(
-      now.getTime() + config.scaleDown.drainTimeoutSeconds * 1000,
-    ).toISOString();
-    return [
-      followUp(sample, 'DrainNode', { ...decision.victim, deadline, reason: 'scale-down' }, now),
-      made,
-    ];
-  }
+  if (decision.kind === 'scale-down')
+    return [drainCommand(sample, decision.victim, config, now), made];
   return [made];
 }
 
@@ -100,18 +106,10 @@ function commandForRecorded(
 ): AnyEnvelope | null {
   const startedAt = new Date(action.startedAt);
   if (action.kind === 'scale-down' && action.nodeName && action.instanceIds[0]) {
-    const deadline = new Date(
-      startedAt.getTime() + config.scaleDown.drainTimeoutSeconds * 1000,
-    ).toISOString();
-    return followUp(
+    return drainCommand(
       sample,
-      'DrainNode',
-      {
-        nodeName: action.nodeName,
-        instanceId: action.instanceIds[0],
-        deadline,
-        reason: 'scale-down',
-      },
+      { nodeName: action.nodeName, instanceId: action.instanceIds[0] },
+      config,
       startedAt,
     );
   }

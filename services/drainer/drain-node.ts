@@ -14,7 +14,10 @@ export type Eviction = 'evicted' | 'pdb-blocked' | 'gone' | { readonly error: st
 export interface DrainerPorts {
   readonly now: () => Date;
   /** null when the Node object no longer exists. */
-  getNode(nodeName: string): Promise<{ readonly unschedulable: boolean } | null>;
+  getNode(
+    nodeName: string,
+    instanceId: string,
+  ): Promise<{ readonly unschedulable: boolean } | null>;
   cordon(nodeName: string): Promise<void>;
   uncordon(nodeName: string): Promise<void>;
   /** Pods that must leave: not DaemonSet-owned, not mirror pods, not finished. */
@@ -59,7 +62,7 @@ export async function drainNode(
 ): Promise<DrainResult> {
   const { nodeName, instanceId, deadline } = command.payload;
   const now = ports.now();
-  const node = await ports.getNode(nodeName);
+  const node = await ports.getNode(nodeName, instanceId);
   if (!node) {
     await ports.terminate(instanceId);
     await once(ports, command, 'removed', () =>

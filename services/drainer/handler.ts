@@ -9,8 +9,9 @@ const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readS
 
 const ports: DrainerPorts = {
   now: () => new Date(),
-  async getNode(nodeName) {
-    const node = (await cluster.listNodes()).find((n) => n.name === nodeName);
+  async getNode(nodeName, instanceId) {
+    const found = await cluster.findNodeByInstanceId(instanceId);
+    const node = found?.name === nodeName ? found : null;
     return node ? { unschedulable: node.unschedulable } : null;
   },
   cordon: (nodeName) => cluster.cordon(nodeName),

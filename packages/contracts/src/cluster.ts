@@ -16,7 +16,9 @@ export type CapacityType = (typeof CapacityType)[keyof typeof CapacityType];
 
 const nonNegative = z.number().finite().nonnegative();
 const utilization = z.number().finite().min(0).max(10);
-const isoTime = z.iso.datetime({ offset: true });
+/** An ISO 8601 timestamp with offset, as every message carries them. */
+export const IsoTimeSchema = z.iso.datetime({ offset: true });
+const isoTime = IsoTimeSchema;
 
 /** CPU and memory requests of a pod (millicores, bytes). */
 export const ResourcesSchema = z.object({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { CapacityType, ClusterSnapshotSchema } from './cluster.js';
+import { CapacityType, ClusterSnapshotSchema, IsoTimeSchema } from './cluster.js';
 import { DecisionSchema } from './decision.js';
 
-const isoTime = z.iso.datetime({ offset: true });
+const isoTime = IsoTimeSchema;
 const instanceId = z
   .string()
   .regex(/^i-[0-9a-f]{8,17}$/, 'expected an EC2 instance id like i-0abc12345');

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { IsoTimeSchema } from './cluster.js';
 
-const isoTime = z.iso.datetime({ offset: true });
+const isoTime = IsoTimeSchema;
 
 export const ActionKind = {
   ScaleUp: 'scale-up',

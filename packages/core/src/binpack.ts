@@ -1,4 +1,4 @@
-import type { Resources } from '@smartscale/contracts';
+import type { NodeInfo, Resources } from '@smartscale/contracts';
 
 /** Free room left on a node (or a node still to come). */
 export interface Bin {
@@ -49,4 +49,15 @@ export function firstFit(items: readonly Resources[], bins: Bin[], openBin?: () 
     placement.push(placed);
   }
   return placement;
+}
+
+/** Room a node has left for more pods: allocatable minus what its pods request. */
+export function freeRoom(node: NodeInfo): Bin {
+  let cpuMillis = node.allocatable.cpuMillis;
+  let memoryBytes = node.allocatable.memoryBytes;
+  for (const p of node.pods) {
+    cpuMillis -= p.cpuMillis;
+    memoryBytes -= p.memoryBytes;
+  }
+  return { cpuMillis, memoryBytes };
 }

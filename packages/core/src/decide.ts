@@ -6,6 +6,7 @@ import {
   ReasonCode,
 } from '@smartscale/contracts';
 import { incomingWorkers, joiningInstanceIds } from './action-ledger.js';
+import { freeRoom } from './binpack.js';
 import { planScaleUp } from './capacity-planner.js';
 import { type Config, podAllocatable } from './config.js';
 import { forecastDemand, nodesForForecast } from './forecast.js';
@@ -92,12 +93,7 @@ function proposeForPendingPods(
     );
   }
   if (due.length === 0) return null;
-  const existingFree = snapshot.nodes
-    .filter((n) => n.ready && !n.unschedulable)
-    .map((n) => ({
-      cpuMillis: n.allocatable.cpuMillis - n.pods.reduce((a, p) => a + p.cpuMillis, 0),
-      memoryBytes: n.allocatable.memoryBytes - n.pods.reduce((a, p) => a + p.memoryBytes, 0),
-    }));
+  const existingFree = snapshot.nodes.filter((n) => n.ready && !n.unschedulable).map(freeRoom);
   const plan = planScaleUp(
     {
       pendingPods: due,

@@ -1,5 +1,5 @@
 import type { NodeInfo, PodInfo } from '@smartscale/contracts';
-import { type Bin, firstFit, sortDecreasing } from './binpack.js';
+import { firstFit, freeRoom, sortDecreasing } from './binpack.js';
 import type { Config } from './config.js';
 
 /** Why a pod pins its node: the node cannot be drained without harm. */
@@ -49,16 +49,6 @@ export type VictimChoice =
       readonly reason: 'no-eligible-victim' | 'victim-pods-would-not-fit';
       readonly rejected: readonly RejectedNode[];
     };
-
-function freeRoom(node: NodeInfo): Bin {
-  let cpuMillis = node.allocatable.cpuMillis;
-  let memoryBytes = node.allocatable.memoryBytes;
-  for (const p of node.pods) {
-    cpuMillis -= p.cpuMillis;
-    memoryBytes -= p.memoryBytes;
-  }
-  return { cpuMillis, memoryBytes };
-}
 
 function ageSeconds(node: NodeInfo, now: Date): number {
   return node.createdAt

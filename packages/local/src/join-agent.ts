@@ -7,13 +7,8 @@ import {
   setHeaderOptions,
   type V1Node,
 } from '@kubernetes/client-node';
+import { FleetTag } from '@smartscale/aws';
 import { KWOK_NODE_ANNOTATION } from './cluster/start.ts';
-
-/** Tags the provisioner puts on every worker it launches. */
-export const WORKER_TAGS = {
-  cluster: 'smartscale:cluster',
-  managed: 'smartscale:managed',
-} as const;
 
 export interface JoinAgentOptions {
   readonly ec2: EC2Client;
@@ -110,8 +105,8 @@ export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
     const out = await options.ec2.send(
       new DescribeInstancesCommand({
         Filters: [
-          { Name: `tag:${WORKER_TAGS.cluster}`, Values: [options.clusterId] },
-          { Name: `tag:${WORKER_TAGS.managed}`, Values: ['true'] },
+          { Name: `tag:${FleetTag.Cluster}`, Values: [options.clusterId] },
+          { Name: `tag:${FleetTag.Managed}`, Values: ['true'] },
         ],
       }),
     );

@@ -9,15 +9,20 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type AwsClients, createAwsClients, localAwsOptions } from '@smartscale/aws';
 import type { PodInfo } from '@smartscale/contracts';
 import { ClusterClient } from '@smartscale/k8s';
+import { topology } from '../../../stacks/topology.ts';
 import { type AppliedTopology, applyTopology } from './aws/bootstrap.ts';
 import { type MotoServer, startMoto } from './aws/moto-server.ts';
 import { type LocalCluster, startLocalCluster } from './cluster/start.ts';
 import { type JoinAgent, startJoinAgent } from './join-agent.ts';
 import { type ClusterLoadExporter, startClusterLoadExporter } from './prometheus/pod-load.ts';
 import { type LocalPrometheus, startPrometheus } from './prometheus/start.ts';
-import { type LocalServiceName, type LocalServices, startServices, toServiceResources } from './services/run-services.ts';
-import { type WorkerNetwork, createWorkerNetwork } from './services/worker-network.ts';
-import { topology } from '../../../stacks/topology.ts';
+import {
+  type LocalServiceName,
+  type LocalServices,
+  startServices,
+  toServiceResources,
+} from './services/run-services.ts';
+import { createWorkerNetwork, type WorkerNetwork } from './services/worker-network.ts';
 
 export interface StackOptions {
   /** Resource prefix and cluster id; unique per test run. */
@@ -47,7 +52,10 @@ export interface StackOptions {
 function withVisibility(seconds: number | undefined): typeof topology {
   if (seconds === undefined) return topology;
   const queues = Object.fromEntries(
-    Object.entries(topology.queues).map(([name, q]) => [name, { ...q, visibilityTimeoutSeconds: seconds }]),
+    Object.entries(topology.queues).map(([name, q]) => [
+      name,
+      { ...q, visibilityTimeoutSeconds: seconds },
+    ]),
   ) as unknown as typeof topology.queues;
   return { ...topology, queues };
 }
@@ -72,7 +80,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
   const log = options.log ?? ((line: string) => console.error(`[smartscale/local] ${line}`));
   const undo: (() => Promise<void>)[] = [];
   const stop = async () => {
-    for (const step of undo.reverse()) await step().catch((err: Error) => log(`stop: ${err.message}`));
+    for (const step of undo.reverse())
+      await step().catch((err: Error) => log(`stop: ${err.message}`));
     undo.length = 0;
   };
   try {
@@ -80,8 +89,16 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     if (!options.moto) undo.push(() => moto.stop());
     const aws = createAwsClients(localAwsOptions(moto.endpoint));
     undo.push(async () => aws.destroy());
-    const applied = await applyTopology(aws, options.name, withVisibility(options.visibilityTimeoutSeconds));
-    const network = await createWorkerNetwork(aws.ec2, options.name, options.zones ?? ['us-east-1a', 'us-east-1b']);
+    const applied = await applyTopology(
+      aws,
+      options.name,
+      withVisibility(options.visibilityTimeoutSeconds),
+    );
+    const network = await createWorkerNetwork(
+      aws.ec2,
+      options.name,
+      options.zones ?? ['us-east-1a', 'us-east-1b'],
+    );
 
     const cluster = options.cluster ?? (await startLocalCluster({}));
     if (!options.cluster) undo.push(() => cluster.stop());
@@ -96,7 +113,10 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       refreshMs: 1000,
     });
     undo.push(() => exporter.close());
-    const prometheus = await startPrometheus({ jobs: [{ job: 'node-exporter', targets: [exporter.target], honorLabels: true }], intervalSeconds: 1 });
+    const prometheus = await startPrometheus({
+      jobs: [{ job: 'node-exporter', targets: [exporter.target], honorLabels: true }],
+      intervalSeconds: 1,
+    });
     undo.push(() => prometheus.stop());
 
     const joinAgent = startJoinAgent({
@@ -125,8 +145,24 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       ...(options.services ? { only: options.services } : {}),
     });
     undo.push(() => services.stop());
-    log(`local stack '${options.name}' up: moto ${moto.endpoint}, API ${cluster.server}, Prometheus ${prometheus.url}, logs ${logDir}`);
-    return { moto, aws, applied, cluster, admin, prometheus, exporter, joinAgent, network, services, clusterId: options.name, logDir, stop };
+    log(
+      `local stack '${options.name}' up: moto ${moto.endpoint}, API ${cluster.server}, Prometheus ${prometheus.url}, logs ${logDir}`,
+    );
+    return {
+      moto,
+      aws,
+      applied,
+      cluster,
+      admin,
+      prometheus,
+      exporter,
+      joinAgent,
+      network,
+      services,
+      clusterId: options.name,
+      logDir,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -72,7 +72,6 @@ const startedAt = new Date();
 let traceNow = from;
 const decisions: TimelineDecision[] = [];
 const timeline: TimelinePoint[] = [];
-const launchTimes: number[] = [];
 const pendingSince = new Map<string, number>();
 const pendingToLaunch: number[] = [];
 const launchCounted = new Set<string>();
@@ -118,7 +117,6 @@ const stack = await startLocalStack({
       }
       if (service === 'provisioner' && entry.message === 'launched') {
         const now = Date.now();
-        launchTimes.push(now);
         // Each waiting pod counts once: from when it went pending to the first launch after.
         for (const [pod, since] of pendingSince) {
           if (launchCounted.has(pod)) continue;
@@ -249,7 +247,7 @@ try {
     }
     const util = [...stack.exporter.currentLoads().values()];
     lastCpu = util.length > 0 ? util.reduce((a, l) => a + l.cpu, 0) / util.length : null;
-    const joining = launchTimes.length > 0 ? Math.max(0, nodes.length - ready) : 0;
+    const joining = nodes.length - ready;
     timeline.push({
       t: Math.round(traceNow),
       desiredPods: point.replicas,
@@ -263,7 +261,7 @@ try {
       lastPrint = now;
       const cpu = lastCpu === null ? '  - ' : `${Math.round(lastCpu * 100)}%`.padStart(4);
       console.log(
-        `  ${hhmm(traceNow)}  ${String(point.replicas).padStart(6)} ${String(running).padStart(7)} ${String(pending).padStart(7)}  ${`${ready}+${nodes.length - ready}`.padStart(19)}  ${cpu}`,
+        `  ${hhmm(traceNow)}  ${String(point.replicas).padStart(6)} ${String(running).padStart(7)} ${String(pending).padStart(7)}  ${`${ready}+${joining}`.padStart(19)}  ${cpu}`,
       );
     }
     await new Promise((r) => setTimeout(r, 500));
@@ -271,13 +269,13 @@ try {
 
   const report = buildReport({
     trace: trace.name,
-    speed,
+    speedup: speed,
     startedAt,
     finishedAt: new Date(),
     timeline,
     decisions,
     latencies: { pendingToLaunch, launchToReady, pendingToRunning },
-  } as never);
+  });
   const outDir = join(REPO_ROOT, 'out');
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'demo-report.json'), `${JSON.stringify(report, null, 2)}\n`);
