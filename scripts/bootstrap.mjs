@@ -31,16 +31,20 @@ function onPath(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-if (!nodeOnly && !onPath('shellcheck')) {
-  // The k3s/ scripts are checked with shellcheck; Debian packages it.
+// Debian packages the local environment calls: shellcheck checks the k3s/
+// scripts, openssl makes the control plane's certificates.
+const debianTools = { shellcheck: 'shellcheck', openssl: 'openssl' };
+const missing = nodeOnly ? [] : Object.entries(debianTools).filter(([cmd]) => !onPath(cmd));
+if (missing.length > 0) {
+  const packages = missing.map(([, pkg]) => pkg);
   if (process.getuid?.() !== 0) {
     console.error(
-      '[bootstrap] shellcheck is missing: install it (apt-get install shellcheck) and run again',
+      `[bootstrap] missing ${packages.join(', ')}: install (apt-get install ${packages.join(' ')}) and run again`,
     );
     process.exit(1);
   }
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'shellcheck']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages]);
 }
 
 if (!nodeOnly) {
