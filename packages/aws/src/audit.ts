@@ -7,7 +7,8 @@ export interface AuditEntry {
   readonly actionId: string;
   /** ISO time of the decision or outcome. */
   readonly at: string;
-  readonly kind: 'decision' | 'outcome' | 'expired';
+  /** `operator`: a person's change through `smartscale` (pause, resume). */
+  readonly kind: 'decision' | 'outcome' | 'expired' | 'operator';
   /** One line for people, e.g. the decision kind or the event type. */
   readonly summary: string;
   /** Decision, snapshot, reasons, payload: whatever answers "why". */

@@ -19,6 +19,8 @@ export interface AwsOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** SDK retry attempts (3 by default). */
   readonly maxAttempts?: number;
+  /** Give up connecting after this long (an operator's command should not hang on a dead host). */
+  readonly connectionTimeoutMs?: number;
 }
 
 /** SDK v3 clients for every AWS service SmartScale calls. */
@@ -65,12 +67,16 @@ export function clientConfig(options: AwsOptions): {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   maxAttempts?: number;
+  requestHandler?: { connectionTimeout: number };
 } {
   return {
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.connectionTimeoutMs
+      ? { requestHandler: { connectionTimeout: options.connectionTimeoutMs } }
+      : {}),
   };
 }
 

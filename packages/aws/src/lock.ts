@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './dynamo-errors.js';
 
 /** A held cluster lock. `fence` grows by one with every acquisition. */
@@ -102,6 +102,32 @@ export class ClusterLock {
       if (isConditionFailure(error)) return null;
       throw error;
     }
+  }
+
+  /**
+   * The lock as stored: its owner while held (null once released), its
+   * fence and expiry, and whether that lease is live now. Null for a cluster
+   * whose lock was never taken.
+   */
+  async holder(
+    clusterId: string,
+  ): Promise<{ owner: string | null; fence: number; expiresAtMs: number; live: boolean } | null> {
+    const res = await this.#options.documents.send(
+      new GetCommand({
+        TableName: this.#options.tableName,
+        Key: lockKey(clusterId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!res.Item) return null;
+    const owner = typeof res.Item.owner === 'string' ? res.Item.owner : null;
+    const expiresAtMs = Number(res.Item.expiresAtMs ?? 0);
+    return {
+      owner,
+      fence: Number(res.Item.fence ?? 0),
+      expiresAtMs,
+      live: owner !== null && expiresAtMs > this.#now(),
+    };
   }
 
   /** Releases the lock if `lease` still holds it; false when it was someone else's by then. */

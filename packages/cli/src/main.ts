@@ -1,8 +1,21 @@
 import { type Command, ExitCode, type Io, processIo, UsageError } from './command.js';
+import { dlqCommand } from './commands/dlq.js';
+import { explainCommand } from './commands/explain.js';
+import { historyCommand } from './commands/history.js';
+import { pauseCommand, resumeCommand } from './commands/pause.js';
 import { simCommand } from './commands/sim.js';
+import { statusCommand } from './commands/status.js';
 
 /** Every subcommand, one module each under `commands/`. Add new ones here. */
-export const commands: readonly Command[] = [simCommand];
+export const commands: readonly Command[] = [
+  statusCommand,
+  explainCommand,
+  historyCommand,
+  dlqCommand,
+  pauseCommand,
+  resumeCommand,
+  simCommand,
+];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ValidationError } from '@smartscale/contracts';
 import {
   createPolicy,
@@ -11,7 +10,9 @@ import {
   simulate,
   TraceError,
 } from '@smartscale/sim';
+import { numberArg, parseCommandArgs } from '../args.js';
 import { type Command, ExitCode, type Io, UsageError } from '../command.js';
+import { formatPairs } from '../table.js';
 
 const usage = `usage: smartscale sim --trace FILE --policy NAME [options]
 
@@ -32,41 +33,18 @@ options:
 /** The report of `smartscale sim --json`: exactly these keys. */
 export type SimReport = { policy: string; trace: string } & SimMetrics;
 
-function numberOption(
-  name: string,
-  raw: string | undefined,
-  check: (n: number) => boolean,
-  expected: string,
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || !check(value))
-    throw new UsageError(`--${name}: expected ${expected}, got '${raw}'`);
-  return value;
-}
-
 function parse(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        trace: { type: 'string' },
-        config: { type: 'string' },
-        policy: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        seed: { type: 'string' },
-        'spot-rate': { type: 'string' },
-        'drain-seconds': { type: 'string' },
-        'step-seconds': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (err) {
-    // node:util's message names the option and what it expected.
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  return parseCommandArgs(args, {
+    trace: { type: 'string' },
+    config: { type: 'string' },
+    policy: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    seed: { type: 'string' },
+    'spot-rate': { type: 'string' },
+    'drain-seconds': { type: 'string' },
+    'step-seconds': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  }).values;
 }
 
 function readConfig(path: string): unknown {
@@ -96,9 +74,7 @@ function withConfigErrors<T>(build: () => T): T {
 }
 
 function table(report: SimReport): string {
-  const rows = Object.entries(report).map(([k, v]) => [k, String(v)] as const);
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+  return formatPairs(Object.entries(report).map(([k, v]) => [k, String(v)] as const));
 }
 
 /**
@@ -124,25 +100,25 @@ export const simCommand: Command = {
       throw new UsageError(
         `--policy: expected one of ${POLICY_NAMES.join(', ')}, got '${values.policy}'`,
       );
-    const seed = numberOption(
+    const seed = numberArg(
       'seed',
       values.seed,
       (n) => Number.isInteger(n) && n >= 0,
       'a whole number >= 0',
     );
-    const spotRate = numberOption(
+    const spotRate = numberArg(
       'spot-rate',
       values['spot-rate'],
       (n) => n >= 0,
       'a number >= 0 (interruptions per Spot node-hour)',
     );
-    const drainSeconds = numberOption(
+    const drainSeconds = numberArg(
       'drain-seconds',
       values['drain-seconds'],
       (n) => n >= 0,
       'a number of seconds >= 0',
     );
-    const stepSeconds = numberOption(
+    const stepSeconds = numberArg(
       'step-seconds',
       values['step-seconds'],
       (n) => n > 0 && 60 % n === 0,

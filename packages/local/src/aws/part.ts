@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createAwsClients, localAwsOptions } from '@smartscale/aws';
 import type { EnvPart, RunningPart } from '../env.js';
+import { toServiceResources } from '../services/run-services.ts';
 import { type AppliedTopology, applyTopology } from './bootstrap.js';
 import { startMoto } from './moto-server.js';
 
@@ -63,7 +64,13 @@ export function awsPart(options: AwsPartOptions = {}): EnvPart {
             `moto ${moto.endpoint} (pid ${moto.pid}); use SMARTSCALE_AWS_ENDPOINT=${moto.endpoint} AWS_REGION=us-east-1`,
             ...describeTopology(applied),
           ],
-          details: { endpoint: moto.endpoint, region: 'us-east-1', topology: applied },
+          // `resources` is what services and `npx smartscale` read (cluster id = prefix).
+          details: {
+            endpoint: moto.endpoint,
+            region: 'us-east-1',
+            topology: applied,
+            resources: toServiceResources(applied, prefix),
+          },
           processes: [{ pid: moto.pid, commandContains: 'serve_moto.py' }],
           stop: () => moto.stop(),
         };

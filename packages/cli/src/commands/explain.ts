@@ -1,0 +1,172 @@
+import type { StoredAuditEntry } from '@smartscale/aws';
+import type { ClusterSnapshot, Decision } from '@smartscale/contracts';
+import { isValid } from 'ulid';
+import { parseCommandArgs } from '../args.js';
+import { type Command, ExitCode, type Io, UsageError } from '../command.js';
+import { asDecision, latestDecision } from '../decisions.js';
+import { deploymentArgs, deploymentUsage, withDeployment } from '../deployment.js';
+import { formatPairs, formatTable } from '../table.js';
+
+const usage = `usage: smartscale explain [ACTION_ID|latest] [options]
+
+Why SmartScale did what it did: the decision, the metrics snapshot behind
+it, every reason (for a hold, why it held), and the action's timeline across
+services from the audit log. Without an argument, the latest decision.
+
+options:
+${deploymentUsage}`;
+
+/** A snapshot reduced to what a person reads first. */
+export interface SnapshotSummary {
+  readonly takenAt: string;
+  readonly nodes: number;
+  readonly readyNodes: number;
+  readonly pendingPods: number;
+  readonly cpu: number | null;
+  readonly memory: number | null;
+  readonly metrics: string;
+}
+
+/** `smartscale explain --json`. */
+export interface Explanation {
+  readonly actionId: string;
+  readonly decidedAt: string | null;
+  readonly decision: Decision | null;
+  readonly snapshot: ClusterSnapshot | null;
+  readonly timeline: readonly {
+    readonly at: string;
+    readonly kind: StoredAuditEntry['kind'];
+    readonly summary: string;
+  }[];
+}
+
+/** The headline numbers of a snapshot. */
+export function summarizeSnapshot(snapshot: ClusterSnapshot): SnapshotSummary {
+  const u = snapshot.utilization;
+  return {
+    takenAt: snapshot.takenAt,
+    nodes: snapshot.nodes.length,
+    readyNodes: snapshot.nodes.filter((n) => n.ready).length,
+    pendingPods: snapshot.pendingPods.length,
+    cpu: u.available ? u.cpu.now : null,
+    memory: u.available ? u.memory.now : null,
+    metrics: u.available ? 'available' : `unavailable: ${u.reason}`,
+  };
+}
+
+/** The explanation of one action from its audit entries (oldest first). */
+export function explainEntries(
+  actionId: string,
+  entries: readonly StoredAuditEntry[],
+): Explanation {
+  const decided = entries.map(asDecision).find((d) => d !== null) ?? null;
+  return {
+    actionId,
+    decidedAt: decided?.entry.at ?? null,
+    decision: decided?.decision ?? null,
+    snapshot: decided?.snapshot ?? null,
+    timeline: entries.map((e) => ({ at: e.at, kind: e.kind, summary: e.summary })),
+  };
+}
+
+function percent(share: number | null): string {
+  return share === null ? '?' : `${Math.round(share * 100)}%`;
+}
+
+function headline(decision: Decision): string {
+  if (decision.kind === 'scale-up') return `scale up by ${decision.count}`;
+  if (decision.kind === 'scale-down')
+    return `scale down ${decision.victim.nodeName} (${decision.victim.instanceId})`;
+  return 'hold (no action)';
+}
+
+/** The readable form of an explanation. */
+export function formatExplanation(x: Explanation): string {
+  const parts: string[] = [];
+  if (x.decision) {
+    parts.push(
+      formatPairs([
+        ['action', x.actionId],
+        ['decided at', x.decidedAt ?? '?'],
+        ['decision', headline(x.decision)],
+      ]),
+    );
+    parts.push(
+      `${x.decision.kind === 'hold' ? 'why it held' : 'reasons'}:\n${formatTable(
+        ['code', 'reason'],
+        x.decision.reasons.map((r) => [r.code, r.message]),
+      )}`,
+    );
+  } else {
+    parts.push(
+      formatPairs([
+        ['action', x.actionId],
+        ['decision', 'none recorded (outcomes only)'],
+      ]),
+    );
+  }
+  if (x.snapshot) {
+    const s = summarizeSnapshot(x.snapshot);
+    parts.push(
+      `snapshot:\n${formatPairs([
+        ['taken at', s.takenAt],
+        ['nodes', `${s.nodes} (${s.readyNodes} ready)`],
+        ['pending pods', String(s.pendingPods)],
+        ['cpu', percent(s.cpu)],
+        ['memory', percent(s.memory)],
+        ['metrics', s.metrics],
+      ])}`,
+    );
+  }
+  parts.push(
+    `timeline:\n${formatTable(
+      ['at', 'kind', 'what'],
+      x.timeline.map((t) => [t.at, t.kind, t.summary]),
+    )}`,
+  );
+  return parts.join('\n\n');
+}
+
+/**
+ * `smartscale explain`: the reasons and the timeline of one action.
+ *
+ * @example
+ * smartscale explain latest
+ */
+export const explainCommand: Command = {
+  name: 'explain',
+  summary: 'why an action happened (or a hold held): decision, snapshot, reasons, timeline',
+  usage,
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { values, positionals } = parseCommandArgs(args, deploymentArgs, 1);
+    if (values.help) {
+      io.out(usage);
+      return ExitCode.Ok;
+    }
+    const target = positionals[0] ?? 'latest';
+    if (target !== 'latest' && !isValid(target))
+      throw new UsageError(
+        `ACTION_ID: expected 'latest' or an action id (a 26-character ULID such as 01JD3M8Q4W5X6Y7Z8A9B0C1D2E), got '${target}'`,
+      );
+    const explanation = await withDeployment(values, async (d) => {
+      let actionId = target;
+      if (target === 'latest') {
+        const latest = await latestDecision(d.audit, d.clusterId, new Date());
+        if (!latest) return null;
+        actionId = latest.entry.actionId;
+      }
+      const entries = await d.audit.byAction(actionId);
+      return entries.length === 0 ? null : explainEntries(actionId, entries);
+    });
+    if (!explanation) {
+      io.err(
+        target === 'latest'
+          ? 'smartscale explain: the audit log has no decision yet (the decider records one per sample)'
+          : `smartscale explain: the audit log has nothing for action ${target}; list recent ones with 'smartscale history'`,
+      );
+      return ExitCode.Failure;
+    }
+    io.out(values.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
+    return ExitCode.Ok;
+  },
+};

@@ -1,0 +1,248 @@
+import { configFromEnv } from '@smartscale/aws';
+import type { ClusterState, InFlightAction, NodeInfo } from '@smartscale/contracts';
+import { ClusterClient } from '@smartscale/k8s';
+import { parseCommandArgs } from '../args.js';
+import { type Command, ExitCode, type Io } from '../command.js';
+import { latestDecision } from '../decisions.js';
+import {
+  type Deployment,
+  deploymentArgs,
+  deploymentUsage,
+  EndpointUnreachableError,
+  networkErrorCode,
+  withDeployment,
+} from '../deployment.js';
+import { allQueueDepths, type QueueDepths } from '../queues.js';
+import { formatAge, formatPairs, formatTable } from '../table.js';
+
+const usage = `usage: smartscale status [options]
+
+Workers (ready, joining, draining), in-flight actions, cooldowns, the lock
+holder, the pause switch, and queue and dead-letter queue depths.
+
+options:
+${deploymentUsage}
+  --kubeconfig FILE     count workers from the Kubernetes API (default: SMARTSCALE_KUBECONFIG,
+                        the local environment's); else from the last decision's snapshot`;
+
+/** Where the worker counts come from. */
+export type WorkerSource = 'kubernetes' | 'last-decision' | 'none';
+
+/** `smartscale status --json`. */
+export interface StatusReport {
+  readonly clusterId: string;
+  readonly deployment: string;
+  readonly workers: {
+    readonly source: WorkerSource;
+    /** When the counts were true: now for Kubernetes, the snapshot time otherwise. */
+    readonly at: string | null;
+    readonly ready: number | null;
+    readonly notReady: number | null;
+    readonly cordoned: number | null;
+    /** Instances launched whose nodes have not joined yet (from the action ledger). */
+    readonly joining: number;
+    /** Nodes being drained by a scale-down (from the action ledger). */
+    readonly draining: number;
+  };
+  readonly paused: ClusterState['paused'];
+  readonly inFlight: readonly InFlightAction[];
+  readonly cooldowns: {
+    readonly scaleUp: { readonly last: string | null; readonly until: string | null };
+    readonly scaleDown: { readonly last: string | null; readonly until: string | null };
+  };
+  readonly lock: {
+    readonly owner: string | null;
+    readonly fence: number;
+    readonly expiresAt: string | null;
+    readonly held: boolean;
+  };
+  readonly stateVersion: number;
+  readonly queues: readonly QueueDepths[];
+}
+
+/** Nodes counted by readiness. */
+export function countNodes(nodes: readonly NodeInfo[]): {
+  ready: number;
+  notReady: number;
+  cordoned: number;
+} {
+  return {
+    ready: nodes.filter((n) => n.ready && !n.unschedulable).length,
+    notReady: nodes.filter((n) => !n.ready).length,
+    cordoned: nodes.filter((n) => n.ready && n.unschedulable).length,
+  };
+}
+
+/** The end of a cooldown that started at `last`, or null when it is over (or never started). */
+export function cooldownUntil(last: string | null, seconds: number, now: Date): string | null {
+  if (!last) return null;
+  const until = Date.parse(last) + seconds * 1000;
+  return until > now.getTime() ? new Date(until).toISOString() : null;
+}
+
+async function nodesFromKubernetes(kubeconfig: string): Promise<NodeInfo[]> {
+  const client = ClusterClient.fromKubeconfigFile(kubeconfig);
+  try {
+    return await client.listNodes();
+  } catch (error) {
+    const code = networkErrorCode(error);
+    if (!code) throw error;
+    throw new EndpointUnreachableError(
+      `cannot reach the Kubernetes API of ${kubeconfig} (${code}); pass another --kubeconfig or none to count workers from the last decision`,
+      { cause: error },
+    );
+  }
+}
+
+async function workersOf(
+  deployment: Deployment,
+  state: ClusterState,
+  now: Date,
+): Promise<StatusReport['workers']> {
+  const ledger = {
+    joining: state.inFlight.reduce(
+      (sum, a) => sum + (a.kind === 'scale-down' ? 0 : a.pendingJoins),
+      0,
+    ),
+    draining: state.inFlight.filter((a) => a.kind === 'scale-down').length,
+  };
+  if (deployment.kubeconfig) {
+    const counts = countNodes(await nodesFromKubernetes(deployment.kubeconfig));
+    return { source: 'kubernetes', at: now.toISOString(), ...counts, ...ledger };
+  }
+  const last = await latestDecision(deployment.audit, deployment.clusterId, now);
+  if (!last?.snapshot) {
+    return { source: 'none', at: null, ready: null, notReady: null, cordoned: null, ...ledger };
+  }
+  return {
+    source: 'last-decision',
+    at: last.snapshot.takenAt,
+    ...countNodes(last.snapshot.nodes),
+    ...ledger,
+  };
+}
+
+/** Gathers the status of the deployment's cluster. */
+export async function clusterStatus(deployment: Deployment, now: Date): Promise<StatusReport> {
+  const config = configFromEnv();
+  const [state, holder, queues] = await Promise.all([
+    deployment.state.load(deployment.clusterId),
+    deployment.lock.holder(deployment.clusterId),
+    allQueueDepths(deployment.clients.sqs, deployment.resources),
+  ]);
+  return {
+    clusterId: deployment.clusterId,
+    deployment: deployment.source,
+    workers: await workersOf(deployment, state, now),
+    paused: state.paused,
+    inFlight: state.inFlight,
+    cooldowns: {
+      scaleUp: {
+        last: state.lastScaleUpAt,
+        until: cooldownUntil(state.lastScaleUpAt, config.scaleUp.cooldownSeconds, now),
+      },
+      scaleDown: {
+        last: state.lastScaleDownAt,
+        until: cooldownUntil(state.lastScaleDownAt, config.scaleDown.cooldownSeconds, now),
+      },
+    },
+    lock: {
+      owner: holder?.owner ?? null,
+      fence: holder?.fence ?? 0,
+      expiresAt: holder?.owner ? new Date(holder.expiresAtMs).toISOString() : null,
+      held: holder?.live ?? false,
+    },
+    stateVersion: state.version,
+    queues,
+  };
+}
+
+function count(n: number | null): string {
+  return n === null ? '?' : String(n);
+}
+
+function cooldownText(c: { last: string | null; until: string | null }, now: Date): string {
+  if (!c.last) return 'none (never)';
+  const last = `last ${c.last} (${formatAge(new Date(c.last), now)} ago)`;
+  return c.until
+    ? `until ${c.until} (${formatAge(new Date(c.until), now)} left), ${last}`
+    : `over, ${last}`;
+}
+
+/** The readable form of a status report. */
+export function formatStatus(report: StatusReport, now: Date): string {
+  const w = report.workers;
+  const workerSource =
+    w.source === 'kubernetes'
+      ? 'Kubernetes API'
+      : w.source === 'last-decision'
+        ? `last decision's snapshot, ${formatAge(new Date(w.at ?? now), now)} old`
+        : 'no Kubernetes access and no decision yet';
+  const lock = report.lock.held
+    ? `held by ${report.lock.owner} (fence ${report.lock.fence}, until ${report.lock.expiresAt})`
+    : `free (fence ${report.lock.fence})`;
+  const paused = report.paused
+    ? `PAUSED by ${report.paused.by} at ${report.paused.at}: ${report.paused.reason}`
+    : 'no (scaling active)';
+  const head = formatPairs([
+    ['cluster', report.clusterId],
+    ['deployment', report.deployment],
+    [
+      'workers',
+      `${count(w.ready)} ready, ${count(w.notReady)} not ready, ${count(w.cordoned)} cordoned, ${w.joining} joining, ${w.draining} draining (${workerSource})`,
+    ],
+    ['paused', paused],
+    ['scale-up cooldown', cooldownText(report.cooldowns.scaleUp, now)],
+    ['scale-down cooldown', cooldownText(report.cooldowns.scaleDown, now)],
+    ['lock', lock],
+    ['state version', String(report.stateVersion)],
+  ]);
+  const actions =
+    report.inFlight.length === 0
+      ? 'in-flight actions: none'
+      : `in-flight actions:\n${formatTable(
+          ['action', 'kind', 'started', 'pending joins', 'node', 'instances'],
+          report.inFlight.map((a) => [
+            a.actionId,
+            a.kind,
+            `${a.startedAt} (${formatAge(new Date(a.startedAt), now)} ago)`,
+            String(a.pendingJoins),
+            a.nodeName ?? '-',
+            a.instanceIds.join(',') || '-',
+          ]),
+        )}`;
+  const queues = formatTable(
+    ['queue', 'visible', 'in flight', 'delayed', 'dlq'],
+    report.queues.map((q) => [
+      q.queue,
+      String(q.depth.visible),
+      String(q.depth.inFlight),
+      String(q.depth.delayed),
+      String(q.deadLetters.visible + q.deadLetters.inFlight),
+    ]),
+  );
+  return `${head}\n\n${actions}\n\nqueues:\n${queues}`;
+}
+
+/**
+ * `smartscale status`: what SmartScale is doing right now.
+ *
+ * @example
+ * smartscale status --json
+ */
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'workers, in-flight actions, cooldowns, lock, pause state, queue and DLQ depths',
+  usage,
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { values } = parseCommandArgs(args, deploymentArgs);
+    if (values.help) {
+      io.out(usage);
+      return ExitCode.Ok;
+    }
+    const now = new Date();
+    const report = await withDeployment(values, (d) => clusterStatus(d, now));
+    io.out(values.json ? JSON.stringify(report, null, 2) : formatStatus(report, now));
+    return ExitCode.Ok;
+  },
+};

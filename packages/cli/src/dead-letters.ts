@@ -1,0 +1,258 @@
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type ReceiveMessageCommandInput,
+  SendMessageCommand,
+  type SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { MessageAttribute, REJECTION_REASON_ATTRIBUTE } from '@smartscale/aws';
+
+/** A dead-lettered message as an operator sees it. */
+export interface DeadLetter {
+  readonly messageId: string;
+  /** The envelope's type and actionId (attributes, else the body), when it has them. */
+  readonly type: string | null;
+  readonly actionId: string | null;
+  /** Why it was rejected, when the handler said so; null for redrive after failed receives. */
+  readonly reason: string | null;
+  readonly sentAt: string | null;
+  readonly receiveCount: number;
+  readonly body: string;
+}
+
+function fromBody(body: string): { type: string | null; actionId: string | null } {
+  try {
+    const value = JSON.parse(body) as { type?: unknown; actionId?: unknown };
+    return {
+      type: typeof value.type === 'string' ? value.type : null,
+      actionId: typeof value.actionId === 'string' ? value.actionId : null,
+    };
+  } catch {
+    return { type: null, actionId: null };
+  }
+}
+
+/** What an operator needs to know of one received message. */
+export function describeDeadLetter(message: Message): DeadLetter {
+  const attrs = message.MessageAttributes ?? {};
+  const body = message.Body ?? '';
+  const parsed = fromBody(body);
+  const sent = Number(message.Attributes?.SentTimestamp);
+  return {
+    messageId: message.MessageId ?? '',
+    type: attrs[MessageAttribute.Type]?.StringValue ?? parsed.type,
+    actionId: attrs[MessageAttribute.ActionId]?.StringValue ?? parsed.actionId,
+    reason: attrs[REJECTION_REASON_ATTRIBUTE]?.StringValue ?? null,
+    sentAt: Number.isFinite(sent) ? new Date(sent).toISOString() : null,
+    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+    body,
+  };
+}
+
+/** The attributes of a received message in the shape SendMessage takes, all of them. */
+export function sendableAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): Record<string, MessageAttributeValue> {
+  const out: Record<string, MessageAttributeValue> = {};
+  for (const [name, value] of Object.entries(attributes ?? {})) {
+    out[name] = {
+      DataType: value.DataType ?? 'String',
+      ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+    };
+  }
+  return out;
+}
+
+const RECEIVE: Pick<
+  ReceiveMessageCommandInput,
+  'MessageAttributeNames' | 'MessageSystemAttributeNames'
+> = { MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] };
+
+/**
+ * Up to `max` messages of a DLQ without taking them: received with a zero
+ * visibility timeout, so they stay available to a replay.
+ */
+export async function peekDeadLetters(
+  sqs: SQSClient,
+  dlqUrl: string,
+  max: number,
+): Promise<DeadLetter[]> {
+  const seen = new Map<string, DeadLetter>();
+  // A receive samples the queue; stop once two in a row bring nothing new.
+  let idle = 0;
+  while (seen.size < max && idle < 2) {
+    const res = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: Math.min(10, max - seen.size),
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+        ...RECEIVE,
+      }),
+    );
+    const before = seen.size;
+    for (const m of res.Messages ?? []) {
+      if (m.MessageId && !seen.has(m.MessageId) && seen.size < max)
+        seen.set(m.MessageId, describeDeadLetter(m));
+    }
+    idle = seen.size === before ? idle + 1 : 0;
+  }
+  return [...seen.values()];
+}
+
+/** How a replay moved (or would move) messages. */
+export type ReplayMethod = 'move-task' | 'one-by-one' | 'dry-run';
+
+export interface ReplayResult {
+  readonly method: ReplayMethod;
+  /** Messages moved one by one (or that a dry run would move); empty for a move task. */
+  readonly moved: readonly DeadLetter[];
+  /** How many moved (the move task's own count for `move-task`). */
+  readonly movedCount: number;
+  /** Why the move task was not used, when it was not. */
+  readonly fallbackReason: string | null;
+}
+
+export interface ReplayOptions {
+  readonly sqs: SQSClient;
+  /** The source queue the DLQ belongs to. */
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly dlqUrl: string;
+  /** Move at most this many (one by one: SQS's move task cannot stop at a count). */
+  readonly max?: number;
+  /** List what would move; move nothing. */
+  readonly dryRun?: boolean;
+  /** Stops between two messages; what moved stays moved and the rest stays in the DLQ. */
+  readonly signal?: AbortSignal;
+  /**
+   * How long a message being moved stays hidden in the DLQ; if the replay
+   * dies between send and delete it reappears after this and moves again.
+   */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Called after each message moved one by one. */
+  readonly onMoved?: (letter: DeadLetter) => void;
+  /** How often to check a move task's progress. */
+  readonly pollMs?: number;
+}
+
+const UNSUPPORTED = new Set([
+  'UnsupportedOperation',
+  'InvalidAction',
+  'UnknownOperation',
+  'UnknownOperationException',
+  'NotImplemented',
+]);
+
+/**
+ * True when StartMessageMoveTask failed because the endpoint does not offer
+ * it (moto answers 500 with an HTML page), not because of the request.
+ */
+export function isMoveTaskUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return UNSUPPORTED.has(error.name) || (status !== undefined && status >= 500);
+}
+
+async function queueArnOf(sqs: SQSClient, url: string): Promise<string> {
+  const res = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = res.Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${url} reported no QueueArn`);
+  return arn;
+}
+
+async function runMoveTask(options: ReplayOptions, dlqArn: string): Promise<number> {
+  const { sqs } = options;
+  const started = await sqs.send(
+    new StartMessageMoveTaskCommand({ SourceArn: dlqArn, DestinationArn: options.queueArn }),
+  );
+  for (;;) {
+    const res = await sqs.send(
+      new ListMessageMoveTasksCommand({ SourceArn: dlqArn, MaxResults: 10 }),
+    );
+    const task = (res.Results ?? []).find((t) => t.TaskHandle === started.TaskHandle);
+    if (task && task.Status !== 'RUNNING') {
+      if (task.Status !== 'COMPLETED')
+        throw new Error(
+          `move task ${started.TaskHandle} ended ${task.Status}: ${task.FailureReason ?? 'no reason given'} (${task.ApproximateNumberOfMessagesMoved ?? 0} moved)`,
+        );
+      return task.ApproximateNumberOfMessagesMoved ?? 0;
+    }
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
+  }
+}
+
+/**
+ * Moves one message: send a copy (body and every attribute) to the source
+ * queue, then delete it from the DLQ. Dying between the two leaves it in
+ * the DLQ to move again: a duplicate, which dedup by actionId makes harmless,
+ * never a loss. Null when the DLQ had nothing visible.
+ */
+async function moveOne(options: ReplayOptions): Promise<DeadLetter | null> {
+  const { sqs } = options;
+  const res = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: options.dlqUrl,
+      MaxNumberOfMessages: 1,
+      VisibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
+      WaitTimeSeconds: 1,
+      ...RECEIVE,
+    }),
+  );
+  const message = res.Messages?.[0];
+  if (!message) return null;
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: options.queueUrl,
+      MessageBody: message.Body ?? '',
+      MessageAttributes: sendableAttributes(message.MessageAttributes),
+    }),
+  );
+  await sqs.send(
+    new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
+  );
+  return describeDeadLetter(message);
+}
+
+/**
+ * Moves dead-lettered messages back to their source queue: with SQS's
+ * StartMessageMoveTask where the endpoint has it and no `max` is asked,
+ * otherwise one message at a time (receive, send with all attributes,
+ * delete). Returns what moved.
+ *
+ * @example
+ * const result = await replayDeadLetters({ sqs, queueUrl, queueArn, dlqUrl, max: 10 });
+ */
+export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayResult> {
+  const max = options.max ?? Number.POSITIVE_INFINITY;
+  if (options.dryRun) {
+    const letters = await peekDeadLetters(options.sqs, options.dlqUrl, Math.min(max, 1000));
+    return { method: 'dry-run', moved: letters, movedCount: letters.length, fallbackReason: null };
+  }
+  let fallbackReason = 'a --max limit was asked (the move task moves everything)';
+  if (options.max === undefined) {
+    try {
+      const count = await runMoveTask(options, await queueArnOf(options.sqs, options.dlqUrl));
+      return { method: 'move-task', moved: [], movedCount: count, fallbackReason: null };
+    } catch (error) {
+      if (!isMoveTaskUnavailable(error)) throw error;
+      fallbackReason = `StartMessageMoveTask is not available here (${(error as Error).name})`;
+    }
+  }
+  const moved: DeadLetter[] = [];
+  while (moved.length < max && !options.signal?.aborted) {
+    const letter = await moveOne(options);
+    if (!letter) break;
+    moved.push(letter);
+    options.onMoved?.(letter);
+  }
+  return { method: 'one-by-one', moved, movedCount: moved.length, fallbackReason };
+}
