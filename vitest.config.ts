@@ -41,7 +41,10 @@ export default defineConfig({
           // use), started once; each test file applies stacks/topology.ts
           // under its own prefix.
           name: 'aws',
-          include: ['packages/aws/tests/integration/**/*.test.ts'],
+          include: [
+            'packages/aws/tests/integration/**/*.test.ts',
+            'packages/cli/tests/integration/**/*.test.ts',
+          ],
           globalSetup: ['packages/aws/tests/aws.global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

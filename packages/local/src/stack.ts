@@ -49,7 +49,7 @@ export interface StackOptions {
 }
 
 /** The topology with every queue's visibility timeout replaced (time-compressed runs). */
-function withVisibility(seconds: number | undefined): typeof topology {
+export function withVisibility(seconds: number | undefined): typeof topology {
   if (seconds === undefined) return topology;
   const queues = Object.fromEntries(
     Object.entries(topology.queues).map(([name, q]) => [
