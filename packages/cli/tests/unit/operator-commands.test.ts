@@ -1,0 +1,330 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StoredAuditEntry } from '@smartscale/aws';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  cooldownUntil,
+  countNodes,
+  explainEntries,
+  formatAge,
+  formatExplanation,
+  formatPairs,
+  formatTable,
+  historyLines,
+  type Io,
+  isMoveTaskUnavailable,
+  main,
+  networkErrorCode,
+  parseCommandArgs,
+  readLocalDeployment,
+  sendableAttributes,
+  timeArg,
+  UsageError,
+} from '../../src/index.js';
+
+function capture(): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'cli-ops-'));
+
+/** A resources file whose AWS endpoint nobody listens on. */
+function resourcesFile(): string {
+  const q = (name: string) => ({
+    url: `http://127.0.0.1:1/000000000000/${name}`,
+    arn: `arn:aws:sqs:us-east-1:000000000000:${name}`,
+    dlqUrl: `http://127.0.0.1:1/000000000000/${name}-dlq`,
+  });
+  const file = join(dir, 'resources.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      prefix: 'unit',
+      clusterId: 'unit',
+      topics: {
+        samples: 'arn:aws:sns:us-east-1:000000000000:s',
+        commands: 'arn:aws:sns:us-east-1:000000000000:c',
+        events: 'arn:aws:sns:us-east-1:000000000000:e',
+      },
+      queues: Object.fromEntries(
+        ['decider', 'provisioner', 'join-verifier', 'drainer', 'notifier', 'spot-listener'].map(
+          (n) => [n, q(n)],
+        ),
+      ),
+      tables: { state: 'unit-state', audit: 'unit-audit' },
+      parameters: { joinToken: '/unit/join', slackWebhook: '/unit/slack' },
+    }),
+  );
+  return file;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+function entry(partial: Partial<StoredAuditEntry>): StoredAuditEntry {
+  return {
+    id: '01JD0000000000000000000000',
+    clusterId: 'c',
+    actionId: '01JD0000000000000000000001',
+    at: '2026-01-01T00:00:00.000Z',
+    kind: 'decision',
+    summary: 'hold',
+    detail: {},
+    ...partial,
+  };
+}
+
+const holdDecision = {
+  kind: 'hold',
+  reasons: [{ code: 'cooldown-after-scale-up', message: 'scale-up cooldown: 120s left' }],
+};
+const snapshot = {
+  takenAt: '2026-01-01T00:00:00.000Z',
+  nodes: [],
+  pendingPods: [],
+  utilization: { available: false, reason: 'Prometheus unreachable' },
+};
+
+describe('argument errors exit 2 naming the argument and what was expected', () => {
+  it.each([
+    [['status', '--bogus'], /Unknown option '--bogus'/],
+    [['status', 'extra'], /unexpected argument 'extra': expected no positional arguments/],
+    [['explain', 'not-an-id'], /ACTION_ID: expected 'latest' or an action id .* got 'not-an-id'/],
+    [
+      ['history', '--since', 'yesterday'],
+      /--since: expected a duration back from now .* got 'yesterday'/,
+    ],
+    [['history', '--limit', '0'], /--limit: expected a whole number > 0, got '0'/],
+    [['dlq'], /expected 'list' or 'replay' after dlq, got nothing/],
+    [['dlq', 'purge'], /expected 'list' or 'replay' after dlq, got 'purge'/],
+    [['dlq', 'replay'], /QUEUE: expected the queue to replay, one of decider, provisioner/],
+    [['dlq', 'replay', 'orders'], /QUEUE: expected one of decider, .*spot-listener, got 'orders'/],
+    [['dlq', 'replay', 'notifier', '--max=-3'], /--max: expected a whole number > 0, got '-3'/],
+    [['dlq', 'list', '--dry-run'], /--dry-run: only replay takes it/],
+    [['pause'], /--reason: expected why scaling is paused/],
+    [['pause', '--reason', '  '], /--reason: expected why scaling is paused/],
+    [['pause', '--reason', 'x', '--by', ''], /--by: expected a name/],
+    [
+      ['status', '--resources', join(dir, 'missing.json')],
+      /--resources: expected a readable JSON file, .*missing\.json gave ENOENT/,
+    ],
+  ])('%j', async (argv, message) => {
+    const io = capture();
+    expect(await main(argv, io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(message);
+    // The command's usage follows the error.
+    expect(io.stderr.join('\n')).toMatch(/usage: smartscale/);
+  });
+
+  it('a resources file of the wrong shape names every bad field', async () => {
+    const file = join(dir, 'wrong.json');
+    writeFileSync(file, JSON.stringify({ prefix: 'p', clusterId: 'c', topics: {} }));
+    const io = capture();
+    expect(await main(['status', '--resources', file], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(
+      /is not a SmartScale resources file \(topics\.samples: .*queues: /,
+    );
+  });
+
+  it('every operator command answers --help with its usage and exit 0', async () => {
+    for (const name of ['status', 'explain', 'history', 'dlq', 'pause', 'resume']) {
+      const io = capture();
+      expect(await main([name, '--help'], io)).toBe(0);
+      expect(io.stdout[0]).toMatch(new RegExp(`^usage: smartscale ${name}`));
+    }
+  });
+});
+
+describe('an unreachable endpoint', () => {
+  const saved = process.env.SMARTSCALE_AWS_ENDPOINT;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.SMARTSCALE_AWS_ENDPOINT;
+    else process.env.SMARTSCALE_AWS_ENDPOINT = saved;
+  });
+
+  it('exits 1 naming the endpoint and the network error', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    process.env.SMARTSCALE_AWS_ENDPOINT = endpoint;
+    for (const argv of [
+      ['status'],
+      ['history'],
+      ['dlq', 'list', 'notifier'],
+      ['pause', '--reason', 'r'],
+    ]) {
+      const io = capture();
+      expect(await main([...argv, '--resources', resourcesFile()], io)).toBe(1);
+      expect(io.stderr.join('\n')).toContain(
+        `cannot reach the AWS endpoint ${endpoint} (ECONNREFUSED)`,
+      );
+    }
+  });
+});
+
+describe('parsing', () => {
+  const now = new Date('2026-03-01T12:00:00.000Z');
+
+  it('reads durations back from now and ISO times', () => {
+    expect(timeArg('since', '90s', now).toISOString()).toBe('2026-03-01T11:58:30.000Z');
+    expect(timeArg('since', '30m', now).toISOString()).toBe('2026-03-01T11:30:00.000Z');
+    expect(timeArg('since', '6h', now).toISOString()).toBe('2026-03-01T06:00:00.000Z');
+    expect(timeArg('since', '2d', now).toISOString()).toBe('2026-02-27T12:00:00.000Z');
+    expect(timeArg('since', '2026-02-01T08:00:00Z', now).toISOString()).toBe(
+      '2026-02-01T08:00:00.000Z',
+    );
+    for (const bad of ['1', 'May', '-5m', '5 minutes', ''])
+      expect(() => timeArg('since', bad, now)).toThrow(UsageError);
+  });
+
+  it('caps positionals and keeps option values', () => {
+    const parsed = parseCommandArgs(
+      ['replay', 'notifier', '--max', '3'],
+      { max: { type: 'string' } },
+      2,
+    );
+    expect(parsed.positionals).toEqual(['replay', 'notifier']);
+    expect(parsed.values.max).toBe('3');
+    expect(() => parseCommandArgs(['a', 'b', 'c'], {}, 2)).toThrow(
+      /unexpected argument 'c': expected at most 2/,
+    );
+  });
+
+  it('tells network failures from other errors, also when wrapped', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(networkErrorCode(refused)).toBe('ECONNREFUSED');
+    expect(networkErrorCode(new Error('outer', { cause: refused }))).toBe('ECONNREFUSED');
+    expect(networkErrorCode(Object.assign(new Error('x'), { name: 'AccessDenied' }))).toBeNull();
+  });
+
+  it('falls back from the move task only when the endpoint lacks it', () => {
+    const moto = Object.assign(new SyntaxError('Unexpected token <'), {
+      $metadata: { httpStatusCode: 500 },
+    });
+    expect(isMoveTaskUnavailable(moto)).toBe(true);
+    expect(
+      isMoveTaskUnavailable(Object.assign(new Error('x'), { name: 'UnsupportedOperation' })),
+    ).toBe(true);
+    const denied = Object.assign(new Error('no'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
+    expect(isMoveTaskUnavailable(denied)).toBe(false);
+  });
+
+  it('keeps every message attribute when re-sending a dead letter', () => {
+    expect(
+      sendableAttributes({
+        type: { DataType: 'String', StringValue: 'ScaleUp' },
+        attempt: { DataType: 'Number', StringValue: '3' },
+        blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2]) },
+      }),
+    ).toEqual({
+      type: { DataType: 'String', StringValue: 'ScaleUp' },
+      attempt: { DataType: 'Number', StringValue: '3' },
+      blob: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2]) },
+    });
+  });
+
+  it('reads the local environment state file only when it records resources', () => {
+    const file = join(dir, 'local.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        pid: 999_999_999,
+        startedAt: '',
+        parts: [{ name: 'aws', details: { endpoint: 'http://127.0.0.1:5000' }, processes: [] }],
+      }),
+    );
+    expect(readLocalDeployment(file)).toBeNull();
+    expect(readLocalDeployment(join(dir, 'absent.json'))).toBeNull();
+  });
+});
+
+describe('formatting', () => {
+  it('pads columns to the widest cell, header first, no trailing spaces', () => {
+    expect(
+      formatTable(
+        ['queue', 'dlq'],
+        [
+          ['decider', '0'],
+          ['spot-listener', '12'],
+        ],
+      ),
+    ).toBe('queue          dlq\ndecider        0\nspot-listener  12');
+    expect(formatTable(['a', 'b'], [['x', '']])).toBe('a  b\nx');
+    expect(
+      formatPairs([
+        ['cluster', 'prod'],
+        ['paused', 'no'],
+      ]),
+    ).toBe('cluster  prod\npaused   no');
+  });
+
+  it('says ages coarsely', () => {
+    const now = new Date('2026-01-01T12:00:00Z');
+    expect(formatAge(new Date('2026-01-01T11:59:15Z'), now)).toBe('45s');
+    expect(formatAge(new Date('2026-01-01T11:30:00Z'), now)).toBe('30m');
+    expect(formatAge(new Date('2026-01-01T06:00:00Z'), now)).toBe('6h');
+    expect(formatAge(new Date('2025-12-29T12:00:00Z'), now)).toBe('3d');
+  });
+
+  it('counts workers and cooldowns', () => {
+    const node = (ready: boolean, unschedulable: boolean) => ({
+      name: 'n',
+      managed: true,
+      ready,
+      unschedulable,
+      allocatable: { cpuMillis: 1, memoryBytes: 1 },
+      pods: [],
+    });
+    expect(countNodes([node(true, false), node(true, true), node(false, false)])).toEqual({
+      ready: 1,
+      notReady: 1,
+      cordoned: 1,
+    });
+    const now = new Date('2026-01-01T00:10:00Z');
+    expect(cooldownUntil('2026-01-01T00:08:00.000Z', 300, now)).toBe('2026-01-01T00:13:00.000Z');
+    expect(cooldownUntil('2026-01-01T00:00:00.000Z', 300, now)).toBeNull();
+    expect(cooldownUntil(null, 300, now)).toBeNull();
+  });
+
+  it('explains a hold with its reasons, snapshot and timeline', () => {
+    const x = explainEntries('01JD0000000000000000000001', [
+      entry({ detail: { decision: holdDecision, snapshot } }),
+      entry({ kind: 'outcome', summary: 'NodeJoined', at: '2026-01-01T00:01:00.000Z' }),
+    ]);
+    expect(x.decision?.kind).toBe('hold');
+    const text = formatExplanation(x);
+    expect(text).toMatch(/^decision\s+hold \(no action\)$/m);
+    expect(text).toMatch(
+      /why it held:\ncode\s+reason\ncooldown-after-scale-up\s+scale-up cooldown: 120s left/,
+    );
+    expect(text).toMatch(/^metrics\s+unavailable: Prometheus unreachable$/m);
+    expect(text).toMatch(/^cpu\s+\?$/m);
+    expect(text).toMatch(/2026-01-01T00:01:00.000Z\s+outcome\s+NodeJoined$/m);
+  });
+
+  it('lists history with reason codes and can leave out holds', () => {
+    const entries = [
+      entry({ detail: { decision: holdDecision, snapshot } }),
+      entry({
+        kind: 'operator',
+        summary: 'paused by a: b',
+        actionId: '01JD0000000000000000000002',
+      }),
+    ];
+    expect(historyLines(entries).map((l) => [l.kind, l.reasons])).toEqual([
+      ['decision', ['cooldown-after-scale-up']],
+      ['operator', []],
+    ]);
+    expect(historyLines(entries, { hideHolds: true }).map((l) => l.kind)).toEqual(['operator']);
+  });
+});
