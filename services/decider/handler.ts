@@ -39,6 +39,7 @@ export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
   deadLetterQueueUrl: ctx.resources.queues.decider.dlqUrl,
   logger: ctx.logger,
+  metrics: ctx.metrics,
   async handle(message) {
     if (message.type === 'MetricsSampled') {
       const result = await evaluateSample(message, ports);

@@ -60,6 +60,7 @@ export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
   deadLetterQueueUrl: ctx.resources.queues.drainer.dlqUrl,
   logger: ctx.logger,
+  metrics: ctx.metrics,
   async handle(message) {
     if (message.type !== 'DrainNode') {
       ctx.logger.warn(`ignoring ${message.type}: not a drainer command`);

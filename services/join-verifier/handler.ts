@@ -27,6 +27,7 @@ export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
   deadLetterQueueUrl: ctx.resources.queues['join-verifier'].dlqUrl,
   logger: ctx.logger,
+  metrics: ctx.metrics,
   async handle(message) {
     if (message.type !== 'VerifyJoin') {
       ctx.logger.warn(`ignoring ${message.type}: not a join-verifier command`);

@@ -26,6 +26,7 @@ export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
   deadLetterQueueUrl: ctx.resources.queues.notifier.dlqUrl,
   logger: ctx.logger,
+  metrics: ctx.metrics,
   async handle(message) {
     const result = await notify(message, ports);
     ctx.logger.debug(`notification ${result}`);

@@ -26,6 +26,7 @@ export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
   deadLetterQueueUrl: ctx.resources.queues.provisioner.dlqUrl,
   logger: ctx.logger,
+  metrics: ctx.metrics,
   async handle(message) {
     if (message.type !== 'ScaleUp' && message.type !== 'ReplaceCapacity') {
       ctx.logger.warn(`ignoring ${message.type}: not a provisioner command`);

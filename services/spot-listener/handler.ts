@@ -39,6 +39,7 @@ export const handler = createMessageHandler<Ec2Event>({
   sqs: ctx.clients.sqs,
   deadLetterQueueUrl: ctx.resources.queues['spot-listener'].dlqUrl,
   logger: ctx.logger,
+  metrics: ctx.metrics,
   parse: parseEvent,
   async handle(event) {
     const interruption = toInterruption(event);

@@ -11,3 +11,4 @@ export * from './queue-runner.js';
 export * from './resources.js';
 export * from './service-context.js';
 export * from './service-env.js';
+export * from './service-metrics.js';

@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
   type MessageAttributeValue,
   SendMessageCommand,
@@ -7,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type AnyEnvelope, type Parsed, parseMessageJson } from '@smartscale/contracts';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { flushMetrics } from './service-metrics.js';
 
 /** Message attribute that says why a message was sent to a DLQ. */
 export const REJECTION_REASON_ATTRIBUTE = 'reason';
@@ -18,6 +20,11 @@ export interface MessageHandlerOptions<T = AnyEnvelope> {
   /** The consumed queue's DLQ: where messages that fail validation go. */
   readonly deadLetterQueueUrl: string;
   readonly logger?: Logger;
+  /**
+   * The service's metrics (`ctx.metrics`): counts handled, failed and
+   * rejected messages and is flushed at the end of every invocation.
+   */
+  readonly metrics?: Metrics;
   /**
    * Parses a record body; the default reads a SmartScale envelope. The
    * spot listener passes its EventBridge event parser instead.
@@ -81,10 +88,12 @@ export function createMessageHandler<T = AnyEnvelope>(
     );
   };
 
+  const metrics = options.metrics;
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     const parsed = parse(record.body);
     if (!parsed.ok) {
       await reject(record, parsed.error.message);
+      metrics?.addMetric('MessagesRejected', MetricUnit.Count, 1);
       return;
     }
     // Every log line while handling a message names its action.
@@ -92,6 +101,10 @@ export function createMessageHandler<T = AnyEnvelope>(
     if (typeof actionId === 'string') logger.appendKeys({ actionId, messageType: String(type) });
     try {
       await options.handle(parsed.value, record);
+      metrics?.addMetric('MessagesHandled', MetricUnit.Count, 1);
+    } catch (error) {
+      metrics?.addMetric('MessagesFailed', MetricUnit.Count, 1);
+      throw error;
     } finally {
       logger.removeKeys(['actionId', 'messageType']);
     }
@@ -101,9 +114,13 @@ export function createMessageHandler<T = AnyEnvelope>(
     // A processor keeps per-batch state, so each invocation gets its own:
     // the local queue runner may run several batches at once.
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, recordHandler, processor, {
-      context,
-      throwOnFullBatchFailure: false,
-    });
+    try {
+      return await processPartialResponse(event, recordHandler, processor, {
+        context,
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      if (metrics) flushMetrics(metrics);
+    }
   };
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { AnyEnvelope } from '@smartscale/contracts';
 import { AuditLog } from './audit.js';
@@ -9,6 +10,7 @@ import { ClusterLock } from './lock.js';
 import { Parameters } from './parameters.js';
 import { Publisher } from './publisher.js';
 import { resourcesFromEnv, type ServiceResources } from './resources.js';
+import { createServiceMetrics, metricsOf, recordMetrics } from './service-metrics.js';
 
 /** Everything on AWS a service's handler may use, built once per process. */
 export interface ServiceContext {
@@ -17,6 +19,8 @@ export interface ServiceContext {
   readonly clients: AwsClients;
   readonly logger: Logger;
   readonly tracer: Tracer;
+  /** EMF metrics (namespace SmartScale, dimension service); createMessageHandler flushes them. */
+  readonly metrics: Metrics;
   readonly publisher: Publisher;
   readonly lock: ClusterLock;
   readonly state: ClusterStateStore;
@@ -31,7 +35,7 @@ export interface ServiceContext {
   once(actionId: string, step: string, effect: () => Promise<void>): Promise<boolean>;
   /** Reads a SecureString parameter's value (never logged). */
   readSecret(name: string): Promise<string>;
-  /** Publishes a message to the topic of its type. */
+  /** Publishes a message to the topic of its type and counts what it reports (metricsOf). */
   publish(message: AnyEnvelope): Promise<void>;
   /** A function that re-delivers messages to `queue` after a delay (backoff without sleeping). */
   delayedTo(
@@ -95,6 +99,7 @@ export function createServiceContext(
     ssm: tracer.captureAWSv3Client(raw.ssm),
     destroy: () => raw.destroy(),
   };
+  const metrics = createServiceMetrics(service);
   const table = resources.tables.state;
   const dedup = new DedupStore({
     documents: clients.documents,
@@ -114,6 +119,7 @@ export function createServiceContext(
     clients,
     logger,
     tracer,
+    metrics,
     publisher,
     lock: new ClusterLock({ documents: clients.documents, tableName: table, leaseMs: 30_000 }),
     state: new ClusterStateStore({ documents: clients.documents, tableName: table }),
@@ -124,6 +130,7 @@ export function createServiceContext(
     readSecret: async (name) => (await parameters.getSecure(name)).reveal(),
     publish: async (message) => {
       await publisher.publish(message);
+      recordMetrics(metrics, metricsOf(message));
     },
     delayedTo: (queue) => async (message, delaySeconds) => {
       await publisher.publishDelayed(message, resources.queues[queue].url, delaySeconds);

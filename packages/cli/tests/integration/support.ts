@@ -39,6 +39,8 @@ export async function deployForTest(
   process.env.SMARTSCALE_AWS_ENDPOINT = inject('motoEndpoint');
   process.env.SMARTSCALE_CONFIG = JSON.stringify(options.config ?? {});
   process.env.POWERTOOLS_LOG_LEVEL = 'WARN';
+  // EMF output is covered by packages/aws unit tests; here it would only bury the test report.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   return { resources, resourcesFile };
 }
 
