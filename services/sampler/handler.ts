@@ -34,7 +34,7 @@ async function readAppSignals(): Promise<Record<string, number>> {
 export const samplerPorts: SamplerPorts = {
   clusterId: ctx.resources.clusterId,
   now: () => new Date(),
-  listNodes: () => cluster.listNodes(),
+  listNodes: () => cluster.listWorkerNodes(),
   listPendingPods: () => cluster.listPendingPods(),
   readUtilization: () =>
     readUtilization(

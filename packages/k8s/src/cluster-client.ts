@@ -1,4 +1,4 @@
-import type { V1Pod, V1Status } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1Status } from '@kubernetes/client-node';
 import {
   type ApiException,
   CoreV1Api,
@@ -8,7 +8,7 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { NodeInfo, PendingPod, PodInfo } from '@smartscale/contracts';
-import { parseProviderId, toNodeInfo } from './nodes.ts';
+import { isControlPlaneNode, parseProviderId, toNodeInfo } from './nodes.ts';
 import { isUnschedulable, ownerOf, toPendingPod, toPodInfo } from './pods.ts';
 
 /** Outcome of one eviction through the Eviction API. */
@@ -114,10 +114,19 @@ export class ClusterClient {
 
   /** Every node with its readiness, providerID-derived instance id and the pods bound to it. */
   async listNodes(): Promise<NodeInfo[]> {
+    return this.#listNodes(() => true);
+  }
+
+  /** The worker nodes (control-plane nodes left out) with their pods: what the sampler reports. */
+  async listWorkerNodes(): Promise<NodeInfo[]> {
+    return this.#listNodes((node) => !isControlPlaneNode(node));
+  }
+
+  async #listNodes(keep: (node: V1Node) => boolean): Promise<NodeInfo[]> {
     const [nodes, podInfos] = await Promise.all([this.#core.listNode(), this.#podInfosByNode()]);
-    return nodes.items.map((node) =>
-      toNodeInfo(node, podInfos.get(node.metadata?.name ?? '') ?? []),
-    );
+    return nodes.items
+      .filter(keep)
+      .map((node) => toNodeInfo(node, podInfos.get(node.metadata?.name ?? '') ?? []));
   }
 
   /** The node of an EC2 instance (providerID `aws:///<az>/<instance-id>`), if it has joined. */

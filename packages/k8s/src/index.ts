@@ -2,7 +2,15 @@ export type { EvictionResult, NodeDeleteResult, PodRef } from './cluster-client.
 export { ClusterClient } from './cluster-client.ts';
 export type { KubeAccess } from './kubeconfig.ts';
 export { kubeConfigFor, kubeConfigFromEnv } from './kubeconfig.ts';
-export { isNodeReady, NODE_LABELS, parseProviderId, providerIdFor, toNodeInfo } from './nodes.ts';
+export {
+  CONTROL_PLANE_ROLE_LABELS,
+  isControlPlaneNode,
+  isNodeReady,
+  NODE_LABELS,
+  parseProviderId,
+  providerIdFor,
+  toNodeInfo,
+} from './nodes.ts';
 export {
   DO_NOT_DISRUPT_ANNOTATIONS,
   hasDoNotDisrupt,

@@ -34,6 +34,26 @@ export function providerIdFor(zone: string, instanceId: string): string {
   return `aws:///${zone}/${instanceId}`;
 }
 
+/**
+ * Role labels of a K3s server (and kubeadm control planes): present, with
+ * any value (`"true"` on K3s, empty on kubeadm), on nodes that run the
+ * control plane rather than being workers.
+ */
+export const CONTROL_PLANE_ROLE_LABELS = [
+  'node-role.kubernetes.io/control-plane',
+  'node-role.kubernetes.io/master',
+  'node-role.kubernetes.io/etcd',
+] as const;
+
+/**
+ * True for a control-plane (K3s server) node: it is not a worker, so it
+ * counts neither toward min/max workers nor as capacity SmartScale manages.
+ */
+export function isControlPlaneNode(node: V1Node): boolean {
+  const labels = node.metadata?.labels ?? {};
+  return CONTROL_PLANE_ROLE_LABELS.some((label) => label in labels);
+}
+
 /** True when the node's Ready condition is True. */
 export function isNodeReady(node: V1Node): boolean {
   return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');

@@ -237,6 +237,35 @@ describe('eviction', () => {
   });
 });
 
+describe('worker nodes', () => {
+  it('leaves the K3s server (control-plane role) out of the workers', async () => {
+    const group = uniqueGroup('roles');
+    await createKwokNode(core, {
+      name: `${group}-server`,
+      group,
+      labels: {
+        'node-role.kubernetes.io/control-plane': 'true',
+        'node-role.kubernetes.io/master': 'true',
+      },
+    });
+    await createKwokNode(core, {
+      name: `${group}-worker`,
+      group,
+      providerID: 'aws:///us-east-1a/i-0feed0000000000a1',
+    });
+    onTestFinished(async () => {
+      for (const name of [`${group}-server`, `${group}-worker`])
+        await core.deleteNode({ name }).catch(() => {});
+    });
+
+    const all = (await autoscaler.listNodes()).map((n) => n.name);
+    expect(all).toEqual(expect.arrayContaining([`${group}-server`, `${group}-worker`]));
+    const workers = (await autoscaler.listWorkerNodes()).map((n) => n.name);
+    expect(workers).toContain(`${group}-worker`);
+    expect(workers).not.toContain(`${group}-server`);
+  });
+});
+
 describe('nodes by instance id', () => {
   it('finds a node by its EC2 instance id and deletes it', async () => {
     const group = uniqueGroup('ec2');

@@ -1,6 +1,12 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { isNodeReady, parseProviderId, providerIdFor, toNodeInfo } from '../../src/nodes.ts';
+import {
+  isControlPlaneNode,
+  isNodeReady,
+  parseProviderId,
+  providerIdFor,
+  toNodeInfo,
+} from '../../src/nodes.ts';
 
 describe('parseProviderId', () => {
   it('reads zone and instance id from an AWS providerID', () => {
@@ -70,5 +76,30 @@ describe('toNodeInfo', () => {
     expect(info.managed).toBe(false);
     expect(info.instanceId).toBeUndefined();
     expect(info.unschedulable).toBe(false);
+  });
+});
+
+describe('isControlPlaneNode', () => {
+  const withLabels = (labels: Record<string, string>): V1Node => ({
+    metadata: { name: 'n', labels },
+  });
+
+  it.each<Record<string, string>>([
+    // K3s server: role labels set to "true".
+    { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true' },
+    // kubeadm: role label present with an empty value.
+    { 'node-role.kubernetes.io/control-plane': '' },
+    { 'node-role.kubernetes.io/master': '' },
+    { 'node-role.kubernetes.io/etcd': 'true' },
+  ])('is true for a server node labelled %j', (labels) => {
+    expect(isControlPlaneNode(withLabels(labels))).toBe(true);
+  });
+
+  it('is false for workers, managed or not', () => {
+    expect(isControlPlaneNode(withLabels({ 'smartscale.io/managed': 'true' }))).toBe(false);
+    expect(isControlPlaneNode(withLabels({ 'node-role.kubernetes.io/worker': 'true' }))).toBe(
+      false,
+    );
+    expect(isControlPlaneNode({ metadata: { name: 'bare' } })).toBe(false);
   });
 });
