@@ -5,11 +5,13 @@ import {
   createServiceContext,
   fleetFromEnv,
 } from '@smartscale/aws';
+import { crashAt, faultFromEnv } from './fault-injection.js';
 import { type ProvisionerPorts, provision } from './launch-workers.js';
 
 const ctx = createServiceContext('provisioner');
 const config = configFromEnv();
 const fleet = fleetFromEnv(ctx.clients.ec2, ctx.resources.clusterId, ctx.dedup);
+const fault = faultFromEnv(process.env);
 
 const ports: ProvisionerPorts = {
   config,
@@ -18,7 +20,11 @@ const ports: ProvisionerPorts = {
   findByAction: (actionId) => fleet.findByAction(actionId),
   describeWorkers: () => fleet.describeWorkers(),
   launch: (actionId, group) => fleet.launch(actionId, group),
-  publish: ctx.publish,
+  async publish(message) {
+    if (message.type === 'InstancesLaunched')
+      crashAt('crash-after-launch', fault, (line) => ctx.logger.error(line));
+    await ctx.publish(message);
+  },
   publishDelayed: ctx.delayedTo('join-verifier'),
 };
 

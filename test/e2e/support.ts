@@ -59,3 +59,8 @@ export const FAST_CONFIG = {
   instance: { bootSeconds: 2 },
   join: { timeoutSeconds: 8 },
 };
+
+/** A resource prefix and cluster id unique to this run of a test file. */
+export function stackName(what: string): string {
+  return `${what}${Date.now().toString(36).slice(-6)}`;
+}

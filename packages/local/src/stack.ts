@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { type AwsClients, createAwsClients, localAwsOptions } from '@smartscale/aws';
+import { type AwsClients, createAwsClients, localAwsOptions, Parameters } from '@smartscale/aws';
 import type { PodInfo } from '@smartscale/contracts';
 import { ClusterClient } from '@smartscale/k8s';
 import { topology } from '../../../stacks/topology.ts';
@@ -38,8 +38,14 @@ export interface StackOptions {
   readonly watchGraceMs: number;
   readonly zones?: readonly string[];
   readonly services?: readonly LocalServiceName[];
+  /** Processes per service (default 1), e.g. ten deciders racing for one cluster. */
+  readonly replicas?: Partial<Record<LocalServiceName, number>>;
+  /** Faults the services' first processes inject once (SMARTSCALE_FAULT). */
+  readonly faults?: Partial<Record<LocalServiceName, string>>;
+  /** Written to the Slack webhook SecureString before the notifier starts. */
+  readonly slackWebhookUrl?: string;
   readonly log?: (line: string) => void;
-  readonly onServiceLog?: (service: LocalServiceName, line: string) => void;
+  readonly onServiceLog?: (service: LocalServiceName, line: string, replica: number) => void;
   /** An existing moto to use instead of starting one (tests share one). */
   readonly moto?: MotoServer;
   /** An existing control plane to use instead of starting one. */
@@ -130,6 +136,13 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     });
     undo.push(() => joinAgent.stop());
 
+    if (options.slackWebhookUrl !== undefined) {
+      await new Parameters({ ssm: aws.ssm }).putSecure(
+        applied.parameters.slackWebhook,
+        options.slackWebhookUrl,
+      );
+    }
+
     const logDir = mkdtempSync(join(tmpdir(), `smartscale-${options.name}-logs-`));
     const services = await startServices({
       resources: toServiceResources(applied, options.name),
@@ -143,6 +156,11 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       logDir,
       ...(options.onServiceLog ? { onLog: options.onServiceLog } : {}),
       ...(options.services ? { only: options.services } : {}),
+      ...(options.replicas ? { replicas: options.replicas } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.visibilityTimeoutSeconds !== undefined
+        ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
+        : {}),
     });
     undo.push(() => services.stop());
     log(

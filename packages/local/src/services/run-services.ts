@@ -48,16 +48,28 @@ export interface ServicesOptions {
   readonly sampleIntervalMs: number;
   readonly watchGraceMs: number;
   readonly logDir: string;
-  /** Each structured log line of every service. */
-  readonly onLog?: (service: LocalServiceName, line: string) => void;
+  /** Each structured log line of every service (`replica` counts from 0). */
+  readonly onLog?: (service: LocalServiceName, line: string, replica: number) => void;
   readonly only?: readonly LocalServiceName[];
+  /** Processes per service (default 1): concurrent consumers of one queue, as Lambda scales out. */
+  readonly replicas?: Partial<Record<LocalServiceName, number>>;
+  /**
+   * A fault each service's first process injects (SMARTSCALE_FAULT, e.g.
+   * `crash-after-launch`); the process restarted after the crash runs without it.
+   */
+  readonly faults?: Partial<Record<LocalServiceName, string>>;
+  /** The queues' visibility timeout when time is compressed (the runners extend by it). */
+  readonly visibilityTimeoutSeconds?: number;
 }
 
 /** Running local services; `stop()` ends exactly the processes it started. */
 export interface LocalServices {
+  /** Process id of each service's first replica. */
   readonly pids: Record<string, number>;
+  /** Times a service process exited on its own and was started again. */
+  readonly restarts: Record<string, number>;
   stop(): Promise<void>;
-  /** Kills one service abruptly (SIGKILL), as a crash would. */
+  /** Kills one service abruptly (SIGKILL), as a crash would; it stays down. */
   kill(service: LocalServiceName): Promise<void>;
   /** Starts a service again after `kill`. */
   restart(service: LocalServiceName): void;
@@ -88,19 +100,36 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     SMARTSCALE_PROMQL_RATE_WINDOW: '5s',
     SMARTSCALE_PROMQL_STEP: '1s',
+    // Fault hooks are honoured only in processes this runtime starts.
+    SMARTSCALE_LOCAL_PROCESS: '1',
+    ...(options.visibilityTimeoutSeconds !== undefined
+      ? { SMARTSCALE_VISIBILITY_TIMEOUT_SECONDS: String(options.visibilityTimeoutSeconds) }
+      : {}),
   };
-  const children = new Map<LocalServiceName, ChildProcess>();
+  delete env.SMARTSCALE_FAULT;
+  const children = new Map<LocalServiceName, ChildProcess[]>();
+  const restarts: Record<string, number> = {};
+  // Processes ended on purpose (stop, kill) are not restarted.
+  const ending = new Set<ChildProcess>();
+  let stopping = false;
   const entry = join(REPO_ROOT, 'packages', 'local', 'src', 'services', 'service-process.ts');
 
-  const launch = (service: LocalServiceName) => {
-    const log = createWriteStream(join(options.logDir, `${service}.log`), { flags: 'a' });
+  const launch = (service: LocalServiceName, replica: number, fault: string | undefined) => {
+    const log = createWriteStream(
+      join(options.logDir, replica === 0 ? `${service}.log` : `${service}-${replica}.log`),
+      { flags: 'a' },
+    );
     // The SDK's Node-version notice would repeat in every service's output.
     const child = spawn(
       process.execPath,
       ['--disable-warning=NodeVersionSupportWarning', '--import', 'tsx', entry, service],
       {
         cwd: REPO_ROOT,
-        env: { ...env, POWERTOOLS_SERVICE_NAME: `smartscale-${service}` },
+        env: {
+          ...env,
+          POWERTOOLS_SERVICE_NAME: `smartscale-${service}`,
+          ...(fault ? { SMARTSCALE_FAULT: fault } : {}),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -108,17 +137,48 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
         log.write(`${line}\n`);
-        options.onLog?.(service, line);
+        options.onLog?.(service, line, replica);
       });
     }
-    child.on('exit', () => log.end());
-    children.set(service, child);
+    child.on('exit', (code, signal) => {
+      log.end();
+      if (stopping || ending.has(child)) return;
+      // A crash, as Lambda would see one: the next invocation gets a fresh
+      // process, and the messages it held come back after their visibility timeout.
+      restarts[service] = (restarts[service] ?? 0) + 1;
+      options.onLog?.(
+        service,
+        `local runtime: ${service} exited (${signal ?? `code ${code}`}); starting it again`,
+        replica,
+      );
+      setTimeout(() => {
+        if (!stopping && !ending.has(child))
+          replace(service, child, launch(service, replica, undefined));
+      }, 500);
+    });
+    return child;
+  };
+  const replace = (service: LocalServiceName, old: ChildProcess, next: ChildProcess) => {
+    const list = children.get(service) ?? [];
+    children.set(
+      service,
+      list.map((c) => (c === old ? next : c)),
+    );
   };
 
-  for (const service of options.only ?? SERVICES) launch(service);
+  for (const service of options.only ?? SERVICES) {
+    const count = options.replicas?.[service] ?? 1;
+    children.set(
+      service,
+      Array.from({ length: count }, (_, replica) =>
+        launch(service, replica, replica === 0 ? options.faults?.[service] : undefined),
+      ),
+    );
+  }
 
   const stopOne = (child: ChildProcess, signal: NodeJS.Signals) =>
     new Promise<void>((resolve) => {
+      ending.add(child);
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       child.once('exit', () => {
@@ -130,17 +190,22 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
 
   return {
     get pids() {
-      return Object.fromEntries([...children].map(([s, c]) => [s, c.pid ?? -1]));
+      return Object.fromEntries([...children].map(([s, c]) => [s, c[0]?.pid ?? -1]));
     },
+    restarts,
     async stop() {
-      await Promise.all([...children.values()].map((c) => stopOne(c, 'SIGTERM')));
+      stopping = true;
+      await Promise.all([...children.values()].flat().map((c) => stopOne(c, 'SIGTERM')));
     },
     async kill(service) {
-      const child = children.get(service);
-      if (child) await stopOne(child, 'SIGKILL');
+      await Promise.all((children.get(service) ?? []).map((c) => stopOne(c, 'SIGKILL')));
     },
     restart(service) {
-      launch(service);
+      const count = options.replicas?.[service] ?? 1;
+      children.set(
+        service,
+        Array.from({ length: count }, (_, replica) => launch(service, replica, undefined)),
+      );
     },
   };
 }

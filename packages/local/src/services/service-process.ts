@@ -55,7 +55,10 @@ async function runConsumer(): Promise<() => Promise<void>> {
     functionName: `smartscale-${service}`,
     batchSize: spec.batchSize,
     waitTimeSeconds: 1,
-    visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds,
+    // Compressed runs shorten the queues' timeouts; extending by the
+    // topology's would hide a failed message far longer than the queue does.
+    visibilityTimeoutSeconds:
+      Number(process.env.SMARTSCALE_VISIBILITY_TIMEOUT_SECONDS) || spec.visibilityTimeoutSeconds,
     maxConcurrentBatches: 2,
   });
   runner.start();
