@@ -1,0 +1,95 @@
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
+import { auditOf, eventually, FAST_CONFIG, stackName } from './support.ts';
+
+// Workers whose user data never registers a Node (every instance here):
+// the join-verifier must terminate each one past the join timeout and
+// report JoinFailed, and the decider must not count them as capacity.
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    name: stackName('nojoin'),
+    config: FAST_CONFIG,
+    bootSeconds: 2,
+    neverJoinShare: 1,
+    cpuUsage: () => 0.3,
+    sampleIntervalMs: 2000,
+    watchGraceMs: 1000,
+    visibilityTimeoutSeconds: 6,
+    log: () => {},
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function instanceStates(ids: readonly string[]): Promise<Map<string, string>> {
+  const res = await stack.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [...ids] }));
+  return new Map(
+    (res.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .map((i) => [i.InstanceId ?? '', i.State?.Name ?? '']),
+  );
+}
+
+describe('a worker that never joins', () => {
+  it('is terminated past the join timeout and reported as JoinFailed', async () => {
+    const audit = auditOf(stack);
+    const launched = await eventually('the first InstancesLaunched', async () => {
+      const entries = await audit.between(stack.clusterId, new Date(0), new Date());
+      return entries.find((e) => e.kind === 'outcome' && e.summary === 'InstancesLaunched');
+    });
+    const instanceIds = (
+      launched.detail as { payload: { instances: { instanceId: string }[] } }
+    ).payload.instances.map((i) => i.instanceId);
+    expect(instanceIds).toHaveLength(2);
+
+    const failed = await eventually(
+      'JoinFailed for every instance of the action',
+      async () => {
+        const entries = (await audit.byAction(launched.actionId)).filter(
+          (e) => e.summary === 'JoinFailed',
+        );
+        return entries.length === instanceIds.length && entries;
+      },
+      60_000,
+    );
+    const payloads = failed.map(
+      (e) =>
+        (e.detail as { payload: { instanceId: string; terminated: boolean; reason: string } })
+          .payload,
+    );
+    expect(payloads.map((p) => p.instanceId).sort()).toEqual([...instanceIds].sort());
+    for (const p of payloads) {
+      expect(p.terminated).toBe(true);
+      expect(p.reason).toMatch(/no Ready node within the join timeout/);
+    }
+    // Not before the join timeout: boot plus join timeout after the launch.
+    const launchedAt = Date.parse(launched.at);
+    const timeoutMs = (FAST_CONFIG.instance.bootSeconds + FAST_CONFIG.join.timeoutSeconds) * 1000;
+    for (const e of failed) expect(Date.parse(e.at) - launchedAt).toBeGreaterThanOrEqual(timeoutMs);
+
+    const states = await instanceStates(instanceIds);
+    for (const id of instanceIds) expect(['shutting-down', 'terminated']).toContain(states.get(id));
+    const nodes = (await stack.admin.makeApiClient(CoreV1Api).listNode()).items;
+    expect(nodes).toHaveLength(0);
+
+    // Still below min with the failed workers gone: the decider tries again
+    // with a new action instead of counting them.
+    const retry = await eventually('a new scale-up after the failure', async () => {
+      const entries = await audit.between(stack.clusterId, new Date(launchedAt), new Date());
+      return entries.find(
+        (e) =>
+          e.kind === 'decision' &&
+          e.summary.startsWith('scale up') &&
+          e.actionId !== launched.actionId &&
+          Date.parse(e.at) > Math.max(...failed.map((f) => Date.parse(f.at))),
+      );
+    });
+    expect(retry.summary).toBe('scale up by 2');
+  });
+});
