@@ -2,7 +2,7 @@ import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
-import { auditOf, eventually, FAST_CONFIG, stackName } from './support.ts';
+import { auditOf, eventually, FAST_CONFIG, launchedIds, stackName } from './support.ts';
 
 // Workers whose user data never registers a Node (every instance here):
 // the join-verifier must terminate each one past the join timeout and
@@ -43,9 +43,7 @@ describe('a worker that never joins', () => {
       const entries = await audit.between(stack.clusterId, new Date(0), new Date());
       return entries.find((e) => e.kind === 'outcome' && e.summary === 'InstancesLaunched');
     });
-    const instanceIds = (
-      launched.detail as { payload: { instances: { instanceId: string }[] } }
-    ).payload.instances.map((i) => i.instanceId);
+    const instanceIds = launchedIds(launched);
     expect(instanceIds).toHaveLength(2);
 
     const failed = await eventually(

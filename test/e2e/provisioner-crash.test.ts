@@ -1,7 +1,14 @@
 import { ClusterStateStore } from '@smartscale/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
-import { auditOf, eventually, FAST_CONFIG, liveInstances, stackName } from './support.ts';
+import {
+  auditOf,
+  eventually,
+  FAST_CONFIG,
+  launchedIds,
+  liveInstances,
+  stackName,
+} from './support.ts';
 
 // The provisioner dies (exit 137, nothing cleaned up) after RunInstances and
 // before InstancesLaunched: the local runtime starts it again, the ScaleUp
@@ -58,9 +65,7 @@ describe('provisioner killed between launching and publishing', () => {
     const launched = entries.filter((e) => e.summary === 'InstancesLaunched');
     // Only the redelivered ScaleUp published; it reports the crashed run's instances.
     expect(launched).toHaveLength(1);
-    const reported = (
-      launched[0]?.detail as { payload: { instances: { instanceId: string }[] } }
-    ).payload.instances.map((i) => i.instanceId);
+    const reported = launchedIds(launched[0]);
     const instances = await liveInstances(stack, actionId);
     expect(instances.sort()).toEqual([...reported].sort());
     expect(instances).toHaveLength(2);

@@ -1,12 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { Publisher } from '@smartscale/aws';
 import { createMessage } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
 import { topology } from '../../stacks/topology.ts';
-import { auditOf, eventually, FAST_CONFIG, stackName } from './support.ts';
+import { auditOf, eventually, FAST_CONFIG, publisherOf, stackName } from './support.ts';
 
 // A local HTTP server is the Slack incoming webhook; its URL is the SSM
 // SecureString the notifier reads. It answers 200 (recording each body) or,
@@ -107,15 +106,7 @@ describe('Slack notifications', () => {
       { clusterId: stack.clusterId },
       new Date(),
     );
-    await new Publisher({
-      sns: stack.aws.sns,
-      sqs: stack.aws.sqs,
-      topicArns: {
-        samples: stack.applied.topics.samples.arn,
-        commands: stack.applied.topics.commands.arn,
-        events: stack.applied.topics.events.arn,
-      },
-    }).publish(event);
+    await publisherOf(stack).publish(event);
 
     const queue = stack.applied.queues.notifier;
     const dead = await eventually(

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { AuditLog, FleetTag } from '@smartscale/aws';
+import { AuditLog, FleetTag, Publisher, type StoredAuditEntry } from '@smartscale/aws';
 import type { LocalStack } from '../../packages/local/src/stack.ts';
 
 /** Polls `check` until it returns something truthy, or fails naming `what`. */
@@ -63,4 +63,25 @@ export const FAST_CONFIG = {
 /** A resource prefix and cluster id unique to this run of a test file. */
 export function stackName(what: string): string {
   return `${what}${Date.now().toString(36).slice(-6)}`;
+}
+
+/** Publishes envelopes to the stack's topics, as a service would. */
+export function publisherOf(stack: LocalStack): Publisher {
+  return new Publisher({
+    sns: stack.aws.sns,
+    sqs: stack.aws.sqs,
+    topicArns: {
+      samples: stack.applied.topics.samples.arn,
+      commands: stack.applied.topics.commands.arn,
+      events: stack.applied.topics.events.arn,
+    },
+  });
+}
+
+/** Instance ids an audited InstancesLaunched outcome reports. */
+export function launchedIds(entry: StoredAuditEntry | undefined): string[] {
+  if (entry?.summary !== 'InstancesLaunched')
+    throw new Error(`expected an InstancesLaunched audit entry, got ${entry?.summary}`);
+  const { payload } = entry.detail as { payload: { instances: { instanceId: string }[] } };
+  return payload.instances.map((i) => i.instanceId);
 }

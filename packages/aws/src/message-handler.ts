@@ -118,6 +118,10 @@ export function createMessageHandler<T = AnyEnvelope>(
       return await processPartialResponse(event, recordHandler, processor, {
         context,
         throwOnFullBatchFailure: false,
+        // One record at a time: the logger's actionId key is per record, and
+        // parallel records would overwrite each other's (the decider
+        // serializes on the cluster lock anyway).
+        processInParallel: false,
       });
     } finally {
       if (metrics) flushMetrics(metrics);

@@ -59,7 +59,9 @@ async function runConsumer(): Promise<() => Promise<void>> {
     // topology's would hide a failed message far longer than the queue does.
     visibilityTimeoutSeconds:
       Number(process.env.SMARTSCALE_VISIBILITY_TIMEOUT_SECONDS) || spec.visibilityTimeoutSeconds,
-    maxConcurrentBatches: 2,
+    // Lambda runs one invocation per execution environment at a time; two
+    // here would share one logger and mix up their actionId keys.
+    maxConcurrentBatches: 1,
   });
   runner.start();
   return async () => {
