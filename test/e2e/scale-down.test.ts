@@ -1,0 +1,136 @@
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { StoredAuditEntry } from '@smartscale/aws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
+import { auditOf, eventually, FAST_CONFIG, liveInstances, stackName } from './support.ts';
+
+// Load drops after a flash sale: the decider removes the surplus one node at
+// a time, each drain finished before the next starts, and waits the
+// scale-down cooldown between them. skipCooldownWhenSurplus is off here:
+// with it on (the default) an idle fleet sheds one node per drain without
+// waiting, which core's tests cover; this file checks the cooldown itself.
+const CONFIG = {
+  ...FAST_CONFIG,
+  scaleDown: { ...FAST_CONFIG.scaleDown, sustainSeconds: 5, skipCooldownWhenSurplus: false },
+};
+const COOLDOWN_MS = CONFIG.scaleDown.cooldownSeconds * 1000;
+let stack: LocalStack;
+const ns = 'shop';
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    name: stackName('down'),
+    config: CONFIG,
+    bootSeconds: 2,
+    cpuUsage: () => 0.3,
+    sampleIntervalMs: 2000,
+    watchGraceMs: 1000,
+    visibilityTimeoutSeconds: 8,
+    log: () => {},
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const reasonCodes = (e: StoredAuditEntry) =>
+  (e.detail as { decision: { reasons: { code: string }[] } }).decision.reasons.map((r) => r.code);
+
+async function readyNodes(): Promise<string[]> {
+  const nodes = (await stack.admin.makeApiClient(CoreV1Api).listNode()).items;
+  return nodes
+    .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((n) => n.metadata?.name ?? '');
+}
+
+describe('load drops', () => {
+  it('scales down one node at a time, the cooldown apart, down to min', async () => {
+    const apps = stack.admin.makeApiClient(AppsV1Api);
+    await stack.admin
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: ns } } });
+    const web = (replicas: number) => ({
+      metadata: { name: 'web' },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: {
+            containers: [
+              {
+                name: 'web',
+                image: 'web:1',
+                resources: { requests: { cpu: '500m', memory: '512Mi' } },
+              },
+            ],
+          },
+        },
+      },
+    });
+    // 12 pods, 3 to a node: 4 workers.
+    await apps.createNamespacedDeployment({ namespace: ns, body: web(12) });
+    const peak = await eventually(
+      '12 pods Running and every launched worker Ready',
+      async () => {
+        const pods = await stack.admin
+          .makeApiClient(CoreV1Api)
+          .listNamespacedPod({ namespace: ns });
+        const running = pods.items.filter((p) => p.status?.phase === 'Running').length;
+        const ready = await readyNodes();
+        const live = await liveInstances(stack);
+        return running === 12 && ready.length === live.length && ready.length;
+      },
+      60_000,
+    );
+    // 12 pods of 500m, 3 to a node: 4 workers, or one spare.
+    expect(peak).toBeGreaterThanOrEqual(4);
+
+    // The sale ends: no pods, idle nodes.
+    const dropped = new Date();
+    await apps.replaceNamespacedDeployment({ name: 'web', namespace: ns, body: web(0) });
+    await eventually(
+      'down to min 2 workers',
+      async () => (await readyNodes()).length === 2 && (await liveInstances(stack)).length === 2,
+      75_000,
+    );
+
+    const entries = await auditOf(stack).between(stack.clusterId, dropped, new Date());
+    const downs = entries.filter(
+      (e) => e.kind === 'decision' && e.summary.startsWith('scale down'),
+    );
+    expect(downs).toHaveLength(peak - 2);
+    for (const d of downs)
+      expect(reasonCodes(d)).toEqual(['cpu-low', 'memory-low', 'victim-chosen']);
+
+    const removed = (d: StoredAuditEntry) =>
+      entries.find((e) => e.actionId === d.actionId && e.summary === 'NodeRemoved');
+    for (const [i, d] of downs.entries()) {
+      const done = removed(d);
+      expect(done, `NodeRemoved for ${d.summary}`).toBeDefined();
+      const next = downs[i + 1];
+      if (!next) continue;
+      // One drain in flight at most: the next starts after this one is removed,
+      expect(Date.parse(next.at)).toBeGreaterThan(Date.parse(done?.at ?? ''));
+      // and not before the cooldown since this one started.
+      expect(Date.parse(next.at) - Date.parse(d.at)).toBeGreaterThanOrEqual(COOLDOWN_MS);
+    }
+    // The waits show in the audit with their reasons.
+    const holds = entries.filter((e) => e.kind === 'decision' && e.summary === 'hold');
+    const between = holds.filter(
+      (h) =>
+        Date.parse(h.at) > Date.parse(downs[0]?.at ?? '') &&
+        Date.parse(h.at) < Date.parse(downs.at(-1)?.at ?? ''),
+    );
+    expect(between.some((h) => reasonCodes(h).includes('cooldown-after-scale-down'))).toBe(true);
+    console.log(
+      'TMP',
+      downs.map((d) => [d.at, d.summary, removed(d)?.at]),
+    );
+    await eventually('a hold at min', async () => {
+      const last = await auditOf(stack).between(stack.clusterId, dropped, new Date());
+      return last.some((e) => e.kind === 'decision' && reasonCodes(e).includes('at-min'));
+    });
+  });
+});
