@@ -124,10 +124,6 @@ describe('load drops', () => {
         Date.parse(h.at) < Date.parse(downs.at(-1)?.at ?? ''),
     );
     expect(between.some((h) => reasonCodes(h).includes('cooldown-after-scale-down'))).toBe(true);
-    console.log(
-      'TMP',
-      downs.map((d) => [d.at, d.summary, removed(d)?.at]),
-    );
     await eventually('a hold at min', async () => {
       const last = await auditOf(stack).between(stack.clusterId, dropped, new Date());
       return last.some((e) => e.kind === 'decision' && reasonCodes(e).includes('at-min'));
