@@ -21,7 +21,6 @@ export interface DeadLetter {
   /** Why it was rejected, when the handler said so; null for redrive after failed receives. */
   readonly reason: string | null;
   readonly sentAt: string | null;
-  readonly receiveCount: number;
   readonly body: string;
 }
 
@@ -49,7 +48,6 @@ export function describeDeadLetter(message: Message): DeadLetter {
     actionId: attrs[MessageAttribute.ActionId]?.StringValue ?? parsed.actionId,
     reason: attrs[REJECTION_REASON_ATTRIBUTE]?.StringValue ?? null,
     sentAt: Number.isFinite(sent) ? new Date(sent).toISOString() : null,
-    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
     body,
   };
 }
@@ -115,6 +113,11 @@ export interface ReplayResult {
   readonly moved: readonly DeadLetter[];
   /** How many moved (the move task's own count for `move-task`). */
   readonly movedCount: number;
+  /**
+   * Messages dead-lettered again while the replay ran (they failed once
+   * more: the cause is not fixed); left in the DLQ, not moved again.
+   */
+  readonly cameBack: readonly DeadLetter[];
   /** Why the move task was not used, when it was not. */
   readonly fallbackReason: string | null;
 }
@@ -194,9 +197,15 @@ async function runMoveTask(options: ReplayOptions, dlqArn: string): Promise<numb
  * Moves one message: send a copy (body and every attribute) to the source
  * queue, then delete it from the DLQ. Dying between the two leaves it in
  * the DLQ to move again: a duplicate, which dedup by actionId makes harmless,
- * never a loss. Null when the DLQ had nothing visible.
+ * never a loss. A message dead-lettered after `since` (one this replay moved
+ * that failed again: its cause is not fixed) is left hidden in the DLQ, so
+ * a replay never chases its own messages round and round. Null when the DLQ
+ * had nothing visible.
  */
-async function moveOne(options: ReplayOptions): Promise<DeadLetter | null> {
+async function moveOne(
+  options: ReplayOptions,
+  since: number,
+): Promise<{ moved: DeadLetter } | { cameBack: DeadLetter } | null> {
   const { sqs } = options;
   const res = await sqs.send(
     new ReceiveMessageCommand({
@@ -209,6 +218,8 @@ async function moveOne(options: ReplayOptions): Promise<DeadLetter | null> {
   );
   const message = res.Messages?.[0];
   if (!message) return null;
+  const letter = describeDeadLetter(message);
+  if (Number(message.Attributes?.SentTimestamp) >= since) return { cameBack: letter };
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: options.queueUrl,
@@ -219,7 +230,7 @@ async function moveOne(options: ReplayOptions): Promise<DeadLetter | null> {
   await sqs.send(
     new DeleteMessageCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: message.ReceiptHandle }),
   );
-  return describeDeadLetter(message);
+  return { moved: letter };
 }
 
 /**
@@ -235,24 +246,42 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   const max = options.max ?? Number.POSITIVE_INFINITY;
   if (options.dryRun) {
     const letters = await peekDeadLetters(options.sqs, options.dlqUrl, Math.min(max, 1000));
-    return { method: 'dry-run', moved: letters, movedCount: letters.length, fallbackReason: null };
+    return {
+      method: 'dry-run',
+      moved: letters,
+      movedCount: letters.length,
+      cameBack: [],
+      fallbackReason: null,
+    };
   }
-  let fallbackReason = 'a --max limit was asked (the move task moves everything)';
+  let fallbackReason = 'a maximum was given, and the move task cannot stop at a count';
   if (options.max === undefined) {
     try {
       const count = await runMoveTask(options, await queueArnOf(options.sqs, options.dlqUrl));
-      return { method: 'move-task', moved: [], movedCount: count, fallbackReason: null };
+      return {
+        method: 'move-task',
+        moved: [],
+        movedCount: count,
+        cameBack: [],
+        fallbackReason: null,
+      };
     } catch (error) {
       if (!isMoveTaskUnavailable(error)) throw error;
-      fallbackReason = `StartMessageMoveTask is not available here (${(error as Error).name})`;
+      fallbackReason = `StartMessageMoveTask is not available at this endpoint (${(error as Error).name})`;
     }
   }
+  const since = Date.now();
   const moved: DeadLetter[] = [];
+  const cameBack: DeadLetter[] = [];
   while (moved.length < max && !options.signal?.aborted) {
-    const letter = await moveOne(options);
-    if (!letter) break;
-    moved.push(letter);
-    options.onMoved?.(letter);
+    const step = await moveOne(options, since);
+    if (!step) break;
+    if ('cameBack' in step) {
+      cameBack.push(step.cameBack);
+      continue;
+    }
+    moved.push(step.moved);
+    options.onMoved?.(step.moved);
   }
-  return { method: 'one-by-one', moved, movedCount: moved.length, fallbackReason };
+  return { method: 'one-by-one', moved, movedCount: moved.length, cameBack, fallbackReason };
 }

@@ -36,13 +36,12 @@ function queueArg(raw: string): QueueName {
 /** Dead letters as a table (reasons cut to one line). */
 export function formatDeadLetters(letters: readonly DeadLetter[]): string {
   return formatTable(
-    ['message', 'type', 'action', 'sent', 'receives', 'reason'],
+    ['message', 'type', 'action', 'sent', 'reason'],
     letters.map((l) => [
       l.messageId,
       l.type ?? '?',
       l.actionId ?? '?',
       l.sentAt ?? '?',
-      String(l.receiveCount),
       (l.reason ?? 'failed processing (redrive)').split('\n')[0]?.slice(0, 120) ?? '',
     ]),
   );
@@ -106,12 +105,16 @@ async function replay(
       result.method === 'move-task'
         ? 'with StartMessageMoveTask'
         : result.method === 'one-by-one'
-          ? `one at a time (${result.fallbackReason})`
+          ? `one at a time: ${result.fallbackReason}`
           : '(dry run: nothing moved)';
     const lines = [`${name}: ${verb} ${result.movedCount} message(s) back to ${name} ${how}`];
     if (result.moved.length > 0) lines.push(formatDeadLetters(result.moved));
+    if (result.cameBack.length > 0)
+      lines.push(
+        `${result.cameBack.length} message(s) failed again and came back to the DLQ during the replay; they stay there (is the cause fixed?):\n${formatDeadLetters(result.cameBack)}`,
+      );
     lines.push(
-      `${report.leftInDlq} left in the DLQ${left.inFlight > 0 ? ` (${left.inFlight} hidden by an earlier receive; run again after the visibility timeout)` : ''}${abort.signal.aborted ? '; stopped by Ctrl-C' : ''}`,
+      `${report.leftInDlq} left in the DLQ${left.inFlight > 0 ? ` (${left.inFlight} hidden by a receive for now, visible again after the visibility timeout)` : ''}${abort.signal.aborted ? '; stopped by Ctrl-C' : ''}`,
     );
     return lines.join('\n');
   } finally {

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { clientConfig, localAwsOptions, Publisher, QueueRunner } from '@smartscale/aws';
 import { type AnyEnvelope, createMessage } from '@smartscale/contracts';
@@ -158,7 +158,7 @@ describe('smartscale dlq', () => {
     );
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(
-      /moved 4 message\(s\) back to notifier one at a time \(StartMessageMoveTask is not available here/,
+      /moved 4 message\(s\) back to notifier one at a time: StartMessageMoveTask is not available at this endpoint/,
     );
     for (const e of events) expect(replay.stdout).toContain(e.actionId);
     expect(replay.stdout).toMatch(/^0 left in the DLQ$/m);
@@ -242,5 +242,48 @@ describe('smartscale dlq', () => {
       Object.fromEntries(events.map((e) => [e.actionId, e.actionId === sentBeforeKill ? 2 : 1])),
     );
     expect(await depths()).toEqual({ queue: 0, dlq: 0 });
+  });
+
+  it('a message that fails again at once is moved once, not chased round and round', async () => {
+    const q = deployment.resources.queues.notifier;
+    // Not an envelope: the handler sends it straight back to the DLQ with its reason.
+    await clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: q.url,
+        MessageBody: JSON.stringify({ type: 'NodeRemoved', note: 'not an envelope' }),
+      }),
+    );
+    await eventually(
+      async () => (await queueDepth(clients.sqs, q.dlqUrl)).visible === 1,
+      20_000,
+      'the malformed message in the DLQ',
+    );
+    const listed = await smartscale(
+      'dlq',
+      'list',
+      'notifier',
+      '--resources',
+      deployment.resourcesFile,
+    );
+    expect(listed.stdout).toMatch(/NodeRemoved\s+\?\s+\S+\s+message envelope is invalid/);
+
+    const replay = await smartscale(
+      'dlq',
+      'replay',
+      'notifier',
+      '--resources',
+      deployment.resourcesFile,
+    );
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/moved 1 message\(s\)/);
+    // Rejected again: it ends up in the DLQ once more, and only once.
+    await eventually(
+      async () => {
+        const d = await depths();
+        return d.queue === 0 && d.dlq === 1;
+      },
+      70_000,
+      'the malformed message back in the DLQ',
+    );
   });
 });
