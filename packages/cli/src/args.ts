@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './command.js';
 
@@ -71,4 +72,28 @@ export function timeArg(name: string, raw: string, now: Date): Date {
       `--${name}: expected a duration back from now (e.g. 30m, 6h, 2d) or an ISO time (e.g. 2026-01-31T08:00:00Z), got '${raw}'`,
     );
   return new Date(time);
+}
+
+/**
+ * The JSON content of the file an option names; an unreadable file or bad
+ * JSON is a UsageError naming the option, the path and the problem.
+ *
+ * @example
+ * const config = readJsonArg('config', values.config);
+ */
+export function readJsonArg(name: string, path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
+    throw new UsageError(`--${name}: expected a readable JSON file, ${path} gave ${code}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(
+      `--${name}: expected JSON in ${path} (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
 }

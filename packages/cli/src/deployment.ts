@@ -12,6 +12,7 @@ import {
   ServiceResourcesSchema,
 } from '@smartscale/aws';
 import { type EnvState, isAlive, STATE_FILE } from '@smartscale/local/env';
+import { readJsonArg } from './args.js';
 import { UsageError } from './command.js';
 
 /** Where the command looks for the deployment, first match wins. */
@@ -74,19 +75,7 @@ export function networkErrorCode(error: unknown): string | null {
  * problems are UsageErrors naming the option and every bad field.
  */
 export function readResourcesFile(path: string): ServiceResources {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new UsageError(`--resources: expected a readable JSON file, ${path} gave ${code}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--resources: expected JSON in ${path} (${(err as Error).message})`);
-  }
+  const value = readJsonArg('resources', path);
   const parsed = ServiceResourcesSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(

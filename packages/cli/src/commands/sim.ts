@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ValidationError } from '@smartscale/contracts';
 import {
   createPolicy,
@@ -10,7 +9,7 @@ import {
   simulate,
   TraceError,
 } from '@smartscale/sim';
-import { numberArg, parseCommandArgs } from '../args.js';
+import { numberArg, parseCommandArgs, readJsonArg } from '../args.js';
 import { type Command, ExitCode, type Io, UsageError } from '../command.js';
 import { formatPairs } from '../table.js';
 
@@ -45,23 +44,6 @@ function parse(args: readonly string[]) {
     'step-seconds': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   }).values;
-}
-
-function readConfig(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-    throw new UsageError(`--config: expected a readable JSON file, ${path} gave ${code}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(
-      `--config: expected JSON in ${path} (${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
 }
 
 function withConfigErrors<T>(build: () => T): T {
@@ -126,7 +108,7 @@ export const simCommand: Command = {
     );
     const options = withConfigErrors(() =>
       simOptions({
-        ...(values.config === undefined ? {} : { config: readConfig(values.config) }),
+        ...(values.config === undefined ? {} : { config: readJsonArg('config', values.config) }),
         ...(seed === undefined ? {} : { seed }),
         ...(spotRate === undefined ? {} : { spot: { interruptionsPerNodeHour: spotRate } }),
         ...(drainSeconds === undefined ? {} : { drainSeconds }),

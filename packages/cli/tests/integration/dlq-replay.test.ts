@@ -2,12 +2,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { clientConfig, localAwsOptions, Publisher, QueueRunner } from '@smartscale/aws';
+import { clientConfig, localAwsOptions, type Publisher, type QueueRunner } from '@smartscale/aws';
 import { type AnyEnvelope, createMessage } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, motoClients } from '../../../aws/tests/integration/support.ts';
 import { queueDepth, replayDeadLetters } from '../../src/index.js';
-import { deployForTest, smartscale, type TestDeployment } from './support.ts';
+import { deployForTest, smartscale, startConsumer, type TestDeployment } from './support.ts';
 
 /** A Slack incoming webhook on 127.0.0.1 that can be broken (HTTP 500), the notifier's poison cause. */
 async function startWebhook() {
@@ -59,23 +59,7 @@ beforeAll(async () => {
     }),
   );
   // The real notifier handler, reading SMARTSCALE_RESOURCES set above.
-  const { handler } = await import('../../../../services/notifier/handler.ts');
-  const queue = deployment.resources.queues.notifier;
-  publisher = new Publisher({
-    sns: clients.sns,
-    sqs: clients.sqs,
-    topicArns: deployment.resources.topics,
-  });
-  runner = new QueueRunner({
-    sqs: clients.sqs,
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    handler,
-    functionName: 'notifier',
-    visibilityTimeoutSeconds: 1,
-    waitTimeSeconds: 1,
-  });
-  runner.start();
+  ({ runner, publisher } = await startConsumer(clients, deployment, 'notifier', 1));
 });
 
 afterAll(async () => {
@@ -83,6 +67,11 @@ afterAll(async () => {
   await webhook?.close();
   clients.destroy();
 });
+
+/** `smartscale dlq list|replay notifier ...` on this deployment. */
+function notifierDlq(action: 'list' | 'replay', ...options: string[]) {
+  return smartscale('dlq', action, 'notifier', ...options, '--resources', deployment.resourcesFile);
+}
 
 /** Publishes `count` notified events while the webhook is broken and waits until all are dead-lettered. */
 async function deadLettered(count: number): Promise<AnyEnvelope[]> {
@@ -120,13 +109,7 @@ describe('smartscale dlq', () => {
     const events = await deadLettered(4);
     expect(events.map((e) => webhook.timesDelivered(e.actionId))).toEqual([0, 0, 0, 0]);
 
-    const listed = await smartscale(
-      'dlq',
-      'list',
-      'notifier',
-      '--resources',
-      deployment.resourcesFile,
-    );
+    const listed = await notifierDlq('list');
     expect(listed.code).toBe(0);
     for (const e of events) expect(listed.stdout).toContain(e.actionId);
     expect(listed.stdout).toContain('InterruptionReceived');
@@ -137,25 +120,12 @@ describe('smartscale dlq', () => {
     );
     expect(notifier?.deadLetters).toBe(4);
 
-    const dry = await smartscale(
-      'dlq',
-      'replay',
-      'notifier',
-      '--dry-run',
-      '--resources',
-      deployment.resourcesFile,
-    );
+    const dry = await notifierDlq('replay', '--dry-run');
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/would move 4 message\(s\)/);
     expect((await depths()).dlq).toBe(4);
 
-    const replay = await smartscale(
-      'dlq',
-      'replay',
-      'notifier',
-      '--resources',
-      deployment.resourcesFile,
-    );
+    const replay = await notifierDlq('replay');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(
       /moved 4 message\(s\) back to notifier one at a time: StartMessageMoveTask is not available at this endpoint/,
@@ -218,13 +188,7 @@ describe('smartscale dlq', () => {
 
     // Run again once the half-moved message is visible in the DLQ again.
     await new Promise((r) => setTimeout(r, 1500));
-    const again = await smartscale(
-      'dlq',
-      'replay',
-      'notifier',
-      '--resources',
-      deployment.resourcesFile,
-    );
+    const again = await notifierDlq('replay');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/moved 3 message\(s\)/);
 
@@ -258,22 +222,10 @@ describe('smartscale dlq', () => {
       20_000,
       'the malformed message in the DLQ',
     );
-    const listed = await smartscale(
-      'dlq',
-      'list',
-      'notifier',
-      '--resources',
-      deployment.resourcesFile,
-    );
+    const listed = await notifierDlq('list');
     expect(listed.stdout).toMatch(/NodeRemoved\s+\?\s+\S+\s+message envelope is invalid/);
 
-    const replay = await smartscale(
-      'dlq',
-      'replay',
-      'notifier',
-      '--resources',
-      deployment.resourcesFile,
-    );
+    const replay = await notifierDlq('replay');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/moved 1 message\(s\)/);
     // Rejected again: it ends up in the DLQ once more, and only once.

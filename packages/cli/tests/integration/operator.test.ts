@@ -1,4 +1,4 @@
-import { type Lease, Publisher, QueueRunner } from '@smartscale/aws';
+import type { Lease, Publisher, QueueRunner } from '@smartscale/aws';
 import { type AnyEnvelope, createMessage, type NodeInfo } from '@smartscale/contracts';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import {
   resolveDeployment,
   type StatusReport,
 } from '../../src/index.js';
-import { deployForTest, smartscale, type TestDeployment } from './support.ts';
+import { deployForTest, smartscale, startConsumer, type TestDeployment } from './support.ts';
 
 const GiB = 1024 ** 3;
 const clients = motoClients();
@@ -76,23 +76,7 @@ function sample(pending: number, now = new Date()): AnyEnvelope {
 beforeAll(async () => {
   deployment = await deployForTest(clients, 'ops', { queueVisibilitySeconds: 10 });
   // The real decider handler, on the state store, lock and audit log in moto.
-  const { handler } = await import('../../../../services/decider/handler.ts');
-  const queue = deployment.resources.queues.decider;
-  publisher = new Publisher({
-    sns: clients.sns,
-    sqs: clients.sqs,
-    topicArns: deployment.resources.topics,
-  });
-  runner = new QueueRunner({
-    sqs: clients.sqs,
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    handler,
-    functionName: 'decider',
-    visibilityTimeoutSeconds: 10,
-    waitTimeSeconds: 1,
-  });
-  runner.start();
+  ({ runner, publisher } = await startConsumer(clients, deployment, 'decider', 10));
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AwsClients, ServiceResources } from '@smartscale/aws';
+import { type AwsClients, Publisher, QueueRunner, type ServiceResources } from '@smartscale/aws';
 import { inject } from 'vitest';
 import { applyTopology } from '../../../local/src/aws/bootstrap.ts';
 import { toServiceResources } from '../../../local/src/services/run-services.ts';
@@ -58,4 +58,37 @@ export async function smartscale(...args: string[]): Promise<CliRun> {
   const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t) };
   const code = await main(args, io);
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+/**
+ * Runs the real handler of `service` (imported after `deployForTest` set its
+ * environment) on its queue, as Lambda's event source would, and gives a
+ * publisher to the deployment's topics.
+ */
+export async function startConsumer(
+  clients: AwsClients,
+  deployment: TestDeployment,
+  service: 'decider' | 'notifier',
+  visibilityTimeoutSeconds: number,
+): Promise<{ runner: QueueRunner; publisher: Publisher }> {
+  const { handler } = (await import(`../../../../services/${service}/handler.ts`)) as {
+    handler: ConstructorParameters<typeof QueueRunner>[0]['handler'];
+  };
+  const queue = deployment.resources.queues[service];
+  const runner = new QueueRunner({
+    sqs: clients.sqs,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    handler,
+    functionName: service,
+    visibilityTimeoutSeconds,
+    waitTimeSeconds: 1,
+  });
+  runner.start();
+  const publisher = new Publisher({
+    sns: clients.sns,
+    sqs: clients.sqs,
+    topicArns: deployment.resources.topics,
+  });
+  return { runner, publisher };
 }
