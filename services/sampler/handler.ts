@@ -1,9 +1,10 @@
 // Lambda entry of the sampler: runs on the schedule, publishes MetricsSampled.
 import { configFromEnv, createServiceContext } from '@smartscale/aws';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
-import { PrometheusClient, readUtilization } from '@smartscale/metrics';
+import { PrometheusClient } from '@smartscale/metrics';
 import { sustainedQuery } from './app-signals.js';
 import { publishSample, type SamplerPorts } from './take-snapshot.js';
+import { queryScopeFromEnv, readPolicyUtilization } from './utilization.js';
 
 const ctx = createServiceContext('sampler');
 const config = configFromEnv();
@@ -13,6 +14,7 @@ if (!prometheusUrl)
     'SMARTSCALE_PROMETHEUS_URL is not set: expected the Prometheus base URL, e.g. http://10.0.1.10:30090',
   );
 const prometheus = new PrometheusClient({ baseUrl: prometheusUrl, timeoutMs: 5000 });
+const scope = queryScopeFromEnv(process.env);
 const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readSecret));
 
 /** Application trigger values; a failing query leaves its trigger out (logged), never blocks the sample. */
@@ -36,22 +38,7 @@ export const samplerPorts: SamplerPorts = {
   now: () => new Date(),
   listNodes: () => cluster.listWorkerNodes(),
   listPendingPods: () => cluster.listPendingPods(),
-  readUtilization: () =>
-    readUtilization(
-      prometheus,
-      {
-        scaleUp: `${config.scaleUp.cpuSustainSeconds}s`,
-        scaleDown: `${config.scaleDown.sustainSeconds}s`,
-      },
-      // The rate window must span several scrapes; the local environment
-      // scrapes every second and so uses shorter windows than production.
-      {
-        ...(process.env.SMARTSCALE_PROMQL_RATE_WINDOW
-          ? { rateWindow: process.env.SMARTSCALE_PROMQL_RATE_WINDOW }
-          : {}),
-        ...(process.env.SMARTSCALE_PROMQL_STEP ? { step: process.env.SMARTSCALE_PROMQL_STEP } : {}),
-      },
-    ),
+  readUtilization: () => readPolicyUtilization(prometheus, config, scope),
   readAppSignals,
   publish: ctx.publish,
 };

@@ -1,17 +1,21 @@
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { createMessage } from '@smartscale/contracts';
+import { parseConfig } from '@smartscale/core';
 import { ClusterClient } from '@smartscale/k8s';
-import { PrometheusClient, readUtilization } from '@smartscale/metrics';
+import { PrometheusClient } from '@smartscale/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
+import type { LocalStack } from '../../packages/local/src/stack.ts';
 import { takeSnapshot } from '../../services/sampler/take-snapshot.ts';
+import { readPolicyUtilization } from '../../services/sampler/utilization.ts';
 import {
-  auditOf,
+  auditSince,
+  deploy,
+  deployment,
   eventually,
   FAST_CONFIG,
   liveInstances,
   publisherOf,
-  stackName,
+  runningPods,
+  startTestStack,
 } from './support.ts';
 
 // Ten decider processes consume one queue, as ten concurrent Lambda
@@ -24,20 +28,13 @@ let stack: LocalStack;
 const deciderLines: { replica: number; line: string }[] = [];
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    name: stackName('race'),
-    config: FAST_CONFIG,
-    bootSeconds: 2,
-    cpuUsage: () => 0.3,
+  stack = await startTestStack('race', {
     sampleIntervalMs: 60_000,
-    watchGraceMs: 1000,
-    visibilityTimeoutSeconds: 8,
     services: ['decider', 'provisioner', 'join-verifier'],
     replicas: { decider: DECIDERS },
     onServiceLog: (service, line, replica) => {
       if (service === 'decider') deciderLines.push({ replica, line });
     },
-    log: () => {},
   });
   await eventually(
     `all ${DECIDERS} deciders running`,
@@ -56,30 +53,7 @@ const ns = 'race';
 
 describe('ten concurrent deciders', () => {
   it('turn ten copies of one sample into one action', async () => {
-    const core = stack.admin.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-    await stack.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 4,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              containers: [
-                {
-                  name: 'web',
-                  image: 'web:1',
-                  resources: { requests: { cpu: '500m', memory: '512Mi' } },
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
+    await deploy(stack, ns, deployment('web', 4));
 
     // The snapshot a sampler would take, through the same adapters.
     const cluster = ClusterClient.fromKubeconfigFile(stack.cluster.autoscalerKubeconfig);
@@ -97,12 +71,12 @@ describe('ten concurrent deciders', () => {
       now: () => new Date(),
       listNodes: () => cluster.listWorkerNodes(),
       listPendingPods: () => cluster.listPendingPods(),
+      // The windows the local runtime gives the sampler.
       readUtilization: () =>
-        readUtilization(
-          prometheus,
-          { scaleUp: '5s', scaleDown: '8s' },
-          { rateWindow: '5s', step: '1s' },
-        ),
+        readPolicyUtilization(prometheus, parseConfig(FAST_CONFIG), {
+          rateWindow: '5s',
+          step: '1s',
+        }),
       publish: async () => {},
     });
     expect(snapshot.nodes).toHaveLength(0);
@@ -133,8 +107,7 @@ describe('ten concurrent deciders', () => {
     const replicas = new Set([...handled.values()].map((h) => h.replica));
     expect(replicas.size).toBeGreaterThan(1);
 
-    const audit = auditOf(stack);
-    const decisions = (await audit.between(stack.clusterId, new Date(0), new Date())).filter(
+    const decisions = (await auditSince(stack)).filter(
       (e) => e.kind === 'decision' && ids.has(e.actionId),
     );
     const ups = decisions.filter((e) => e.summary.startsWith('scale up'));
@@ -152,10 +125,7 @@ describe('ten concurrent deciders', () => {
 
     await eventually(
       '4 web pods Running on the new workers',
-      async () => {
-        const pods = await core.listNamespacedPod({ namespace: ns });
-        return pods.items.filter((p) => p.status?.phase === 'Running').length === 4;
-      },
+      async () => (await runningPods(stack, ns)) === 4,
       60_000,
     );
     const all = await liveInstances(stack);

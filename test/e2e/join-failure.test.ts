@@ -1,8 +1,15 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
-import { auditOf, eventually, FAST_CONFIG, launchedIds, stackName } from './support.ts';
+import type { LocalStack } from '../../packages/local/src/stack.ts';
+import {
+  auditOf,
+  auditSince,
+  eventually,
+  FAST_CONFIG,
+  launchedIds,
+  startTestStack,
+} from './support.ts';
 
 // Workers whose user data never registers a Node (every instance here):
 // the join-verifier must terminate each one past the join timeout and
@@ -10,17 +17,7 @@ import { auditOf, eventually, FAST_CONFIG, launchedIds, stackName } from './supp
 let stack: LocalStack;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    name: stackName('nojoin'),
-    config: FAST_CONFIG,
-    bootSeconds: 2,
-    neverJoinShare: 1,
-    cpuUsage: () => 0.3,
-    sampleIntervalMs: 2000,
-    watchGraceMs: 1000,
-    visibilityTimeoutSeconds: 6,
-    log: () => {},
-  });
+  stack = await startTestStack('nojoin', { neverJoinShare: 1, visibilityTimeoutSeconds: 6 });
 }, 180_000);
 
 afterAll(async () => {
@@ -39,10 +36,11 @@ async function instanceStates(ids: readonly string[]): Promise<Map<string, strin
 describe('a worker that never joins', () => {
   it('is terminated past the join timeout and reported as JoinFailed', async () => {
     const audit = auditOf(stack);
-    const launched = await eventually('the first InstancesLaunched', async () => {
-      const entries = await audit.between(stack.clusterId, new Date(0), new Date());
-      return entries.find((e) => e.kind === 'outcome' && e.summary === 'InstancesLaunched');
-    });
+    const launched = await eventually('the first InstancesLaunched', async () =>
+      (await auditSince(stack)).find(
+        (e) => e.kind === 'outcome' && e.summary === 'InstancesLaunched',
+      ),
+    );
     const instanceIds = launchedIds(launched);
     expect(instanceIds).toHaveLength(2);
 
@@ -79,8 +77,7 @@ describe('a worker that never joins', () => {
     // Still below min with the failed workers gone: the decider tries again
     // with a new action instead of counting them.
     const retry = await eventually('a new scale-up after the failure', async () => {
-      const entries = await audit.between(stack.clusterId, new Date(launchedAt), new Date());
-      return entries.find(
+      return (await auditSince(stack, new Date(launchedAt))).find(
         (e) =>
           e.kind === 'decision' &&
           e.summary.startsWith('scale up') &&

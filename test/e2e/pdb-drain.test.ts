@@ -1,14 +1,16 @@
-import { AppsV1Api, CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
 import { createMessage } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
+import type { LocalStack } from '../../packages/local/src/stack.ts';
 import {
   auditOf,
+  deploy,
+  deployment,
   eventually,
-  FAST_CONFIG,
   liveInstances,
   publisherOf,
-  stackName,
+  readyNodeNames,
+  startTestStack,
 } from './support.ts';
 
 // A PodDisruptionBudget that allows no disruption holds the only pod of a
@@ -21,18 +23,10 @@ const ns = 'guarded';
 const DRAIN_SECONDS = 20;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    name: stackName('pdb'),
-    config: FAST_CONFIG,
-    bootSeconds: 2,
-    cpuUsage: () => 0.3,
-    sampleIntervalMs: 2000,
-    watchGraceMs: 1000,
-    visibilityTimeoutSeconds: 8,
+  stack = await startTestStack('pdb', {
     onServiceLog: (service, line) => {
       if (service === 'drainer') drainerLines.push(line);
     },
-    log: () => {},
   });
 }, 180_000);
 
@@ -44,16 +38,15 @@ describe('a drain blocked by a PodDisruptionBudget', () => {
   it('retries the eviction, then uncordons at the deadline and fails the action', async () => {
     const core = stack.admin.makeApiClient(CoreV1Api);
     // min 2 workers come up on their own.
-    const nodeName = await eventually(
+    const [nodeName] = await eventually(
       'a Ready worker',
       async () => {
-        const nodes = (await core.listNode()).items;
-        return nodes.find((n) =>
-          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        )?.metadata?.name;
+        const ready = await readyNodeNames(stack);
+        return ready.length > 0 && ready;
       },
       60_000,
     );
+    if (!nodeName) throw new Error('no Ready worker');
     const instanceId = nodeName;
     expect(await liveInstances(stack)).toContain(instanceId);
 
@@ -65,29 +58,7 @@ describe('a drain blocked by a PodDisruptionBudget', () => {
         spec: { minAvailable: 1, selector: { matchLabels: { app: 'guarded' } } },
       },
     });
-    await stack.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name: 'guarded' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'guarded' } },
-          template: {
-            metadata: { labels: { app: 'guarded' } },
-            spec: {
-              nodeSelector: { 'kubernetes.io/hostname': nodeName },
-              containers: [
-                {
-                  name: 'db',
-                  image: 'db:1',
-                  resources: { requests: { cpu: '100m', memory: '128Mi' } },
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
+    await deploy(stack, ns, deployment('guarded', 1, nodeName));
     const podName = await eventually('the guarded pod Running on the worker', async () => {
       const pods = (await core.listNamespacedPod({ namespace: ns })).items;
       return pods.find((p) => p.status?.phase === 'Running' && p.spec?.nodeName === nodeName)

@@ -1,10 +1,18 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { createMessage } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
-import { auditOf, eventually, FAST_CONFIG, liveInstances } from './support.ts';
+import type { LocalStack } from '../../packages/local/src/stack.ts';
+import {
+  auditOf,
+  deploy,
+  deployment,
+  eventually,
+  liveInstances,
+  runningPods,
+  startTestStack,
+} from './support.ts';
 
 // The seven services as processes against real moto, a real API server with
 // kwok workers and a real Prometheus: the main job, end to end.
@@ -12,16 +20,7 @@ let stack: LocalStack;
 let load = 0.3;
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    name: `e2e${Date.now().toString(36).slice(-6)}`,
-    config: FAST_CONFIG,
-    bootSeconds: 2,
-    cpuUsage: () => load,
-    sampleIntervalMs: 2000,
-    watchGraceMs: 1000,
-    visibilityTimeoutSeconds: 8,
-    log: () => {},
-  });
+  stack = await startTestStack('e2e', { cpuUsage: () => load });
 }, 180_000);
 
 afterAll(async () => {
@@ -30,45 +29,14 @@ afterAll(async () => {
 
 const ns = 'shop';
 
-async function deployWeb(replicas: number) {
-  const core = stack.admin.makeApiClient(CoreV1Api);
-  const apps = stack.admin.makeApiClient(AppsV1Api);
-  await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => {});
-  await apps.createNamespacedDeployment({
-    namespace: ns,
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: 'web' } },
-        template: {
-          metadata: { labels: { app: 'web' } },
-          spec: {
-            containers: [
-              {
-                name: 'web',
-                image: 'web:1',
-                resources: { requests: { cpu: '500m', memory: '512Mi' } },
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
-}
-
-async function runningPods(): Promise<number> {
-  const core = stack.admin.makeApiClient(CoreV1Api);
-  const pods = await core.listNamespacedPod({ namespace: ns });
-  return pods.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
-    .length;
-}
-
 describe('SmartScale end to end', () => {
   it('flash sale: scales up, verifies the nodes, runs every pod, and audits why', async () => {
-    await deployWeb(12);
-    await eventually('12 web pods Running', async () => (await runningPods()) === 12, 90_000);
+    await deploy(stack, ns, deployment('web', 12));
+    await eventually(
+      '12 web pods Running',
+      async () => (await runningPods(stack, ns)) === 12,
+      90_000,
+    );
     const nodes = (await stack.admin.makeApiClient(CoreV1Api).listNode()).items;
     // 12 pods of 500m on nodes that hold 3 each: at least 4 workers, and no more than one spare.
     expect(nodes.length).toBeGreaterThanOrEqual(4);

@@ -1,13 +1,13 @@
 import { ClusterStateStore } from '@smartscale/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
+import type { LocalStack } from '../../packages/local/src/stack.ts';
 import {
   auditOf,
+  auditSince,
   eventually,
-  FAST_CONFIG,
   launchedIds,
   liveInstances,
-  stackName,
+  startTestStack,
 } from './support.ts';
 
 // The provisioner dies (exit 137, nothing cleaned up) after RunInstances and
@@ -18,19 +18,12 @@ let stack: LocalStack;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    name: stackName('crash'),
-    config: FAST_CONFIG,
-    bootSeconds: 2,
-    cpuUsage: () => 0.3,
-    sampleIntervalMs: 2000,
-    watchGraceMs: 1000,
+  stack = await startTestStack('crash', {
     visibilityTimeoutSeconds: 6,
     faults: { provisioner: 'crash-after-launch' },
     onServiceLog: (service, line) => {
       if (service === 'provisioner') logs.push(line);
     },
-    log: () => {},
   });
 }, 180_000);
 
@@ -42,10 +35,9 @@ describe('provisioner killed between launching and publishing', () => {
   it('launches nothing twice on redelivery and the action completes', async () => {
     // The empty cluster is below min 2: the first decision is a scale-up by 2.
     const audit = auditOf(stack);
-    const decision = await eventually('the first scale-up decision', async () => {
-      const entries = await audit.between(stack.clusterId, new Date(0), new Date());
-      return entries.find((e) => e.kind === 'decision' && e.summary === 'scale up by 2');
-    });
+    const decision = await eventually('the first scale-up decision', async () =>
+      (await auditSince(stack)).find((e) => e.kind === 'decision' && e.summary === 'scale up by 2'),
+    );
     const { actionId } = decision;
 
     await eventually('the provisioner crashed at the injected fault', async () =>

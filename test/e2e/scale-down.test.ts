@@ -1,8 +1,18 @@
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api } from '@kubernetes/client-node';
 import type { StoredAuditEntry } from '@smartscale/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
-import { auditOf, eventually, FAST_CONFIG, liveInstances, stackName } from './support.ts';
+import type { LocalStack } from '../../packages/local/src/stack.ts';
+import {
+  auditSince,
+  deploy,
+  deployment,
+  eventually,
+  FAST_CONFIG,
+  liveInstances,
+  readyNodeNames,
+  runningPods,
+  startTestStack,
+} from './support.ts';
 
 // Load drops after a flash sale: the decider removes the surplus one node at
 // a time, each drain finished before the next starts, and waits the
@@ -18,16 +28,7 @@ let stack: LocalStack;
 const ns = 'shop';
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    name: stackName('down'),
-    config: CONFIG,
-    bootSeconds: 2,
-    cpuUsage: () => 0.3,
-    sampleIntervalMs: 2000,
-    watchGraceMs: 1000,
-    visibilityTimeoutSeconds: 8,
-    log: () => {},
-  });
+  stack = await startTestStack('down', { config: CONFIG });
 }, 180_000);
 
 afterAll(async () => {
@@ -37,48 +38,14 @@ afterAll(async () => {
 const reasonCodes = (e: StoredAuditEntry) =>
   (e.detail as { decision: { reasons: { code: string }[] } }).decision.reasons.map((r) => r.code);
 
-async function readyNodes(): Promise<string[]> {
-  const nodes = (await stack.admin.makeApiClient(CoreV1Api).listNode()).items;
-  return nodes
-    .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-    .map((n) => n.metadata?.name ?? '');
-}
-
 describe('load drops', () => {
   it('scales down one node at a time, the cooldown apart, down to min', async () => {
-    const apps = stack.admin.makeApiClient(AppsV1Api);
-    await stack.admin
-      .makeApiClient(CoreV1Api)
-      .createNamespace({ body: { metadata: { name: ns } } });
-    const web = (replicas: number) => ({
-      metadata: { name: 'web' },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: 'web' } },
-        template: {
-          metadata: { labels: { app: 'web' } },
-          spec: {
-            containers: [
-              {
-                name: 'web',
-                image: 'web:1',
-                resources: { requests: { cpu: '500m', memory: '512Mi' } },
-              },
-            ],
-          },
-        },
-      },
-    });
-    // 12 pods, 3 to a node: 4 workers.
-    await apps.createNamespacedDeployment({ namespace: ns, body: web(12) });
+    await deploy(stack, ns, deployment('web', 12));
     const peak = await eventually(
       '12 pods Running and every launched worker Ready',
       async () => {
-        const pods = await stack.admin
-          .makeApiClient(CoreV1Api)
-          .listNamespacedPod({ namespace: ns });
-        const running = pods.items.filter((p) => p.status?.phase === 'Running').length;
-        const ready = await readyNodes();
+        const running = await runningPods(stack, ns);
+        const ready = await readyNodeNames(stack);
         const live = await liveInstances(stack);
         return running === 12 && ready.length === live.length && ready.length;
       },
@@ -89,14 +56,17 @@ describe('load drops', () => {
 
     // The sale ends: no pods, idle nodes.
     const dropped = new Date();
-    await apps.replaceNamespacedDeployment({ name: 'web', namespace: ns, body: web(0) });
+    await stack.admin
+      .makeApiClient(AppsV1Api)
+      .replaceNamespacedDeployment({ name: 'web', namespace: ns, body: deployment('web', 0) });
     await eventually(
       'down to min 2 workers',
-      async () => (await readyNodes()).length === 2 && (await liveInstances(stack)).length === 2,
+      async () =>
+        (await readyNodeNames(stack)).length === 2 && (await liveInstances(stack)).length === 2,
       75_000,
     );
 
-    const entries = await auditOf(stack).between(stack.clusterId, dropped, new Date());
+    const entries = await auditSince(stack, dropped);
     const downs = entries.filter(
       (e) => e.kind === 'decision' && e.summary.startsWith('scale down'),
     );
@@ -125,8 +95,9 @@ describe('load drops', () => {
     );
     expect(between.some((h) => reasonCodes(h).includes('cooldown-after-scale-down'))).toBe(true);
     await eventually('a hold at min', async () => {
-      const last = await auditOf(stack).between(stack.clusterId, dropped, new Date());
-      return last.some((e) => e.kind === 'decision' && reasonCodes(e).includes('at-min'));
+      return (await auditSince(stack, dropped)).some(
+        (e) => e.kind === 'decision' && reasonCodes(e).includes('at-min'),
+      );
     });
   });
 });

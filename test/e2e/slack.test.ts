@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createMessage } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../packages/local/src/stack.ts';
+import type { LocalStack } from '../../packages/local/src/stack.ts';
 import { topology } from '../../stacks/topology.ts';
-import { auditOf, eventually, FAST_CONFIG, publisherOf, stackName } from './support.ts';
+import { auditSince, eventually, publisherOf, startTestStack } from './support.ts';
 
 // A local HTTP server is the Slack incoming webhook; its URL is the SSM
 // SecureString the notifier reads. It answers 200 (recording each body) or,
@@ -45,17 +45,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
   const { port } = webhook.address() as AddressInfo;
-  stack = await startLocalStack({
-    name: stackName('slack'),
-    config: FAST_CONFIG,
-    bootSeconds: 2,
-    cpuUsage: () => 0.3,
-    sampleIntervalMs: 2000,
-    watchGraceMs: 1000,
+  stack = await startTestStack('slack', {
     visibilityTimeoutSeconds: 3,
     slackWebhookUrl: `http://127.0.0.1:${port}${hookPath}`,
     onServiceLog: (_service, line) => serviceLogs.push(line),
-    log: () => {},
   });
 }, 180_000);
 
@@ -70,10 +63,11 @@ describe('Slack notifications', () => {
       received.find((b) => b.text.includes('Scaling up')),
     );
     // The empty cluster is below min 2: the decision it reports, from the audit.
-    const decision = await eventually('the audited scale-up', async () => {
-      const entries = await auditOf(stack).between(stack.clusterId, new Date(0), new Date());
-      return entries.find((e) => e.kind === 'decision' && e.summary.startsWith('scale up'));
-    });
+    const decision = await eventually('the audited scale-up', async () =>
+      (await auditSince(stack)).find(
+        (e) => e.kind === 'decision' && e.summary.startsWith('scale up'),
+      ),
+    );
     const { reasons, count } = (
       decision.detail as { decision: { count: number; reasons: { message: string }[] } }
     ).decision;

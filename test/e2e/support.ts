@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { AuditLog, FleetTag, Publisher, type StoredAuditEntry } from '@smartscale/aws';
-import type { LocalStack } from '../../packages/local/src/stack.ts';
+import {
+  type LocalStack,
+  type StackOptions,
+  startLocalStack,
+} from '../../packages/local/src/stack.ts';
 
 /** Polls `check` until it returns something truthy, or fails naming `what`. */
 export async function eventually<T>(
@@ -84,4 +89,83 @@ export function launchedIds(entry: StoredAuditEntry | undefined): string[] {
     throw new Error(`expected an InstancesLaunched audit entry, got ${entry?.summary}`);
   const { payload } = entry.detail as { payload: { instances: { instanceId: string }[] } };
   return payload.instances.map((i) => i.instanceId);
+}
+
+/**
+ * Starts a whole local stack for one test file: FAST_CONFIG, a 2 s boot,
+ * a sample every 2 s, compressed visibility timeouts, quiet; `options`
+ * override any of these.
+ */
+export function startTestStack(
+  what: string,
+  options: Partial<StackOptions> = {},
+): Promise<LocalStack> {
+  return startLocalStack({
+    name: stackName(what),
+    config: FAST_CONFIG,
+    bootSeconds: 2,
+    cpuUsage: () => 0.3,
+    sampleIntervalMs: 2000,
+    watchGraceMs: 1000,
+    visibilityTimeoutSeconds: 8,
+    log: () => {},
+    ...options,
+  });
+}
+
+/** The cluster's audit entries from `since` until now. */
+export function auditSince(stack: LocalStack, since = new Date(0)): Promise<StoredAuditEntry[]> {
+  return auditOf(stack).between(stack.clusterId, since, new Date());
+}
+
+/** A Deployment of `replicas` pods `app=<name>` requesting 500m and 512Mi (3 fit a worker), optionally pinned to one node. */
+export function deployment(name: string, replicas: number, nodeName?: string): V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          ...(nodeName ? { nodeSelector: { 'kubernetes.io/hostname': nodeName } } : {}),
+          containers: [
+            {
+              name,
+              image: `${name}:1`,
+              resources: { requests: { cpu: '500m', memory: '512Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Creates `namespace` (if missing) and the Deployment in it. */
+export async function deploy(
+  stack: LocalStack,
+  namespace: string,
+  body: V1Deployment,
+): Promise<void> {
+  await stack.admin
+    .makeApiClient(CoreV1Api)
+    .createNamespace({ body: { metadata: { name: namespace } } })
+    .catch(() => {});
+  await stack.admin.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace, body });
+}
+
+/** Names of the Nodes whose Ready condition is True. */
+export async function readyNodeNames(stack: LocalStack): Promise<string[]> {
+  const nodes = (await stack.admin.makeApiClient(CoreV1Api).listNode()).items;
+  return nodes
+    .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .map((n) => n.metadata?.name ?? '');
+}
+
+/** Live pods of a namespace in phase Running. */
+export async function runningPods(stack: LocalStack, namespace: string): Promise<number> {
+  const pods = await stack.admin.makeApiClient(CoreV1Api).listNamespacedPod({ namespace });
+  return pods.items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp)
+    .length;
 }
