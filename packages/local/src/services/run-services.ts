@@ -10,6 +10,8 @@ import { REPO_ROOT } from '../env.ts';
 import type { WorkerNetwork } from './worker-network.ts';
 
 export const SERVICES = ServiceNames;
+/** Crashes of one service the runtime recovers from before it gives up. */
+const MAX_RESTARTS = 5;
 export type LocalServiceName = ServiceName;
 
 /** The addresses services need, from what the bootstrap applied to moto. */
@@ -145,10 +147,18 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       if (stopping || ending.has(child)) return;
       // A crash, as Lambda would see one: the next invocation gets a fresh
       // process, and the messages it held come back after their visibility timeout.
+      const how = signal ?? `code ${code}`;
+      if ((restarts[service] ?? 0) >= MAX_RESTARTS) {
+        // A service that keeps dying (bad configuration) would only spin.
+        const line = `local runtime: ${service} exited (${how}) after ${MAX_RESTARTS} restarts; leaving it down (see ${service}.log)`;
+        console.error(`[smartscale/local] ${line}`);
+        options.onLog?.(service, line, replica);
+        return;
+      }
       restarts[service] = (restarts[service] ?? 0) + 1;
       options.onLog?.(
         service,
-        `local runtime: ${service} exited (${signal ?? `code ${code}`}); starting it again`,
+        `local runtime: ${service} exited (${how}); starting it again`,
         replica,
       );
       setTimeout(() => {
