@@ -140,6 +140,8 @@ export const ConfigSchema = z
         lookaheadExtraSeconds: seconds.default(120),
         /** A node the pattern needs again within this long is kept, not removed. */
         keepHorizonSeconds: seconds.default(1800),
+        /** How far back today's demand is compared with the pattern, to scale forecasts down on a quieter day. */
+        recentWindowSeconds: seconds.default(3600),
       })
       .prefault({}),
   })

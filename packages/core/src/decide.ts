@@ -9,7 +9,7 @@ import { incomingWorkers, joiningInstanceIds } from './action-ledger.js';
 import { freeRoom } from './binpack.js';
 import { planScaleUp } from './capacity-planner.js';
 import { type Config, podAllocatable } from './config.js';
-import { forecastDemand, nodesForForecast } from './forecast.js';
+import { type DemandPattern, demandPattern, nodesForForecast } from './forecast.js';
 import { pickVictim } from './victim-selection.js';
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -273,6 +273,7 @@ function fleetCapacity(snapshot: ClusterSnapshot, fleet: Fleet, config: Config) 
 /** Pre-scale one boot time ahead of a rise the daily pattern predicts. */
 function proposeForForecast(
   snapshot: ClusterSnapshot,
+  pattern: DemandPattern,
   fleet: Fleet,
   config: Config,
   now: Date,
@@ -280,8 +281,7 @@ function proposeForForecast(
 ): Proposal | null {
   if (!config.predictive.enabled) return null;
   const ahead = config.instance.bootSeconds + config.predictive.lookaheadExtraSeconds;
-  const target = new Date(now.getTime() + ahead * 1000);
-  const forecast = forecastDemand(snapshot.demandHistory ?? [], target, now, config);
+  const forecast = pattern.forecast(new Date(now.getTime() + ahead * 1000));
   if (!forecast.ok) {
     notes.push(
       reason(ReasonCode.PredictionUnavailable, `pre-scaling off for now: ${forecast.detail}`),
@@ -314,6 +314,7 @@ function proposeForForecast(
 /** A rise the pattern expects before a removed node could come back. */
 function riseAhead(
   snapshot: ClusterSnapshot,
+  pattern: DemandPattern,
   fleet: Fleet,
   config: Config,
   now: Date,
@@ -326,12 +327,7 @@ function riseAhead(
   };
   const horizon = Math.max(config.predictive.keepHorizonSeconds, config.instance.bootSeconds);
   for (let s = 0; s <= horizon; s += config.predictive.slotSeconds) {
-    const forecast = forecastDemand(
-      snapshot.demandHistory ?? [],
-      new Date(now.getTime() + s * 1000),
-      now,
-      config,
-    );
+    const forecast = pattern.forecast(new Date(now.getTime() + s * 1000));
     if (forecast.ok && nodesForForecast(forecast, after, perNode, config) > 0) {
       return reason(
         ReasonCode.PredictedRiseAhead,
@@ -345,6 +341,7 @@ function riseAhead(
 
 function considerScaleDown(
   snapshot: ClusterSnapshot,
+  pattern: DemandPattern,
   state: ClusterState,
   fleet: Fleet,
   config: Config,
@@ -433,7 +430,7 @@ function considerScaleDown(
         { secondsLeft: Math.ceil(config.scaleDown.cooldownSeconds - sinceDown) },
       ),
     );
-  const rise = riseAhead(snapshot, fleet, config, now);
+  const rise = riseAhead(snapshot, pattern, fleet, config, now);
   if (rise) holds.push(rise);
   if (projectedCpu >= config.scaleUp.targetCpuUtilization) {
     holds.push(
@@ -541,8 +538,9 @@ export function decide(
   const pressure = proposeForPressure(snapshot, state, fleet, config, now, notes);
   // Notes about prediction inform; they must not turn a scale-down into a hold.
   const info: Reason[] = [];
+  const pattern = demandPattern(snapshot.demandHistory ?? [], now, config);
   const predicted =
-    pending || pressure ? null : proposeForForecast(snapshot, fleet, config, now, info);
+    pending || pressure ? null : proposeForForecast(snapshot, pattern, fleet, config, now, info);
   if (belowMin || pending || pressure || predicted) {
     const room = Math.max(0, config.workers.max - fleet.workers);
     const count = Math.min(
@@ -582,6 +580,6 @@ export function decide(
         : [reason(ReasonCode.PendingPodsPresent, `${snapshot.pendingPods.length} pod(s) pending`)];
     return { kind: 'hold', reasons: [...why, ...info] };
   }
-  const down = considerScaleDown(snapshot, state, fleet, config, now);
+  const down = considerScaleDown(snapshot, pattern, state, fleet, config, now);
   return info.length > 0 ? { ...down, reasons: [...down.reasons, ...info] } : down;
 }

@@ -1,4 +1,5 @@
 export * from './cluster.js';
+export * from './demand-history.js';
 export * from './model.js';
 export * from './policies/index.js';
 export * from './prng.js';

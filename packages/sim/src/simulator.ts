@@ -34,7 +34,11 @@ export interface Policy {
   onNodeReady?(node: SimNode, ctx: PolicyContext): void;
   onNodeTerminated?(node: SimNode, ctx: PolicyContext): void;
   onSpotWarning?(node: SimNode, ctx: PolicyContext): SpotResponse;
+  /** Policy-specific facts about the run (e.g. what prediction did), for reports. */
+  report?(): PolicyReport;
 }
+
+export type PolicyReport = Readonly<Record<string, number | string | null>>;
 
 /** The six numbers every run reports (the keys of `smartscale sim --json`). */
 export interface SimMetrics {
@@ -71,6 +75,8 @@ export interface SimResult {
     readonly durationSeconds: number;
   };
   readonly timeline: readonly TimelinePoint[];
+  /** What the policy reports about itself; empty when it has nothing to say. */
+  readonly policyReport: PolicyReport;
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -223,5 +229,6 @@ export function simulate(trace: Trace, policy: Policy, options: SimOptions): Sim
       durationSeconds: end,
     },
     timeline,
+    policyReport: policy.report?.() ?? {},
   };
 }

@@ -1,6 +1,6 @@
 import type { DemandPoint } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
-import { decide, forecastDemand, parseConfig } from '../../src/index.js';
+import { decide, demandPattern, forecastDemand, parseConfig } from '../../src/index.js';
 import { MiB, nodes, snapshot, state } from './fixtures.js';
 
 const DAY = 86_400_000;
@@ -102,5 +102,38 @@ describe('decide with prediction', () => {
     const d = decide(snapshot(nodes(4), [], { cpu: 0.1, memory: 0.2 }), state(), on, beforePeak);
     expect(d.kind).toBe('scale-down');
     expect(d.reasons.map((r) => r.code)).toContain('prediction-unavailable');
+  });
+});
+
+describe('demandPattern on a quieter day', () => {
+  // Three days with a 13,000m peak from 20:00; today the hour before ran at half the usual level.
+  const usual = (t: Date) => (t.getUTCHours() >= 20 && t.getUTCHours() < 21 ? 13_000 : 6_000);
+  const today = new Date('2026-11-22T00:00:00.000Z').getTime();
+  const halfToday = (t: Date) => (t.getTime() >= today ? usual(t) / 2 : usual(t));
+
+  it('scales the forecast down by the share of the pattern today reached, and says so', () => {
+    const pattern = demandPattern(history(beforePeak, 3, halfToday), beforePeak, on);
+    const f = pattern.forecast(new Date(beforePeak.getTime() + 240_000));
+    expect(f).toMatchObject({ ok: true, daysUsed: 3, todayShare: 0.5 });
+    expect(f.ok && f.cpuMillis).toBe(6_500);
+    expect(f.ok && f.basis).toContain('scaled to 50%');
+  });
+
+  it('never scales up on a busier day', () => {
+    const busier = (t: Date) => (t.getTime() >= today ? usual(t) * 2 : usual(t));
+    const f = demandPattern(history(beforePeak, 3, busier), beforePeak, on).forecast(
+      new Date(beforePeak.getTime() + 240_000),
+    );
+    expect(f).toMatchObject({ ok: true, cpuMillis: 13_000, todayShare: 1 });
+    expect(f.ok && f.basis).not.toContain('scaled');
+  });
+
+  it('gives the same answer as forecastDemand for every moment asked', () => {
+    const h = history(beforePeak, 3, halfToday);
+    const pattern = demandPattern(h, beforePeak, on);
+    for (const minutes of [0, 4, 30, 90]) {
+      const target = new Date(beforePeak.getTime() + minutes * 60_000);
+      expect(pattern.forecast(target)).toEqual(forecastDemand(h, target, beforePeak, on));
+    }
   });
 });

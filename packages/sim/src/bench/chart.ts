@@ -4,6 +4,7 @@ const COLORS: Record<string, string> = {
   static: '#9e9e9e',
   seed: '#e6550d',
   smartscale: '#3182bd',
+  'smartscale+predictive': '#756bb1',
   oracle: '#31a354',
 };
 

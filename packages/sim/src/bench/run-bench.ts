@@ -11,6 +11,8 @@ import { benchEngine, type EngineTiming } from './engine-bench.js';
 const PLANNING_BUDGET_MS = 200;
 const NODE_HOURS_VS_ORACLE = 1.1;
 const PENDING_VS_SEED = 0.2;
+/** Predictive pre-scaling may cost at most this much more node-hours than plain smartscale. */
+const PREDICTIVE_NODE_HOURS = 1.03;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../../..');
@@ -41,6 +43,31 @@ interface TraceReport {
     /** Pending the oracle cannot avoid either (demand above max) taken out of both. */
     readonly avoidablePendingVsSeed: number | null;
     readonly flaps: number;
+    readonly predictive: PredictiveVerdict;
+  };
+}
+
+/** What predictive pre-scaling changed against plain smartscale on one trace. */
+interface PredictiveVerdict {
+  /** False when it never had the history to forecast (a single-day trace). */
+  readonly active: boolean;
+  readonly pendingVsSmartscale: number | null;
+  readonly nodeHoursVsSmartscale: number;
+  readonly met: boolean;
+  readonly report: SimResult['policyReport'];
+}
+
+function predictiveVerdict(smart: SimResult, predictive: SimResult): PredictiveVerdict {
+  const report = predictive.policyReport;
+  const pending = ratio(predictive.metrics.pending_pod_seconds, smart.metrics.pending_pod_seconds);
+  const hours = predictive.metrics.node_hours / smart.metrics.node_hours;
+  const active = report.firstPreScaleAt !== null || Number(report.keptForForecast) > 0;
+  return {
+    active,
+    pendingVsSmartscale: pending === null ? null : Math.round(pending * 1000) / 1000,
+    nodeHoursVsSmartscale: Math.round(hours * 1000) / 1000,
+    met: active && pending !== null && pending < 1 && hours <= PREDICTIVE_NODE_HOURS,
+    report,
   };
 }
 
@@ -83,6 +110,7 @@ function runTrace(trace: Trace): TraceReport {
       pendingAtMostFifthOfSeed: vsSeed !== null && vsSeed <= PENDING_VS_SEED,
       avoidablePendingVsSeed: avoidable === null ? null : Math.round(avoidable * 1000) / 1000,
       flaps: smart.details.flaps,
+      predictive: predictiveVerdict(smart, by('smartscale+predictive')),
     },
   };
 }
@@ -126,6 +154,13 @@ function table(reports: readonly TraceReport[]): string {
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+function predictiveLine(trace: string, v: PredictiveVerdict): string {
+  const pct = (x: number | null) => (x === null ? 'n/a' : `${fmt(x * 100)}%`);
+  if (!v.active)
+    return `off    ${trace}: smartscale+predictive stayed off the whole run (${v.report.offReason ?? 'no reason given'}); same as smartscale`;
+  return `${v.met ? 'met   ' : 'MISSED'} ${trace}: smartscale+predictive pending pod-seconds ${pct(v.pendingVsSmartscale)} of smartscale at ${pct(v.nodeHoursVsSmartscale)} of its node-hours (target < 100% at <= ${fmt(PREDICTIVE_NODE_HOURS * 100)}%; ${v.report.preScales} pre-scale(s) from ${v.report.firstPreScaleAt ?? 'never'}, off before that: ${v.report.offReason})`;
+}
+
 function verdicts(reports: readonly TraceReport[], engine: readonly EngineTiming[]): string[] {
   const mark = (ok: boolean) => (ok ? 'met   ' : 'MISSED');
   const lines = reports.flatMap((r) => {
@@ -135,6 +170,7 @@ function verdicts(reports: readonly TraceReport[], engine: readonly EngineTiming
       `${mark(t.nodeHoursWithin10Pct)} ${r.trace}: smartscale node-hours ${pct(t.nodeHoursVsOracle)} of oracle (target <= 110%)`,
       `${mark(t.pendingAtMostFifthOfSeed)} ${r.trace}: smartscale pending pod-seconds ${pct(t.pendingVsSeed)} of seed (target <= 20%; beyond what the oracle cannot avoid: ${pct(t.avoidablePendingVsSeed)})`,
       `${mark(t.flaps === 0)} ${r.trace}: smartscale nodes removed within 10 min of joining: ${t.flaps}`,
+      predictiveLine(r.trace, t.predictive),
     ];
   });
   for (const e of engine)

@@ -3,7 +3,7 @@ import type { Policy } from '../simulator.js';
 import type { Trace } from '../trace.js';
 import { oraclePolicy } from './oracle.js';
 import { seedPolicy } from './seed.js';
-import { smartScalePolicy } from './smartscale.js';
+import { defaultDriver, smartScalePolicy } from './smartscale.js';
 import { staticPolicy } from './static.js';
 
 export * from './oracle.js';
@@ -12,7 +12,13 @@ export * from './smartscale.js';
 export * from './static.js';
 
 /** Names of the policies the simulator compares, in report order. */
-export const POLICY_NAMES = ['static', 'seed', 'smartscale', 'oracle'] as const;
+export const POLICY_NAMES = [
+  'static',
+  'seed',
+  'smartscale',
+  'smartscale+predictive',
+  'oracle',
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export function isPolicyName(name: string): name is PolicyName {
@@ -33,6 +39,8 @@ export function createPolicy(name: PolicyName, trace: Trace, options: SimOptions
       return seedPolicy();
     case 'smartscale':
       return smartScalePolicy();
+    case 'smartscale+predictive':
+      return smartScalePolicy(defaultDriver, { predictive: true });
     case 'oracle':
       return oraclePolicy(trace, options);
   }

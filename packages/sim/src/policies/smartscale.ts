@@ -5,15 +5,18 @@ import {
   emptyClusterState,
   type NodeInfo,
   type PodInfo,
+  ReasonCode,
 } from '@smartscale/contracts';
 import {
   applyOutcome,
+  type Config,
   decide,
   expireStaleActions,
   podAllocatable,
   startAction,
 } from '@smartscale/core';
 import type { SimCluster, SimNode } from '../cluster.js';
+import { DemandHistory } from '../demand-history.js';
 import { nodesFor } from '../model.js';
 import type { Policy, PolicyContext } from '../simulator.js';
 
@@ -27,8 +30,27 @@ export interface SmartScaleDriver {
 
 export const defaultDriver: SmartScaleDriver = { intervalSeconds: 60, watchPending: true };
 
+/** What predictive pre-scaling did over a run (all zero when it is off). */
+export interface PredictionReport {
+  /** Scale-ups a forecast asked for (alone or with another trigger). */
+  preScales: number;
+  firstPreScaleAt: string | null;
+  /** Scale-downs held because the pattern expects the node to be needed soon. */
+  keptForForecast: number;
+  /** Evaluations where no forecast could be made (too little history), and why at first. */
+  offEvaluations: number;
+  offReason: string | null;
+  /** The last evaluation it was off. */
+  lastOffAt: string | null;
+}
+
+/** The configuration with the single predictive switch turned on. */
+export function withPrediction(config: Config): Config {
+  return { ...config, predictive: { ...config.predictive, enabled: true } };
+}
+
 /** The snapshot the sampler would take of the simulated cluster. */
-export function snapshotOf(ctx: PolicyContext): ClusterSnapshot {
+export function snapshotOf(ctx: PolicyContext, history?: DemandHistory): ClusterSnapshot {
   const { cluster, options } = ctx;
   const { workload } = options;
   const allocatable = podAllocatable(options.config);
@@ -70,6 +92,7 @@ export function snapshotOf(ctx: PolicyContext): ClusterSnapshot {
       pendingSince: iso(p.pendingSince ?? ctx.now),
     })),
     utilization: ctx.utilization(),
+    ...(history ? { demandHistory: [...history.points()] } : {}),
   };
 }
 
@@ -79,12 +102,43 @@ export function snapshotOf(ctx: PolicyContext): ClusterSnapshot {
  * `expireStaleActions` exactly as the decider, provisioner, join-verifier,
  * drainer and spot-listener move it. Evaluated every minute and, like the
  * sampler's watch mode, as soon as a new pod has been Pending for the grace.
+ * When the configuration enables `predictive` (or `predictive` is passed),
+ * every snapshot carries the demand history of the simulated past, as the
+ * sampler gathers it from Prometheus.
  *
  * @example
  * simulate(trace, smartScalePolicy(), options);
+ * simulate(trace, smartScalePolicy(defaultDriver, { predictive: true }), options);
  */
-export function smartScalePolicy(driver: SmartScaleDriver = defaultDriver): Policy {
+export function smartScalePolicy(
+  driver: SmartScaleDriver = defaultDriver,
+  variant: { predictive?: boolean } = {},
+): Policy & { prediction(): PredictionReport } {
   let state: ClusterState = emptyClusterState('sim');
+  let config: Config | null = null;
+  let history: DemandHistory | undefined;
+  const prediction: PredictionReport = {
+    preScales: 0,
+    firstPreScaleAt: null,
+    keptForForecast: 0,
+    offEvaluations: 0,
+    offReason: null,
+    lastOffAt: null,
+  };
+  const tally = (decision: Decision, now: Date) => {
+    const has = (code: ReasonCode) => decision.reasons.some((r) => r.code === code);
+    const off = decision.reasons.find((r) => r.code === ReasonCode.PredictionUnavailable);
+    if (off) {
+      prediction.offEvaluations += 1;
+      prediction.offReason ??= off.message;
+      prediction.lastOffAt = now.toISOString();
+    }
+    if (decision.kind === 'scale-up' && has(ReasonCode.PredictedRise)) {
+      prediction.preScales += 1;
+      prediction.firstPreScaleAt ??= now.toISOString();
+    }
+    if (has(ReasonCode.PredictedRiseAhead)) prediction.keptForForecast += 1;
+  };
   let nextSample = 0;
   let seq = 0;
   const seen = new Set<number>();
@@ -114,7 +168,9 @@ export function smartScalePolicy(driver: SmartScaleDriver = defaultDriver): Poli
   };
 
   return {
-    name: 'smartscale',
+    name: variant.predictive ? 'smartscale+predictive' : 'smartscale',
+    prediction: () => ({ ...prediction }),
+    report: () => (config?.predictive.enabled ? { ...prediction } : {}),
     initialNodes: (trace, options) => ({
       count: Math.min(
         options.config.workers.max,
@@ -123,6 +179,19 @@ export function smartScalePolicy(driver: SmartScaleDriver = defaultDriver): Poli
     }),
     step(ctx) {
       const { cluster, options } = ctx;
+      if (config === null) {
+        config = variant.predictive ? withPrediction(options.config) : options.config;
+        if (config.predictive.enabled)
+          history = new DemandHistory(config.predictive.slotSeconds, ctx.at(0));
+      }
+      if (history) {
+        const pods = cluster.running + cluster.pending.length;
+        history.record(
+          ctx.now,
+          pods * options.workload.podCpuMillis,
+          pods * options.workload.podMemoryBytes,
+        );
+      }
       let evaluate = false;
       if (ctx.now >= nextSample) {
         nextSample += driver.intervalSeconds;
@@ -142,8 +211,9 @@ export function smartScalePolicy(driver: SmartScaleDriver = defaultDriver): Poli
       }
       if (!evaluate) return;
       const now = ctx.at();
-      state = expireStaleActions(state, options.config, now).state;
-      const decision = decide(snapshotOf(ctx), state, options.config, now);
+      state = expireStaleActions(state, config, now).state;
+      const decision = decide(snapshotOf(ctx, history), state, config, now);
+      if (config.predictive.enabled) tally(decision, now);
       act(decision, ctx, cluster);
     },
     onNodeReady(node, ctx) {
