@@ -14,6 +14,7 @@ import {
   expireStaleActions,
   startAction,
 } from '@smartscale/core';
+import { decisionCostEffect, outcomeCostEffect } from './cost-effect.js';
 
 /** One line of the audit log. */
 export interface AuditRecord {
@@ -177,11 +178,21 @@ export async function evaluateSample<L>(
           : decision.kind === 'scale-down'
             ? `scale down ${decision.victim.nodeName}`
             : 'hold',
-      detail: { decision, snapshot: sample.payload, stateVersion: state.version },
+      detail: {
+        decision,
+        snapshot: sample.payload,
+        stateVersion: state.version,
+        ...costDetail(decisionCostEffect(decision, sample.payload, ports.config)),
+      },
     });
     return { status: 'decided', decision } as const;
   });
   return result ?? { status: 'lock-busy' };
+}
+
+/** The audit detail of an action's hourly price change, when it has one. */
+function costDetail(effect: ReturnType<typeof outcomeCostEffect>): { costEffect?: object } {
+  return effect ? { costEffect: effect } : {};
 }
 
 /** Outcome events the decider listens to, as ledger outcomes. */
@@ -225,7 +236,11 @@ export async function recordOutcome<L>(
       at: now.toISOString(),
       kind: 'outcome',
       summary: event.type,
-      detail: { payload: event.payload, messageId: event.id },
+      detail: {
+        payload: event.payload,
+        messageId: event.id,
+        ...costDetail(outcomeCostEffect(event, ports.config)),
+      },
     });
     return true;
   });
