@@ -46,7 +46,8 @@ function parse(args: readonly string[]) {
   }).values;
 }
 
-function withConfigErrors<T>(build: () => T): T {
+/** Runs `build`, turning a configuration ValidationError into a UsageError of --config. */
+export function withConfigErrors<T>(build: () => T): T {
   try {
     return build();
   } catch (err) {
