@@ -1,5 +1,6 @@
 import {
   type AnyEnvelope,
+  type ClusterSnapshot,
   type ClusterState,
   type Decision,
   type Envelope,
@@ -180,7 +181,7 @@ export async function evaluateSample<L>(
             : 'hold',
       detail: {
         decision,
-        snapshot: sample.payload,
+        snapshot: auditedSnapshot(sample.payload),
         stateVersion: state.version,
         ...costDetail(decisionCostEffect(decision, sample.payload, ports.config)),
       },
@@ -188,6 +189,15 @@ export async function evaluateSample<L>(
     return { status: 'decided', decision } as const;
   });
   return result ?? { status: 'lock-busy' };
+}
+
+/**
+ * The snapshot as audited: the demand history (a week of points, the same in
+ * every sample) is counted rather than copied into each audit entry.
+ */
+export function auditedSnapshot(snapshot: ClusterSnapshot): object {
+  const { demandHistory, ...rest } = snapshot;
+  return demandHistory ? { ...rest, demandHistoryPoints: demandHistory.length } : rest;
 }
 
 /** The audit detail of an action's hourly price change, when it has one. */

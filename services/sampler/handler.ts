@@ -1,7 +1,7 @@
 // Lambda entry of the sampler: runs on the schedule, publishes MetricsSampled.
 import { configFromEnv, createServiceContext } from '@smartscale/aws';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
-import { PrometheusClient } from '@smartscale/metrics';
+import { PrometheusClient, readDemandHistory } from '@smartscale/metrics';
 import { sustainedQuery } from './app-signals.js';
 import { publishSample, type SamplerPorts } from './take-snapshot.js';
 import { queryScopeFromEnv, readPolicyUtilization } from './utilization.js';
@@ -32,6 +32,14 @@ async function readAppSignals(): Promise<Record<string, number>> {
   return signals;
 }
 
+/** Pod requests per slot over the last 7 days, for the forecast; left out when Prometheus fails. */
+async function readDemand() {
+  const history = await readDemandHistory(prometheus, config.predictive.slotSeconds, new Date());
+  if (history.ok) return history.value;
+  ctx.logger.warn('demand history unavailable', { detail: history.detail });
+  throw new Error(history.detail);
+}
+
 /** The sampler's ports on the real cluster, Prometheus and SNS. */
 export const samplerPorts: SamplerPorts = {
   clusterId: ctx.resources.clusterId,
@@ -40,6 +48,7 @@ export const samplerPorts: SamplerPorts = {
   listPendingPods: () => cluster.listPendingPods(),
   readUtilization: () => readPolicyUtilization(prometheus, config, scope),
   readAppSignals,
+  ...(config.predictive.enabled ? { readDemandHistory: readDemand } : {}),
   publish: ctx.publish,
 };
 

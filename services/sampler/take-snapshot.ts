@@ -1,6 +1,7 @@
 import type {
   AnyEnvelope,
   ClusterSnapshot,
+  DemandPoint,
   NodeInfo,
   PendingPod,
   Utilization,
@@ -18,7 +19,14 @@ export interface SamplerPorts {
   readUtilization(): Promise<Utilization>;
   /** Values of the configured application triggers, by name. */
   readAppSignals?(): Promise<Record<string, number>>;
+  /** Past demand for predictive pre-scaling (up to 7 days); only when it is enabled. */
+  readDemandHistory?(): Promise<DemandPoint[]>;
   publish(message: AnyEnvelope): Promise<void>;
+}
+
+/** An optional reading; a failure leaves it out of the sample (the decider says what is missing). */
+async function optional<T>(read: (() => Promise<T>) | undefined): Promise<T | undefined> {
+  return read ? read().catch(() => undefined) : undefined;
 }
 
 /**
@@ -27,7 +35,7 @@ export interface SamplerPorts {
  * pending pods and will refuse to scale down blind.
  */
 export async function takeSnapshot(ports: SamplerPorts): Promise<ClusterSnapshot> {
-  const [nodes, pendingPods, utilization] = await Promise.all([
+  const [nodes, pendingPods, utilization, appSignals, demandHistory] = await Promise.all([
     ports.listNodes(),
     ports.listPendingPods(),
     ports.readUtilization().catch(
@@ -36,12 +44,16 @@ export async function takeSnapshot(ports: SamplerPorts): Promise<ClusterSnapshot
         reason: `metrics unavailable: ${(err as Error).message}`,
       }),
     ),
+    optional(ports.readAppSignals?.bind(ports)),
+    optional(ports.readDemandHistory?.bind(ports)),
   ]);
   return ClusterSnapshotSchema.parse({
     takenAt: ports.now().toISOString(),
     nodes,
     pendingPods,
     utilization,
+    ...(appSignals ? { appSignals } : {}),
+    ...(demandHistory ? { demandHistory } : {}),
   });
 }
 

@@ -1,4 +1,10 @@
-export type { InstantSample, MetricsResult, PrometheusClientOptions } from './prometheus-client.ts';
+export { readDemandHistory, toDemandPoints } from './demand-history.ts';
+export type {
+  InstantSample,
+  MetricsResult,
+  PrometheusClientOptions,
+  RangeSeries,
+} from './prometheus-client.ts';
 export { PrometheusClient } from './prometheus-client.ts';
 export type { QueryScope } from './promql.ts';
 export { PROMQL } from './promql.ts';

@@ -5,6 +5,12 @@ export interface InstantSample {
   timestamp: Date;
 }
 
+/** One series of a range query, its points oldest first. */
+export interface RangeSeries {
+  metric: Record<string, string>;
+  points: { timestamp: Date; value: number }[];
+}
+
 /** Either the answer, or why Prometheus could not give one. */
 export type MetricsResult<T> =
   | { ok: true; value: T }
@@ -71,7 +77,41 @@ export class PrometheusClient {
   async query(promql: string, at?: Date): Promise<MetricsResult<InstantSample[]>> {
     const params = new URLSearchParams({ query: promql });
     if (at) params.set('time', String(at.getTime() / 1000));
-    const url = `${this.#baseUrl}/api/v1/query`;
+    const data = await this.#post('query', params, promql);
+    return data.ok ? parseResult(data.value, promql) : data;
+  }
+
+  /**
+   * Evaluates a range query (`/api/v1/query_range`) from `start` to `end`
+   * every `stepSeconds`; each series comes back with its points, oldest
+   * first. Prometheus refuses more than 11,000 points a series.
+   *
+   * @example
+   * const r = await prometheus.queryRange('sum(up)', weekAgo, now, 600);
+   */
+  async queryRange(
+    promql: string,
+    start: Date,
+    end: Date,
+    stepSeconds: number,
+  ): Promise<MetricsResult<RangeSeries[]>> {
+    const params = new URLSearchParams({
+      query: promql,
+      start: String(start.getTime() / 1000),
+      end: String(end.getTime() / 1000),
+      step: String(stepSeconds),
+    });
+    const data = await this.#post('query_range', params, promql);
+    return data.ok ? parseMatrix(data.value, promql) : data;
+  }
+
+  /** POSTs to `/api/v1/<path>`; every failure is `metrics-unavailable` with a detail. */
+  async #post(
+    path: 'query' | 'query_range',
+    params: URLSearchParams,
+    promql: string,
+  ): Promise<MetricsResult<ApiResponse['data']>> {
+    const url = `${this.#baseUrl}/api/v1/${path}`;
     let response: Response;
     try {
       response = await this.#fetch(url, {
@@ -103,7 +143,7 @@ export class PrometheusClient {
         `Prometheus rejected the query (HTTP ${response.status}, ${body.errorType ?? 'error'}): ${body.error ?? 'no message'}; query: ${promql}`,
       );
     }
-    return parseResult(body.data, promql);
+    return { ok: true, value: body.data };
   }
 
   /**
@@ -123,13 +163,33 @@ export class PrometheusClient {
   }
 }
 
+function sample(metric: Record<string, string>, pair: unknown): InstantSample | undefined {
+  if (!Array.isArray(pair) || pair.length !== 2) return undefined;
+  const [ts, text] = pair as [unknown, unknown];
+  if (typeof ts !== 'number' || typeof text !== 'string') return undefined;
+  return { metric, value: Number(text), timestamp: new Date(ts * 1000) };
+}
+
+function parseMatrix(data: ApiResponse['data'], promql: string): MetricsResult<RangeSeries[]> {
+  if (data?.resultType !== 'matrix' || !Array.isArray(data.result))
+    return unavailable(
+      `Expected a range (matrix) result, got '${data?.resultType ?? 'nothing'}' for: ${promql}`,
+    );
+  const series: RangeSeries[] = [];
+  for (const item of data.result as { metric?: Record<string, string>; values?: unknown }[]) {
+    const metric = item.metric ?? {};
+    const points = Array.isArray(item.values) ? item.values.map((v) => sample(metric, v)) : [];
+    if (points.some((p) => p === undefined))
+      return unavailable(`Unexpected range sample in the result of: ${promql}`);
+    series.push({
+      metric,
+      points: (points as InstantSample[]).map((p) => ({ timestamp: p.timestamp, value: p.value })),
+    });
+  }
+  return { ok: true, value: series };
+}
+
 function parseResult(data: ApiResponse['data'], promql: string): MetricsResult<InstantSample[]> {
-  const sample = (metric: Record<string, string>, pair: unknown): InstantSample | undefined => {
-    if (!Array.isArray(pair) || pair.length !== 2) return undefined;
-    const [ts, text] = pair as [unknown, unknown];
-    if (typeof ts !== 'number' || typeof text !== 'string') return undefined;
-    return { metric, value: Number(text), timestamp: new Date(ts * 1000) };
-  };
   if (data?.resultType === 'scalar') {
     const s = sample({}, data.result);
     return s

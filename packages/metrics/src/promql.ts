@@ -58,6 +58,18 @@ export const PROMQL = {
   memoryMaxOver(window: string, scope: QueryScope = {}): string {
     return `max_over_time((${PROMQL.memoryUtilisation(scope)})[${checkWindow('window', window)}:${checkWindow('step', scope.step ?? '30s')}])`;
   },
+  /**
+   * Requests of the pods that need room on workers: Pending or Running,
+   * not DaemonSet pods (their room is the per-node overhead), in cores for
+   * `cpu` and bytes for `memory` (kube-state-metrics).
+   */
+  podRequests(resource: 'cpu' | 'memory'): string {
+    return `sum((kube_pod_container_resource_requests{resource="${resource}"} * on (namespace, pod) group_left () max by (namespace, pod) (kube_pod_status_phase{phase=~"Pending|Running"} == 1)) unless on (namespace, pod) kube_pod_owner{owner_kind="DaemonSet"})`;
+  },
+  /** The peak of {@link PROMQL.podRequests} over the `window` before each evaluation. */
+  podRequestsPeak(resource: 'cpu' | 'memory', window: string, step = '1m'): string {
+    return `max_over_time((${PROMQL.podRequests(resource)})[${checkWindow('window', window)}:${checkWindow('step', step)}])`;
+  },
   /** Pods the scheduler marked unschedulable (kube-state-metrics). */
   unschedulablePods(): string {
     return 'sum(kube_pod_status_unschedulable)';

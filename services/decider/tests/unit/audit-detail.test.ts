@@ -2,6 +2,7 @@ import { type ClusterSnapshot, createMessage, type NodeInfo } from '@smartscale/
 import { defaultConfig as config, parseConfig } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
 import { decisionCostEffect, outcomeCostEffect } from '../../cost-effect.js';
+import { auditedSnapshot } from '../../decide-action.js';
 
 const now = new Date('2026-11-22T12:00:00.000Z');
 const worker = (name: string, capacityType?: NodeInfo['capacityType']): NodeInfo => ({
@@ -72,7 +73,12 @@ describe('decider cost effects', () => {
         requested: 2,
         instances: [
           { instanceId: 'i-0abc12345', zone: 'z', capacityType: 'spot', instanceType: 't3.medium' },
-          { instanceId: 'i-0abc12346', zone: 'z', capacityType: 'on-demand', instanceType: 't3.medium' },
+          {
+            instanceId: 'i-0abc12346',
+            zone: 'z',
+            capacityType: 'on-demand',
+            instanceType: 't3.medium',
+          },
         ],
       },
       { clusterId: 'c1' },
@@ -90,5 +96,15 @@ describe('decider cost effects', () => {
       now,
     );
     expect(outcomeCostEffect(joined, config)).toBeNull();
+  });
+});
+
+describe('audited snapshot', () => {
+  it('counts the demand history instead of copying a week of points into every entry', () => {
+    const history = [{ at: now.toISOString(), cpuMillis: 1, memoryBytes: 1 }];
+    const audited = auditedSnapshot({ ...snapshot([worker('a')]), demandHistory: history });
+    expect(audited).not.toHaveProperty('demandHistory');
+    expect(audited).toMatchObject({ demandHistoryPoints: 1, nodes: [{ name: 'a' }] });
+    expect(auditedSnapshot(snapshot([]))).not.toHaveProperty('demandHistoryPoints');
   });
 });

@@ -1,0 +1,96 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';
+import { eventually } from '../../../local/tests/support/cluster-fixtures.ts';
+import { PrometheusClient, readDemandHistory } from '../../src/index.ts';
+
+// Real Prometheus scraping kube-state-metrics series every second: two web
+// pods (Running and Pending) that need worker room, a DaemonSet pod and a
+// finished Job pod that do not.
+const MiB = 2 ** 20;
+const pods = [
+  { pod: 'web-1', phase: 'Running', owner: 'ReplicaSet', cpu: 0.5, memory: 512 * MiB },
+  { pod: 'web-2', phase: 'Pending', owner: 'ReplicaSet', cpu: 0.25, memory: 256 * MiB },
+  { pod: 'agent-x', phase: 'Running', owner: 'DaemonSet', cpu: 0.1, memory: 64 * MiB },
+  { pod: 'job-1', phase: 'Succeeded', owner: 'Job', cpu: 2, memory: 1024 * MiB },
+];
+const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'];
+
+function render(): string {
+  const lines = [
+    '# TYPE kube_pod_container_resource_requests gauge',
+    '# TYPE kube_pod_status_phase gauge',
+    '# TYPE kube_pod_owner gauge',
+  ];
+  for (const p of pods) {
+    const id = `namespace="shop",pod="${p.pod}"`;
+    lines.push(
+      `kube_pod_container_resource_requests{${id},container="main",resource="cpu",unit="core"} ${p.cpu}`,
+      `kube_pod_container_resource_requests{${id},container="main",resource="memory",unit="byte"} ${p.memory}`,
+      `kube_pod_owner{${id},owner_kind="${p.owner}",owner_name="${p.pod}-owner",owner_is_controller="true"} 1`,
+      ...PHASES.map(
+        (phase) => `kube_pod_status_phase{${id},phase="${phase}"} ${phase === p.phase ? 1 : 0}`,
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+let server: Server;
+let prometheus: LocalPrometheus;
+let client: PrometheusClient;
+
+beforeAll(async () => {
+  server = createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(render());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  prometheus = await startPrometheus({
+    jobs: [{ job: 'kube-state-metrics', targets: [`127.0.0.1:${port}`], honorLabels: true }],
+    intervalSeconds: 1,
+  });
+  client = new PrometheusClient({ baseUrl: prometheus.url, timeoutMs: 5000 });
+  // The peak subquery evaluates every 10 s on the clock: wait until at
+  // least one of its evaluations falls after the first scrape.
+  await eventually('12 s of scraped samples', async () => {
+    const r = await client.queryScalar('count_over_time(kube_pod_owner{pod="web-1"}[20s])');
+    return r.ok && (r.value ?? 0) >= 12;
+  });
+});
+
+afterAll(async () => {
+  await prometheus?.stop();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+describe('readDemandHistory against a real Prometheus', () => {
+  it('gives the peak requests of Pending and Running non-DaemonSet pods per slot, stamped at the slot centre', async () => {
+    const now = new Date();
+    const history = await readDemandHistory(client, 60, now);
+    expect(history.ok).toBe(true);
+    if (!history.ok) return;
+    // Only the last slot (or two) has data: the series are seconds old.
+    expect(history.value.length).toBeGreaterThanOrEqual(1);
+    expect(history.value.length).toBeLessThanOrEqual(2);
+    const last = history.value.at(-1);
+    expect(last).toEqual({
+      at: new Date(now.getTime() - 30_000).toISOString(),
+      cpuMillis: 750,
+      memoryBytes: 768 * MiB,
+    });
+  });
+
+  it('reports a Prometheus that refuses the range as unavailable, with the reason', async () => {
+    // 7 days at a one-minute slot is 10,081 points: within the 11,000 limit; 1 s is not allowed.
+    await expect(readDemandHistory(client, 1, new Date())).rejects.toThrow(
+      /slot: expected whole seconds >= 60/,
+    );
+    const unreachable = new PrometheusClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000 });
+    const r = await readDemandHistory(unreachable, 600, new Date());
+    expect(r).toMatchObject({ ok: false, reason: 'metrics-unavailable' });
+    expect(!r.ok && r.detail).toContain('unreachable');
+  });
+});
