@@ -49,7 +49,10 @@ describe('smartscale sim', () => {
 
   it.each([
     [['sim', '--policy', 'seed'], '--trace: expected the path of a trace CSV file'],
-    [['sim', '--trace', trace], '--policy: expected one of static, seed, smartscale, smartscale+predictive, oracle'],
+    [
+      ['sim', '--trace', trace],
+      '--policy: expected one of static, seed, smartscale, smartscale+predictive, oracle',
+    ],
     [['sim', '--trace', trace, '--policy', 'magic'], "got 'magic'"],
     [
       ['sim', '--trace', trace, '--policy', 'seed', '--seed', '1.5'],
