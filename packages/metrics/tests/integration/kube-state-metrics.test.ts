@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,5 +93,40 @@ describe('readDemandHistory against a real Prometheus', () => {
     const r = await readDemandHistory(unreachable, 600, new Date());
     expect(r).toMatchObject({ ok: false, reason: 'metrics-unavailable' });
     expect(!r.ok && r.detail).toContain('unreachable');
+  });
+});
+
+describe("the Grafana dashboard's PromQL against a real Prometheus", () => {
+  const dashboard = JSON.parse(
+    readFileSync(new URL('../../../../k3s/dashboards/smartscale.json', import.meta.url), 'utf8'),
+  ) as { panels: { title: string; targets?: { datasource: { type: string }; expr?: string }[] }[] };
+  const constants = { $on_demand_price: '0.0416', $spot_price: '0.0125', $baseline_nodes: '10' };
+  const queries = dashboard.panels.flatMap((p) =>
+    (p.targets ?? [])
+      .filter((t) => t.datasource.type === 'prometheus')
+      .map((t) => ({
+        title: p.title,
+        expr: Object.entries(constants).reduce((e, [k, v]) => e.replaceAll(k, v), t.expr ?? ''),
+      })),
+  );
+
+  it('every query parses and evaluates', async () => {
+    expect(queries.length).toBeGreaterThan(5);
+    for (const q of queries) {
+      const r = await client.query(q.expr);
+      expect(r.ok ? 'ok' : r.detail, `${q.title}: ${q.expr}`).toBe('ok');
+    }
+  });
+
+  it('the pending pods and demand panels read the kube-state-metrics series', async () => {
+    const value = async (title: string, index = 0) => {
+      const q = queries.filter((x) => x.title === title)[index];
+      const r = await client.queryScalar(q?.expr ?? '');
+      return r.ok ? r.value : r.detail;
+    };
+    expect(await value('Pending pods')).toBe(1);
+    expect(await value('Requested CPU: demand and allocatable')).toBe(0.75);
+    // No workers are labelled here: the static baseline alone.
+    expect(await value('Cost per hour against the static baseline', 1)).toBeCloseTo(0.416, 6);
   });
 });
