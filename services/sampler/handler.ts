@@ -1,7 +1,7 @@
 // Lambda entry of the sampler: runs on the schedule, publishes MetricsSampled.
 import { configFromEnv, createServiceContext } from '@smartscale/aws';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
-import { PrometheusClient, readDemandHistory } from '@smartscale/metrics';
+import { PrometheusClient, readDemandHistory, rejectedQueries } from '@smartscale/metrics';
 import { sustainedQuery } from './app-signals.js';
 import { publishSample, type SamplerPorts } from './take-snapshot.js';
 import { queryScopeFromEnv, readPolicyUtilization } from './utilization.js';
@@ -15,6 +15,16 @@ if (!prometheusUrl)
   );
 const prometheus = new PrometheusClient({ baseUrl: prometheusUrl, timeoutMs: 5000 });
 const scope = queryScopeFromEnv(process.env);
+// A trigger whose expression Prometheus refuses is a configuration error:
+// reported now, at start-up, not at the first moment it should have fired.
+const refused = await rejectedQueries(
+  prometheus,
+  Object.fromEntries(config.appTriggers.map((t) => [t.name, sustainedQuery(t)])),
+);
+if (refused.length > 0)
+  throw new Error(
+    `appTriggers: Prometheus refuses ${refused.map((r) => `'${r.name}' (${r.detail})`).join(', ')}`,
+  );
 const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readSecret));
 
 /** Application trigger values; a failing query leaves its trigger out (logged), never blocks the sample. */

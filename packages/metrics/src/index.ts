@@ -5,7 +5,7 @@ export type {
   PrometheusClientOptions,
   RangeSeries,
 } from './prometheus-client.ts';
-export { PrometheusClient } from './prometheus-client.ts';
+export { PrometheusClient, rejectedQueries } from './prometheus-client.ts';
 export type { QueryScope } from './promql.ts';
 export { PROMQL } from './promql.ts';
 export type { UtilizationWindows } from './utilization.ts';

@@ -209,3 +209,25 @@ function parseResult(data: ApiResponse['data'], promql: string): MetricsResult<I
     `Expected an instant vector or scalar, got '${data?.resultType ?? 'nothing'}' for: ${promql}`,
   );
 }
+
+/**
+ * The queries Prometheus refuses as invalid (a syntax error, an unknown
+ * function), by name, with its message. A Prometheus that cannot be
+ * reached refuses nothing here: this checks expressions, not availability.
+ *
+ * @example
+ * const bad = await rejectedQueries(prometheus, { 'queue-depth': 'sum(queue_depth' });
+ * if (bad.length > 0) throw new Error(bad.map((b) => `${b.name}: ${b.detail}`).join('; '));
+ */
+export async function rejectedQueries(
+  prometheus: PrometheusClient,
+  queries: Readonly<Record<string, string>>,
+): Promise<{ name: string; detail: string }[]> {
+  const rejected: { name: string; detail: string }[] = [];
+  for (const [name, query] of Object.entries(queries)) {
+    const result = await prometheus.query(query);
+    if (!result.ok && result.detail.includes('bad_data'))
+      rejected.push({ name, detail: result.detail });
+  }
+  return rejected;
+}

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';
 import { eventually } from '../../../local/tests/support/cluster-fixtures.ts';
-import { PrometheusClient, readDemandHistory } from '../../src/index.ts';
+import { PrometheusClient, readDemandHistory, rejectedQueries } from '../../src/index.ts';
 
 // Real Prometheus scraping kube-state-metrics series every second: two web
 // pods (Running and Pending) that need worker room, a DaemonSet pod and a
@@ -128,5 +128,22 @@ describe("the Grafana dashboard's PromQL against a real Prometheus", () => {
     expect(await value('Requested CPU: demand and allocatable')).toBe(0.75);
     // No workers are labelled here: the static baseline alone.
     expect(await value('Cost per hour against the static baseline', 1)).toBeCloseTo(0.416, 6);
+  });
+});
+
+describe('rejectedQueries against a real Prometheus', () => {
+  it('names the expressions Prometheus refuses, with its message, and passes valid ones', async () => {
+    const rejected = await rejectedQueries(client, {
+      'queue-depth': 'min_over_time((sum(kube_pod_owner))[120s:15s])',
+      'p95-latency': 'histogram_quantile(0.95, sum(rate(http_seconds_bucket[5m])) by (le)',
+      typo: 'sum(kube_pod_owner) bye (pod)',
+    });
+    expect(rejected.map((r) => r.name)).toEqual(['p95-latency', 'typo']);
+    for (const r of rejected) expect(r.detail).toMatch(/bad_data.*parse error/);
+  });
+
+  it('refuses nothing when Prometheus cannot be reached (that is not a bad expression)', async () => {
+    const unreachable = new PrometheusClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 500 });
+    expect(await rejectedQueries(unreachable, { x: 'sum(' })).toEqual([]);
   });
 });
