@@ -1,5 +1,6 @@
 export * from './args.js';
 export * from './command.js';
+export * from './commands/cost.js';
 export * from './commands/dlq.js';
 export * from './commands/explain.js';
 export * from './commands/history.js';

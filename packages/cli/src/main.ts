@@ -1,4 +1,5 @@
 import { type Command, ExitCode, type Io, processIo, UsageError } from './command.js';
+import { costCommand } from './commands/cost.js';
 import { dlqCommand } from './commands/dlq.js';
 import { explainCommand } from './commands/explain.js';
 import { historyCommand } from './commands/history.js';
@@ -14,6 +15,7 @@ export const commands: readonly Command[] = [
   dlqCommand,
   pauseCommand,
   resumeCommand,
+  costCommand,
   simCommand,
 ];
 
