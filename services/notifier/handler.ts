@@ -3,13 +3,23 @@ import { createMessageHandler, createServiceContext } from '@smartscale/aws';
 import { type NotifierPorts, notify } from './notify.js';
 
 const ctx = createServiceContext('notifier');
-let cachedUrl: string | undefined;
+// A URL is read once per cold start; a missing parameter is looked up again
+// after a while, so creating it takes effect without a redeploy.
+const MISSING_RECHECK_MS = 5 * 60_000;
+let cached: { readonly url: string | undefined; readonly at: number } | undefined;
 
 const ports: NotifierPorts = {
-  // Read once per cold start; the URL is a secret and is never logged.
+  // The URL is a secret and is never logged.
   async webhookUrl() {
-    cachedUrl ??= await ctx.readSecret(ctx.resources.parameters.slackWebhook);
-    return cachedUrl;
+    if (cached?.url !== undefined) return cached.url;
+    if (cached && Date.now() - cached.at < MISSING_RECHECK_MS) return undefined;
+    const name = ctx.resources.parameters.slackWebhook;
+    const url = (await ctx.parameters.findSecure(name))?.reveal();
+    if (url === undefined) {
+      ctx.logger.warn(`Slack notifications are off: SSM parameter ${name} does not exist`);
+    }
+    cached = { url, at: Date.now() };
+    return url;
   },
   async post(url, body) {
     const res = await fetch(url, {

@@ -2,8 +2,11 @@ import type { AnyEnvelope } from '@smartscale/contracts';
 import { type SlackMessage, toSlackMessage } from './slack-message.js';
 
 export interface NotifierPorts {
-  /** The incoming-webhook URL, read from SSM SecureString. Never logged. */
-  webhookUrl(): Promise<string>;
+  /**
+   * The incoming-webhook URL, read from SSM SecureString; undefined when the
+   * parameter does not exist (Slack is optional). Never logged.
+   */
+  webhookUrl(): Promise<string | undefined>;
   post(url: string, body: SlackMessage): Promise<{ readonly status: number }>;
 }
 
@@ -15,14 +18,20 @@ export class WebhookError extends Error {
   }
 }
 
-/** Sends the event to Slack if people should see it. */
+/**
+ * Sends the event to Slack if people should see it. Without a webhook the
+ * event is acknowledged as `no-webhook`: an unconfigured Slack must not fill
+ * the DLQ (and fire its alarm) with every event.
+ */
 export async function notify(
   event: AnyEnvelope,
   ports: NotifierPorts,
-): Promise<'sent' | 'skipped'> {
+): Promise<'sent' | 'skipped' | 'no-webhook'> {
   const body = toSlackMessage(event);
   if (!body) return 'skipped';
-  const { status } = await ports.post(await ports.webhookUrl(), body);
+  const url = await ports.webhookUrl();
+  if (url === undefined) return 'no-webhook';
+  const { status } = await ports.post(url, body);
   if (status < 200 || status >= 300) throw new WebhookError(status);
   return 'sent';
 }

@@ -52,6 +52,17 @@ export class Parameters {
 
   /** Reads a SecureString (decrypted). Throws naming the parameter when it is missing. */
   async getSecure(name: string): Promise<SecretValue> {
+    const value = await this.findSecure(name);
+    if (value === undefined) {
+      throw new Error(
+        `SSM parameter ${name} does not exist; create it as a SecureString (aws ssm put-parameter --type SecureString --name ${name} ...)`,
+      );
+    }
+    return value;
+  }
+
+  /** Reads a SecureString (decrypted), or undefined when it does not exist (optional settings). */
+  async findSecure(name: string): Promise<SecretValue | undefined> {
     try {
       const res = await this.#options.ssm.send(
         new GetParameterCommand({ Name: name, WithDecryption: true }),
@@ -60,11 +71,7 @@ export class Parameters {
       if (value === undefined) throw new Error(`SSM parameter ${name} has no value`);
       return new SecretValue(value);
     } catch (error) {
-      if ((error as { name?: string }).name === 'ParameterNotFound') {
-        throw new Error(
-          `SSM parameter ${name} does not exist; create it as a SecureString (aws ssm put-parameter --type SecureString --name ${name} ...)`,
-        );
-      }
+      if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;
       throw error;
     }
   }

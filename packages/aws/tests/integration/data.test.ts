@@ -34,6 +34,9 @@ describe('Parameters', () => {
     await parameters.putSecure(name, 'rotated');
     expect((await parameters.getSecure(name)).reveal()).toBe('rotated');
     await expect(parameters.getSecure(`${name}-missing`)).rejects.toThrow(/does not exist/);
+    // Optional settings (the Slack webhook) read as absent instead.
+    expect(await parameters.findSecure(`${name}-missing`)).toBeUndefined();
+    expect((await parameters.findSecure(name))?.reveal()).toBe('rotated');
   });
 });
 
