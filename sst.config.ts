@@ -14,19 +14,24 @@ export default $config({
   async run() {
     const { readDeploySettings } = await import('./stacks/settings.ts');
     const { assertPrefix } = await import('./stacks/topology.ts');
+    const { deploymentPlan } = await import('./stacks/plan.ts');
     const { createMessaging } = await import('./stacks/messaging.ts');
     const { createTables } = await import('./stacks/data.ts');
     const { createFunctions } = await import('./stacks/functions.ts');
+    const { createAlarms } = await import('./stacks/alarms.ts');
 
     const settings = readDeploySettings(process.env);
-    const prefix = assertPrefix(`smartscale-${$app.stage}`);
-    const messaging = createMessaging(prefix);
-    const tables = createTables(prefix);
-    createFunctions(prefix, settings, messaging, tables);
+    const plan = deploymentPlan(assertPrefix(`smartscale-${$app.stage}`));
+    const messaging = createMessaging(plan);
+    const tables = createTables(plan);
+    createFunctions(plan, settings, messaging, tables);
+    const { dashboard } = createAlarms(plan, messaging.topics.alarms.arn);
 
     return {
       topics: Object.fromEntries(Object.entries(messaging.topics).map(([k, t]) => [k, t.arn])),
       dlqs: Object.fromEntries(Object.entries(messaging.dlqs).map(([k, q]) => [k, q.url])),
+      tables: Object.fromEntries(Object.entries(tables).map(([k, t]) => [k, t.name])),
+      dashboard: dashboard.dashboardName,
     };
   },
 });

@@ -1,16 +1,14 @@
 /// <reference path="../.sst/platform/config.d.ts" />
-// SST mapping of the topology's DynamoDB tables.
-import { names, type TableName, topology } from './topology.ts';
+// SST mapping of the plan's DynamoDB tables.
+import type { DeploymentPlan } from './plan.ts';
+import type { TableName } from './topology.ts';
 
 export type Tables = Record<TableName, sst.aws.Dynamo>;
 
-export function createTables(prefix: string): Tables {
+export function createTables(plan: DeploymentPlan): Tables {
   const tables = {} as Tables;
-  for (const [name, spec] of Object.entries(topology.tables) as [
-    TableName,
-    (typeof topology.tables)[TableName],
-  ][]) {
-    const type = (t: 'S' | 'N') => (t === 'S' ? 'string' : 'number') as 'string' | 'number';
+  const type = (t: 'S' | 'N') => (t === 'S' ? 'string' : 'number') as 'string' | 'number';
+  for (const { key, name, spec } of plan.tables) {
     const fields: Record<string, 'string' | 'number'> = {
       [spec.partitionKey.name]: type(spec.partitionKey.type),
       [spec.sortKey.name]: type(spec.sortKey.type),
@@ -19,7 +17,7 @@ export function createTables(prefix: string): Tables {
       fields[gi.partitionKey.name] = type(gi.partitionKey.type);
       fields[gi.sortKey.name] = type(gi.sortKey.type);
     }
-    tables[name] = new sst.aws.Dynamo(`Table-${name}`, {
+    tables[key] = new sst.aws.Dynamo(`Table-${key}`, {
       fields,
       primaryIndex: { hashKey: spec.partitionKey.name, rangeKey: spec.sortKey.name },
       ...(spec.globalIndexes.length > 0
@@ -33,9 +31,7 @@ export function createTables(prefix: string): Tables {
           }
         : {}),
       ...(spec.ttlAttribute ? { ttl: spec.ttlAttribute } : {}),
-      transform: {
-        table: { name: names.table(prefix, name), pointInTimeRecovery: { enabled: true } },
-      },
+      transform: { table: { name, pointInTimeRecovery: { enabled: true } } },
     });
   }
   return tables;

@@ -6,6 +6,7 @@
 import type { Tables } from './data.ts';
 import { type ArnResolver, iamFor } from './iam.ts';
 import type { Messaging } from './messaging.ts';
+import type { DeploymentPlan } from './plan.ts';
 import type { DeploySettings } from './settings.ts';
 import { names, type QueueName, type ServiceName, topology } from './topology.ts';
 
@@ -27,11 +28,12 @@ export const sizing: Record<ServiceName, FunctionSizing> = {
 };
 
 export function createFunctions(
-  prefix: string,
+  plan: DeploymentPlan,
   settings: DeploySettings,
   messaging: Messaging,
   tables: Tables,
 ) {
+  const { prefix } = plan;
   const region = aws.getRegionOutput().name;
   const account = aws.getCallerIdentityOutput().accountId;
   // The same JSON the local environment hands its service processes.
@@ -73,7 +75,7 @@ export function createFunctions(
   const vpc = { privateSubnets: settings.subnetIds, securityGroups: settings.securityGroupIds };
 
   const functions = {} as Record<ServiceName, sst.aws.Function>;
-  for (const service of Object.keys(sizing) as ServiceName[]) {
+  for (const { service, name, queue } of plan.functions) {
     const size = sizing[service];
     const permissions = $resolve([region, account]).apply(([r, a]) => {
       const resolver: ArnResolver = {
@@ -99,6 +101,8 @@ export function createFunctions(
       return iamFor(service, resolver);
     });
     const args = {
+      // A fixed name, so alarms and the dashboard can name the function.
+      name,
       handler: `services/${service}/handler.handler`,
       runtime: 'nodejs20.x' as const,
       timeout: `${size.timeoutSeconds} seconds` as const,
@@ -116,11 +120,10 @@ export function createFunctions(
       functions[service] = cron.nodes.function as unknown as sst.aws.Function;
       continue;
     }
-    const queueName = service as QueueName;
-    const spec = topology.queues[queueName];
+    if (queue === null) throw new Error(`service ${service} has neither a queue nor a schedule`);
     const fn = new sst.aws.Function(`Fn-${service}`, args);
-    messaging.queues[queueName].subscribe(fn.arn, {
-      batch: { size: spec.batchSize, partialResponses: true },
+    messaging.queues[queue].subscribe(fn.arn, {
+      batch: { size: topology.queues[queue].batchSize, partialResponses: true },
     });
     functions[service] = fn;
   }

@@ -18,14 +18,24 @@ export const ServiceNames = [
 ] as const;
 export type ServiceName = (typeof ServiceNames)[number];
 
+/**
+ * The topics: the three that carry SmartScale envelopes, and `alarms`,
+ * where CloudWatch alarms publish their state changes (not envelopes).
+ */
+export type TopologyTopic = TopicName | 'alarms';
+
 export interface TopicSpec {
   readonly description: string;
 }
 
-/** Which message types of a topic a queue receives (filter on the `type` attribute). */
+/**
+ * Which messages of a topic a queue receives: the listed `type`s (a filter
+ * policy on the `type` attribute), or, without `types`, every message —
+ * CloudWatch alarm notifications carry no `type` attribute to filter on.
+ */
 export interface SubscriptionSpec {
-  readonly topic: TopicName;
-  readonly types: readonly MessageType[];
+  readonly topic: TopologyTopic;
+  readonly types?: readonly MessageType[];
 }
 
 export interface QueueSpec {
@@ -76,6 +86,29 @@ export interface ParameterSpec {
   readonly secure: boolean;
 }
 
+/** What a metric dimension's value is, resolved to a physical name per stage. */
+export type DimensionRef =
+  | { readonly kind: 'dlq'; readonly name: QueueName }
+  | { readonly kind: 'function'; readonly name: ServiceName }
+  /** The `service` dimension of SmartScale's own EMF metrics. */
+  | { readonly kind: 'service'; readonly name: ServiceName };
+
+/**
+ * A CloudWatch alarm; it publishes to the `alarms` topic on ALARM and OK,
+ * so the notifier tells people when it fires and when it clears.
+ */
+export interface AlarmSpec {
+  readonly description: string;
+  readonly namespace: string;
+  readonly metric: string;
+  readonly dimensions: Readonly<Record<string, DimensionRef>>;
+  readonly statistic: 'Sum' | 'Maximum';
+  readonly periodSeconds: number;
+  readonly evaluationPeriods: number;
+  readonly comparison: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold';
+  readonly threshold: number;
+}
+
 /** A resource a permission applies to, by logical name. */
 export type ResourceRef =
   | { readonly kind: 'topic'; readonly name: TopicName }
@@ -99,7 +132,8 @@ const topics = {
   samples: { description: 'MetricsSampled from the sampler' },
   commands: { description: 'Work for the provisioner, join-verifier and drainer' },
   events: { description: 'Outcomes and decisions, for the decider and for people' },
-} as const satisfies Record<TopicName, TopicSpec>;
+  alarms: { description: 'CloudWatch alarm state changes, for the notifier (and people)' },
+} as const satisfies Record<TopologyTopic, TopicSpec>;
 
 /** Outcome events that close (or move) an action in the decider's ledger. */
 export const DECIDER_OUTCOMES = [
@@ -158,7 +192,7 @@ const queues = {
     visibilityTimeoutSeconds: 30,
     maxReceiveCount: 5,
     batchSize: 10,
-    subscriptions: [{ topic: 'events', types: NOTIFIED_EVENTS }],
+    subscriptions: [{ topic: 'events', types: NOTIFIED_EVENTS }, { topic: 'alarms' }],
   },
   'spot-listener': {
     consumer: 'spot-listener',
@@ -257,6 +291,58 @@ const parameters = {
 } as const satisfies Record<string, ParameterSpec>;
 export type ParameterName = keyof typeof parameters;
 
+/**
+ * Alarms: any message in a DLQ (it needs a person: `smartscale dlq`), any
+ * handler invocation that crashed or timed out (record failures inside a
+ * batch are retried and end in a DLQ, so they are covered there), and joins
+ * slower than ten minutes (workers are failing to boot or to join).
+ */
+const alarms: Record<string, AlarmSpec> = {
+  ...Object.fromEntries(
+    (Object.keys(queues) as QueueName[]).map((queue) => [
+      `dlq-${queue}`,
+      {
+        description: `Messages are waiting in the ${queue} dead-letter queue: inspect and replay them with smartscale dlq`,
+        namespace: 'AWS/SQS',
+        metric: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: { kind: 'dlq', name: queue } },
+        statistic: 'Maximum',
+        periodSeconds: 60,
+        evaluationPeriods: 1,
+        comparison: 'GreaterThanThreshold',
+        threshold: 0,
+      } satisfies AlarmSpec,
+    ]),
+  ),
+  ...Object.fromEntries(
+    ServiceNames.map((service) => [
+      `errors-${service}`,
+      {
+        description: `The ${service} function failed (an uncaught error or a timeout): see its log group`,
+        namespace: 'AWS/Lambda',
+        metric: 'Errors',
+        dimensions: { FunctionName: { kind: 'function', name: service } },
+        statistic: 'Sum',
+        periodSeconds: 300,
+        evaluationPeriods: 1,
+        comparison: 'GreaterThanOrEqualToThreshold',
+        threshold: 1,
+      } satisfies AlarmSpec,
+    ]),
+  ),
+  'join-latency': {
+    description: 'A worker took more than 10 minutes from launch to Ready: check boot and K3s join',
+    namespace: 'SmartScale',
+    metric: 'JoinLatency',
+    dimensions: { service: { kind: 'service', name: 'join-verifier' } },
+    statistic: 'Maximum',
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+    comparison: 'GreaterThanThreshold',
+    threshold: 600,
+  },
+};
+
 const consume = (name: QueueName): PermissionSpec => ({
   actions: [
     'sqs:ReceiveMessage',
@@ -313,11 +399,9 @@ const permissions = {
       ],
       resource: { kind: 'table', name: 'state' },
     },
-    {
-      actions: ['dynamodb:PutItem', 'dynamodb:Query'],
-      resource: { kind: 'table', name: 'audit' },
-    },
-    { actions: ['dynamodb:Query'], resource: { kind: 'table-index', name: 'audit' } },
+    // Appends decisions and outcomes; reading the log (Query, byAction) is
+    // the operator CLI's, with the operator's own credentials.
+    { actions: ['dynamodb:PutItem'], resource: { kind: 'table', name: 'audit' } },
     publishTo('commands'),
     publishTo('events'),
   ],
@@ -377,18 +461,22 @@ export const topology = {
   rules,
   schedules,
   parameters,
+  alarms,
   permissions,
 } as const;
 export type Topology = typeof topology;
 
 /** Physical names of a resource for one stage or test run. */
 export const names = {
-  topic: (prefix: string, name: TopicName) => `${prefix}-${name}`,
+  topic: (prefix: string, name: TopologyTopic) => `${prefix}-${name}`,
   queue: (prefix: string, name: QueueName) => `${prefix}-${name}`,
   dlq: (prefix: string, name: QueueName) => `${prefix}-${name}-dlq`,
   table: (prefix: string, name: TableName) => `${prefix}-${name}`,
   rule: (prefix: string, name: keyof typeof rules) => `${prefix}-${name}`,
   parameter: (prefix: string, name: ParameterName) => `/${prefix}${parameters[name].path}`,
+  alarm: (prefix: string, name: string) => `${prefix}-${name}`,
+  /** Lambda function names are set, so alarms and dashboards can name them. */
+  function: (prefix: string, service: ServiceName) => `${prefix}-${service}`,
 } as const;
 
 /**

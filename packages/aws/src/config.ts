@@ -1,3 +1,4 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -32,6 +33,7 @@ export interface AwsClients {
   readonly ec2: EC2Client;
   readonly eventbridge: EventBridgeClient;
   readonly ssm: SSMClient;
+  readonly cloudwatch: CloudWatchClient;
   /** Closes every client's connections. */
   destroy(): void;
 }
@@ -99,6 +101,7 @@ export function createAwsClients(options: AwsOptions = {}): AwsClients {
     ec2: new EC2Client(config),
     eventbridge: new EventBridgeClient(config),
     ssm: new SSMClient(config),
+    cloudwatch: new CloudWatchClient(config),
   };
   return {
     ...clients,

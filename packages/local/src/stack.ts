@@ -9,7 +9,6 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { type AwsClients, createAwsClients, localAwsOptions, Parameters } from '@smartscale/aws';
 import type { PodInfo } from '@smartscale/contracts';
 import { ClusterClient } from '@smartscale/k8s';
-import { topology } from '../../../stacks/topology.ts';
 import { type AppliedTopology, applyTopology } from './aws/bootstrap.ts';
 import { type MotoServer, startMoto } from './aws/moto-server.ts';
 import { type LocalCluster, startLocalCluster } from './cluster/start.ts';
@@ -54,18 +53,6 @@ export interface StackOptions {
   readonly visibilityTimeoutSeconds?: number;
 }
 
-/** The topology with every queue's visibility timeout replaced (time-compressed runs). */
-export function withVisibility(seconds: number | undefined): typeof topology {
-  if (seconds === undefined) return topology;
-  const queues = Object.fromEntries(
-    Object.entries(topology.queues).map(([name, q]) => [
-      name,
-      { ...q, visibilityTimeoutSeconds: seconds },
-    ]),
-  ) as unknown as typeof topology.queues;
-  return { ...topology, queues };
-}
-
 export interface LocalStack {
   readonly moto: MotoServer;
   readonly aws: AwsClients;
@@ -95,11 +82,9 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     if (!options.moto) undo.push(() => moto.stop());
     const aws = createAwsClients(localAwsOptions(moto.endpoint));
     undo.push(async () => aws.destroy());
-    const applied = await applyTopology(
-      aws,
-      options.name,
-      withVisibility(options.visibilityTimeoutSeconds),
-    );
+    const applied = await applyTopology(aws, options.name, {
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    });
     const network = await createWorkerNetwork(
       aws.ec2,
       options.name,

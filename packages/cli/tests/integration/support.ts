@@ -6,7 +6,6 @@ import { type AwsClients, Publisher, QueueRunner, type ServiceResources } from '
 import { inject } from 'vitest';
 import { applyTopology } from '../../../local/src/aws/bootstrap.ts';
 import { toServiceResources } from '../../../local/src/services/run-services.ts';
-import { withVisibility } from '../../../local/src/stack.ts';
 import { type Io, main } from '../../src/index.js';
 
 /** A deployment in moto for one test file, and the environment its services and the CLI read. */
@@ -27,11 +26,9 @@ export async function deployForTest(
   options: { queueVisibilitySeconds: number; config?: unknown },
 ): Promise<TestDeployment> {
   const prefix = `t-${name}-${Math.random().toString(36).slice(2, 8)}`;
-  const applied = await applyTopology(
-    clients,
-    prefix,
-    withVisibility(options.queueVisibilitySeconds),
-  );
+  const applied = await applyTopology(clients, prefix, {
+    visibilityTimeoutSeconds: options.queueVisibilitySeconds,
+  });
   const resources = toServiceResources(applied, prefix);
   const resourcesFile = join(await mkdtemp(join(tmpdir(), 'cli-it-')), 'resources.json');
   writeFileSync(resourcesFile, JSON.stringify(resources));

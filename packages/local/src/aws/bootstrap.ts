@@ -1,3 +1,4 @@
+import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -18,14 +19,18 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '@smartscale/aws';
-import type { TopicName } from '@smartscale/contracts';
+import {
+  deploymentPlan,
+  type PlannedAlarm,
+  type PlannedQueue,
+  type PlannedTable,
+} from '../../../../stacks/plan.js';
 import {
   assertPrefix,
-  topology as declared,
-  names,
+  type ParameterName,
   type QueueName,
   type TableName,
-  type Topology,
+  type TopologyTopic,
 } from '../../../../stacks/topology.js';
 
 /** Physical identity of one queue and its dead-letter queue. */
@@ -43,20 +48,22 @@ export interface AppliedQueue {
 /** What `applyTopology` created (or found), by logical name. */
 export interface AppliedTopology {
   readonly prefix: string;
-  readonly topics: Record<TopicName, { readonly name: string; readonly arn: string }>;
+  readonly topics: Record<TopologyTopic, { readonly name: string; readonly arn: string }>;
   readonly queues: Record<QueueName, AppliedQueue>;
   readonly subscriptions: readonly {
-    readonly topic: TopicName;
+    readonly topic: TopologyTopic;
     readonly queue: QueueName;
     readonly arn: string;
-    readonly filterPolicy: string;
+    /** The filter policy JSON; null when the queue gets every message of the topic. */
+    readonly filterPolicy: string | null;
   }[];
   readonly tables: Record<TableName, { readonly name: string }>;
   readonly rules: Record<
-    keyof Topology['rules'],
+    string,
     { readonly name: string; readonly arn: string; readonly targetQueue: QueueName }
   >;
-  readonly parameters: Record<keyof Topology['parameters'], string>;
+  readonly alarms: Record<string, { readonly name: string }>;
+  readonly parameters: Record<ParameterName, string>;
 }
 
 async function queueArn(clients: AwsClients, url: string): Promise<string> {
@@ -99,7 +106,7 @@ function sendPolicy(
   });
 }
 
-async function ensureTable(clients: AwsClients, name: string, spec: Topology['tables'][TableName]) {
+async function ensureTable(clients: AwsClients, name: string, spec: PlannedTable['spec']) {
   let exists = true;
   try {
     await clients.dynamodb.send(new DescribeTableCommand({ TableName: name }));
@@ -155,13 +162,24 @@ async function ensureTable(clients: AwsClients, name: string, spec: Topology['ta
   }
 }
 
+export interface ApplyOptions {
+  /**
+   * Overrides every queue's visibility timeout: compressed local runs shorten
+   * time, and a failed message would otherwise hide for the full timeout.
+   */
+  readonly visibilityTimeoutSeconds?: number | undefined;
+}
+
 /**
- * Creates the declared topology (stacks/topology.ts) under `prefix`, or
- * brings an existing one in line: safe to run again. DLQs are created before
- * the RedrivePolicy that names them; SNS->SQS subscriptions use raw delivery
- * and a filter policy on the `type` message attribute. The sampler schedule
- * is not created (locally the sampler runs on its own timer), nor are
- * parameter values (their owners write them); their names are returned.
+ * Creates the declared topology (stacks/topology.ts, through the stage's
+ * deployment plan) under `prefix`, or brings an existing one in line: safe
+ * to run again. DLQs are created before the RedrivePolicy that names them;
+ * SNS->SQS subscriptions use raw delivery and, where the topology lists
+ * types, a filter policy on the `type` message attribute. Alarms publish to
+ * the `alarms` topic as they would in AWS (moto stores them, never fires
+ * them). The sampler schedule is not created (locally the sampler runs on its
+ * own timer), nor are the functions or parameter values (their owners write
+ * them); parameter names are returned.
  *
  * @example
  * const applied = await applyTopology(createAwsClients(localAwsOptions(moto.endpoint)), 'dev');
@@ -170,79 +188,68 @@ async function ensureTable(clients: AwsClients, name: string, spec: Topology['ta
 export async function applyTopology(
   clients: AwsClients,
   prefix: string,
-  topology: Topology = declared,
+  options: ApplyOptions = {},
 ): Promise<AppliedTopology> {
-  assertPrefix(prefix);
-  const topics = {} as Record<TopicName, { name: string; arn: string }>;
-  for (const topic of Object.keys(topology.topics) as TopicName[]) {
-    const name = names.topic(prefix, topic);
-    const res = await clients.sns.send(new CreateTopicCommand({ Name: name }));
-    if (!res.TopicArn) throw new Error(`CreateTopic ${name} returned no ARN`);
-    topics[topic] = { name, arn: res.TopicArn };
+  const plan = deploymentPlan(assertPrefix(prefix));
+  const visibility = (queue: PlannedQueue) =>
+    options.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds;
+  const topics = {} as Record<TopologyTopic, { name: string; arn: string }>;
+  for (const topic of plan.topics) {
+    const res = await clients.sns.send(new CreateTopicCommand({ Name: topic.name }));
+    if (!res.TopicArn) throw new Error(`CreateTopic ${topic.name} returned no ARN`);
+    topics[topic.key] = { name: topic.name, arn: res.TopicArn };
   }
 
-  const rules = {} as Record<
-    keyof Topology['rules'],
-    { name: string; arn: string; targetQueue: QueueName }
-  >;
   const queues = {} as Record<QueueName, AppliedQueue>;
-  for (const [queue, spec] of Object.entries(topology.queues) as [
-    QueueName,
-    Topology['queues'][QueueName],
-  ][]) {
-    const dlqName = names.dlq(prefix, queue);
-    const dlq = await ensureQueue(clients, dlqName);
+  for (const queue of plan.queues) {
+    const dlq = await ensureQueue(clients, queue.dlqName);
     await clients.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: dlq.url,
         Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) },
       }),
     );
-    const name = names.queue(prefix, queue);
-    const main = await ensureQueue(clients, name);
-    queues[queue] = {
-      name,
+    const main = await ensureQueue(clients, queue.name);
+    queues[queue.key] = {
+      name: queue.name,
       url: main.url,
       arn: main.arn,
-      dlqName,
+      dlqName: queue.dlqName,
       dlqUrl: dlq.url,
       dlqArn: dlq.arn,
-      visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds,
-      maxReceiveCount: spec.maxReceiveCount,
+      visibilityTimeoutSeconds: visibility(queue),
+      maxReceiveCount: queue.maxReceiveCount,
     };
   }
 
-  const ruleNames = Object.keys(topology.rules) as (keyof Topology['rules'])[];
-  for (const rule of ruleNames) {
-    const spec = topology.rules[rule];
-    const name = names.rule(prefix, rule);
+  const rules = {} as Record<string, { name: string; arn: string; targetQueue: QueueName }>;
+  for (const rule of plan.rules) {
     const res = await clients.eventbridge.send(
       new PutRuleCommand({
-        Name: name,
-        Description: spec.description,
-        EventPattern: JSON.stringify(spec.pattern),
+        Name: rule.name,
+        Description: rule.description,
+        EventPattern: JSON.stringify(rule.pattern),
         State: 'ENABLED',
       }),
     );
-    if (!res.RuleArn) throw new Error(`PutRule ${name} returned no ARN`);
+    if (!res.RuleArn) throw new Error(`PutRule ${rule.name} returned no ARN`);
     await clients.eventbridge.send(
       new PutTargetsCommand({
-        Rule: name,
-        Targets: [{ Id: 'queue', Arn: queues[spec.targetQueue].arn }],
+        Rule: rule.name,
+        Targets: [{ Id: 'queue', Arn: queues[rule.targetQueue].arn }],
       }),
     );
-    rules[rule] = { name, arn: res.RuleArn, targetQueue: spec.targetQueue };
+    rules[rule.key] = { name: rule.name, arn: res.RuleArn, targetQueue: rule.targetQueue };
   }
 
-  for (const [queue, spec] of Object.entries(topology.queues) as [
-    QueueName,
-    Topology['queues'][QueueName],
-  ][]) {
-    const applied = queues[queue];
-    const topicArns = spec.subscriptions.map((s) => topics[s.topic].arn);
-    const ruleArns = ruleNames
-      .filter((r) => rules[r].targetQueue === queue)
-      .map((r) => rules[r].arn);
+  for (const queue of plan.queues) {
+    const applied = queues[queue.key];
+    const topicArns = plan.subscriptions
+      .filter((s) => s.queue === queue.key)
+      .map((s) => topics[s.topic].arn);
+    const ruleArns = Object.values(rules)
+      .filter((r) => r.targetQueue === queue.key)
+      .map((r) => r.arn);
     const policy =
       ruleArns.length > 0
         ? sendPolicy(applied.arn, ruleArns, 'events.amazonaws.com')
@@ -251,11 +258,11 @@ export async function applyTopology(
       new SetQueueAttributesCommand({
         QueueUrl: applied.url,
         Attributes: {
-          VisibilityTimeout: String(spec.visibilityTimeoutSeconds),
+          VisibilityTimeout: String(visibility(queue)),
           ReceiveMessageWaitTimeSeconds: '20',
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: applied.dlqArn,
-            maxReceiveCount: spec.maxReceiveCount,
+            maxReceiveCount: queue.maxReceiveCount,
           }),
           Policy: policy,
         },
@@ -263,73 +270,98 @@ export async function applyTopology(
     );
   }
 
-  const subscriptions: {
-    topic: TopicName;
-    queue: QueueName;
-    arn: string;
-    filterPolicy: string;
-  }[] = [];
-  for (const [queue, spec] of Object.entries(topology.queues) as [
-    QueueName,
-    Topology['queues'][QueueName],
-  ][]) {
-    for (const subscription of spec.subscriptions) {
-      const topicArn = topics[subscription.topic].arn;
-      const endpoint = queues[queue].arn;
-      const filterPolicy = JSON.stringify({ type: [...subscription.types] });
-      const existing = await clients.sns.send(
-        new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }),
-      );
-      const found = existing.Subscriptions?.find(
-        (s) => s.Protocol === 'sqs' && s.Endpoint === endpoint,
-      )?.SubscriptionArn;
-      let arn = found;
-      if (found) {
-        for (const [AttributeName, AttributeValue] of [
-          ['FilterPolicyScope', 'MessageAttributes'],
-          ['FilterPolicy', filterPolicy],
-          ['RawMessageDelivery', 'true'],
-        ] as const) {
-          await clients.sns.send(
-            new SetSubscriptionAttributesCommand({
-              SubscriptionArn: found,
-              AttributeName,
-              AttributeValue,
-            }),
-          );
-        }
-      } else {
-        const res = await clients.sns.send(
-          new SubscribeCommand({
-            TopicArn: topicArn,
-            Protocol: 'sqs',
-            Endpoint: endpoint,
-            ReturnSubscriptionArn: true,
-            Attributes: {
-              FilterPolicyScope: 'MessageAttributes',
-              FilterPolicy: filterPolicy,
-              RawMessageDelivery: 'true',
-            },
+  const subscriptions: AppliedTopology['subscriptions'][number][] = [];
+  for (const subscription of plan.subscriptions) {
+    const topicArn = topics[subscription.topic].arn;
+    const endpoint = queues[subscription.queue].arn;
+    const filterPolicy = subscription.filterPolicy && JSON.stringify(subscription.filterPolicy);
+    const existing = await clients.sns.send(
+      new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }),
+    );
+    const found = existing.Subscriptions?.find(
+      (s) => s.Protocol === 'sqs' && s.Endpoint === endpoint,
+    )?.SubscriptionArn;
+    const attributes: [string, string][] = [
+      ['RawMessageDelivery', 'true'],
+      ...(filterPolicy
+        ? ([
+            ['FilterPolicyScope', 'MessageAttributes'],
+            ['FilterPolicy', filterPolicy],
+          ] as [string, string][])
+        : []),
+    ];
+    let arn = found;
+    if (found) {
+      for (const [AttributeName, AttributeValue] of attributes) {
+        await clients.sns.send(
+          new SetSubscriptionAttributesCommand({
+            SubscriptionArn: found,
+            AttributeName,
+            AttributeValue,
           }),
         );
-        arn = res.SubscriptionArn;
       }
-      if (!arn) throw new Error(`subscription of ${queue} to ${subscription.topic} has no ARN`);
-      subscriptions.push({ topic: subscription.topic, queue, arn, filterPolicy });
+    } else {
+      const res = await clients.sns.send(
+        new SubscribeCommand({
+          TopicArn: topicArn,
+          Protocol: 'sqs',
+          Endpoint: endpoint,
+          ReturnSubscriptionArn: true,
+          Attributes: Object.fromEntries(attributes),
+        }),
+      );
+      arn = res.SubscriptionArn;
     }
+    if (!arn)
+      throw new Error(`subscription of ${subscription.queue} to ${subscription.topic} has no ARN`);
+    subscriptions.push({
+      topic: subscription.topic,
+      queue: subscription.queue,
+      arn,
+      filterPolicy: filterPolicy ?? null,
+    });
   }
 
   const tables = {} as Record<TableName, { name: string }>;
-  for (const table of Object.keys(topology.tables) as TableName[]) {
-    const name = names.table(prefix, table);
-    await ensureTable(clients, name, topology.tables[table]);
-    tables[table] = { name };
+  for (const table of plan.tables) {
+    await ensureTable(clients, table.name, table.spec);
+    tables[table.key] = { name: table.name };
   }
 
-  const parameters = {} as Record<keyof Topology['parameters'], string>;
-  for (const parameter of Object.keys(topology.parameters) as (keyof Topology['parameters'])[]) {
-    parameters[parameter] = names.parameter(prefix, parameter);
+  const alarms: Record<string, { name: string }> = {};
+  for (const alarm of plan.alarms) {
+    // PutMetricAlarm replaces an alarm of the same name: idempotent.
+    await clients.cloudwatch.send(
+      new PutMetricAlarmCommand(metricAlarmInput(alarm, topics.alarms.arn)),
+    );
+    alarms[alarm.key] = { name: alarm.name };
   }
 
-  return { prefix, topics, queues, subscriptions, tables, rules, parameters };
+  const parameters = Object.fromEntries(plan.parameters.map((p) => [p.key, p.name])) as Record<
+    ParameterName,
+    string
+  >;
+
+  return { prefix, topics, queues, subscriptions, tables, rules, alarms, parameters };
+}
+
+/** The PutMetricAlarm request of a planned alarm, notifying `topicArn` on ALARM and on OK. */
+export function metricAlarmInput(alarm: PlannedAlarm, topicArn: string) {
+  return {
+    AlarmName: alarm.name,
+    AlarmDescription: alarm.spec.description,
+    Namespace: alarm.spec.namespace,
+    MetricName: alarm.spec.metric,
+    Dimensions: Object.entries(alarm.dimensions).map(([Name, Value]) => ({ Name, Value })),
+    Statistic: alarm.spec.statistic,
+    Period: alarm.spec.periodSeconds,
+    EvaluationPeriods: alarm.spec.evaluationPeriods,
+    ComparisonOperator: alarm.spec.comparison,
+    Threshold: alarm.spec.threshold,
+    // No data means nothing is failing (an idle queue, a function not invoked).
+    TreatMissingData: 'notBreaching',
+    AlarmActions: [topicArn],
+    OKActions: [topicArn],
+  };
 }

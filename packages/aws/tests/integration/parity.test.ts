@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import {
+  GetSubscriptionAttributesCommand,
+  ListSubscriptionsCommand,
+  ListTopicsCommand,
+} from '@aws-sdk/client-sns';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deploymentPlan } from '../../../../stacks/plan.js';
+import { type AppliedTopology, applyTopology } from '../../../local/src/aws/bootstrap.js';
+import type { AwsClients } from '../../src/index.js';
+import { motoClients } from './support.js';
+
+const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+// Parity, local side: what the bootstrap really created in moto under a
+// stage prefix is exactly the deployment plan the SST mapping builds from —
+// every topic, queue, DLQ, subscription, table, rule and alarm, nothing else.
+describe('local bootstrap = deployment plan', () => {
+  let clients: AwsClients;
+  let prefix: string;
+  let applied: AppliedTopology;
+  const plan = () => deploymentPlan(prefix);
+  const ours = (name: string | undefined) => name?.startsWith(`${prefix}-`) ?? false;
+
+  beforeAll(async () => {
+    clients = motoClients();
+    prefix = `t-par-${randomBytes(3).toString('hex')}`;
+    applied = await applyTopology(clients, prefix);
+  });
+  afterAll(() => clients.destroy());
+
+  it('has the planned topics and queues (with their DLQs), nothing else', async () => {
+    const topics = await clients.sns.send(new ListTopicsCommand({}));
+    const topicNames = (topics.Topics ?? []).map((t) => t.TopicArn?.split(':').pop()).filter(ours);
+    expect(sorted(topicNames as string[])).toEqual(sorted(plan().topics.map((t) => t.name)));
+
+    const queues = await clients.sqs.send(
+      new ListQueuesCommand({ QueueNamePrefix: `${prefix}-`, MaxResults: 1000 }),
+    );
+    const queueNames = (queues.QueueUrls ?? []).map((u) => u.split('/').pop() ?? '');
+    expect(sorted(queueNames)).toEqual(sorted(plan().queues.flatMap((q) => [q.name, q.dlqName])));
+  });
+
+  it('has the planned subscriptions with their filter policies, nothing else', async () => {
+    const topicArns = new Set(Object.values(applied.topics).map((t) => t.arn));
+    const all = await clients.sns.send(new ListSubscriptionsCommand({}));
+    const found = [];
+    for (const sub of (all.Subscriptions ?? []).filter((s) => topicArns.has(s.TopicArn ?? ''))) {
+      const attrs = await clients.sns.send(
+        new GetSubscriptionAttributesCommand({ SubscriptionArn: sub.SubscriptionArn }),
+      );
+      const filter = attrs.Attributes?.FilterPolicy;
+      expect(attrs.Attributes?.RawMessageDelivery, sub.SubscriptionArn).toBe('true');
+      found.push(
+        JSON.stringify({
+          topic: sub.TopicArn?.split(':').pop(),
+          queue: sub.Endpoint?.split(':').pop(),
+          filter: filter ? JSON.parse(filter) : null,
+        }),
+      );
+    }
+    const expected = plan().subscriptions.map((s) =>
+      JSON.stringify({
+        topic: `${prefix}-${s.topic}`,
+        queue: `${prefix}-${s.queue}`,
+        filter: s.filterPolicy,
+      }),
+    );
+    expect(sorted(found)).toEqual(sorted(expected));
+  });
+
+  it('has the planned tables and EventBridge rules (each into its queue), nothing else', async () => {
+    const tables = await clients.dynamodb.send(new ListTablesCommand({}));
+    expect(sorted((tables.TableNames ?? []).filter(ours))).toEqual(
+      sorted(plan().tables.map((t) => t.name)),
+    );
+
+    const rules = await clients.eventbridge.send(
+      new ListRulesCommand({ NamePrefix: `${prefix}-` }),
+    );
+    const found = [];
+    for (const rule of rules.Rules ?? []) {
+      const targets = await clients.eventbridge.send(
+        new ListTargetsByRuleCommand({ Rule: rule.Name }),
+      );
+      found.push(
+        JSON.stringify({
+          name: rule.Name,
+          pattern: JSON.parse(rule.EventPattern ?? '{}'),
+          targets: (targets.Targets ?? []).map((t) => t.Arn?.split(':').pop()),
+        }),
+      );
+    }
+    const expected = plan().rules.map((r) =>
+      JSON.stringify({ name: r.name, pattern: r.pattern, targets: [`${prefix}-${r.targetQueue}`] }),
+    );
+    expect(sorted(found)).toEqual(sorted(expected));
+  });
+
+  it('has the planned alarms, each notifying the alarms topic on ALARM and OK, nothing else', async () => {
+    const res = await clients.cloudwatch.send(
+      new DescribeAlarmsCommand({ AlarmNamePrefix: `${prefix}-`, MaxRecords: 100 }),
+    );
+    const alarms = res.MetricAlarms ?? [];
+    expect(sorted(alarms.map((a) => a.AlarmName ?? ''))).toEqual(
+      sorted(plan().alarms.map((a) => a.name)),
+    );
+    for (const planned of plan().alarms) {
+      const alarm = alarms.find((a) => a.AlarmName === planned.name);
+      expect(alarm?.AlarmActions, planned.name).toEqual([applied.topics.alarms.arn]);
+      expect(alarm?.OKActions, planned.name).toEqual([applied.topics.alarms.arn]);
+      expect(alarm?.Namespace).toBe(planned.spec.namespace);
+      expect(alarm?.MetricName).toBe(planned.spec.metric);
+      expect(Object.fromEntries((alarm?.Dimensions ?? []).map((d) => [d.Name, d.Value]))).toEqual(
+        planned.dimensions,
+      );
+    }
+    // Every DLQ is watched.
+    const watched = new Set(alarms.flatMap((a) => a.Dimensions?.map((d) => d.Value) ?? []));
+    for (const q of Object.values(applied.queues))
+      expect(watched.has(q.dlqName), q.dlqName).toBe(true);
+  });
+});
