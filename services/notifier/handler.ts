@@ -1,5 +1,6 @@
 // Lambda entry of the notifier: events people should see, to Slack.
 import { createMessageHandler, createServiceContext } from '@smartscale/aws';
+import { type Notification, parseNotificationJson } from '@smartscale/contracts';
 import { type NotifierPorts, notify } from './notify.js';
 
 const ctx = createServiceContext('notifier');
@@ -32,7 +33,9 @@ const ports: NotifierPorts = {
   },
 };
 
-export const handler = createMessageHandler({
+// Its queue receives SmartScale events and, unfiltered, CloudWatch alarm changes.
+export const handler = createMessageHandler<Notification>({
+  parse: parseNotificationJson,
   sqs: ctx.clients.sqs,
   deadLetterQueueUrl: ctx.resources.queues.notifier.dlqUrl,
   logger: ctx.logger,

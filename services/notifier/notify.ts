@@ -1,5 +1,5 @@
-import type { AnyEnvelope } from '@smartscale/contracts';
-import { type SlackMessage, toSlackMessage } from './slack-message.js';
+import type { Notification } from '@smartscale/contracts';
+import { alarmToSlackMessage, type SlackMessage, toSlackMessage } from './slack-message.js';
 
 export interface NotifierPorts {
   /**
@@ -19,15 +19,16 @@ export class WebhookError extends Error {
 }
 
 /**
- * Sends the event to Slack if people should see it. Without a webhook the
- * event is acknowledged as `no-webhook`: an unconfigured Slack must not fill
- * the DLQ (and fire its alarm) with every event.
+ * Sends an event or an alarm change to Slack if people should see it.
+ * Without a webhook it is acknowledged as `no-webhook`: an unconfigured
+ * Slack must not fill the DLQ (and fire its alarm) with every event.
  */
 export async function notify(
-  event: AnyEnvelope,
+  input: Notification,
   ports: NotifierPorts,
 ): Promise<'sent' | 'skipped' | 'no-webhook'> {
-  const body = toSlackMessage(event);
+  const body =
+    input.kind === 'alarm' ? alarmToSlackMessage(input.alarm) : toSlackMessage(input.event);
   if (!body) return 'skipped';
   const url = await ports.webhookUrl();
   if (url === undefined) return 'no-webhook';

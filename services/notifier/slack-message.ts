@@ -1,4 +1,4 @@
-import type { AnyEnvelope } from '@smartscale/contracts';
+import type { AlarmNotification, AnyEnvelope } from '@smartscale/contracts';
 
 /** A Slack incoming-webhook body with Block Kit blocks. */
 export interface SlackMessage {
@@ -18,6 +18,14 @@ export type SlackBlock =
     };
 
 function message(title: string, body: string, event: AnyEnvelope): SlackMessage {
+  return slack(
+    title,
+    body,
+    `cluster \`${event.clusterId}\` · action \`${event.actionId}\` · ${event.occurredAt}`,
+  );
+}
+
+function slack(title: string, body: string, context: string): SlackMessage {
   return {
     text: `${title}: ${body}`,
     blocks: [
@@ -28,7 +36,7 @@ function message(title: string, body: string, event: AnyEnvelope): SlackMessage 
         elements: [
           {
             type: 'mrkdwn',
-            text: `cluster \`${event.clusterId}\` · action \`${event.actionId}\` · ${event.occurredAt}`,
+            text: context,
           },
         ],
       },
@@ -96,4 +104,28 @@ export function toSlackMessage(event: AnyEnvelope): SlackMessage | null {
     default:
       return null;
   }
+}
+
+/**
+ * A CloudWatch alarm change as a Slack message: firing (with CloudWatch's
+ * reason and what to do, from the alarm description) or cleared.
+ * INSUFFICIENT_DATA is not worth a message: alarms treat missing data as
+ * fine, so it only shows a new or idle stage.
+ *
+ * @example
+ * const body = alarmToSlackMessage(alarm); if (body) await post(url, body);
+ */
+export function alarmToSlackMessage(alarm: AlarmNotification): SlackMessage | null {
+  const context = `alarm \`${alarm.AlarmName}\` · account ${alarm.AWSAccountId} · ${alarm.Region} · ${alarm.StateChangeTime}`;
+  if (alarm.NewStateValue === 'ALARM') {
+    return slack(
+      `:rotating_light: Alarm: ${alarm.AlarmName}`,
+      `${alarm.AlarmDescription ?? 'No description.'}\n${alarm.NewStateReason}`,
+      context,
+    );
+  }
+  if (alarm.NewStateValue === 'OK' && alarm.OldStateValue === 'ALARM') {
+    return slack(`:white_check_mark: Resolved: ${alarm.AlarmName}`, alarm.NewStateReason, context);
+  }
+  return null;
 }

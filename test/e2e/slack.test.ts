@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createMessage } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,45 @@ describe('Slack notifications', () => {
     // The webhook URL is a secret: no service logs it.
     expect(serviceLogs.length).toBeGreaterThan(0);
     expect(serviceLogs.filter((l) => l.includes(hookPath))).toEqual([]);
+  });
+
+  it('tells Slack when a CloudWatch alarm on the alarms topic fires', async () => {
+    // moto stores the alarms the bootstrap created but never evaluates them,
+    // so this publishes what CloudWatch publishes for one of them.
+    const alarm = stack.applied.alarms['dlq-decider'];
+    if (!alarm) throw new Error('the bootstrap created no dlq-decider alarm');
+    await stack.aws.sns.send(
+      new PublishCommand({
+        TopicArn: stack.applied.topics.alarms.arn,
+        Subject: `ALARM: "${alarm.name}" in US East (N. Virginia)`,
+        Message: JSON.stringify({
+          AlarmName: alarm.name,
+          AlarmDescription: topology.alarms['dlq-decider']?.description,
+          AWSAccountId: '123456789012',
+          NewStateValue: 'ALARM',
+          NewStateReason:
+            'Threshold Crossed: 1 datapoint [1.0] was greater than the threshold (0.0).',
+          StateChangeTime: new Date().toISOString().replace('Z', '+0000'),
+          Region: 'US East (N. Virginia)',
+          OldStateValue: 'OK',
+          Trigger: { MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS' },
+        }),
+      }),
+    );
+    const body = await eventually('the alarm at the webhook', async () =>
+      received.find((b) => b.text.includes(alarm.name)),
+    );
+    expect(body.blocks[0]?.text?.text).toBe(`:rotating_light: Alarm: ${alarm.name}`);
+    expect(body.text).toContain('smartscale dlq');
+    // Not dead-lettered as malformed: the notifier's DLQ stays empty.
+    const dlq = await stack.aws.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.applied.queues.notifier.dlqUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    expect(dlq.Messages ?? []).toEqual([]);
   });
 
   it('retries a failing webhook, then leaves the message in the notifier DLQ', async () => {

@@ -8,8 +8,8 @@ import {
   PayloadSchemas,
 } from './messages.js';
 import {
-  formatPath,
   type Parsed,
+  parseJsonText,
   safeParseWith,
   toProblems,
   ValidationError,
@@ -130,18 +130,8 @@ export function parseMessage(input: unknown): Parsed<AnyEnvelope> {
 
 /** Parses a JSON string as a message; bad JSON is reported like any other problem. */
 export function parseMessageJson(body: string): Parsed<AnyEnvelope> {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (err) {
-    return {
-      ok: false,
-      error: new ValidationError('message body', [
-        { path: formatPath([]), message: `expected JSON: ${(err as Error).message}` },
-      ]),
-    };
-  }
-  return parseMessage(value);
+  const json = parseJsonText(body, 'message body');
+  return json.ok ? parseMessage(json.value) : json;
 }
 
 /** Narrows a parsed message to one type, or throws naming both types. */

@@ -1,3 +1,4 @@
+export * from './alarm.js';
 export * from './cluster.js';
 export * from './decision.js';
 export * from './envelope.js';

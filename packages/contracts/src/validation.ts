@@ -50,3 +50,17 @@ export function safeParseWith<S extends z.ZodType>(
   if (result.success) return { ok: true, value: result.data };
   return { ok: false, error: new ValidationError(subject, toProblems(result.error)) };
 }
+
+/** Parses a JSON text, or names `subject` and the syntax error. */
+export function parseJsonText(body: string, subject: string): Parsed<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch (err) {
+    return {
+      ok: false,
+      error: new ValidationError(subject, [
+        { path: formatPath([]), message: `expected JSON: ${(err as Error).message}` },
+      ]),
+    };
+  }
+}
