@@ -64,6 +64,7 @@ export function createFunctions(
     SMARTSCALE_PROMETHEUS_URL: settings.prometheusUrl,
     SMARTSCALE_KUBE_API_URL: settings.kubeApiUrl,
     SMARTSCALE_LAUNCH_TEMPLATE_ID: settings.launchTemplateId,
+    SMARTSCALE_CONFIG: settings.policyJson,
     SMARTSCALE_RESOURCES: resources,
     SMARTSCALE_SUBNETS: settings.zones
       .map((z, i) => `${z}=${settings.subnetIds[i] ?? ''}`)

@@ -1,5 +1,8 @@
 // Deployment settings read from the environment at `sst deploy` time, so a
 // missing or malformed one stops the deploy with a readable message.
+import { readFileSync } from 'node:fs';
+import { parseConfig } from '../packages/core/src/config.ts';
+
 export interface DeploySettings {
   readonly clusterId: string;
   readonly prometheusUrl: string;
@@ -8,6 +11,11 @@ export interface DeploySettings {
   readonly subnetIds: string[];
   readonly securityGroupIds: string[];
   readonly zones: string[];
+  /**
+   * The policy (packages/core/src/config.ts) as JSON, validated here and
+   * handed to every function as SMARTSCALE_CONFIG; `{}` means the defaults.
+   */
+  readonly policyJson: string;
 }
 
 const REQUIRED = {
@@ -33,8 +41,12 @@ const list = (v: string) =>
  * Reads and checks the deploy settings; throws one error naming every
  * missing or malformed variable and what it should hold.
  */
-export function readDeploySettings(env: Record<string, string | undefined>): DeploySettings {
+export function readDeploySettings(
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): DeploySettings {
   const problems: string[] = [];
+  const policyJson = readPolicy(env.SMARTSCALE_CONFIG_FILE?.trim(), readFile, problems);
   for (const [name, what] of Object.entries(REQUIRED)) {
     if (!env[name]?.trim()) problems.push(`${name} is not set: expected ${what}`);
   }
@@ -64,5 +76,44 @@ export function readDeploySettings(env: Record<string, string | undefined>): Dep
     subnetIds: list(get('SMARTSCALE_SUBNET_IDS')),
     securityGroupIds: list(get('SMARTSCALE_SECURITY_GROUP_IDS')),
     zones: list(get('SMARTSCALE_ZONES')),
+    policyJson,
   };
+}
+
+/** Reads and validates the optional policy file; problems are collected, not thrown. */
+function readPolicy(
+  path: string | undefined,
+  readFile: (path: string) => string,
+  problems: string[],
+): string {
+  if (!path) return '{}';
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    problems.push(`SMARTSCALE_CONFIG_FILE '${path}' cannot be read: ${(err as Error).message}`);
+    return '{}';
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    problems.push(
+      `SMARTSCALE_CONFIG_FILE '${path}' is not JSON: ${(err as Error).message}; expected the policy as a JSON object`,
+    );
+    return '{}';
+  }
+  try {
+    parseConfig(value);
+  } catch (err) {
+    problems.push(`SMARTSCALE_CONFIG_FILE '${path}': ${(err as Error).message}`);
+    return '{}';
+  }
+  // Compact, so it fits Lambda's 4 KB of environment with room to spare.
+  const json = JSON.stringify(value);
+  if (json.length > 2048)
+    problems.push(
+      `SMARTSCALE_CONFIG_FILE '${path}' is ${json.length} characters of JSON: expected at most 2048 (Lambda environment limit)`,
+    );
+  return json;
 }

@@ -32,4 +32,28 @@ describe('deploy settings', () => {
     expect(run).toThrow(/SMARTSCALE_KUBE_API_URL must use https/);
     expect(run).toThrow(/SMARTSCALE_ZONES is not set: expected comma-separated availability zones/);
   });
+
+  it('reads the policy file, and names the file and the bad field when it is wrong', () => {
+    const files: Record<string, string> = {
+      'policy.json': '{ "workers": { "min": 3, "max": 30 } }',
+      'bad.json': '{ "workers": { "min": 12, "max": 4 } }',
+      'broken.json': '{ workers: 1',
+    };
+    const read = (path: string) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT: no such file '${path}'`);
+      return text;
+    };
+    const withFile = (f?: string) =>
+      readDeploySettings({ ...good, ...(f ? { SMARTSCALE_CONFIG_FILE: f } : {}) }, read);
+    expect(withFile().policyJson).toBe('{}');
+    expect(JSON.parse(withFile('policy.json').policyJson)).toEqual({
+      workers: { min: 3, max: 30 },
+    });
+    expect(() => withFile('bad.json')).toThrow(
+      /SMARTSCALE_CONFIG_FILE 'bad.json': .*workers\.min: must not exceed workers\.max \(4\)/,
+    );
+    expect(() => withFile('broken.json')).toThrow(/'broken.json' is not JSON/);
+    expect(() => withFile('missing.json')).toThrow(/'missing.json' cannot be read/);
+  });
 });
