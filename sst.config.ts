@@ -24,7 +24,7 @@ export default $config({
     const plan = deploymentPlan(assertPrefix(`smartscale-${$app.stage}`));
     const messaging = createMessaging(plan);
     const tables = createTables(plan);
-    createFunctions(plan, settings, messaging, tables);
+    const { resources } = createFunctions(plan, settings, messaging, tables);
     const { dashboard } = createAlarms(plan, messaging.topics.alarms.arn);
 
     return {
@@ -32,6 +32,8 @@ export default $config({
       dlqs: Object.fromEntries(Object.entries(messaging.dlqs).map(([k, q]) => [k, q.url])),
       tables: Object.fromEntries(Object.entries(tables).map(([k, t]) => [k, t.name])),
       dashboard: dashboard.dashboardName,
+      // SMARTSCALE_RESOURCES for k3s/manifests/sampler-watch.yaml.
+      resources,
     };
   },
 });

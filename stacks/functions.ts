@@ -128,5 +128,6 @@ export function createFunctions(
     });
     functions[service] = fn;
   }
-  return functions;
+  // `resources` is also a deploy output: the sampler watch Deployment's ConfigMap takes it.
+  return { functions, resources };
 }
