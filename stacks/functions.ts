@@ -83,6 +83,7 @@ export function createFunctions(
         region: r,
         account: a,
         clusterId: settings.clusterId,
+        workerRoleName: settings.workerRoleName,
         arn(ref) {
           switch (ref.kind) {
             case 'topic':

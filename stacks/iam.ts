@@ -17,10 +17,17 @@ export interface IamStatement {
 
 /** Resolves logical resources to ARNs (deploy time) or placeholders (tests). */
 export interface ArnResolver {
-  arn(ref: Exclude<ResourceRef, { kind: 'ec2-managed' } | { kind: 'ec2-any' }>): string;
+  arn(
+    ref: Exclude<
+      ResourceRef,
+      { kind: 'ec2-managed' } | { kind: 'ec2-any' } | { kind: 'worker-role' }
+    >,
+  ): string;
   readonly region: string;
   readonly account: string;
   readonly clusterId: string;
+  /** Name of the IAM role of the workers' instance profile. */
+  readonly workerRoleName: string;
 }
 
 const CLUSTER_TAG = 'smartscale:cluster';
@@ -67,6 +74,14 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
       return { actions, resources: ['*'] };
     case 'table-index':
       return { actions, resources: [`${r.arn({ kind: 'table', name: p.resource.name })}/index/*`] };
+    case 'worker-role':
+      return {
+        actions,
+        resources: [`arn:aws:iam::${r.account}:role/${r.workerRoleName}`],
+        conditions: [
+          { test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] },
+        ],
+      };
     case 'parameter':
       if (actions.includes('kms:Decrypt')) {
         // The parameter for SSM; its key only when used through SSM (needed

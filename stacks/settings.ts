@@ -8,6 +8,7 @@ export interface DeploySettings {
   readonly prometheusUrl: string;
   readonly kubeApiUrl: string;
   readonly launchTemplateId: string;
+  readonly workerRoleName: string;
   readonly subnetIds: string[];
   readonly securityGroupIds: string[];
   readonly zones: string[];
@@ -24,6 +25,8 @@ const REQUIRED = {
     'the Prometheus URL reachable from the VPC, e.g. http://10.0.1.10:30090',
   SMARTSCALE_KUBE_API_URL: 'the K3s API server URL, e.g. https://10.0.1.10:6443',
   SMARTSCALE_LAUNCH_TEMPLATE_ID: 'the worker launch template id, e.g. lt-0abc123',
+  SMARTSCALE_WORKER_ROLE_NAME:
+    "the IAM role name of the launch template's instance profile, e.g. smartscale-worker (the provisioner may pass only this role)",
   SMARTSCALE_SUBNET_IDS: 'comma-separated private subnet ids for workers and functions',
   SMARTSCALE_SECURITY_GROUP_IDS:
     'comma-separated security group ids allowed to reach the K3s API and Prometheus',
@@ -73,6 +76,7 @@ export function readDeploySettings(
     prometheusUrl: get('SMARTSCALE_PROMETHEUS_URL'),
     kubeApiUrl: get('SMARTSCALE_KUBE_API_URL'),
     launchTemplateId: get('SMARTSCALE_LAUNCH_TEMPLATE_ID'),
+    workerRoleName: get('SMARTSCALE_WORKER_ROLE_NAME'),
     subnetIds: list(get('SMARTSCALE_SUBNET_IDS')),
     securityGroupIds: list(get('SMARTSCALE_SECURITY_GROUP_IDS')),
     zones: list(get('SMARTSCALE_ZONES')),

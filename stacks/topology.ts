@@ -120,7 +120,9 @@ export type ResourceRef =
   /** EC2 instances, launch templates etc. scoped by the `smartscale:cluster` tag condition. */
   | { readonly kind: 'ec2-managed' }
   /** Actions AWS only allows on `*` (Describe*, RunInstances on images/subnets). */
-  | { readonly kind: 'ec2-any' };
+  | { readonly kind: 'ec2-any' }
+  /** The workers' IAM role, which launching passes to EC2 (the launch template's instance profile). */
+  | { readonly kind: 'worker-role' };
 
 export interface PermissionSpec {
   /** Exact IAM actions, never wildcards. */
@@ -412,6 +414,9 @@ const permissions = {
     describeEc2,
     // RunInstances touches images, subnets, security groups and the launch template.
     { actions: ['ec2:RunInstances', 'ec2:CreateTags'], resource: { kind: 'ec2-any' } },
+    // The launch template names the workers' instance profile; launching
+    // with it passes that role to EC2, and only that role.
+    { actions: ['iam:PassRole'], resource: { kind: 'worker-role' } },
     publishTo('events'),
     sendTo('join-verifier'),
   ],

@@ -483,11 +483,14 @@ export function iamNeedOf(call: SdkCall): IamNeed {
           problem: `${where}: expected an object literal input to see TagSpecifications`,
         };
       // Tagging at launch is authorized as ec2:CreateTags with ec2:CreateAction = RunInstances.
+      // A launch from a template passes the template's instance profile role: iam:PassRole.
       return {
         ok: true,
-        actions: property(call.input, 'TagSpecifications')
-          ? ['ec2:RunInstances', 'ec2:CreateTags']
-          : ['ec2:RunInstances'],
+        actions: [
+          'ec2:RunInstances',
+          ...(property(call.input, 'TagSpecifications') ? ['ec2:CreateTags'] : []),
+          ...(property(call.input, 'LaunchTemplate') ? ['iam:PassRole'] : []),
+        ],
       };
     default:
       return {

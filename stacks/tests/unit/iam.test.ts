@@ -6,6 +6,7 @@ const resolver: ArnResolver = {
   region: 'eu-west-1',
   account: '123456789012',
   clusterId: 'prod',
+  workerRoleName: 'smartscale-worker',
   arn: (ref) => `arn:test:${ref.kind}:${ref.name}`,
 };
 
@@ -75,5 +76,19 @@ describe('least-privilege IAM', () => {
       'spot-listener',
     ]);
     expect(who('ec2:RunInstances')).toEqual(['provisioner']);
+    // Launching passes the workers' role to EC2, and no other role anywhere.
+    const passRole = ServiceNames.flatMap((s) => iamFor(s, resolver)).filter((st) =>
+      st.actions.includes('iam:PassRole'),
+    );
+    expect(who('iam:PassRole')).toEqual(['provisioner']);
+    expect(passRole).toEqual([
+      {
+        actions: ['iam:PassRole'],
+        resources: ['arn:aws:iam::123456789012:role/smartscale-worker'],
+        conditions: [
+          { test: 'StringEquals', variable: 'iam:PassedToService', values: ['ec2.amazonaws.com'] },
+        ],
+      },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ const good = {
   SMARTSCALE_PROMETHEUS_URL: 'http://10.0.1.10:30090',
   SMARTSCALE_KUBE_API_URL: 'https://10.0.1.10:6443',
   SMARTSCALE_LAUNCH_TEMPLATE_ID: 'lt-0abc',
+  SMARTSCALE_WORKER_ROLE_NAME: 'smartscale-worker',
   SMARTSCALE_SUBNET_IDS: 'subnet-a, subnet-b',
   SMARTSCALE_SECURITY_GROUP_IDS: 'sg-1',
   SMARTSCALE_ZONES: 'eu-west-1a,eu-west-1b',
