@@ -1,7 +1,13 @@
 export type { EvictionResult, NodeDeleteResult, PodRef } from './cluster-client.ts';
 export { ClusterClient } from './cluster-client.ts';
-export type { KubeAccess } from './kubeconfig.ts';
-export { kubeConfigFor, kubeConfigFromEnv } from './kubeconfig.ts';
+export type { KubeAccess, KubeAccessMode } from './kubeconfig.ts';
+export {
+  kubeAccessMode,
+  kubeConfigFor,
+  kubeConfigFromEnv,
+  kubeConfigInCluster,
+  SERVICE_ACCOUNT_DIR,
+} from './kubeconfig.ts';
 export {
   CONTROL_PLANE_ROLE_LABELS,
   isControlPlaneNode,
