@@ -17,18 +17,16 @@ async function runSampler(): Promise<() => Promise<void>> {
   const mod = (await import(
     handlerPath
   )) as typeof import('../../../../services/sampler/handler.ts');
-  const { watchPendingPods } = await import('../../../../services/sampler/take-snapshot.ts');
+  const { startWatch, watchSettingsFromEnv } = await import(
+    '../../../../services/sampler/watch-mode.ts'
+  );
   const intervalMs = Number(process.env.SMARTSCALE_SAMPLE_INTERVAL_MS ?? 60_000);
-  const graceMs = Number(process.env.SMARTSCALE_WATCH_GRACE_MS ?? 10_000);
   const tick = () =>
     mod.handler().catch((err: unknown) => console.error(`sampler: ${(err as Error).message}`));
   void tick();
   const timer = setInterval(tick, intervalMs);
-  const stopWatch = watchPendingPods(mod.samplerPorts, {
-    intervalMs: Number(process.env.SMARTSCALE_WATCH_INTERVAL_MS ?? 1000),
-    graceMs,
-    onError: (err) => console.error(`sampler watch: ${(err as Error).message}`),
-  });
+  // The same watch as the in-cluster Deployment (services/sampler/watch.ts).
+  const stopWatch = startWatch(mod.samplerPorts, watchSettingsFromEnv(process.env));
   return async () => {
     clearInterval(timer);
     await stopWatch();

@@ -26,7 +26,9 @@ describe('k3s/manifests', () => {
   const files = readdirSync(manifests).filter((f) => f.endsWith('.yaml'));
 
   it('has manifests to check', () => {
-    expect(files).toEqual(expect.arrayContaining(['monitoring.yaml', 'rbac-autoscaler.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining(['monitoring.yaml', 'rbac-autoscaler.yaml', 'sampler-watch.yaml']),
+    );
   });
 
   it.each(files)('%s is accepted by the API server (dry run)', async (file) => {
