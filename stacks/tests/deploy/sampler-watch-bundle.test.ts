@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { loadAllYaml, type V1ConfigMap } from '@kubernetes/client-node';
-import { createAwsClients, localAwsOptions, resourcesFromEnv } from '@smartscale/aws';
+import {
+  configFromEnv,
+  createAwsClients,
+  localAwsOptions,
+  resourcesFromEnv,
+} from '@smartscale/aws';
+import { parseConfig } from '@smartscale/core';
 import { SERVICE_ACCOUNT_DIR } from '@smartscale/k8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyTopology } from '../../../packages/local/src/aws/bootstrap.js';
@@ -88,10 +94,13 @@ describe('sampler watch bundle', () => {
     expect(Object.keys(configMapEnv).sort()).toEqual([
       'AWS_REGION',
       'SMARTSCALE_CLUSTER_ID',
+      'SMARTSCALE_CONFIG',
       'SMARTSCALE_PROMETHEUS_URL',
       'SMARTSCALE_RESOURCES',
       'SMARTSCALE_WATCH_GRACE_MS',
     ]);
+    // The policy placeholder is the defaults, in the form the sampler reads.
+    expect(configFromEnv(configMapEnv)).toEqual(parseConfig({}));
     const resources = resourcesFromEnv(configMapEnv);
     expect(() => assertClusterId(configMapEnv, resources.clusterId)).not.toThrow();
     expect(watchSettingsFromEnv(configMapEnv)).toEqual({ intervalMs: 1000, graceMs: 10_000 });
