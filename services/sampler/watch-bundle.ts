@@ -10,9 +10,17 @@ import { type BuildResult, build } from 'esbuild';
 export const WATCH_ENTRY = fileURLToPath(new URL('./watch.ts', import.meta.url));
 
 /** Writes the watch process as one ESM file to `outfile`. */
-export async function bundleWatch(outfile: string): Promise<BuildResult> {
+export function bundleWatch(outfile: string): Promise<BuildResult> {
+  return bundleForNode20(WATCH_ENTRY, outfile);
+}
+
+/**
+ * Bundles `entry` as SST bundles a Lambda handler: one ESM file for Node 20
+ * with every dependency inside (the Lambda bundle test uses it too).
+ */
+export function bundleForNode20(entry: string, outfile: string): Promise<BuildResult> {
   return build({
-    entryPoints: [WATCH_ENTRY],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     target: 'node20',

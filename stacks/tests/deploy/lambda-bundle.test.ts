@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAwsClients, localAwsOptions, Parameters } from '@smartscale/aws';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyTopology } from '../../../packages/local/src/aws/bootstrap.js';
 import { type MotoServer, startMoto } from '../../../packages/local/src/aws/moto-server.js';
 import { toServiceResources } from '../../../packages/local/src/services/run-services.js';
+import { bundleForNode20 } from '../../../services/sampler/watch-bundle.js';
 import { names, ServiceNames } from '../../topology.js';
 
 // What `sst deploy` ships: each handler bundled by esbuild into one ESM file
@@ -60,19 +60,7 @@ describe('Lambda bundles', () => {
     '%s bundles for Node 20 ESM and loads cold',
     async (service) => {
       const outfile = join(outDir, `${service}.mjs`);
-      const result = await build({
-        entryPoints: [join(root, 'services', service, 'handler.ts')],
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'esm',
-        outfile,
-        logLevel: 'silent',
-        // CommonJS dependencies inside an ESM bundle call require().
-        banner: {
-          js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        },
-      });
+      const result = await bundleForNode20(join(root, 'services', service, 'handler.ts'), outfile);
       expect(result.errors).toEqual([]);
       // Lambda's limit for an unzipped package is 250 MB; keep well below.
       expect(statSync(outfile).size).toBeLessThan(50 * 1024 * 1024);
