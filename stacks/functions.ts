@@ -7,7 +7,7 @@ import type { Tables } from './data.ts';
 import { type ArnResolver, iamFor } from './iam.ts';
 import type { Messaging } from './messaging.ts';
 import type { DeploymentPlan } from './plan.ts';
-import type { DeploySettings } from './settings.ts';
+import { type DeploySettings, workerSubnetProblems } from './settings.ts';
 import { names, type QueueName, type ServiceName, topology } from './topology.ts';
 
 interface FunctionSizing {
@@ -73,7 +73,23 @@ export function createFunctions(
     SMARTSCALE_KUBE_TOKEN_PARAMETER: names.parameter(prefix, 'kubeToken'),
     POWERTOOLS_LOG_LEVEL: 'INFO',
   };
-  const vpc = { privateSubnets: settings.subnetIds, securityGroups: settings.securityGroupIds };
+  // The subnets are checked in the account before anything uses them.
+  const subnetIds = $resolve(settings.subnetIds.map((id) => aws.ec2.getSubnetOutput({ id }))).apply(
+    (found) => {
+      const problems = workerSubnetProblems(
+        settings,
+        found.map((s) => ({
+          id: s.id,
+          availabilityZone: s.availabilityZone,
+          mapPublicIpOnLaunch: s.mapPublicIpOnLaunch,
+        })),
+      );
+      if (problems.length > 0)
+        throw new Error(`SmartScale deploy settings are wrong:\n  - ${problems.join('\n  - ')}`);
+      return settings.subnetIds;
+    },
+  );
+  const vpc = { privateSubnets: subnetIds, securityGroups: settings.securityGroupIds };
 
   const functions = {} as Record<ServiceName, sst.aws.Function>;
   for (const { service, name, queue } of plan.functions) {

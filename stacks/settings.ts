@@ -69,6 +69,13 @@ export function readDeploySettings(
       'SMARTSCALE_KUBE_API_URL must use https: the autoscaler verifies the API server certificate',
     );
   }
+  const subnets = list(get('SMARTSCALE_SUBNET_IDS'));
+  const zones = list(get('SMARTSCALE_ZONES'));
+  if (subnets.length > 0 && zones.length > 0 && subnets.length !== zones.length) {
+    problems.push(
+      `SMARTSCALE_SUBNET_IDS has ${subnets.length} subnet(s) and SMARTSCALE_ZONES ${zones.length} zone(s): expected one private subnet per zone, in the same order`,
+    );
+  }
   if (problems.length > 0)
     throw new Error(`SmartScale deploy settings are incomplete:\n  - ${problems.join('\n  - ')}`);
   return {
@@ -120,4 +127,36 @@ function readPolicy(
       `SMARTSCALE_CONFIG_FILE '${path}' is ${json.length} characters of JSON: expected at most 2048 (Lambda environment limit)`,
     );
   return json;
+}
+
+/** What `sst deploy` looks up about each worker subnet. */
+export interface SubnetFacts {
+  readonly id: string;
+  readonly availabilityZone: string;
+  readonly mapPublicIpOnLaunch: boolean;
+}
+
+/**
+ * Checks the looked-up subnets against the settings: each in the zone given
+ * for it, and none handing out public IPs (the launch template names no
+ * network interface, so the subnet decides; workers must stay private).
+ * Returns the problems, empty when all is well.
+ */
+export function workerSubnetProblems(
+  settings: Pick<DeploySettings, 'zones'>,
+  subnets: readonly SubnetFacts[],
+): string[] {
+  const problems: string[] = [];
+  for (const [i, subnet] of subnets.entries()) {
+    const zone = settings.zones[i];
+    if (subnet.availabilityZone !== zone)
+      problems.push(
+        `SMARTSCALE_SUBNET_IDS: ${subnet.id} is in ${subnet.availabilityZone}, but SMARTSCALE_ZONES gives ${zone ?? 'no zone'} at that position`,
+      );
+    if (subnet.mapPublicIpOnLaunch)
+      problems.push(
+        `SMARTSCALE_SUBNET_IDS: ${subnet.id} gives new instances a public IP (MapPublicIpOnLaunch): expected a private subnet, workers get no public address`,
+      );
+  }
+  return problems;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readDeploySettings } from '../../settings.ts';
+import { readDeploySettings, workerSubnetProblems } from '../../settings.ts';
 
 const good = {
   SMARTSCALE_CLUSTER_ID: 'prod-eu',
@@ -56,5 +56,30 @@ describe('deploy settings', () => {
     );
     expect(() => withFile('broken.json')).toThrow(/'broken.json' is not JSON/);
     expect(() => withFile('missing.json')).toThrow(/'missing.json' cannot be read/);
+  });
+
+  it('needs one subnet per zone', () => {
+    expect(() => readDeploySettings({ ...good, SMARTSCALE_ZONES: 'eu-west-1a' })).toThrow(
+      /SMARTSCALE_SUBNET_IDS has 2 subnet\(s\) and SMARTSCALE_ZONES 1 zone\(s\)/,
+    );
+  });
+
+  it('refuses worker subnets that hand out public IPs or sit in another zone', () => {
+    const zones = ['eu-west-1a', 'eu-west-1b'];
+    expect(
+      workerSubnetProblems({ zones }, [
+        { id: 'subnet-a', availabilityZone: 'eu-west-1a', mapPublicIpOnLaunch: false },
+        { id: 'subnet-b', availabilityZone: 'eu-west-1b', mapPublicIpOnLaunch: false },
+      ]),
+    ).toEqual([]);
+    expect(
+      workerSubnetProblems({ zones }, [
+        { id: 'subnet-a', availabilityZone: 'eu-west-1a', mapPublicIpOnLaunch: true },
+        { id: 'subnet-b', availabilityZone: 'eu-west-1c', mapPublicIpOnLaunch: false },
+      ]),
+    ).toEqual([
+      expect.stringMatching(/subnet-a gives new instances a public IP .*expected a private subnet/),
+      expect.stringMatching(/subnet-b is in eu-west-1c, but SMARTSCALE_ZONES gives eu-west-1b/),
+    ]);
   });
 });

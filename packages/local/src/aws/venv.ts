@@ -6,14 +6,28 @@ import { join } from 'node:path';
 /** The moto release the project is tested against; bump deliberately. */
 export const MOTO_VERSION = '5.2.5';
 
+/**
+ * The AWS CLI (v1, the one on PyPI) the k3s/ scripts are run with against
+ * moto in tests, as users run them against AWS. Pinned with moto so pip
+ * resolves one botocore for both.
+ */
+export const AWSCLI_VERSION = '1.46.3';
+
 /** What goes into the virtualenv (moto's server extra brings flask and friends). */
-const REQUIREMENT = `moto[server]==${MOTO_VERSION}`;
+const REQUIREMENTS = [`moto[server]==${MOTO_VERSION}`, `awscli==${AWSCLI_VERSION}`];
+// The marker also names the relocatable `aws` launcher (see ensureMotoVenv).
+const REQUIREMENT = `${REQUIREMENTS.join(' ')} +aws-launcher`;
 const MARKER = '.smartscale-complete';
 
-/** Where the moto virtualenv lives: outside the repo, shared by every clone. */
+/** Where the moto virtualenv lives: outside the repo, shared by every clone, keyed by its contents. */
 export function motoVenvDir(): string {
   const cache = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(cache, 'smartscale', `venv-moto-${MOTO_VERSION}`);
+  return join(cache, 'smartscale', `venv-moto-${MOTO_VERSION}-awscli-${AWSCLI_VERSION}`);
+}
+
+/** The venv's `bin` folder, which holds `aws` (put it first on PATH to run the k3s/ scripts). */
+export function awsCliBinDir(dir = motoVenvDir()): string {
+  return join(dir, 'bin');
 }
 
 /** The virtualenv's Python, which runs `-m moto.server`. */
@@ -100,8 +114,16 @@ export async function ensureMotoVenv(): Promise<string> {
     await run(python, ['-m', 'venv', scratch], 'creating the virtualenv');
     await run(
       motoPython(scratch),
-      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', REQUIREMENT],
+      ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-q', ...REQUIREMENTS],
       `pip install ${REQUIREMENT}`,
+    );
+    // pip's console scripts name the interpreter by absolute path, which is
+    // the scratch folder's and breaks on the rename below; this launcher
+    // finds the venv's python next to itself wherever the venv lives.
+    writeFileSync(
+      join(scratch, 'bin', 'aws'),
+      '#!/bin/sh\nexec "$(dirname "$0")/python" -m awscli "$@"\n',
+      { mode: 0o755 },
     );
     writeFileSync(join(scratch, MARKER), `${REQUIREMENT}\n`);
     // Another process may have finished first; theirs is as good as ours.
@@ -114,6 +136,8 @@ export async function ensureMotoVenv(): Promise<string> {
     rmSync(scratch, { recursive: true, force: true });
     throw error;
   }
-  log(`moto ${MOTO_VERSION} ready in ${Math.round((Date.now() - started) / 1000)}s`);
+  log(
+    `moto ${MOTO_VERSION} and aws-cli ${AWSCLI_VERSION} ready in ${Math.round((Date.now() - started) / 1000)}s`,
+  );
   return motoPython(dir);
 }
