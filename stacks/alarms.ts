@@ -29,9 +29,10 @@ export function createAlarms(plan: DeploymentPlan, alarmTopicArn: $util.Input<st
   const account = aws.getCallerIdentityOutput().accountId;
   const dashboard = new aws.cloudwatch.Dashboard('Dashboard', {
     dashboardName: plan.prefix,
-    dashboardBody: $resolve([region, account]).apply(([r, a]) =>
-      JSON.stringify(dashboardBody(plan, r, a)),
-    ),
+    dashboardBody: $resolve([region, account]).apply((resolved) => {
+      const [r, a] = resolved as [string, string];
+      return JSON.stringify(dashboardBody(plan, r, a));
+    }),
   });
   return { alarms, dashboard };
 }

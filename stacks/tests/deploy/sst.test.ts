@@ -1,0 +1,194 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { deploymentPlan } from '../../plan.ts';
+import { RESULT_MARKER } from './sst-mapping-runner.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync(cmd, args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 300_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+}
+
+interface Registered {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+// `sst deploy` needs AWS and Pulumi's release downloads. Offline, `sst
+// install` still generates SST's platform (its component sources and their
+// npm dependencies) from the npm registry alone; both checks below use it.
+describe('sst.config.ts and stacks/', () => {
+  beforeAll(() => {
+    const install = run('npx', ['sst', 'install'], {
+      SST_TELEMETRY_DISABLED: '1',
+      SST_STAGE: 'ci',
+      SST_SKIP_DEPENDENCY_CHECK: '1',
+      SST_NO_BUN: '1',
+    });
+    expect(install.status, install.stdout + install.stderr).toBe(0);
+  }, 300_000);
+
+  it('type-check against the SST platform', () => {
+    const tsc = run(process.execPath, [
+      join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.sst.json',
+    ]);
+    expect(tsc.stdout).not.toMatch(/error TS/);
+    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+  });
+
+  // Parity, SST side: the mapping run with SST's real components on
+  // Pulumi's mock runtime declares every planned topic, queue, DLQ,
+  // subscription, rule, table and alarm, as planned, and nothing else.
+  describe('declare exactly the deployment plan', () => {
+    const prefix = 'smartscale-ci';
+    const plan = deploymentPlan(prefix);
+    let registered: Registered[] = [];
+    const ofType = (type: string) => registered.filter((r) => r.type === `aws:${type}`);
+    const nameOf = (arn: unknown) => String(arn).split(':').pop();
+    const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+    beforeAll(() => {
+      const mapping = run(process.execPath, [
+        '--import',
+        'tsx',
+        join(root, 'stacks/tests/deploy/sst-mapping-runner.ts'),
+        prefix,
+      ]);
+      expect(mapping.status, mapping.stderr).toBe(0);
+      const line = mapping.stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+      if (!line) throw new Error(`the mapping printed no result:\n${mapping.stdout}`);
+      registered = JSON.parse(line.slice(RESULT_MARKER.length)) as Registered[];
+    }, 180_000);
+
+    it('only the AWS resource types the plan asks for', () => {
+      expect(
+        sorted(new Set(registered.filter((r) => r.type.startsWith('aws:')).map((r) => r.type))),
+      ).toEqual([
+        'aws:cloudwatch/dashboard:Dashboard',
+        'aws:cloudwatch/eventRule:EventRule',
+        'aws:cloudwatch/eventTarget:EventTarget',
+        'aws:cloudwatch/metricAlarm:MetricAlarm',
+        'aws:dynamodb/table:Table',
+        'aws:sns/topic:Topic',
+        'aws:sns/topicSubscription:TopicSubscription',
+        'aws:sqs/queue:Queue',
+        // SST adds one per subscriber, allowing SNS and EventBridge to send.
+        'aws:sqs/queuePolicy:QueuePolicy',
+      ]);
+    });
+
+    it('topics, and queues with their DLQs and redrive', () => {
+      expect(sorted(ofType('sns/topic:Topic').map((t) => String(t.inputs.name)))).toEqual(
+        sorted(plan.topics.map((t) => t.name)),
+      );
+      const queues = ofType('sqs/queue:Queue');
+      expect(sorted(queues.map((q) => String(q.inputs.name)))).toEqual(
+        sorted(plan.queues.flatMap((q) => [q.name, q.dlqName])),
+      );
+      for (const q of plan.queues) {
+        const main = queues.find((r) => r.inputs.name === q.name);
+        expect(main?.inputs.visibilityTimeoutSeconds, q.name).toBe(q.visibilityTimeoutSeconds);
+        const redrive = JSON.parse(String(main?.inputs.redrivePolicy));
+        expect(nameOf(redrive.deadLetterTargetArn), q.name).toBe(q.dlqName);
+        expect(redrive.maxReceiveCount, q.name).toBe(q.maxReceiveCount);
+      }
+    });
+
+    it('subscriptions, raw, with the planned filter or none', () => {
+      const found = ofType('sns/topicSubscription:TopicSubscription').map((s) =>
+        JSON.stringify({
+          topic: nameOf(s.inputs.topic),
+          queue: nameOf(s.inputs.endpoint),
+          filter: s.inputs.filterPolicy ? JSON.parse(String(s.inputs.filterPolicy)) : null,
+          raw: s.inputs.rawMessageDelivery,
+        }),
+      );
+      const expected = plan.subscriptions.map((s) =>
+        JSON.stringify({
+          topic: `${prefix}-${s.topic}`,
+          queue: `${prefix}-${s.queue}`,
+          filter: s.filterPolicy,
+          raw: true,
+        }),
+      );
+      expect(sorted(found)).toEqual(sorted(expected));
+    });
+
+    it('EventBridge rules on the default bus, each into its queue', () => {
+      const rules = ofType('cloudwatch/eventRule:EventRule');
+      const targets = ofType('cloudwatch/eventTarget:EventTarget');
+      const found = rules.map((r) =>
+        JSON.stringify({
+          name: r.inputs.name,
+          bus: r.inputs.eventBusName,
+          pattern: JSON.parse(String(r.inputs.eventPattern)),
+          targets: targets
+            .filter((t) => t.inputs.rule === r.inputs.name)
+            .map((t) => nameOf(t.inputs.arn)),
+        }),
+      );
+      const expected = plan.rules.map((r) =>
+        JSON.stringify({
+          name: r.name,
+          bus: 'default',
+          pattern: r.pattern,
+          targets: [`${prefix}-${r.targetQueue}`],
+        }),
+      );
+      // Key order inside a pattern is not meaningful: compare parsed.
+      expect(found.map((f) => JSON.parse(f)).sort(byName)).toEqual(
+        expected.map((e) => JSON.parse(e)).sort(byName),
+      );
+    });
+
+    it('tables with their keys, index, TTL and point-in-time recovery', () => {
+      const tables = ofType('dynamodb/table:Table');
+      expect(sorted(tables.map((t) => String(t.inputs.name)))).toEqual(
+        sorted(plan.tables.map((t) => t.name)),
+      );
+      for (const t of plan.tables) {
+        const table = tables.find((r) => r.inputs.name === t.name)?.inputs;
+        expect(table?.hashKey).toBe(t.spec.partitionKey.name);
+        expect(table?.rangeKey).toBe(t.spec.sortKey.name);
+        expect(table?.ttl).toEqual({ attributeName: t.spec.ttlAttribute, enabled: true });
+        expect(table?.pointInTimeRecovery).toEqual({ enabled: true });
+        expect((table?.globalSecondaryIndexes as { name: string }[]).map((i) => i.name)).toEqual(
+          t.spec.globalIndexes.map((i) => i.name),
+        );
+      }
+    });
+
+    it('alarms notifying the alarms topic, and the dashboard', () => {
+      const alarms = ofType('cloudwatch/metricAlarm:MetricAlarm');
+      expect(sorted(alarms.map((a) => String(a.inputs.name)))).toEqual(
+        sorted(plan.alarms.map((a) => a.name)),
+      );
+      for (const a of plan.alarms) {
+        const alarm = alarms.find((r) => r.inputs.name === a.name)?.inputs;
+        expect(alarm?.dimensions, a.name).toEqual(a.dimensions);
+        expect(alarm?.namespace).toBe(a.spec.namespace);
+        expect(alarm?.metricName).toBe(a.spec.metric);
+        expect((alarm?.alarmActions as string[]).map(nameOf)).toEqual([`${prefix}-alarms`]);
+        expect((alarm?.okActions as string[]).map(nameOf)).toEqual([`${prefix}-alarms`]);
+      }
+      const [dashboard] = ofType('cloudwatch/dashboard:Dashboard');
+      expect(dashboard?.inputs.dashboardName).toBe(prefix);
+      expect(JSON.parse(String(dashboard?.inputs.dashboardBody)).widgets.length).toBeGreaterThan(5);
+    });
+  });
+});
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name.localeCompare(b.name);
+}
