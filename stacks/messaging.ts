@@ -2,7 +2,7 @@
 // SST mapping of the plan's topics, queues (+DLQs), subscriptions and
 // EventBridge rules: one component per plan entry, named as in the plan so
 // AWS matches the local setup (the parity tests hold the plan to both).
-import type { DeploymentPlan } from './plan.ts';
+import { type DeploymentPlan, queueSendPolicy } from './plan.ts';
 import type { QueueName, TopologyTopic } from './topology.ts';
 
 export interface Messaging {
@@ -33,30 +33,51 @@ export function createMessaging(plan: DeploymentPlan): Messaging {
     dlqs[spec.key] = dlq;
   }
 
+  // Plain Pulumi resources rather than SST's subscribe helpers: those add a
+  // queue policy per subscriber that lets any SNS topic or EventBridge rule
+  // send; here each queue gets one policy naming exactly its senders.
   for (const sub of plan.subscriptions) {
-    topics[sub.topic].subscribeQueue(`Sub-${sub.queue}-${sub.topic}`, queues[sub.queue].arn, {
-      ...(sub.filterPolicy ? { filter: { type: [...sub.filterPolicy.type] } } : {}),
+    new aws.sns.TopicSubscription(`Sub-${sub.queue}-${sub.topic}`, {
+      topic: topics[sub.topic].arn,
+      protocol: 'sqs',
+      endpoint: queues[sub.queue].arn,
       // The message arrives as the SQS body, exactly as locally.
-      transform: { subscription: { rawMessageDelivery: true } },
+      rawMessageDelivery: true,
+      ...(sub.filterPolicy
+        ? { filterPolicy: JSON.stringify(sub.filterPolicy), filterPolicyScope: 'MessageAttributes' }
+        : {}),
     });
   }
 
-  const region = aws.getRegionOutput().name;
-  const account = aws.getCallerIdentityOutput().accountId;
-  const defaultBus = $interpolate`arn:aws:events:${region}:${account}:event-bus/default`;
-  for (const rule of plan.rules) {
-    const p = rule.pattern as {
-      readonly source?: readonly string[];
-      readonly 'detail-type'?: readonly string[];
-      readonly detail?: Record<string, unknown>;
-    };
-    sst.aws.Bus.subscribeQueue(`Rule-${rule.key}`, defaultBus, queues[rule.targetQueue].arn, {
-      pattern: {
-        ...(p.source ? { source: [...p.source] } : {}),
-        ...(p['detail-type'] ? { detailType: [...p['detail-type']] } : {}),
-        ...(p.detail ? { detail: p.detail } : {}),
-      },
-      transform: { rule: { name: rule.name, description: rule.description } },
+  const rules = plan.rules.map((rule) => {
+    const created = new aws.cloudwatch.EventRule(`Rule-${rule.key}`, {
+      name: rule.name,
+      description: rule.description,
+      eventBusName: 'default',
+      eventPattern: JSON.stringify(rule.pattern),
+    });
+    new aws.cloudwatch.EventTarget(`Rule-${rule.key}-target`, {
+      rule: created.name,
+      eventBusName: 'default',
+      targetId: 'queue',
+      arn: queues[rule.targetQueue].arn,
+    });
+    return { targetQueue: rule.targetQueue, arn: created.arn };
+  });
+
+  for (const queue of plan.queues) {
+    const topicArns = plan.subscriptions
+      .filter((s) => s.queue === queue.key)
+      .map((s) => topics[s.topic].arn);
+    const ruleArns = rules.filter((r) => r.targetQueue === queue.key).map((r) => r.arn);
+    new aws.sqs.QueuePolicy(`QueuePolicy-${queue.key}`, {
+      queueUrl: queues[queue.key].url,
+      policy: $resolve([queues[queue.key].arn, $resolve(topicArns), $resolve(ruleArns)]).apply(
+        (resolved) => {
+          const [arn, topicList, ruleList] = resolved as [string, string[], string[]];
+          return queueSendPolicy(arn, { topicArns: topicList, ruleArns: ruleList });
+        },
+      ),
     });
   }
   return { topics, queues, dlqs };

@@ -159,3 +159,41 @@ export function deploymentPlan(prefix: string): DeploymentPlan {
     })),
   };
 }
+
+/** Who may send to a queue: the topics subscribed to it and the rules that target it. */
+export interface QueueSenders {
+  readonly topicArns: readonly string[];
+  readonly ruleArns: readonly string[];
+}
+
+/**
+ * The one resource policy of a queue: SNS may deliver only from the topics
+ * subscribed to it, EventBridge only from the rules targeting it (the
+ * source ARN condition keeps any other topic or rule out). Services send
+ * with their own IAM permissions, not through this policy. Used by the SST
+ * mapping and the local bootstrap alike.
+ *
+ * @example
+ * queueSendPolicy(queueArn, { topicArns: [samplesArn], ruleArns: [] });
+ */
+export function queueSendPolicy(queueArn: string, senders: QueueSenders): string {
+  const statement = (sid: string, service: string, sources: readonly string[]) => ({
+    Sid: sid,
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: 'sqs:SendMessage',
+    Resource: queueArn,
+    Condition: { ArnEquals: { 'aws:SourceArn': [...sources] } },
+  });
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      ...(senders.topicArns.length > 0
+        ? [statement('subscribed-topics', 'sns.amazonaws.com', senders.topicArns)]
+        : []),
+      ...(senders.ruleArns.length > 0
+        ? [statement('targeting-rules', 'events.amazonaws.com', senders.ruleArns)]
+        : []),
+    ],
+  });
+}

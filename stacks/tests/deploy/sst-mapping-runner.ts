@@ -32,6 +32,8 @@ async function main(prefix: string): Promise<void> {
   const arnOf = (type: string, name: string): string => {
     if (type === 'aws:sqs/queue:Queue') return `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
     if (type === 'aws:sns/topic:Topic') return `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+    if (type === 'aws:cloudwatch/eventRule:EventRule')
+      return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
     return `arn:aws:mock:${REGION}:${ACCOUNT}:${type}/${name}`;
   };
   pulumi.runtime.setMocks(

@@ -83,7 +83,6 @@ describe('sst.config.ts and stacks/', () => {
         'aws:sns/topic:Topic',
         'aws:sns/topicSubscription:TopicSubscription',
         'aws:sqs/queue:Queue',
-        // SST adds one per subscriber, allowing SNS and EventBridge to send.
         'aws:sqs/queuePolicy:QueuePolicy',
       ]);
     });
@@ -123,6 +122,39 @@ describe('sst.config.ts and stacks/', () => {
         }),
       );
       expect(sorted(found)).toEqual(sorted(expected));
+    });
+
+    it('one policy per queue, letting in only its subscribed topics and targeting rules', () => {
+      const policies = ofType('sqs/queuePolicy:QueuePolicy');
+      expect(sorted(policies.map((p) => String(p.inputs.queueUrl).split('/').pop() ?? ''))).toEqual(
+        sorted(plan.queues.map((q) => q.name)),
+      );
+      for (const q of plan.queues) {
+        const policy = policies.find((p) => String(p.inputs.queueUrl).endsWith(`/${q.name}`));
+        const statements = JSON.parse(String(policy?.inputs.policy)).Statement as {
+          Principal: { Service: string };
+          Action: string;
+          Resource: string;
+          Condition: { ArnEquals: { 'aws:SourceArn': string[] } };
+        }[];
+        const allowed = statements.flatMap((st) => {
+          expect(st.Action).toBe('sqs:SendMessage');
+          expect(nameOf(st.Resource)).toBe(q.name);
+          return st.Condition.ArnEquals['aws:SourceArn'].map(
+            (arn) => `${st.Principal.Service} ${arn.split(/[:/]/).pop()}`,
+          );
+        });
+        expect(sorted(allowed), q.name).toEqual(
+          sorted([
+            ...plan.subscriptions
+              .filter((s) => s.queue === q.key)
+              .map((s) => `sns.amazonaws.com ${prefix}-${s.topic}`),
+            ...plan.rules
+              .filter((r) => r.targetQueue === q.key)
+              .map((r) => `events.amazonaws.com ${r.name}`),
+          ]),
+        );
+      }
     });
 
     it('EventBridge rules on the default bus, each into its queue', () => {

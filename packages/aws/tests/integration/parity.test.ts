@@ -7,7 +7,7 @@ import {
   ListSubscriptionsCommand,
   ListTopicsCommand,
 } from '@aws-sdk/client-sns';
-import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentPlan } from '../../../../stacks/plan.js';
 import { type AppliedTopology, applyTopology } from '../../../local/src/aws/bootstrap.js';
@@ -71,6 +71,36 @@ describe('local bootstrap = deployment plan', () => {
       }),
     );
     expect(sorted(found)).toEqual(sorted(expected));
+  });
+
+  it('lets only the subscribed topics and the targeting rules send to each queue', async () => {
+    for (const q of plan().queues) {
+      const attrs = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: applied.queues[q.key].url,
+          AttributeNames: ['Policy'],
+        }),
+      );
+      const statements = JSON.parse(attrs.Attributes?.Policy ?? '{}').Statement as {
+        Principal: { Service: string };
+        Condition: { ArnEquals: { 'aws:SourceArn': string[] } };
+      }[];
+      const allowed = statements.flatMap((st) =>
+        st.Condition.ArnEquals['aws:SourceArn'].map(
+          (arn) => `${st.Principal.Service} ${arn.split(/[:/]/).pop()}`,
+        ),
+      );
+      expect(sorted(allowed), q.name).toEqual(
+        sorted([
+          ...plan()
+            .subscriptions.filter((s) => s.queue === q.key)
+            .map((s) => `sns.amazonaws.com ${prefix}-${s.topic}`),
+          ...plan()
+            .rules.filter((r) => r.targetQueue === q.key)
+            .map((r) => `events.amazonaws.com ${r.name}`),
+        ]),
+      );
+    }
   });
 
   it('has the planned tables and EventBridge rules (each into its queue), nothing else', async () => {

@@ -24,6 +24,7 @@ import {
   type PlannedAlarm,
   type PlannedQueue,
   type PlannedTable,
+  queueSendPolicy,
 } from '../../../../stacks/plan.js';
 import {
   assertPrefix,
@@ -84,26 +85,6 @@ async function ensureQueue(
   const res = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
   if (!res.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
   return { url: res.QueueUrl, arn: await queueArn(clients, res.QueueUrl) };
-}
-
-function sendPolicy(
-  queueArnValue: string,
-  sourceArns: readonly string[],
-  principal: string,
-): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'topics-and-rules',
-        Effect: 'Allow',
-        Principal: { Service: principal },
-        Action: 'sqs:SendMessage',
-        Resource: queueArnValue,
-        Condition: { ArnEquals: { 'aws:SourceArn': sourceArns } },
-      },
-    ],
-  });
 }
 
 async function ensureTable(clients: AwsClients, name: string, spec: PlannedTable['spec']) {
@@ -250,10 +231,7 @@ export async function applyTopology(
     const ruleArns = Object.values(rules)
       .filter((r) => r.targetQueue === queue.key)
       .map((r) => r.arn);
-    const policy =
-      ruleArns.length > 0
-        ? sendPolicy(applied.arn, ruleArns, 'events.amazonaws.com')
-        : sendPolicy(applied.arn, topicArns, 'sns.amazonaws.com');
+    const policy = queueSendPolicy(applied.arn, { topicArns, ruleArns });
     await clients.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: applied.url,
