@@ -66,10 +66,22 @@ describe('load drops', () => {
       75_000,
     );
 
-    const entries = await auditSince(stack, dropped);
-    const downs = entries.filter(
-      (e) => e.kind === 'decision' && e.summary.startsWith('scale down'),
+    // The last worker is gone before its NodeRemoved outcome reaches the
+    // decider and the audit: wait for every scale-down to be closed there.
+    const isDown = (e: StoredAuditEntry) =>
+      e.kind === 'decision' && e.summary.startsWith('scale down');
+    const entries = await eventually(
+      'a NodeRemoved in the audit for every scale-down',
+      async () => {
+        const all = await auditSince(stack, dropped);
+        const closed = all
+          .filter(isDown)
+          .every((d) => all.some((e) => e.actionId === d.actionId && e.summary === 'NodeRemoved'));
+        return closed && all;
+      },
+      30_000,
     );
+    const downs = entries.filter(isDown);
     expect(downs).toHaveLength(peak - 2);
     for (const d of downs)
       expect(reasonCodes(d)).toEqual(['cpu-low', 'memory-low', 'victim-chosen']);
