@@ -19,8 +19,7 @@ export function createAlarms(plan: DeploymentPlan, alarmTopicArn: $util.Input<st
         evaluationPeriods: alarm.spec.evaluationPeriods,
         comparisonOperator: alarm.spec.comparison,
         threshold: alarm.spec.threshold,
-        // No data means nothing is failing (an idle queue, a function not invoked).
-        treatMissingData: 'notBreaching',
+        treatMissingData: alarm.treatMissingData,
         alarmActions: [alarmTopicArn],
         okActions: [alarmTopicArn],
       }),

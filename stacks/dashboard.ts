@@ -1,11 +1,9 @@
 // The CloudWatch dashboard of a stage, as the JSON body CloudWatch takes.
 // Pure, so a test can hold it to the plan (every function, every DLQ, every
 // alarm) and to the metric names the services really emit.
+import { METRICS_NAMESPACE } from '@smartscale/contracts';
 import type { DeploymentPlan } from './plan.ts';
 import type { ServiceName } from './topology.ts';
-
-/** CloudWatch namespace of SmartScale's EMF metrics (packages/aws service-metrics.ts). */
-export const SMARTSCALE_NAMESPACE = 'SmartScale';
 
 /**
  * Action latencies on the dashboard: which service emits each (its EMF
@@ -116,7 +114,7 @@ export function dashboardBody(
       metric(
         `${l.title} (${l.unit})`,
         ['p50', 'p95', 'Maximum'].map((stat) => [
-          SMARTSCALE_NAMESPACE,
+          METRICS_NAMESPACE,
           l.metric,
           'service',
           l.service,
@@ -134,7 +132,7 @@ export function dashboardBody(
       [
         [
           {
-            expression: `SEARCH('{${SMARTSCALE_NAMESPACE},decision,service} MetricName="Decisions"', 'Sum', 300)`,
+            expression: `SEARCH('{${METRICS_NAMESPACE},decision,service} MetricName="Decisions"', 'Sum', 300)`,
             id: 'decisions',
           },
         ],
@@ -147,7 +145,7 @@ export function dashboardBody(
     'metric',
     metric(
       'Fleet actions',
-      ACTION_COUNTS.map((c) => [SMARTSCALE_NAMESPACE, c.metric, 'service', c.service]),
+      ACTION_COUNTS.map((c) => [METRICS_NAMESPACE, c.metric, 'service', c.service]),
       'Sum',
       { period: 300 },
     ),
@@ -160,7 +158,7 @@ export function dashboardBody(
         .filter((f) => f.queue !== null)
         .flatMap((f) =>
           ['MessagesFailed', 'MessagesRejected'].map((m) => [
-            SMARTSCALE_NAMESPACE,
+            METRICS_NAMESPACE,
             m,
             'service',
             f.service,

@@ -92,6 +92,7 @@ export function createFunctions(
   const vpc = { privateSubnets: subnetIds, securityGroups: settings.securityGroupIds };
 
   const functions = {} as Record<ServiceName, sst.aws.Function>;
+  const batchSizes = Object.fromEntries(plan.queues.map((q) => [q.key, q.batchSize]));
   for (const { service, name, queue } of plan.functions) {
     const size = sizing[service];
     const permissions = $resolve([region, account]).apply(([r, a]) => {
@@ -141,7 +142,7 @@ export function createFunctions(
     if (queue === null) throw new Error(`service ${service} has neither a queue nor a schedule`);
     const fn = new sst.aws.Function(`Fn-${service}`, args);
     messaging.queues[queue].subscribe(fn.arn, {
-      batch: { size: topology.queues[queue].batchSize, partialResponses: true },
+      batch: { size: batchSizes[queue] ?? 1, partialResponses: true },
     });
     functions[service] = fn;
   }

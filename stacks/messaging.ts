@@ -49,7 +49,8 @@ export function createMessaging(plan: DeploymentPlan): Messaging {
     });
   }
 
-  const rules = plan.rules.map((rule) => {
+  const ruleArns: Record<string, $util.Output<string>> = {};
+  for (const rule of plan.rules) {
     const created = new aws.cloudwatch.EventRule(`Rule-${rule.key}`, {
       name: rule.name,
       description: rule.description,
@@ -62,22 +63,20 @@ export function createMessaging(plan: DeploymentPlan): Messaging {
       targetId: 'queue',
       arn: queues[rule.targetQueue].arn,
     });
-    return { targetQueue: rule.targetQueue, arn: created.arn };
-  });
+    ruleArns[rule.key] = created.arn;
+  }
 
   for (const queue of plan.queues) {
-    const topicArns = plan.subscriptions
-      .filter((s) => s.queue === queue.key)
-      .map((s) => topics[s.topic].arn);
-    const ruleArns = rules.filter((r) => r.targetQueue === queue.key).map((r) => r.arn);
+    const senders = [
+      $resolve(queue.subscribedTopics.map((t) => topics[t].arn)),
+      $resolve(queue.targetingRules.map((r) => ruleArns[r] as $util.Output<string>)),
+    ];
     new aws.sqs.QueuePolicy(`QueuePolicy-${queue.key}`, {
       queueUrl: queues[queue.key].url,
-      policy: $resolve([queues[queue.key].arn, $resolve(topicArns), $resolve(ruleArns)]).apply(
-        (resolved) => {
-          const [arn, topicList, ruleList] = resolved as [string, string[], string[]];
-          return queueSendPolicy(arn, { topicArns: topicList, ruleArns: ruleList });
-        },
-      ),
+      policy: $resolve([queues[queue.key].arn, ...senders]).apply((resolved) => {
+        const [arn, topicList, ruleList] = resolved as [string, string[], string[]];
+        return queueSendPolicy(arn, { topicArns: topicList, ruleArns: ruleList });
+      }),
     });
   }
   return { topics, queues, dlqs };

@@ -31,6 +31,10 @@ export interface PlannedQueue {
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;
   readonly batchSize: number;
+  /** Topics subscribed to this queue: SNS may deliver from these only. */
+  readonly subscribedTopics: readonly TopologyTopic[];
+  /** Rules (keys) targeting this queue: EventBridge may deliver from these only. */
+  readonly targetingRules: readonly string[];
 }
 
 export interface PlannedSubscription {
@@ -60,6 +64,8 @@ export interface PlannedAlarm {
   readonly spec: AlarmSpec;
   /** Dimensions with their physical values for this stage. */
   readonly dimensions: Readonly<Record<string, string>>;
+  /** No data means nothing is failing (an idle queue, a function not invoked). */
+  readonly treatMissingData: 'notBreaching';
 }
 
 export interface PlannedFunction {
@@ -116,6 +122,8 @@ export function deploymentPlan(prefix: string): DeploymentPlan {
         visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds,
         maxReceiveCount: spec.maxReceiveCount,
         batchSize: spec.batchSize,
+        subscribedTopics: spec.subscriptions.map((s) => s.topic),
+        targetingRules: keys(topology.rules).filter((r) => topology.rules[r].targetQueue === key),
       };
     }),
     subscriptions: queueKeys.flatMap((queue) =>
@@ -147,6 +155,7 @@ export function deploymentPlan(prefix: string): DeploymentPlan {
       dimensions: Object.fromEntries(
         Object.entries(spec.dimensions).map(([d, ref]) => [d, dimensionValue(prefix, ref)]),
       ),
+      treatMissingData: 'notBreaching' as const,
     })),
     functions: ServiceNames.map((service) => ({
       service,

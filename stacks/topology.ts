@@ -4,7 +4,7 @@
 // Plain data: `sst.config.ts` maps it to SST components, and
 // `packages/local/src/aws/bootstrap.ts` creates it in moto. Physical names
 // are `<prefix>-<logical name>` so every stage and every test run is isolated.
-import type { MessageType, TopicName } from '@smartscale/contracts';
+import { METRICS_NAMESPACE, type MessageType, type TopicName } from '@smartscale/contracts';
 
 /** Every service, one Lambda function (or one local process) each. */
 export const ServiceNames = [
@@ -334,7 +334,7 @@ const alarms: Record<string, AlarmSpec> = {
   ),
   'join-latency': {
     description: 'A worker took more than 10 minutes from launch to Ready: check boot and K3s join',
-    namespace: 'SmartScale',
+    namespace: METRICS_NAMESPACE,
     metric: 'JoinLatency',
     dimensions: { service: { kind: 'service', name: 'join-verifier' } },
     statistic: 'Maximum',

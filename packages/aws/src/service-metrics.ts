@@ -1,9 +1,8 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { AnyEnvelope } from '@smartscale/contracts';
+import { type AnyEnvelope, METRICS_NAMESPACE } from '@smartscale/contracts';
 import { decodeTime, isValid } from 'ulid';
 
-/** CloudWatch namespace of every SmartScale metric. */
-export const METRICS_NAMESPACE = 'SmartScale';
+export { METRICS_NAMESPACE } from '@smartscale/contracts';
 
 /** One metric value, with the dimensions it adds to `service`. */
 export interface MetricPoint {

@@ -3,5 +3,6 @@ export * from './cluster.js';
 export * from './decision.js';
 export * from './envelope.js';
 export * from './messages.js';
+export * from './metrics.js';
 export * from './state.js';
 export * from './validation.js';

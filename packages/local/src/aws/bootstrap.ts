@@ -225,13 +225,14 @@ export async function applyTopology(
 
   for (const queue of plan.queues) {
     const applied = queues[queue.key];
-    const topicArns = plan.subscriptions
-      .filter((s) => s.queue === queue.key)
-      .map((s) => topics[s.topic].arn);
-    const ruleArns = Object.values(rules)
-      .filter((r) => r.targetQueue === queue.key)
-      .map((r) => r.arn);
-    const policy = queueSendPolicy(applied.arn, { topicArns, ruleArns });
+    const policy = queueSendPolicy(applied.arn, {
+      topicArns: queue.subscribedTopics.map((t) => topics[t].arn),
+      ruleArns: queue.targetingRules.map((r) => {
+        const arn = rules[r]?.arn;
+        if (!arn) throw new Error(`rule ${r} targets ${queue.name} but was not created`);
+        return arn;
+      }),
+    });
     await clients.sqs.send(
       new SetQueueAttributesCommand({
         QueueUrl: applied.url,
@@ -337,8 +338,7 @@ export function metricAlarmInput(alarm: PlannedAlarm, topicArn: string) {
     EvaluationPeriods: alarm.spec.evaluationPeriods,
     ComparisonOperator: alarm.spec.comparison,
     Threshold: alarm.spec.threshold,
-    // No data means nothing is failing (an idle queue, a function not invoked).
-    TreatMissingData: 'notBreaching',
+    TreatMissingData: alarm.treatMissingData,
     AlarmActions: [topicArn],
     OKActions: [topicArn],
   };
