@@ -44,6 +44,7 @@ export default defineConfig({
           include: [
             'packages/aws/tests/integration/**/*.test.ts',
             'packages/cli/tests/integration/**/*.test.ts',
+            'services/*/tests/integration/**/*.test.ts',
           ],
           globalSetup: ['packages/aws/tests/aws.global-setup.ts'],
           testTimeout: 60_000,
@@ -59,6 +60,7 @@ export default defineConfig({
             'packages/k8s/tests/integration/**/*.test.ts',
             'packages/metrics/tests/integration/**/*.test.ts',
             'packages/local/tests/integration/cluster*.test.ts',
+            'services/*/tests/cluster/**/*.test.ts',
           ],
           globalSetup: ['packages/local/tests/cluster.global-setup.ts'],
           testTimeout: 60_000,
