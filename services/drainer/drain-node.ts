@@ -18,7 +18,8 @@ export interface DrainerPorts {
     nodeName: string,
     instanceId: string,
   ): Promise<{ readonly unschedulable: boolean } | null>;
-  cordon(nodeName: string): Promise<void>;
+  /** Cordons, marking the node with the action (the reconciler lifts cordons whose action is over). */
+  cordon(nodeName: string, actionId: string): Promise<void>;
   uncordon(nodeName: string): Promise<void>;
   /** Pods that must leave: not DaemonSet-owned, not mirror pods, not finished. */
   podsToEvict(nodeName: string): Promise<PodToEvict[]>;
@@ -80,7 +81,7 @@ export async function drainNode(
     );
     return { status: 'aborted', reason };
   }
-  if (!node.unschedulable) await ports.cordon(nodeName);
+  if (!node.unschedulable) await ports.cordon(nodeName, command.actionId);
   await once(ports, command, 'cordoned', () =>
     followUp(command, 'NodeCordoned', { nodeName, instanceId }, now),
   );

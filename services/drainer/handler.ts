@@ -14,7 +14,7 @@ const ports: DrainerPorts = {
     const node = found?.name === nodeName ? found : null;
     return node ? { unschedulable: node.unschedulable } : null;
   },
-  cordon: (nodeName) => cluster.cordon(nodeName),
+  cordon: (nodeName, actionId) => cluster.cordon(nodeName, actionId),
   uncordon: (nodeName) => cluster.uncordon(nodeName),
   async podsToEvict(nodeName) {
     // DaemonSet pods leave with the node; evicting them would only respawn them.

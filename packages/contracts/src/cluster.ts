@@ -55,6 +55,12 @@ export const NodeInfoSchema = z.object({
   ready: z.boolean(),
   /** Cordoned (spec.unschedulable). */
   unschedulable: z.boolean().default(false),
+  /**
+   * The action whose drain cordoned the node (annotation
+   * `smartscale.io/cordoned-by`); absent for cordons SmartScale did not make,
+   * which it never lifts.
+   */
+  cordonedBy: z.string().optional(),
   /** When the node registered, for "never remove a node just added". */
   createdAt: isoTime.optional(),
   allocatable: ResourcesSchema,

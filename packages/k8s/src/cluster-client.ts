@@ -8,7 +8,12 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { NodeInfo, PendingPod, PodInfo } from '@smartscale/contracts';
-import { isControlPlaneNode, parseProviderId, toNodeInfo } from './nodes.ts';
+import {
+  CORDONED_BY_ANNOTATION,
+  isControlPlaneNode,
+  parseProviderId,
+  toNodeInfo,
+} from './nodes.ts';
 import { isUnschedulable, ownerOf, toPendingPod, toPodInfo } from './pods.ts';
 
 /** Outcome of one eviction through the Eviction API. */
@@ -153,14 +158,17 @@ export class ClusterClient {
     return (await this.#podInfosByNode(nodeName)).get(nodeName) ?? [];
   }
 
-  /** Marks the node unschedulable so no new pods land on it. */
-  async cordon(nodeName: string): Promise<void> {
-    await this.#setUnschedulable(nodeName, true);
+  /**
+   * Marks the node unschedulable so no new pods land on it, annotated with
+   * the action that cordoned it ({@link CORDONED_BY_ANNOTATION}).
+   */
+  async cordon(nodeName: string, actionId: string): Promise<void> {
+    await this.#setUnschedulable(nodeName, true, actionId);
   }
 
-  /** Makes the node schedulable again (a drain that gave up). */
+  /** Makes the node schedulable again (a drain that gave up) and drops the cordon's mark. */
   async uncordon(nodeName: string): Promise<void> {
-    await this.#setUnschedulable(nodeName, false);
+    await this.#setUnschedulable(nodeName, false, null);
   }
 
   /**
@@ -204,10 +212,21 @@ export class ClusterClient {
     }
   }
 
-  async #setUnschedulable(nodeName: string, unschedulable: boolean): Promise<void> {
+  async #setUnschedulable(
+    nodeName: string,
+    unschedulable: boolean,
+    cordonedBy: string | null,
+  ): Promise<void> {
     try {
+      // One merge patch, so the mark and the cordon never disagree; null removes the annotation.
       await this.#core.patchNode(
-        { name: nodeName, body: { spec: { unschedulable } } },
+        {
+          name: nodeName,
+          body: {
+            metadata: { annotations: { [CORDONED_BY_ANNOTATION]: cordonedBy } },
+            spec: { unschedulable },
+          },
+        },
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       );
     } catch (error) {

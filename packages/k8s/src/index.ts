@@ -10,6 +10,7 @@ export {
 } from './kubeconfig.ts';
 export {
   CONTROL_PLANE_ROLE_LABELS,
+  CORDONED_BY_ANNOTATION,
   isControlPlaneNode,
   isNodeReady,
   NODE_LABELS,

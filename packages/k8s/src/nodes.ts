@@ -54,6 +54,13 @@ export function isControlPlaneNode(node: V1Node): boolean {
   return CONTROL_PLANE_ROLE_LABELS.some((label) => label in labels);
 }
 
+/**
+ * Marks a cordon SmartScale made with the action that made it, so a cordon
+ * whose action is over can be found and lifted (the reconciler), while a
+ * person's own cordon is never touched.
+ */
+export const CORDONED_BY_ANNOTATION = 'smartscale.io/cordoned-by';
+
 /** True when the node's Ready condition is True. */
 export function isNodeReady(node: V1Node): boolean {
   return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
@@ -72,6 +79,7 @@ export function toNodeInfo(node: V1Node, pods: PodInfo[]): NodeInfo {
   const zone = labels[NODE_LABELS.zone] ?? fromProvider?.zone;
   const instanceType = labels[NODE_LABELS.instanceType];
   const created = node.metadata?.creationTimestamp;
+  const cordonedBy = node.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
   return {
     name: node.metadata?.name ?? '',
     ...(fromProvider ? { instanceId: fromProvider.instanceId } : {}),
@@ -83,6 +91,7 @@ export function toNodeInfo(node: V1Node, pods: PodInfo[]): NodeInfo {
     managed: labels[NODE_LABELS.managed] === 'true',
     ready: isNodeReady(node),
     unschedulable: node.spec?.unschedulable === true,
+    ...(cordonedBy ? { cordonedBy } : {}),
     ...(created ? { createdAt: new Date(created).toISOString() } : {}),
     allocatable: {
       cpuMillis: cpuMillis(node.status?.allocatable?.cpu),

@@ -119,8 +119,10 @@ describe('cordon', () => {
       (await autoscaler.listNodes()).find((n) => n.name === name && n.ready),
     );
 
-    await autoscaler.cordon(name);
-    expect((await autoscaler.listNodes()).find((n) => n.name === name)?.unschedulable).toBe(true);
+    await autoscaler.cordon(name, '01JCORDONACTION0000000000A');
+    const cordoned = (await autoscaler.listNodes()).find((n) => n.name === name);
+    expect(cordoned?.unschedulable).toBe(true);
+    expect(cordoned?.cordonedBy).toBe('01JCORDONACTION0000000000A');
 
     await apps.createNamespacedDeployment({
       namespace,
@@ -135,6 +137,9 @@ describe('cordon', () => {
     expect(stillPending.items.every((p) => !p.spec?.nodeName)).toBe(true);
 
     await autoscaler.uncordon(name);
+    const lifted = (await autoscaler.listNodes()).find((n) => n.name === name);
+    expect(lifted?.unschedulable).toBe(false);
+    expect(lifted?.cordonedBy).toBeUndefined();
     const [running] = await runningPods(core, namespace, group, 1);
     expect(running?.spec?.nodeName).toBe(name);
   });

@@ -104,7 +104,7 @@ describe('sampler watch in the cluster', () => {
   });
 
   it('may not change anything: cordon and eviction are forbidden', async () => {
-    await expect(cluster.cordon('any-node')).rejects.toThrow(/forbidden/i);
+    await expect(cluster.cordon('any-node', 'any-action')).rejects.toThrow(/forbidden/i);
     const eviction = await cluster.evictPod({ namespace, name: 'too-big' });
     expect(eviction).toMatchObject({ outcome: 'failed', status: 403 });
   });
