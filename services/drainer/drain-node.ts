@@ -7,17 +7,49 @@ export interface PodToEvict {
   readonly name: string;
 }
 
-/** What one eviction attempt came to. */
-export type Eviction = 'evicted' | 'pdb-blocked' | 'gone' | { readonly error: string };
+/**
+ * What one eviction attempt came to. An answer other than the three named
+ * ones carries its HTTP status (undefined when none came back) and whether
+ * another pass may get a different answer.
+ */
+export type Eviction =
+  | 'evicted'
+  | 'pdb-blocked'
+  | 'gone'
+  | { readonly status: number | undefined; readonly detail: string; readonly retryable: boolean };
+
+/** The Node being drained, as the drain reads it. */
+export interface DrainedNode {
+  readonly unschedulable: boolean;
+  /** The action whose cordon this is (annotation smartscale.io/cordoned-by), if SmartScale's. */
+  readonly cordonedBy: string | null;
+}
+
+/** An EC2 instance of this cluster with its state (pending, running, shutting-down, ...). */
+export interface WorkerState {
+  readonly state: string;
+  readonly launchedAt: string | null;
+}
+
+/** A worker launched to take the doomed node's place (replace-then-drain). */
+export interface Replacement {
+  readonly instanceId: string;
+  readonly launchedAt: string | null;
+}
 
 /** What the drainer needs; `packages/k8s` and `packages/aws` implement it. */
 export interface DrainerPorts {
   readonly now: () => Date;
-  /** null when the Node object no longer exists. */
-  getNode(
-    nodeName: string,
-    instanceId: string,
-  ): Promise<{ readonly unschedulable: boolean } | null>;
+  /** How long a new worker has from launch to a Node: instance.bootSeconds + join.timeoutSeconds. */
+  readonly joinWindowSeconds: number;
+  /** null when the Node object no longer exists (or does not exist yet). */
+  getNode(nodeName: string, instanceId: string): Promise<DrainedNode | null>;
+  /** null when the instance is not a managed worker of this cluster. */
+  findWorker(instanceId: string): Promise<WorkerState | null>;
+  /** Live workers tagged with `actionId`, other than `doomedInstanceId`. */
+  findReplacements(actionId: string, doomedInstanceId: string): Promise<Replacement[]>;
+  /** Whether the instance has a Node and it is Ready. */
+  hasReadyNode(instanceId: string): Promise<boolean>;
   /** Cordons, marking the node with the action (the reconciler lifts cordons whose action is over). */
   cordon(nodeName: string, actionId: string): Promise<void>;
   uncordon(nodeName: string): Promise<void>;
@@ -37,10 +69,31 @@ export function drainRetryDelaySeconds(attempt: number): number {
   return Math.min(5 * 2 ** attempt, 60);
 }
 
+/** Whole seconds from `now` until `at` (epoch ms), at least 1: SQS DelaySeconds is an integer. */
+export function wholeSecondsUntil(now: Date, at: number): number {
+  return Math.max(1, Math.ceil((at - now.getTime()) / 1000));
+}
+
 export type DrainResult =
+  /** Drained (or never joined), terminated and its Node deleted. */
   | { readonly status: 'removed'; readonly evicted: number }
+  /** An interruption past its deadline: terminated and deleted without a finished drain. */
+  | { readonly status: 'lost'; readonly reason: string }
+  /** The instance is already going or gone, or not ours: reported, nothing terminated. */
+  | { readonly status: 'already-gone'; readonly state: string | null }
   | { readonly status: 'retrying'; readonly blocked: number; readonly remaining: number }
+  | {
+      readonly status: 'waiting';
+      readonly for: 'node-join' | 'replacement';
+      readonly delaySeconds: number;
+    }
   | { readonly status: 'aborted'; readonly reason: string };
+
+/** EC2 states of an instance that is already on its way out. */
+const GONE_STATES: ReadonlySet<string> = new Set(['shutting-down', 'terminated']);
+
+/** Interruptions take the instance whatever the drain does. */
+const LOST_AT_DEADLINE: ReadonlySet<string> = new Set(['spot-interruption', 'scheduled-change']);
 
 async function once(
   ports: DrainerPorts,
@@ -51,11 +104,52 @@ async function once(
   await ports.once(command.actionId, step, () => ports.publish(message()));
 }
 
+async function redeliver(
+  command: Envelope<'DrainNode'>,
+  ports: DrainerPorts,
+  now: Date,
+  delaySeconds: number,
+): Promise<void> {
+  const attempt = command.payload.attempt + 1;
+  await ports.publishDelayed(
+    followUp(command, 'DrainNode', { ...command.payload, attempt }, now),
+    delaySeconds,
+  );
+}
+
+async function reportRemoved(
+  command: Envelope<'DrainNode'>,
+  ports: DrainerPorts,
+  now: Date,
+  terminated: boolean,
+): Promise<void> {
+  const { nodeName, instanceId } = command.payload;
+  await once(ports, command, 'removed', () =>
+    followUp(command, 'NodeRemoved', { nodeName, instanceId, terminated }, now),
+  );
+}
+
+async function fail(
+  command: Envelope<'DrainNode'>,
+  ports: DrainerPorts,
+  now: Date,
+  reason: string,
+  detail: string,
+): Promise<DrainResult> {
+  await once(ports, command, 'failed', () =>
+    followUp(command, 'ActionFailed', { step: 'drain', reason, detail }, now),
+  );
+  return { status: 'aborted', reason };
+}
+
 /**
  * One pass of a drain: cordon, evict through the Eviction API, and only
  * when nothing is left terminate the instance and delete the Node. A pass
  * that a PDB (or a pod still terminating) holds up re-delivers the command
- * with a delay; past the deadline the node is uncordoned and the action fails.
+ * with a delay. Every way out leaves no cordon of ours behind unless the
+ * node is removed: past the deadline or on an eviction refused for good,
+ * the node is uncordoned and the action fails; an interruption past its
+ * deadline has lost the instance anyway, so it is terminated and removed.
  */
 export async function drainNode(
   command: Envelope<'DrainNode'>,
@@ -64,23 +158,23 @@ export async function drainNode(
   const { nodeName, instanceId, deadline } = command.payload;
   const now = ports.now();
   const node = await ports.getNode(nodeName, instanceId);
-  if (!node) {
-    await ports.terminate(instanceId);
-    await once(ports, command, 'removed', () =>
-      followUp(command, 'NodeRemoved', { nodeName, instanceId, terminated: true }, now),
-    );
-    return { status: 'removed', evicted: 0 };
+  if (!node) return drainWithoutNode(command, ports, now);
+  if (now.getTime() >= Date.parse(deadline)) return finishOverdue(command, node, ports, now);
+
+  const cordonedByUs = node.cordonedBy === command.actionId;
+  if (command.payload.waitForReplacement && !cordonedByUs) {
+    const waitUntil = await replacementWaitUntil(command, ports, now);
+    if (waitUntil !== null) {
+      const delaySeconds = Math.min(
+        drainRetryDelaySeconds(command.payload.attempt),
+        wholeSecondsUntil(now, waitUntil),
+      );
+      await redeliver(command, ports, now, delaySeconds);
+      return { status: 'waiting', for: 'replacement', delaySeconds };
+    }
   }
-  if (now.getTime() >= Date.parse(deadline)) {
-    // An interruption drain past its deadline has lost the instance anyway;
-    // a scale-down drain gives the node back to the scheduler.
-    if (command.payload.reason === 'scale-down') await ports.uncordon(nodeName);
-    const reason = `drain not finished by the deadline ${deadline}`;
-    await once(ports, command, 'failed', () =>
-      followUp(command, 'ActionFailed', { step: 'drain', reason, detail: `node ${nodeName}` }, now),
-    );
-    return { status: 'aborted', reason };
-  }
+  // A cordon someone else made is left as it is, and never lifted by us.
+  const ours = cordonedByUs || !node.unschedulable;
   if (!node.unschedulable) await ports.cordon(nodeName, command.actionId);
   await once(ports, command, 'cordoned', () =>
     followUp(command, 'NodeCordoned', { nodeName, instanceId }, now),
@@ -93,18 +187,34 @@ export async function drainNode(
     const result = await ports.evict(pod);
     if (result === 'evicted') evicted += 1;
     else if (result === 'pdb-blocked') blocked += 1;
-    else if (typeof result === 'object')
-      throw new Error(
-        `evicting ${pod.namespace}/${pod.name} from ${nodeName} failed: ${result.error}`,
+    else if (typeof result === 'object') {
+      // Throttling and server errors may pass next time, like a PDB refusal.
+      // Anything else (forbidden, invalid) would be refused on every pass
+      // until the deadline, with the node cordoned all along: give it back now.
+      if (result.retryable) {
+        blocked += 1;
+        continue;
+      }
+      if (ours) await ports.uncordon(nodeName);
+      return fail(
+        command,
+        ports,
+        now,
+        'eviction refused',
+        `evicting ${pod.namespace}/${pod.name} from ${nodeName}: HTTP ${result.status ?? 'none'}: ${result.detail}`,
       );
+    }
   }
   const remaining = (await ports.podsToEvict(nodeName)).length;
   if (remaining > 0) {
-    const attempt = command.payload.attempt + 1;
-    const untilDeadline = Math.max(1, Math.ceil((Date.parse(deadline) - now.getTime()) / 1000));
-    await ports.publishDelayed(
-      followUp(command, 'DrainNode', { ...command.payload, attempt }, now),
-      Math.min(drainRetryDelaySeconds(command.payload.attempt), untilDeadline),
+    await redeliver(
+      command,
+      ports,
+      now,
+      Math.min(
+        drainRetryDelaySeconds(command.payload.attempt),
+        wholeSecondsUntil(now, Date.parse(deadline)),
+      ),
     );
     return { status: 'retrying', blocked, remaining };
   }
@@ -113,8 +223,90 @@ export async function drainNode(
   );
   await ports.terminate(instanceId);
   await ports.deleteNode(nodeName);
-  await once(ports, command, 'removed', () =>
-    followUp(command, 'NodeRemoved', { nodeName, instanceId, terminated: true }, now),
-  );
+  await reportRemoved(command, ports, now, true);
   return { status: 'removed', evicted };
+}
+
+/**
+ * No Node: a worker still inside its join window may yet register, so the
+ * drain waits for it; one past the window never joined and is terminated.
+ * An instance already going, or not ours, is only reported.
+ */
+async function drainWithoutNode(
+  command: Envelope<'DrainNode'>,
+  ports: DrainerPorts,
+  now: Date,
+): Promise<DrainResult> {
+  const { instanceId } = command.payload;
+  const worker = await ports.findWorker(instanceId);
+  if (!worker || GONE_STATES.has(worker.state)) {
+    await reportRemoved(command, ports, now, worker !== null);
+    return { status: 'already-gone', state: worker?.state ?? null };
+  }
+  // No launch time (never seen in practice) cannot show the window open: NaN compares false.
+  const joinBy = Date.parse(worker.launchedAt ?? '') + ports.joinWindowSeconds * 1000;
+  if (now.getTime() < joinBy) {
+    const delaySeconds = Math.min(
+      drainRetryDelaySeconds(command.payload.attempt),
+      wholeSecondsUntil(now, joinBy),
+    );
+    await redeliver(command, ports, now, delaySeconds);
+    return { status: 'waiting', for: 'node-join', delaySeconds };
+  }
+  await ports.terminate(instanceId);
+  await reportRemoved(command, ports, now, true);
+  return { status: 'removed', evicted: 0 };
+}
+
+/**
+ * Past the deadline. An interruption takes the instance anyway: terminate
+ * it and delete its Node (K3s has no cloud controller that would). A
+ * scale-down or rebalance leaves an instance that may live on: give the
+ * node back to the scheduler and fail the action.
+ */
+async function finishOverdue(
+  command: Envelope<'DrainNode'>,
+  node: DrainedNode,
+  ports: DrainerPorts,
+  now: Date,
+): Promise<DrainResult> {
+  const { nodeName, instanceId, deadline, reason } = command.payload;
+  const late = `drain not finished by the deadline ${deadline}`;
+  if (LOST_AT_DEADLINE.has(reason)) {
+    // Terminate first: a kubelet still running would register its Node again.
+    await ports.terminate(instanceId);
+    await ports.deleteNode(nodeName);
+    await reportRemoved(command, ports, now, true);
+    return { status: 'lost', reason: late };
+  }
+  if (node.cordonedBy === command.actionId) await ports.uncordon(nodeName);
+  return fail(command, ports, now, late, `node ${nodeName}`);
+}
+
+/**
+ * Replace-then-drain: the time to re-check at when the doomed node should
+ * keep serving until its replacement is Ready, or null to drain now. The
+ * wait ends when a replacement is Ready, when the replacements' join window
+ * has passed (they failed), or at the drain deadline. No live replacement
+ * (not launched yet, or it failed) gives no window to read, so only the
+ * deadline bounds the wait.
+ */
+async function replacementWaitUntil(
+  command: Envelope<'DrainNode'>,
+  ports: DrainerPorts,
+  now: Date,
+): Promise<number | null> {
+  const replacements = await ports.findReplacements(command.actionId, command.payload.instanceId);
+  for (const replacement of replacements) {
+    if (await ports.hasReadyNode(replacement.instanceId)) return null;
+  }
+  let waitUntil = Date.parse(command.payload.deadline);
+  const launches = replacements
+    .map((r) => Date.parse(r.launchedAt ?? ''))
+    .filter((t) => Number.isFinite(t));
+  if (launches.length > 0) {
+    const joinBy = Math.max(...launches) + ports.joinWindowSeconds * 1000;
+    waitUntil = Math.min(waitUntil, joinBy);
+  }
+  return now.getTime() < waitUntil ? waitUntil : null;
 }

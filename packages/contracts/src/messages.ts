@@ -55,6 +55,11 @@ export const PayloadSchemas = {
     deadline: isoTime,
     reason: z.enum(DrainReason),
     attempt: z.number().int().nonnegative().default(0),
+    /**
+     * Replace-then-drain: cordon only once a replacement launched under the
+     * same actionId is Ready (or its join window or the deadline has passed).
+     */
+    waitForReplacement: z.boolean().default(false),
   }),
   DecisionMade: z.object({
     decision: DecisionSchema,
@@ -64,6 +69,16 @@ export const PayloadSchemas = {
   InstancesLaunched: z.object({
     requested: z.number().int().positive(),
     instances: z.array(launchedInstance),
+    /** Pools that refused with a capacity error before a fallback launched (empty: none). */
+    unavailablePools: z
+      .array(
+        z.object({
+          zone: z.string().min(1),
+          capacityType: z.enum(CapacityType),
+          error: z.string().min(1),
+        }),
+      )
+      .default([]),
   }),
   NodeJoined: z.object({
     instanceId,
