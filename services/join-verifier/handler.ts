@@ -18,6 +18,9 @@ const ports: JoinVerifierPorts = {
     if (refused.length > 0)
       ctx.logger.warn('not terminated: not workers of this cluster', { refused });
   },
+  async deleteNode(nodeName) {
+    await cluster.deleteNode(nodeName);
+  },
   once: ctx.once,
   publish: ctx.publish,
   publishDelayed: ctx.delayedTo('join-verifier'),

@@ -12,6 +12,8 @@ export interface JoinVerifierPorts {
   readonly now: () => Date;
   findNodeByInstanceId(instanceId: string): Promise<JoinedNode | null>;
   terminate(instanceIds: readonly string[]): Promise<void>;
+  /** Deletes a Node object; one already gone is not an error. */
+  deleteNode(nodeName: string): Promise<void>;
   /**
    * Runs `effect` only the first time (actionId, step) is seen; a repeat (a
    * redelivery, a replay) skips it. A failed effect can run again.
@@ -32,10 +34,17 @@ export interface VerifyOutcome {
   readonly waiting: string[];
 }
 
+/** Whole seconds from `now` until `at` (epoch ms), at least 1: SQS DelaySeconds is an integer. */
+export function wholeSecondsUntil(now: Date, at: number): number {
+  return Math.max(1, Math.ceil((at - now.getTime()) / 1000));
+}
+
 /**
  * Checks whether each launched instance's node is Ready. Ready ones are
- * reported once (NodeJoined); past the deadline the rest are terminated and
- * reported (JoinFailed); the others are re-checked later by re-delivering a
+ * reported once (NodeJoined); past the deadline the rest are terminated,
+ * the Nodes of those that registered but never turned Ready are deleted
+ * (K3s has no cloud controller that would), and each is reported
+ * (JoinFailed); the others are re-checked later by re-delivering a
  * VerifyJoin with a delay, never by sleeping here.
  */
 export async function verifyJoin(
@@ -45,6 +54,7 @@ export async function verifyJoin(
   const now = ports.now();
   const overdue = now.getTime() >= Date.parse(command.payload.deadline);
   const outcome: VerifyOutcome = { joined: [], failed: [], waiting: [] };
+  const notReadyNodes: string[] = [];
   for (const instanceId of command.payload.instanceIds) {
     const node = await ports.findNodeByInstanceId(instanceId);
     if (node?.ready) {
@@ -60,12 +70,15 @@ export async function verifyJoin(
       );
     } else if (overdue) {
       outcome.failed.push(instanceId);
+      if (node) notReadyNodes.push(node.name);
     } else {
       outcome.waiting.push(instanceId);
     }
   }
   if (outcome.failed.length > 0) {
+    // Terminate first: a kubelet still running would register its Node again.
     await ports.terminate(outcome.failed);
+    for (const nodeName of notReadyNodes) await ports.deleteNode(nodeName);
     for (const instanceId of outcome.failed) {
       const reason = `no Ready node within the join timeout (deadline ${command.payload.deadline})`;
       await ports.once(command.actionId, `join-failed:${instanceId}`, () =>
@@ -77,10 +90,7 @@ export async function verifyJoin(
   }
   if (outcome.waiting.length > 0) {
     const attempt = command.payload.attempt + 1;
-    const untilDeadline = Math.max(
-      1,
-      Math.ceil((Date.parse(command.payload.deadline) - now.getTime()) / 1000),
-    );
+    const untilDeadline = wholeSecondsUntil(now, Date.parse(command.payload.deadline));
     const next = followUp(
       command,
       'VerifyJoin',
