@@ -37,6 +37,7 @@ export const ReasonCode = {
   PredictionUnavailable: 'prediction-unavailable',
   PredictedRiseAhead: 'predicted-rise-ahead',
   NoTrigger: 'no-trigger',
+  SampleStale: 'sample-stale',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 

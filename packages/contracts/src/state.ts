@@ -20,8 +20,39 @@ export const InFlightActionSchema = z.object({
   /** Node being drained (scale-down). */
   nodeName: z.string().optional(),
   instanceIds: z.array(z.string()).default([]),
+  /**
+   * Instances whose join outcome (NodeJoined or JoinFailed) has arrived, also
+   * before InstancesLaunched named them, so a late or repeated launch report
+   * cannot count them as joining again.
+   */
+  settledInstanceIds: z.array(z.string()).default([]),
 });
 export type InFlightAction = z.infer<typeof InFlightActionSchema>;
+
+/**
+ * An action the ledger closed, remembered for a while so that a late or
+ * repeated outcome or sample for it changes nothing.
+ */
+export const ClosedActionSchema = z.object({
+  actionId: z.string().min(1),
+  kind: z.enum(ActionKind),
+  closedAt: isoTime,
+  /** completed: its outcomes arrived; failed: ActionFailed; expired: no outcome in time. */
+  end: z.enum(['completed', 'failed', 'expired']),
+});
+export type ClosedAction = z.infer<typeof ClosedActionSchema>;
+
+/**
+ * A join outcome for an action the ledger has not seen yet (a replacement
+ * whose InstancesLaunched is still on its way), kept so that report does
+ * not open the action with an instance that already settled.
+ */
+export const EarlyJoinSchema = z.object({
+  actionId: z.string().min(1),
+  instanceId: z.string().min(1),
+  at: isoTime,
+});
+export type EarlyJoin = z.infer<typeof EarlyJoinSchema>;
 
 /** The decider's memory between evaluations, stored with a version number. */
 export const ClusterStateSchema = z.object({
@@ -34,6 +65,9 @@ export const ClusterStateSchema = z.object({
   lastScaleUpAt: isoTime.nullable().default(null),
   lastScaleDownAt: isoTime.nullable().default(null),
   inFlight: z.array(InFlightActionSchema).default([]),
+  /** Recently closed actions, newest last; bounded by the ledger (age and count). */
+  closed: z.array(ClosedActionSchema).default([]),
+  earlyJoins: z.array(EarlyJoinSchema).default([]),
 });
 export type ClusterState = z.infer<typeof ClusterStateSchema>;
 
@@ -51,5 +85,7 @@ export function emptyClusterState(clusterId: string): ClusterState {
     lastScaleUpAt: null,
     lastScaleDownAt: null,
     inFlight: [],
+    closed: [],
+    earlyJoins: [],
   };
 }

@@ -1,6 +1,18 @@
 import type { ClusterState, Decision, InFlightAction } from '@smartscale/contracts';
 import type { Config } from './config.js';
 
+/**
+ * How long and how many closed actions and early join outcomes the ledger
+ * remembers. Longer than any redelivery path that matters (visibility
+ * timeouts, retries, a DLQ replay the same shift) and small enough for the
+ * state item: a few hundred short entries.
+ */
+export const LedgerMemory = {
+  seconds: 6 * 3600,
+  maxClosed: 200,
+  maxEarlyJoins: 200,
+} as const;
+
 /** Instances launched and not yet joined, across every in-flight action. */
 export function incomingWorkers(state: ClusterState): number {
   return state.inFlight.reduce((n, a) => n + (a.kind === 'scale-down' ? 0 : a.pendingJoins), 0);
@@ -15,7 +27,33 @@ export function joiningInstanceIds(state: ClusterState): Set<string> {
 }
 
 /**
- * Records the start of the action a decision calls for. Holds change nothing.
+ * True when the ledger closed this action recently: its outcomes and its
+ * sample, if they come again, must change nothing.
+ *
+ * @example
+ * if (isRecentlyClosed(state, sample.actionId)) return 'already-closed';
+ */
+export function isRecentlyClosed(state: ClusterState, actionId: string): boolean {
+  return state.closed.some((c) => c.actionId === actionId);
+}
+
+/** Drops closed actions and early joins past {@link LedgerMemory}. */
+export function forgetOldLedgerEntries(state: ClusterState, now: Date): ClusterState {
+  const since = now.getTime() - LedgerMemory.seconds * 1000;
+  const closed = state.closed
+    .filter((c) => Date.parse(c.closedAt) >= since)
+    .slice(-LedgerMemory.maxClosed);
+  const earlyJoins = state.earlyJoins
+    .filter((j) => Date.parse(j.at) >= since)
+    .slice(-LedgerMemory.maxEarlyJoins);
+  if (closed.length === state.closed.length && earlyJoins.length === state.earlyJoins.length)
+    return state;
+  return { ...state, closed, earlyJoins };
+}
+
+/**
+ * Records the start of the action a decision calls for. Holds change nothing,
+ * and so does an action id the ledger already knows (in flight or closed).
  *
  * @example
  * state = startAction(state, decision, actionId, now);
@@ -26,6 +64,8 @@ export function startAction(
   actionId: string,
   now: Date,
 ): ClusterState {
+  if (state.inFlight.some((a) => a.actionId === actionId) || isRecentlyClosed(state, actionId))
+    return state;
   const at = now.toISOString();
   if (decision.kind === 'scale-up') {
     const action: InFlightAction = {
@@ -34,6 +74,7 @@ export function startAction(
       startedAt: at,
       pendingJoins: decision.count,
       instanceIds: [],
+      settledInstanceIds: [],
     };
     return { ...state, lastScaleUpAt: at, inFlight: [...state.inFlight, action] };
   }
@@ -45,6 +86,7 @@ export function startAction(
       pendingJoins: 0,
       nodeName: decision.victim.nodeName,
       instanceIds: [decision.victim.instanceId],
+      settledInstanceIds: [],
     };
     return { ...state, lastScaleDownAt: at, inFlight: [...state.inFlight, action] };
   }
@@ -57,91 +99,180 @@ export type ActionOutcome =
       readonly type: 'InstancesLaunched';
       readonly actionId: string;
       readonly instanceIds: readonly string[];
+      /** When the launch was reported; a replacement the ledger never saw starts then. */
+      readonly occurredAt?: string;
     }
   | {
       readonly type: 'NodeJoined' | 'JoinFailed';
       readonly actionId: string;
       readonly instanceId: string;
     }
-  | { readonly type: 'NodeRemoved' | 'ActionFailed'; readonly actionId: string };
+  | { readonly type: 'NodeRemoved'; readonly actionId: string }
+  | { readonly type: 'ActionFailed'; readonly actionId: string; readonly step?: string };
 
-function replaceAction(
+type ClosedEnd = ClusterState['closed'][number]['end'];
+
+function closeAction(
   state: ClusterState,
-  actionId: string,
-  next: InFlightAction | null,
+  action: Pick<InFlightAction, 'actionId' | 'kind'>,
+  end: ClosedEnd,
+  now: Date,
 ): ClusterState {
-  const inFlight = state.inFlight.flatMap((a) =>
-    a.actionId !== actionId ? [a] : next ? [next] : [],
+  const closed = { actionId: action.actionId, kind: action.kind, closedAt: now.toISOString(), end };
+  return forgetOldLedgerEntries(
+    {
+      ...state,
+      inFlight: state.inFlight.filter((a) => a.actionId !== action.actionId),
+      closed: [...state.closed, closed],
+      earlyJoins: state.earlyJoins.filter((j) => j.actionId !== action.actionId),
+    },
+    now,
   );
-  return { ...state, inFlight };
+}
+
+function updateAction(state: ClusterState, next: InFlightAction): ClusterState {
+  return {
+    ...state,
+    inFlight: state.inFlight.map((a) => (a.actionId === next.actionId ? next : a)),
+  };
 }
 
 /**
- * Applies an outcome to the ledger. Idempotent: a replayed outcome leaves the
- * state as it was, so redelivered events cannot double-count.
+ * Launch reported for an action the ledger never saw: a replacement launched
+ * outside a decision (spot). Tracked so its capacity counts as incoming,
+ * minus any instance whose join outcome came first.
+ */
+function openReplacement(
+  state: ClusterState,
+  outcome: Extract<ActionOutcome, { type: 'InstancesLaunched' }>,
+  now: Date,
+): ClusterState {
+  if (outcome.instanceIds.length === 0) return state;
+  const early = new Set(
+    state.earlyJoins.filter((j) => j.actionId === outcome.actionId).map((j) => j.instanceId),
+  );
+  const joining = [...new Set(outcome.instanceIds)].filter((id) => !early.has(id));
+  const reported = outcome.occurredAt ? Date.parse(outcome.occurredAt) : Number.NaN;
+  const startedAt = new Date(
+    Number.isNaN(reported) ? now.getTime() : Math.min(reported, now.getTime()),
+  ).toISOString();
+  const replace: InFlightAction = {
+    actionId: outcome.actionId,
+    kind: 'replace',
+    startedAt,
+    pendingJoins: joining.length,
+    instanceIds: joining,
+    settledInstanceIds: [...early],
+  };
+  if (joining.length === 0) return closeAction(state, replace, 'completed', now);
+  return {
+    ...state,
+    inFlight: [...state.inFlight, replace],
+    earlyJoins: state.earlyJoins.filter((j) => j.actionId !== outcome.actionId),
+  };
+}
+
+/**
+ * Applies an outcome to the ledger. Any order and any repeat of an action's
+ * outcomes ends in the same ledger: a join outcome that arrives before the
+ * launch report settles its instance (it is never counted as joining again),
+ * the action closes once when all its instances have settled, and outcomes
+ * or launch reports for a recently closed action change nothing. Returns
+ * the same object when nothing changed.
+ *
+ * @example
+ * state = applyOutcome(state, { type: 'NodeJoined', actionId, instanceId }, now);
  */
 export function applyOutcome(state: ClusterState, outcome: ActionOutcome, now: Date): ClusterState {
+  if (isRecentlyClosed(state, outcome.actionId)) return state;
   const action = state.inFlight.find((a) => a.actionId === outcome.actionId);
+  if (!action) {
+    if (outcome.type === 'InstancesLaunched') return openReplacement(state, outcome, now);
+    if (outcome.type === 'NodeJoined' || outcome.type === 'JoinFailed') {
+      const seen = state.earlyJoins.some(
+        (j) => j.actionId === outcome.actionId && j.instanceId === outcome.instanceId,
+      );
+      if (seen) return state;
+      const early = {
+        actionId: outcome.actionId,
+        instanceId: outcome.instanceId,
+        at: now.toISOString(),
+      };
+      return forgetOldLedgerEntries({ ...state, earlyJoins: [...state.earlyJoins, early] }, now);
+    }
+    // Removal or failure of an action never recorded: nothing it could hold.
+    return state;
+  }
+
+  if (action.kind === 'scale-down') {
+    if (outcome.type === 'NodeRemoved') return closeAction(state, action, 'completed', now);
+    if (outcome.type === 'ActionFailed') return closeAction(state, action, 'failed', now);
+    return state;
+  }
+
   switch (outcome.type) {
     case 'InstancesLaunched': {
-      if (!action) {
-        // Launched outside a decision (spot replacement): track it so its
-        // capacity counts as incoming and is not launched twice.
-        if (outcome.instanceIds.length === 0) return state;
-        const replace: InFlightAction = {
-          actionId: outcome.actionId,
-          kind: 'replace',
-          startedAt: now.toISOString(),
-          pendingJoins: outcome.instanceIds.length,
-          instanceIds: [...outcome.instanceIds],
-        };
-        return { ...state, inFlight: [...state.inFlight, replace] };
-      }
-      const known = new Set(action.instanceIds);
-      const added = outcome.instanceIds.filter((id) => !known.has(id));
-      if (added.length === 0) return state;
+      const known = new Set([...action.instanceIds, ...action.settledInstanceIds]);
+      const added = [...new Set(outcome.instanceIds)].filter((id) => !known.has(id));
+      const firstReport = action.instanceIds.length === 0;
+      if (added.length === 0 && !firstReport) return state;
+      // The report lists every instance of the action; those not settled are
+      // what can still join (fewer than asked after capacity errors).
       const instanceIds = [...action.instanceIds, ...added];
-      // Fewer launched than asked (capacity errors): only the launched can join.
-      const pendingJoins = Math.min(action.pendingJoins, instanceIds.length);
-      if (pendingJoins === 0) return replaceAction(state, action.actionId, null);
-      return replaceAction(state, action.actionId, { ...action, instanceIds, pendingJoins });
+      if (instanceIds.length === 0) return closeAction(state, action, 'completed', now);
+      return updateAction(state, { ...action, instanceIds, pendingJoins: instanceIds.length });
     }
     case 'NodeJoined':
     case 'JoinFailed': {
-      if (!action?.instanceIds.includes(outcome.instanceId)) return state;
+      if (action.settledInstanceIds.includes(outcome.instanceId)) return state;
+      const settledInstanceIds = [...action.settledInstanceIds, outcome.instanceId];
+      const launchReported = action.instanceIds.length > 0;
       const instanceIds = action.instanceIds.filter((id) => id !== outcome.instanceId);
-      const pendingJoins = Math.max(0, action.pendingJoins - 1);
-      if (pendingJoins === 0) return replaceAction(state, action.actionId, null);
-      return replaceAction(state, action.actionId, { ...action, instanceIds, pendingJoins });
+      const pendingJoins = launchReported
+        ? instanceIds.length
+        : // Before the launch report, the decision's count is all the ledger knows.
+          Math.max(0, action.pendingJoins - 1);
+      if (pendingJoins === 0) return closeAction(state, action, 'completed', now);
+      return updateAction(state, { ...action, instanceIds, settledInstanceIds, pendingJoins });
     }
     case 'NodeRemoved':
+      // A replacement shares its action with the drain of the node it replaces:
+      // that node leaving says nothing about the new one joining.
+      return state;
     case 'ActionFailed':
-      return action ? replaceAction(state, action.actionId, null) : state;
+      // Same for a failed drain; a failed launch ends the action.
+      return outcome.step === 'drain' ? state : closeAction(state, action, 'failed', now);
   }
 }
 
 /**
  * Drops actions that outlived every deadline they could have (a lost
- * outcome must not block scaling forever). Returns the dropped ones so the
- * caller can audit them.
+ * outcome must not block scaling forever) into the closed list, so their
+ * late outcomes change nothing. Returns the dropped ones so the caller can
+ * audit them.
  */
 export function expireStaleActions(
   state: ClusterState,
   config: Config,
   now: Date,
 ): { state: ClusterState; expired: InFlightAction[] } {
-  const slackSeconds = 120;
-  const limit = (a: InFlightAction) =>
-    (a.kind === 'scale-down'
+  const expired = state.inFlight.filter((a) => now.getTime() > actionDeadline(a, config).getTime());
+  let next = state;
+  for (const action of expired) next = closeAction(next, action, 'expired', now);
+  return { state: next, expired };
+}
+
+/** Slack past an action's own deadline before the ledger gives up on it. */
+const EXPIRY_SLACK_SECONDS = 120;
+
+/**
+ * When the ledger stops waiting for an action's outcome: the drain timeout
+ * for a scale-down, boot plus join timeout for a launch, plus slack.
+ */
+export function actionDeadline(action: InFlightAction, config: Config): Date {
+  const seconds =
+    (action.kind === 'scale-down'
       ? config.scaleDown.drainTimeoutSeconds
-      : config.instance.bootSeconds + config.join.timeoutSeconds) + slackSeconds;
-  const expired = state.inFlight.filter(
-    (a) => (now.getTime() - Date.parse(a.startedAt)) / 1000 > limit(a),
-  );
-  if (expired.length === 0) return { state, expired };
-  const gone = new Set(expired.map((a) => a.actionId));
-  return {
-    state: { ...state, inFlight: state.inFlight.filter((a) => !gone.has(a.actionId)) },
-    expired,
-  };
+      : config.instance.bootSeconds + config.join.timeoutSeconds) + EXPIRY_SLACK_SECONDS;
+  return new Date(Date.parse(action.startedAt) + seconds * 1000);
 }

@@ -82,6 +82,25 @@ export const ConfigSchema = z
       })
       .prefault({}),
     join: z.object({ timeoutSeconds: seconds.default(600) }).prefault({}),
+    reconcile: z
+      .object({
+        /**
+         * Slack the reconciler allows past every deadline before it repairs
+         * (a message that is merely late gets there first).
+         */
+        graceSeconds: seconds.default(60),
+      })
+      .prefault({}),
+    samples: z
+      .object({
+        /**
+         * A sample older than this (takenAt to decision) is held, not acted on:
+         * a queue backlog or a DLQ replay must not drain a node on old data.
+         * Two sampling intervals of 60 s.
+         */
+        maxAgeSeconds: seconds.default(120),
+      })
+      .prefault({}),
     interruptions: z
       .object({
         /**

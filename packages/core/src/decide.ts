@@ -22,6 +22,32 @@ function secondsSince(iso: string | null, now: Date): number {
   return iso === null ? Number.POSITIVE_INFINITY : (now.getTime() - Date.parse(iso)) / 1000;
 }
 
+/**
+ * A hold for a sample older than `samples.maxAgeSeconds`: a backlog or a
+ * replay must not act on a cluster that has moved on. Null when fresh (a
+ * takenAt ahead of `now`, clock skew, counts as fresh).
+ */
+export function staleSampleHold(
+  snapshot: ClusterSnapshot,
+  config: Config,
+  now: Date,
+): Decision | null {
+  const age = secondsSince(snapshot.takenAt, now);
+  const limit = config.samples.maxAgeSeconds;
+  if (!(age > limit)) return null;
+  const ageSeconds = Math.round(age);
+  return {
+    kind: 'hold',
+    reasons: [
+      reason(
+        ReasonCode.SampleStale,
+        `sample taken ${ageSeconds}s ago (at ${snapshot.takenAt}), older than the ${limit}s limit; waiting for a fresh one`,
+        { ageSeconds, maxAgeSeconds: limit, takenAt: snapshot.takenAt },
+      ),
+    ],
+  };
+}
+
 /** Worker counts the policy reasons about. */
 export interface Fleet {
   /** Registered workers plus those launched and not yet joined. */
@@ -507,6 +533,8 @@ export function decide(
   config: Config,
   now: Date,
 ): Decision {
+  const stale = staleSampleHold(snapshot, config, now);
+  if (stale) return stale;
   if (state.paused) {
     return {
       kind: 'hold',

@@ -116,6 +116,7 @@ describe('ClusterLock', () => {
             startedAt: '2026-01-01T00:00:00.000Z',
             pendingJoins: 2,
             instanceIds: [],
+            settledInstanceIds: [],
           },
         ],
       },
