@@ -38,8 +38,31 @@ export const PodInfoSchema = ResourcesSchema.extend({
   /** Whether a PodDisruptionBudget selects this pod. */
   hasPdb: z.boolean().default(false),
   doNotDisrupt: z.boolean().default(false),
-  /** emptyDir or hostPath volumes: data that dies with the node. */
+  /**
+   * emptyDir or hostPath volumes (data that dies with the node) not released
+   * by `cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes`.
+   */
   localStorage: z.boolean().default(false),
+  /**
+   * `cluster-autoscaler.kubernetes.io/safe-to-evict`: true lets a pod that
+   * would otherwise pin its node move, false pins it; absent when unset.
+   */
+  safeToEvict: z.boolean().optional(),
+  /** A static pod the kubelet runs (mirror annotation or owned by the Node): never evicted. */
+  mirror: z.boolean().optional(),
+  /** Succeeded or Failed: holds nothing and needs no eviction. */
+  finished: z.boolean().optional(),
+  /** Set once the pod is being deleted (metadata.deletionTimestamp). */
+  deletionTimestamp: isoTime.optional(),
+  /** spec.terminationGracePeriodSeconds; absent means Kubernetes' default, 30. */
+  terminationGracePeriodSeconds: z.number().int().nonnegative().optional(),
+  /**
+   * The fewest disruptions any PodDisruptionBudget selecting this pod allows
+   * now (status.disruptionsAllowed), and that budget's name; absent when no
+   * budget constrains the pod.
+   */
+  pdbDisruptionsAllowed: z.number().int().nonnegative().optional(),
+  pdbName: z.string().optional(),
 });
 export type PodInfo = z.infer<typeof PodInfoSchema>;
 
@@ -61,6 +84,8 @@ export const NodeInfoSchema = z.object({
    * which it never lifts.
    */
   cordonedBy: z.string().optional(),
+  /** The deadline of the drain that cordoned it (`smartscale.io/drain-deadline`). */
+  drainDeadline: isoTime.optional(),
   /** When the node registered, for "never remove a node just added". */
   createdAt: isoTime.optional(),
   allocatable: ResourcesSchema,

@@ -4,5 +4,6 @@ export * from './decision.js';
 export * from './envelope.js';
 export * from './messages.js';
 export * from './metrics.js';
+export * from './repair.js';
 export * from './state.js';
 export * from './validation.js';

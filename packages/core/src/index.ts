@@ -6,5 +6,6 @@ export * from './cost-model.js';
 export * from './decide.js';
 export * from './forecast.js';
 export * from './purchase-plan.js';
+export * from './reconcile.js';
 export * from './spend.js';
 export * from './victim-selection.js';

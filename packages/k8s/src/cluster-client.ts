@@ -10,6 +10,7 @@ import {
 import type { NodeInfo, PendingPod, PodInfo } from '@smartscale/contracts';
 import {
   CORDONED_BY_ANNOTATION,
+  DRAIN_DEADLINE_ANNOTATION,
   isControlPlaneNode,
   parseProviderId,
   toNodeInfo,
@@ -160,15 +161,16 @@ export class ClusterClient {
 
   /**
    * Marks the node unschedulable so no new pods land on it, annotated with
-   * the action that cordoned it ({@link CORDONED_BY_ANNOTATION}).
+   * the action that cordoned it ({@link CORDONED_BY_ANNOTATION}) and the
+   * drain's deadline ({@link DRAIN_DEADLINE_ANNOTATION}).
    */
-  async cordon(nodeName: string, actionId: string): Promise<void> {
-    await this.#setUnschedulable(nodeName, true, actionId);
+  async cordon(nodeName: string, actionId: string, drainDeadline?: string): Promise<void> {
+    await this.#setUnschedulable(nodeName, true, { actionId, drainDeadline: drainDeadline ?? null });
   }
 
   /** Makes the node schedulable again (a drain that gave up) and drops the cordon's mark. */
   async uncordon(nodeName: string): Promise<void> {
-    await this.#setUnschedulable(nodeName, false, null);
+    await this.#setUnschedulable(nodeName, false, { actionId: null, drainDeadline: null });
   }
 
   /**
@@ -215,7 +217,7 @@ export class ClusterClient {
   async #setUnschedulable(
     nodeName: string,
     unschedulable: boolean,
-    cordonedBy: string | null,
+    mark: { readonly actionId: string | null; readonly drainDeadline: string | null },
   ): Promise<void> {
     try {
       // One merge patch, so the mark and the cordon never disagree; null removes the annotation.
@@ -223,7 +225,12 @@ export class ClusterClient {
         {
           name: nodeName,
           body: {
-            metadata: { annotations: { [CORDONED_BY_ANNOTATION]: cordonedBy } },
+            metadata: {
+              annotations: {
+                [CORDONED_BY_ANNOTATION]: mark.actionId,
+                [DRAIN_DEADLINE_ANNOTATION]: mark.drainDeadline,
+              },
+            },
             spec: { unschedulable },
           },
         },

@@ -11,6 +11,7 @@ export {
 export {
   CONTROL_PLANE_ROLE_LABELS,
   CORDONED_BY_ANNOTATION,
+  DRAIN_DEADLINE_ANNOTATION,
   isControlPlaneNode,
   isNodeReady,
   NODE_LABELS,

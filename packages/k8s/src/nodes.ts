@@ -61,6 +61,20 @@ export function isControlPlaneNode(node: V1Node): boolean {
  */
 export const CORDONED_BY_ANNOTATION = 'smartscale.io/cordoned-by';
 
+/**
+ * The deadline of the drain behind a cordon: until then the drain may still
+ * be working on the node, so its cordon is not stale even when the ledger
+ * no longer tracks the action (interruption drains are not in the ledger).
+ */
+export const DRAIN_DEADLINE_ANNOTATION = 'smartscale.io/drain-deadline';
+
+/** An annotation's time as ISO 8601, or undefined when it is absent or not a time. */
+function isoOrUndefined(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
 /** True when the node's Ready condition is True. */
 export function isNodeReady(node: V1Node): boolean {
   return (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
@@ -80,6 +94,7 @@ export function toNodeInfo(node: V1Node, pods: PodInfo[]): NodeInfo {
   const instanceType = labels[NODE_LABELS.instanceType];
   const created = node.metadata?.creationTimestamp;
   const cordonedBy = node.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
+  const drainDeadline = isoOrUndefined(node.metadata?.annotations?.[DRAIN_DEADLINE_ANNOTATION]);
   return {
     name: node.metadata?.name ?? '',
     ...(fromProvider ? { instanceId: fromProvider.instanceId } : {}),
@@ -92,6 +107,7 @@ export function toNodeInfo(node: V1Node, pods: PodInfo[]): NodeInfo {
     ready: isNodeReady(node),
     unschedulable: node.spec?.unschedulable === true,
     ...(cordonedBy ? { cordonedBy } : {}),
+    ...(cordonedBy && drainDeadline ? { drainDeadline } : {}),
     ...(created ? { createdAt: new Date(created).toISOString() } : {}),
     allocatable: {
       cpuMillis: cpuMillis(node.status?.allocatable?.cpu),

@@ -77,4 +77,11 @@ export const sampleMessages: { [T in MessageType]: () => AnyEnvelope } = {
     createMessage('ActionFailed', { step: 'drain', reason: 'deadline passed' }, ctx, NOW),
   InterruptionReceived: () =>
     createMessage('InterruptionReceived', { instanceId, kind: 'spot-interruption' }, ctx, NOW),
+  RepairMade: () =>
+    createMessage(
+      'RepairMade',
+      { code: 'ghost-node', instanceId, nodeName: 'worker-1', reason: 'instance terminated' },
+      ctx,
+      NOW,
+    ),
 };

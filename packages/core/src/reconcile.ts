@@ -1,0 +1,253 @@
+import type { ClusterState, InFlightAction, Repair } from '@smartscale/contracts';
+import { RepairCode } from '@smartscale/contracts';
+import { expireStaleActions } from './action-ledger.js';
+import type { Config } from './config.js';
+
+/** One of the cluster's tagged EC2 workers, in any state, as EC2 reports it. */
+export interface ObservedInstance {
+  readonly instanceId: string;
+  /** EC2 state name: pending, running, stopping, stopped, shutting-down, terminated. */
+  readonly state: string;
+  /** The `smartscale:action-id` tag: the action that launched it. */
+  readonly actionId: string | null;
+  readonly launchedAt: string | null;
+}
+
+/** A Node as the reconciler needs it (no pods). */
+export interface ObservedNode {
+  readonly name: string;
+  readonly instanceId?: string | undefined;
+  /** Labelled `smartscale.io/managed=true` by the worker user data. */
+  readonly managed: boolean;
+  readonly ready: boolean;
+  readonly unschedulable: boolean;
+  readonly cordonedBy?: string | undefined;
+  readonly drainDeadline?: string | undefined;
+  readonly createdAt?: string | undefined;
+}
+
+/** The three views the reconciler compares. */
+export interface ClusterView {
+  readonly instances: readonly ObservedInstance[];
+  readonly nodes: readonly ObservedNode[];
+  readonly state: ClusterState;
+}
+
+/** A repair the reconciler should make, with the fact it rests on. */
+export type PlannedRepair = Repair & {
+  /** When the fact began (instance launch, node creation, action start): names the repair stably. */
+  readonly since: string;
+};
+
+/** EC2 states after which the instance never runs pods again. */
+const GONE_STATES = new Set(['shutting-down', 'terminated']);
+/** States in which the instance runs no kubelet now but may start again. */
+const STOPPED_STATES = new Set(['stopping', 'stopped']);
+
+const seconds = (from: string | null | undefined, now: Date): number =>
+  from ? (now.getTime() - Date.parse(from)) / 1000 : Number.POSITIVE_INFINITY;
+
+/** Launch to Ready plus the join timeout plus the grace: how long a worker may be without a Node. */
+function joinWindowSeconds(config: Config): number {
+  return config.instance.bootSeconds + config.join.timeoutSeconds + config.reconcile.graceSeconds;
+}
+
+/** Instance ids and action ids the ledger still waits on. */
+function liveActionFacts(state: ClusterState): {
+  actionIds: Set<string>;
+  instanceIds: Set<string>;
+} {
+  const actionIds = new Set(state.inFlight.map((a) => a.actionId));
+  const instanceIds = new Set(state.inFlight.flatMap((a) => a.instanceIds));
+  return { actionIds, instanceIds };
+}
+
+/**
+ * Workers of ours with no Node past their join window and in no live
+ * action: nothing will ever verify or use them, and they cost money.
+ */
+function orphanInstances(view: ClusterView, config: Config, now: Date): PlannedRepair[] {
+  const withNode = new Set(view.nodes.flatMap((n) => (n.instanceId ? [n.instanceId] : [])));
+  const live = liveActionFacts(view.state);
+  const window = joinWindowSeconds(config);
+  return view.instances
+    .filter(
+      (i) =>
+        !GONE_STATES.has(i.state) &&
+        !withNode.has(i.instanceId) &&
+        !live.instanceIds.has(i.instanceId) &&
+        !(i.actionId && live.actionIds.has(i.actionId)) &&
+        seconds(i.launchedAt, now) > window,
+    )
+    .map((i) => ({
+      code: RepairCode.OrphanInstance,
+      instanceId: i.instanceId,
+      reason: `${i.instanceId} (${i.state}) has had no Node for ${Math.round(seconds(i.launchedAt, now))} s since launch (boot ${config.instance.bootSeconds} s + join timeout ${config.join.timeoutSeconds} s + grace ${config.reconcile.graceSeconds} s) and no action in flight waits for it`,
+      since: i.launchedAt ?? now.toISOString(),
+    }));
+}
+
+/**
+ * Nodes of ours whose instance is gone: K3s has no cloud controller to
+ * delete them, and a ghost counts toward min/max and, NotReady, holds every
+ * scale-down. A stopped or vanished instance's Node is deleted only once it
+ * is NotReady (its kubelet is really gone; a restarted kubelet registers
+ * the Node again). Nodes of instances that are not ours are never touched.
+ */
+function ghostNodes(view: ClusterView, config: Config, now: Date): PlannedRepair[] {
+  const instances = new Map(view.instances.map((i) => [i.instanceId, i]));
+  const repairs: PlannedRepair[] = [];
+  for (const node of view.nodes) {
+    if (!node.instanceId) continue;
+    const instance = instances.get(node.instanceId);
+    if (!instance && !node.managed) continue;
+    const since = node.createdAt ?? now.toISOString();
+    let why: string | null = null;
+    if (instance && GONE_STATES.has(instance.state)) {
+      why = `its instance ${node.instanceId} is ${instance.state}`;
+    } else if (instance && STOPPED_STATES.has(instance.state) && !node.ready) {
+      why = `its instance ${node.instanceId} is ${instance.state} and the Node is NotReady`;
+    } else if (
+      !instance &&
+      !node.ready &&
+      seconds(node.createdAt, now) > config.reconcile.graceSeconds
+    ) {
+      why = `its instance ${node.instanceId} no longer exists in EC2 and the Node is NotReady`;
+    }
+    if (why)
+      repairs.push({
+        code: RepairCode.GhostNode,
+        nodeName: node.name,
+        instanceId: node.instanceId,
+        reason: `Node ${node.name}: ${why}`,
+        since,
+      });
+  }
+  return repairs;
+}
+
+/**
+ * Cordons SmartScale made whose action is over: no drain works on the node
+ * any more (the action left the ledger and the drain's deadline passed), so
+ * the node would stay unschedulable for good. Ghost nodes are deleted
+ * instead, so they are left to {@link ghostNodes}.
+ */
+function staleCordons(
+  view: ClusterView,
+  ghosts: ReadonlySet<string>,
+  config: Config,
+  now: Date,
+): PlannedRepair[] {
+  const live = liveActionFacts(view.state);
+  return view.nodes
+    .filter(
+      (n) =>
+        n.unschedulable &&
+        n.cordonedBy !== undefined &&
+        !ghosts.has(n.name) &&
+        !live.actionIds.has(n.cordonedBy) &&
+        seconds(n.drainDeadline, now) > config.reconcile.graceSeconds,
+    )
+    .map((n) => ({
+      code: RepairCode.StaleCordon,
+      nodeName: n.name,
+      ...(n.instanceId ? { instanceId: n.instanceId } : {}),
+      repairedActionId: n.cordonedBy as string,
+      reason: `Node ${n.name} was cordoned by action ${n.cordonedBy}, which is no longer in flight${n.drainDeadline ? ` (drain deadline ${n.drainDeadline})` : ''}`,
+      since: n.drainDeadline ?? n.createdAt ?? now.toISOString(),
+    }));
+}
+
+/** Whether an in-flight action's facts show it finished, and how. */
+function doneBecause(action: InFlightAction, view: ClusterView): string | null {
+  const instances = new Map(view.instances.map((i) => [i.instanceId, i]));
+  const readyNode = new Set(
+    view.nodes.flatMap((n) => (n.ready && n.instanceId ? [n.instanceId] : [])),
+  );
+  if (action.kind === 'scale-down') {
+    const nodeThere = view.nodes.some((n) => n.name === action.nodeName);
+    const instanceId = action.instanceIds[0];
+    const instance = instanceId ? instances.get(instanceId) : undefined;
+    if (!nodeThere && (!instance || GONE_STATES.has(instance.state)))
+      return `node ${action.nodeName} is gone and its instance ${instanceId ?? '(unknown)'} is ${instance?.state ?? 'gone'}`;
+    return null;
+  }
+  // Scale-up or replace. Before InstancesLaunched is recorded the ledger has
+  // no instance ids: the action's instances are found by their tag, and all
+  // it asked for must exist before it can be called done.
+  const tagged = view.instances.filter((i) => i.actionId === action.actionId);
+  const waiting =
+    action.instanceIds.length > 0 ? action.instanceIds : tagged.map((i) => i.instanceId);
+  if (action.instanceIds.length === 0 && tagged.length < action.pendingJoins) return null;
+  const settled = (id: string) => {
+    const state = instances.get(id)?.state;
+    return readyNode.has(id) || state === undefined || GONE_STATES.has(state);
+  };
+  if (waiting.length === 0 || !waiting.every(settled)) return null;
+  return `every instance it waited for has a Ready Node or is gone (${waiting.join(', ')})`;
+}
+
+/** In-flight actions whose facts are done, or that outlived every deadline. */
+export function planLedgerRepairs(view: ClusterView, config: Config, now: Date): PlannedRepair[] {
+  const { expired } = expireStaleActions(view.state, config, now);
+  const overdue = new Set(expired.map((a) => a.actionId));
+  const repairs: PlannedRepair[] = expired.map((a) => ({
+    code: RepairCode.ActionOverdue,
+    repairedActionId: a.actionId,
+    ...(a.nodeName ? { nodeName: a.nodeName } : {}),
+    reason: `${a.kind} action ${a.actionId} started ${a.startedAt} is past every deadline it could have and still has no outcome`,
+    since: a.startedAt,
+  }));
+  for (const action of view.state.inFlight) {
+    if (overdue.has(action.actionId)) continue;
+    const because = doneBecause(action, view);
+    if (because)
+      repairs.push({
+        code: RepairCode.ActionDone,
+        repairedActionId: action.actionId,
+        ...(action.nodeName ? { nodeName: action.nodeName } : {}),
+        reason: `${action.kind} action ${action.actionId} is done but its outcome never reached the ledger: ${because}`,
+        since: action.startedAt,
+      });
+  }
+  return repairs;
+}
+
+/**
+ * Compares EC2, Kubernetes and the ledger and lists what to repair, level-
+ * triggered: whichever message was lost, late or doubled, the same view
+ * gives the same repairs. Pure; the reconciler service acts on the result.
+ *
+ * @example
+ * const repairs = planRepairs({ instances, nodes, state }, config, now);
+ */
+export function planRepairs(view: ClusterView, config: Config, now: Date): PlannedRepair[] {
+  const ghosts = ghostNodes(view, config, now);
+  const ghostNames = new Set(ghosts.flatMap((g) => (g.nodeName ? [g.nodeName] : [])));
+  return [
+    ...orphanInstances(view, config, now),
+    ...ghosts,
+    ...staleCordons(view, ghostNames, config, now),
+    ...planLedgerRepairs(view, config, now),
+  ];
+}
+
+/**
+ * The ledger after the ledger repairs: closed and expired actions leave
+ * `inFlight`. Repairs that are not about the ledger change nothing.
+ */
+export function applyLedgerRepairs(
+  state: ClusterState,
+  repairs: readonly PlannedRepair[],
+): ClusterState {
+  const closing = new Set(
+    repairs.flatMap((r) =>
+      (r.code === RepairCode.ActionDone || r.code === RepairCode.ActionOverdue) &&
+      r.repairedActionId
+        ? [r.repairedActionId]
+        : [],
+    ),
+  );
+  if (closing.size === 0) return state;
+  return { ...state, inFlight: state.inFlight.filter((a) => !closing.has(a.actionId)) };
+}

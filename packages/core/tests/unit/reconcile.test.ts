@@ -1,0 +1,299 @@
+import type { ClusterState, InFlightAction } from '@smartscale/contracts';
+import { emptyClusterState } from '@smartscale/contracts';
+import { describe, expect, it } from 'vitest';
+import {
+  applyLedgerRepairs,
+  type ClusterView,
+  type ObservedInstance,
+  type ObservedNode,
+  parseConfig,
+  planRepairs,
+} from '../../src/index.js';
+import { ago, NOW } from './fixtures.js';
+
+// boot 90 + join 600 + grace 60: a worker may be without a Node for 750 s.
+const config = parseConfig({
+  instance: { bootSeconds: 90 },
+  join: { timeoutSeconds: 600 },
+  reconcile: { graceSeconds: 60 },
+  scaleDown: { drainTimeoutSeconds: 600 },
+});
+
+function instance(id: string, overrides: Partial<ObservedInstance> = {}): ObservedInstance {
+  return {
+    instanceId: id,
+    state: 'running',
+    actionId: 'A-launch',
+    launchedAt: ago(3600),
+    ...overrides,
+  };
+}
+
+function node(name: string, overrides: Partial<ObservedNode> = {}): ObservedNode {
+  return {
+    name,
+    instanceId: name,
+    managed: true,
+    ready: true,
+    unschedulable: false,
+    createdAt: ago(3000),
+    ...overrides,
+  };
+}
+
+function action(overrides: Partial<InFlightAction> & Pick<InFlightAction, 'actionId' | 'kind'>) {
+  return {
+    startedAt: ago(30),
+    pendingJoins: 0,
+    instanceIds: [],
+    ...overrides,
+  } as InFlightAction;
+}
+
+function view(
+  instances: ObservedInstance[],
+  nodes: ObservedNode[],
+  inFlight: InFlightAction[] = [],
+): ClusterView {
+  const state: ClusterState = { ...emptyClusterState('c1'), inFlight };
+  return { instances, nodes, state };
+}
+
+const codes = (v: ClusterView) =>
+  planRepairs(v, config, NOW).map(
+    (r) => `${r.code}:${r.instanceId ?? r.repairedActionId ?? r.nodeName}`,
+  );
+
+describe('orphan instances', () => {
+  it('terminates a worker with no Node past boot + join timeout + grace and in no live action', () => {
+    const v = view([instance('i-orphan', { launchedAt: ago(751) })], []);
+    const [repair] = planRepairs(v, config, NOW);
+    expect(repair).toMatchObject({ code: 'orphan-instance', instanceId: 'i-orphan' });
+    expect(repair?.reason).toMatch(
+      /no Node for 751 s .*boot 90 s \+ join timeout 600 s \+ grace 60 s/,
+    );
+  });
+
+  it('leaves a worker still inside its join window', () => {
+    expect(codes(view([instance('i-young', { launchedAt: ago(749) })], []))).toEqual([]);
+  });
+
+  it('leaves a worker an in-flight action still waits for, by instance id or by launch tag', () => {
+    const old = ago(5000);
+    const byId = view(
+      [instance('i-1', { launchedAt: old })],
+      [],
+      [
+        action({
+          actionId: 'A-other',
+          kind: 'scale-up',
+          instanceIds: ['i-1'],
+          pendingJoins: 1,
+          startedAt: ago(60),
+        }),
+      ],
+    );
+    const byTag = view(
+      [instance('i-2', { launchedAt: old, actionId: 'A-up' })],
+      [],
+      [action({ actionId: 'A-up', kind: 'scale-up', pendingJoins: 1, startedAt: ago(60) })],
+    );
+    expect(codes(byId).filter((c) => c.startsWith('orphan'))).toEqual([]);
+    expect(codes(byTag).filter((c) => c.startsWith('orphan'))).toEqual([]);
+  });
+
+  it('leaves a worker that has a Node, ready or not', () => {
+    expect(codes(view([instance('i-1')], [node('i-1', { ready: false })]))).toEqual([]);
+  });
+
+  it('does not terminate again what is already shutting down or terminated', () => {
+    expect(
+      codes(
+        view(
+          [instance('i-1', { state: 'shutting-down' }), instance('i-2', { state: 'terminated' })],
+          [],
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  it('terminates a stopped worker without a Node (a stopped worker serves nothing)', () => {
+    expect(codes(view([instance('i-1', { state: 'stopped' })], []))).toEqual([
+      'orphan-instance:i-1',
+    ]);
+  });
+});
+
+describe('ghost nodes', () => {
+  it('deletes the Node of a terminated or shutting-down instance, Ready or not', () => {
+    const v = view(
+      [instance('i-1', { state: 'terminated' }), instance('i-2', { state: 'shutting-down' })],
+      [node('i-1'), node('i-2', { ready: false })],
+    );
+    expect(codes(v)).toEqual(['ghost-node:i-1', 'ghost-node:i-2']);
+  });
+
+  it('deletes the Node of a stopped instance only once it is NotReady', () => {
+    expect(codes(view([instance('i-1', { state: 'stopped' })], [node('i-1')]))).toEqual([]);
+    expect(
+      codes(view([instance('i-1', { state: 'stopped' })], [node('i-1', { ready: false })])),
+    ).toEqual(['ghost-node:i-1']);
+  });
+
+  it('deletes a managed NotReady Node whose instance EC2 no longer knows, past the grace', () => {
+    expect(codes(view([], [node('i-gone', { ready: false })]))).toEqual(['ghost-node:i-gone']);
+    expect(codes(view([], [node('i-new', { ready: false, createdAt: ago(30) })]))).toEqual([]);
+    expect(codes(view([], [node('i-ready')]))).toEqual([]);
+  });
+
+  it('never touches a Node SmartScale did not launch', () => {
+    expect(codes(view([], [node('i-theirs', { managed: false, ready: false })]))).toEqual([]);
+    expect(codes(view([], [node('server', { instanceId: undefined, ready: false })]))).toEqual([]);
+  });
+});
+
+describe('stale cordons', () => {
+  const cordoned = (overrides: Partial<ObservedNode> = {}) =>
+    node('i-1', {
+      unschedulable: true,
+      cordonedBy: 'A-drain',
+      drainDeadline: ago(61),
+      ...overrides,
+    });
+
+  it('lifts a cordon whose action is over and whose drain deadline passed', () => {
+    const [repair] = planRepairs(view([instance('i-1')], [cordoned()]), config, NOW);
+    expect(repair).toMatchObject({
+      code: 'stale-cordon',
+      nodeName: 'i-1',
+      repairedActionId: 'A-drain',
+    });
+  });
+
+  it('leaves a cordon while its action is in flight', () => {
+    const v = view(
+      [instance('i-1')],
+      [cordoned()],
+      [action({ actionId: 'A-drain', kind: 'scale-down', nodeName: 'i-1', instanceIds: ['i-1'] })],
+    );
+    expect(codes(v)).toEqual([]);
+  });
+
+  it('leaves a cordon whose drain may still be working (deadline not past the grace)', () => {
+    expect(codes(view([instance('i-1')], [cordoned({ drainDeadline: ago(59) })]))).toEqual([]);
+  });
+
+  it("never lifts a person's cordon (no mark)", () => {
+    expect(codes(view([instance('i-1')], [node('i-1', { unschedulable: true })]))).toEqual([]);
+  });
+
+  it('deletes instead of uncordoning when the instance is already gone', () => {
+    expect(codes(view([instance('i-1', { state: 'terminated' })], [cordoned()]))).toEqual([
+      'ghost-node:i-1',
+    ]);
+  });
+});
+
+describe('ledger repairs', () => {
+  it('closes a scale-up whose instances all have Ready Nodes (NodeJoined lost)', () => {
+    const v = view(
+      [instance('i-1', { actionId: 'A-up' }), instance('i-2', { actionId: 'A-up' })],
+      [node('i-1'), node('i-2')],
+      [
+        action({
+          actionId: 'A-up',
+          kind: 'scale-up',
+          instanceIds: ['i-1', 'i-2'],
+          pendingJoins: 2,
+        }),
+      ],
+    );
+    expect(codes(v)).toEqual(['action-done:A-up']);
+  });
+
+  it('closes a scale-up whose InstancesLaunched was lost, by the launch tag', () => {
+    const v = view(
+      [instance('i-1', { actionId: 'A-up' })],
+      [node('i-1')],
+      [action({ actionId: 'A-up', kind: 'scale-up', pendingJoins: 1 })],
+    );
+    expect(codes(v)).toEqual(['action-done:A-up']);
+  });
+
+  it('keeps a scale-up while an instance is still joining or not launched yet', () => {
+    const joining = view(
+      [instance('i-1', { actionId: 'A-up' }), instance('i-2', { actionId: 'A-up' })],
+      [node('i-1')],
+      [
+        action({
+          actionId: 'A-up',
+          kind: 'scale-up',
+          instanceIds: ['i-1', 'i-2'],
+          pendingJoins: 2,
+        }),
+      ],
+    );
+    const notLaunched = view(
+      [],
+      [],
+      [action({ actionId: 'A-up', kind: 'scale-up', pendingJoins: 2 })],
+    );
+    expect(codes(joining)).toEqual([]);
+    expect(codes(notLaunched)).toEqual([]);
+  });
+
+  it('closes a scale-down whose node and instance are gone (NodeRemoved lost)', () => {
+    const v = view(
+      [instance('i-1', { state: 'terminated' })],
+      [],
+      [action({ actionId: 'A-down', kind: 'scale-down', nodeName: 'i-1', instanceIds: ['i-1'] })],
+    );
+    expect(codes(v)).toEqual(['action-done:A-down']);
+  });
+
+  it('keeps a scale-down while its node is still there', () => {
+    const v = view(
+      [instance('i-1')],
+      [node('i-1', { unschedulable: true, cordonedBy: 'A-down' })],
+      [action({ actionId: 'A-down', kind: 'scale-down', nodeName: 'i-1', instanceIds: ['i-1'] })],
+    );
+    expect(codes(v)).toEqual([]);
+  });
+
+  it('expires an action past every deadline it could have', () => {
+    const v = view(
+      [],
+      [],
+      [action({ actionId: 'A-old', kind: 'scale-up', pendingJoins: 2, startedAt: ago(3600) })],
+    );
+    const [repair] = planRepairs(v, config, NOW);
+    expect(repair).toMatchObject({ code: 'action-overdue', repairedActionId: 'A-old' });
+  });
+
+  it('takes closed and expired actions out of the ledger, and nothing else', () => {
+    const keep = action({ actionId: 'A-keep', kind: 'scale-up', pendingJoins: 1 });
+    const v = view(
+      [instance('i-1', { actionId: 'A-up' })],
+      [node('i-1')],
+      [
+        action({ actionId: 'A-up', kind: 'scale-up', instanceIds: ['i-1'], pendingJoins: 1 }),
+        action({ actionId: 'A-old', kind: 'scale-up', pendingJoins: 1, startedAt: ago(3600) }),
+        keep,
+      ],
+    );
+    const next = applyLedgerRepairs(v.state, planRepairs(v, config, NOW));
+    expect(next.inFlight.map((a) => a.actionId)).toEqual(['A-keep']);
+  });
+});
+
+describe('level-triggered', () => {
+  it('plans nothing for a healthy cluster, and the same repairs for the same view', () => {
+    const healthy = view([instance('i-1'), instance('i-2')], [node('i-1'), node('i-2')], []);
+    expect(planRepairs(healthy, config, NOW)).toEqual([]);
+    const broken = view(
+      [instance('i-1', { state: 'terminated' }), instance('i-9', { launchedAt: ago(5000) })],
+      [node('i-1')],
+    );
+    expect(planRepairs(broken, config, NOW)).toEqual(planRepairs(broken, config, NOW));
+  });
+});
