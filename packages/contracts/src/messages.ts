@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CapacityType, ClusterSnapshotSchema, IsoTimeSchema } from './cluster.js';
 import { DecisionSchema } from './decision.js';
+import { RepairSchema } from './repair.js';
 
 const isoTime = IsoTimeSchema;
 const instanceId = z
@@ -112,6 +113,8 @@ export const PayloadSchemas = {
     nodeName: z.string().optional(),
     deadline: isoTime.optional(),
   }),
+  /** The reconciler found a state the flows left wrong and repaired it. */
+  RepairMade: RepairSchema,
 } as const;
 
 export type MessageType = keyof typeof PayloadSchemas;
@@ -138,5 +141,6 @@ export const TopicOf = {
   NodeRemoved: 'events',
   ActionFailed: 'events',
   InterruptionReceived: 'events',
+  RepairMade: 'events',
 } as const satisfies Record<MessageType, 'samples' | 'commands' | 'events'>;
 export type TopicName = (typeof TopicOf)[MessageType];
