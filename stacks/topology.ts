@@ -386,6 +386,12 @@ const describeEc2: PermissionSpec = {
   resource: { kind: 'ec2-any' },
 };
 
+// The provisioner checks its configured instance type at start-up.
+const describeInstanceTypes: PermissionSpec = {
+  actions: ['ec2:DescribeInstanceTypes'],
+  resource: { kind: 'ec2-any' },
+};
+
 /** Least privilege per service: exact actions on named resources. */
 const permissions = {
   sampler: [publishTo('samples'), ...kubeAccess],
@@ -412,6 +418,7 @@ const permissions = {
     deadLetter('provisioner'),
     dedupSteps,
     describeEc2,
+    describeInstanceTypes,
     // RunInstances touches images, subnets, security groups and the launch template.
     { actions: ['ec2:RunInstances', 'ec2:CreateTags'], resource: { kind: 'ec2-any' } },
     // The launch template names the workers' instance profile; launching

@@ -1,5 +1,6 @@
 // Lambda entry of the provisioner: ScaleUp and ReplaceCapacity commands.
 import {
+  assertInstanceTypeOffered,
   configFromEnv,
   createMessageHandler,
   createServiceContext,
@@ -12,6 +13,8 @@ const ctx = createServiceContext('provisioner');
 const config = configFromEnv();
 const fleet = fleetFromEnv(ctx.clients.ec2, ctx.resources.clusterId, ctx.dedup);
 const fault = faultFromEnv(process.env);
+// A type EC2 does not offer would fail every launch: refuse to start instead.
+await assertInstanceTypeOffered(ctx.clients.ec2, config.instance.type);
 
 const ports: ProvisionerPorts = {
   config,
@@ -41,7 +44,9 @@ export const handler = createMessageHandler({
     const outcome = await provision(message, ports);
     ctx.logger.info('launched', {
       instances: outcome.launched.map((w) => `${w.instanceId} ${w.capacityType} ${w.zone}`),
-      capacityFallbacks: outcome.failures,
+      unavailablePools: outcome.unavailablePools.map(
+        (p) => `${p.capacityType} ${p.zone}: ${p.error}`,
+      ),
     });
   },
 });

@@ -1,11 +1,13 @@
+import { createHash } from 'node:crypto';
 import {
+  DescribeInstanceTypesCommand,
   type EC2Client,
   type Instance,
   paginateDescribeInstances,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import type { CapacityType } from '@smartscale/contracts';
+import { type CapacityType, ValidationError } from '@smartscale/contracts';
 import type { DedupStore } from './dedup.js';
 
 /** Tags on every worker SmartScale launches. */
@@ -14,6 +16,8 @@ export const FleetTag = {
   ActionId: 'smartscale:action-id',
   Managed: 'smartscale:managed',
   CapacityType: 'smartscale:capacity-type',
+  /** Which of the action's requested workers this one is (0-based). */
+  Slot: 'smartscale:slot',
 } as const;
 
 /** A worker instance as the services see it. */
@@ -22,6 +26,8 @@ export interface Worker {
   readonly zone: string;
   readonly capacityType: CapacityType;
   readonly instanceType: string;
+  /** The action's slot this worker fills (tag `smartscale:slot`), when launched for one. */
+  readonly slot?: number;
 }
 
 /** A worker with its EC2 state (pending, running, shutting-down, ...). */
@@ -36,8 +42,15 @@ export interface LaunchGroup {
   readonly zone: string;
   readonly capacityType: CapacityType;
   readonly count: number;
-  /** Client token for EC2; derived from the action id when absent. */
+  /** Client token for EC2; derived from the action id (and slot) when absent. */
   readonly clientToken?: string;
+  /**
+   * The slot of the action this launch fills. With a slot, the launch is
+   * idempotent per (action, slot, zone, capacity type) and the tag
+   * cross-check looks for the slot, so a fallback attempt in the zone and
+   * capacity type of another slot never returns that slot's workers.
+   */
+  readonly slot?: number;
 }
 
 /** The launch is being done by another delivery of the same command; retry later. */
@@ -63,12 +76,60 @@ export interface Ec2FleetOptions {
 
 const LIVE_STATES = ['pending', 'running'];
 
-/** EC2 client tokens are at most 64 ASCII characters. */
+/** The dedup step of one launch: per slot and attempt when a slot is given. */
+export function launchStepFor(group: Pick<LaunchGroup, 'zone' | 'capacityType' | 'slot'>): string {
+  const where = `${group.zone}/${group.capacityType}`;
+  return group.slot === undefined ? `launch/${where}` : `launch/slot-${group.slot}/${where}`;
+}
+
+/**
+ * EC2 client token of one launch (distinct per slot and attempt). Tokens are
+ * at most 64 ASCII characters: a longer one is shortened with a hash rather
+ * than cut, so two attempts never share a token.
+ */
 export function clientTokenFor(
   actionId: string,
-  group: Pick<LaunchGroup, 'zone' | 'capacityType'>,
+  group: Pick<LaunchGroup, 'zone' | 'capacityType' | 'slot'>,
 ): string {
-  return `${actionId}-${group.zone}-${group.capacityType}`.slice(0, 64);
+  const slot = group.slot === undefined ? '' : `s${group.slot}-`;
+  const token = `${actionId}-${slot}${group.zone}-${group.capacityType}`;
+  if (token.length <= 64) return token;
+  return `${actionId}-${createHash('sha256').update(token).digest('hex')}`.slice(0, 64);
+}
+
+/**
+ * Refuses an `instance.type` EC2 does not offer in this region: a typo such
+ * as `t3.gigantic` stops start-up naming the setting, instead of failing
+ * every launch later. Other errors (network, permissions) propagate as they are.
+ *
+ * @example
+ * await assertInstanceTypeOffered(ec2, config.instance.type);
+ */
+export async function assertInstanceTypeOffered(
+  ec2: EC2Client,
+  instanceType: string,
+): Promise<void> {
+  const refuse = (why: string): never => {
+    throw new ValidationError('SmartScale configuration', [
+      {
+        path: 'instance.type',
+        message: `'${instanceType}' ${why}; expected an EC2 instance type offered in this region, e.g. t3.medium`,
+      },
+    ]);
+  };
+  let offered: string[];
+  try {
+    const res = await ec2.send(
+      new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] }),
+    );
+    offered = (res.InstanceTypes ?? []).map((t) => String(t.InstanceType));
+  } catch (error) {
+    // EC2 answers an unknown name with InvalidInstanceType rather than an empty list.
+    if ((error as { name?: string }).name === 'InvalidInstanceType')
+      return refuse(`is not an EC2 instance type (${(error as Error).message})`);
+    throw error;
+  }
+  if (!offered.includes(instanceType)) refuse('is not offered by EC2 here');
 }
 
 /**
@@ -102,6 +163,11 @@ function tag(instance: Instance, key: string): string | undefined {
   return instance.Tags?.find((t) => t.Key === key)?.Value;
 }
 
+function slotOf(instance: Instance): { slot?: number } {
+  const slot = Number(tag(instance, FleetTag.Slot) ?? Number.NaN);
+  return Number.isInteger(slot) && slot >= 0 ? { slot } : {};
+}
+
 function toManagedWorker(instance: Instance): ManagedWorker {
   const capacityType: CapacityType =
     instance.InstanceLifecycle === 'spot' || tag(instance, FleetTag.CapacityType) === 'spot'
@@ -112,6 +178,7 @@ function toManagedWorker(instance: Instance): ManagedWorker {
     zone: instance.Placement?.AvailabilityZone ?? '',
     capacityType,
     instanceType: instance.InstanceType ?? '',
+    ...slotOf(instance),
     state: instance.State?.Name ?? 'unknown',
     actionId: tag(instance, FleetTag.ActionId) ?? null,
     launchedAt: instance.LaunchTime?.toISOString() ?? null,
@@ -124,6 +191,7 @@ function toWorker(w: ManagedWorker): Worker {
     zone: w.zone,
     capacityType: w.capacityType,
     instanceType: w.instanceType,
+    ...(w.slot === undefined ? {} : { slot: w.slot }),
   };
 }
 
@@ -208,18 +276,27 @@ export class Ec2Fleet {
     if (!Number.isInteger(group.count) || group.count < 1) {
       throw new RangeError(`launch group count must be a positive integer, got ${group.count}`);
     }
+    if (group.slot !== undefined && (group.count !== 1 || !Number.isInteger(group.slot))) {
+      throw new RangeError(
+        `a slot launch fills one slot: expected count 1 and an integer slot, got count ${group.count}, slot ${group.slot}`,
+      );
+    }
     const subnet = this.#options.subnets.find((s) => s.zone === group.zone);
     if (!subnet) {
       throw new Error(
         `no subnet configured for zone ${group.zone}; configured zones: ${this.zones.join(', ')}`,
       );
     }
-    const step = `launch/${group.zone}/${group.capacityType}`;
+    const step = launchStepFor(group);
     const { dedup } = this.#options;
     const claim = await dedup.claim<Worker[]>(actionId, step);
     if (claim.status === 'done') return claim.result;
-    const tagged = (await this.findByAction(actionId)).filter(
-      (w) => w.zone === group.zone && w.capacityType === group.capacityType,
+    // A slot is filled wherever its worker landed; without a slot, the group's
+    // zone and capacity type identify it.
+    const tagged = (await this.findByAction(actionId)).filter((w) =>
+      group.slot === undefined
+        ? w.zone === group.zone && w.capacityType === group.capacityType
+        : w.slot === group.slot,
     );
     if (tagged.length > 0) {
       // Launched by an earlier delivery that stopped before recording it.
@@ -244,6 +321,7 @@ export class Ec2Fleet {
       { Key: FleetTag.ActionId, Value: actionId },
       { Key: FleetTag.Managed, Value: 'true' },
       { Key: FleetTag.CapacityType, Value: group.capacityType },
+      ...(group.slot === undefined ? [] : [{ Key: FleetTag.Slot, Value: String(group.slot) }]),
     ];
     const res = await this.#options.ec2.send(
       new RunInstancesCommand({
@@ -277,7 +355,12 @@ export class Ec2Fleet {
       }),
     );
     return (res.Instances ?? []).map((i) =>
-      toWorker({ ...toManagedWorker(i), zone: i.Placement?.AvailabilityZone ?? group.zone }),
+      toWorker({
+        ...toManagedWorker(i),
+        zone: i.Placement?.AvailabilityZone ?? group.zone,
+        // RunInstances need not echo the tags; the slot is the one asked for.
+        ...(group.slot === undefined ? {} : { slot: group.slot }),
+      }),
     );
   }
 

@@ -393,6 +393,7 @@ const FIXED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'lib-dynamodb DeleteCommand': ['dynamodb:DeleteItem'],
   'client-ec2 paginateDescribeInstances': ['ec2:DescribeInstances'],
   'client-ec2 DescribeInstancesCommand': ['ec2:DescribeInstances'],
+  'client-ec2 DescribeInstanceTypesCommand': ['ec2:DescribeInstanceTypes'],
   'client-ec2 TerminateInstancesCommand': ['ec2:TerminateInstances'],
   'client-sns PublishCommand': ['sns:Publish'],
   'client-sqs SendMessageCommand': ['sqs:SendMessage'],

@@ -11,7 +11,13 @@ const resolver: ArnResolver = {
 };
 
 // Actions IAM only grants on "*": they are read-only or scoped by conditions.
-const STAR_ALLOWED = new Set(['ec2:DescribeInstances', 'ec2:RunInstances', 'ec2:CreateTags']);
+// EC2 Describe* actions support no resource-level permissions: "*" is the only resource.
+const STAR_ALLOWED = new Set([
+  'ec2:DescribeInstances',
+  'ec2:DescribeInstanceTypes',
+  'ec2:RunInstances',
+  'ec2:CreateTags',
+]);
 
 describe('least-privilege IAM', () => {
   const all = allIam(resolver);

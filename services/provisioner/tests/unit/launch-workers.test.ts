@@ -1,5 +1,90 @@
+import { type AnyEnvelope, createMessage, type Envelope } from '@smartscale/contracts';
+import { type ConfigInput, parseConfig } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
-import { fallbacks, isCapacityError } from '../../launch-workers.js';
+import {
+  fallbacks,
+  isCapacityError,
+  type LaunchGroup,
+  missingSlots,
+  type ProvisionerPorts,
+  planSlots,
+  provision,
+  type Worker,
+} from '../../launch-workers.js';
+
+const zones = ['us-east-1a', 'us-east-1b'];
+const now = new Date('2026-03-01T12:00:00Z');
+// All new workers on spot, so the plan puts slots on spot in a, b, a, ...
+const allSpot: ConfigInput = { purchase: { spotShare: 1, onDemandBase: 0 } };
+
+function capacityError(): Error {
+  return Object.assign(new Error('We currently do not have sufficient capacity'), {
+    name: 'InsufficientInstanceCapacity',
+  });
+}
+
+/**
+ * A fleet that behaves like Ec2Fleet where it matters here: one launch is
+ * recorded per (slot, zone, capacity type) and returned again on a repeat,
+ * and `refuse` answers some pools with an error.
+ */
+function fakeFleet(
+  options: { config?: ConfigInput; refuse?: (g: LaunchGroup) => Error | undefined } = {},
+) {
+  const live: Worker[] = [];
+  const records = new Map<string, Worker[]>();
+  const launches: LaunchGroup[] = [];
+  const published: AnyEnvelope[] = [];
+  const delayed: { message: AnyEnvelope; delaySeconds: number }[] = [];
+  let next = 0x1000;
+  const ports: ProvisionerPorts = {
+    config: parseConfig(options.config ?? allSpot),
+    zones,
+    now: () => now,
+    findByAction: async () => [...live],
+    describeWorkers: async () => [...live],
+    async launch(_actionId, group) {
+      launches.push(group);
+      expect(group.count).toBe(1);
+      const key = `${group.slot}/${group.zone}/${group.capacityType}`;
+      const done = records.get(key);
+      if (done) return done;
+      const refused = options.refuse?.(group);
+      if (refused) throw refused;
+      next += 1;
+      const worker: Worker = {
+        instanceId: `i-${next.toString(16).padStart(8, '0')}`,
+        zone: group.zone,
+        capacityType: group.capacityType,
+        instanceType: 't3.medium',
+        slot: group.slot,
+      };
+      live.push(worker);
+      records.set(key, [worker]);
+      return [worker];
+    },
+    async publish(message) {
+      published.push(message);
+    },
+    async publishDelayed(message, delaySeconds) {
+      // SQS DelaySeconds is an integer: a fraction is refused by SQS.
+      expect(Number.isInteger(delaySeconds)).toBe(true);
+      delayed.push({ message, delaySeconds });
+    },
+  };
+  return { ports, live, launches, published, delayed };
+}
+
+function scaleUp(count: number): Envelope<'ScaleUp'> {
+  return createMessage('ScaleUp', { count, reason: 'pending-pods' }, { clusterId: 'c1' }, now);
+}
+
+function only<T extends AnyEnvelope['type']>(messages: AnyEnvelope[], type: T): Envelope<T>[] {
+  return messages.filter((m): m is Envelope<T> => m.type === type);
+}
+
+const spotShortInA = (g: LaunchGroup) =>
+  g.zone === 'us-east-1a' && g.capacityType === 'spot' ? capacityError() : undefined;
 
 describe('provisioner rules', () => {
   it('falls back to other zones first, then the other capacity type', () => {
@@ -18,5 +103,149 @@ describe('provisioner rules', () => {
     expect(isCapacityError({ Code: 'SpotMaxPriceTooLow' })).toBe(true);
     expect(isCapacityError(err('UnauthorizedOperation'))).toBe(false);
     expect(isCapacityError(undefined)).toBe(false);
+  });
+
+  it('finds the slots no live worker fills; untagged workers fill the lowest free ones', () => {
+    const w = (slot?: number): Worker => ({
+      instanceId: 'i-00000001',
+      zone: 'a',
+      capacityType: 'spot',
+      instanceType: 't3.medium',
+      ...(slot === undefined ? {} : { slot }),
+    });
+    expect(missingSlots(3, [])).toEqual([0, 1, 2]);
+    expect(missingSlots(3, [w(1)])).toEqual([0, 2]);
+    expect(missingSlots(3, [w(1), w()])).toEqual([2]);
+    expect(missingSlots(2, [w(0), w(1), w()])).toEqual([]);
+  });
+
+  it("plans a replacement in the doomed worker's zone and capacity type", () => {
+    const { ports } = fakeFleet({ config: { purchase: { spotShare: 0, onDemandBase: 0 } } });
+    const replace = (payload: { zone?: string; capacityType?: 'spot' | 'on-demand' }) =>
+      createMessage(
+        'ReplaceCapacity',
+        { replacedInstanceId: 'i-0abc12345', reason: 'spot-interruption', ...payload },
+        { clusterId: 'c1' },
+        now,
+      );
+    expect(
+      planSlots(replace({ zone: 'us-east-1b', capacityType: 'spot' }), [0], [], ports),
+    ).toEqual([{ slot: 0, zone: 'us-east-1b', capacityType: 'spot' }]);
+    // Unknown zone or no hints: the purchase plan decides (here: all on-demand, zone a first).
+    expect(planSlots(replace({ zone: 'eu-west-1a' }), [0], [], ports)).toEqual([
+      { slot: 0, zone: 'us-east-1a', capacityType: 'on-demand' },
+    ]);
+    expect(planSlots(replace({}), [0], [], ports)).toEqual([
+      { slot: 0, zone: 'us-east-1a', capacityType: 'on-demand' },
+    ]);
+  });
+});
+
+describe('provision', () => {
+  for (const count of [2, 3]) {
+    it(`launches ${count} distinct workers when spot in one zone is short, each reported once`, async () => {
+      const fleet = fakeFleet({ refuse: spotShortInA });
+      const command = scaleUp(count);
+      const outcome = await provision(command, fleet.ports);
+
+      const ids = outcome.launched.map((w) => w.instanceId);
+      expect(new Set(ids).size).toBe(count);
+      expect(fleet.live).toHaveLength(count);
+      // Every attempt is its own launch: no (slot, zone, type) tried twice.
+      const keys = fleet.launches.map((g) => `${g.slot}/${g.zone}/${g.capacityType}`);
+      expect(new Set(keys).size).toBe(keys.length);
+
+      const [launched] = only(fleet.published, 'InstancesLaunched');
+      expect(launched?.payload.instances.map((i) => i.instanceId).sort()).toEqual([...ids].sort());
+      expect(launched?.payload.unavailablePools).toEqual([
+        { zone: 'us-east-1a', capacityType: 'spot', error: 'InsufficientInstanceCapacity' },
+      ]);
+      const verify = fleet.delayed.map((d) => d.message as Envelope<'VerifyJoin'>);
+      expect(verify).toHaveLength(1);
+      expect(verify[0]?.payload.instanceIds.sort()).toEqual([...ids].sort());
+      expect(only(fleet.published, 'ActionFailed')).toHaveLength(0);
+    });
+  }
+
+  it('launches nothing new when the same ScaleUp is delivered again', async () => {
+    const fleet = fakeFleet({ refuse: spotShortInA });
+    const command = scaleUp(3);
+    const first = await provision(command, fleet.ports);
+    const launchesBefore = fleet.launches.length;
+    const again = await provision(command, fleet.ports);
+    expect(again.launched).toEqual([]);
+    expect(fleet.launches).toHaveLength(launchesBefore);
+    expect(fleet.live).toHaveLength(3);
+    const reports = only(fleet.published, 'InstancesLaunched');
+    expect(reports[1]?.payload.instances.map((i) => i.instanceId).sort()).toEqual(
+      first.launched.map((w) => w.instanceId).sort(),
+    );
+  });
+
+  it('launches only the empty slot after a delivery that stopped half way', async () => {
+    let failSlot1 = true;
+    const fleet = fakeFleet({
+      refuse: (g) => {
+        if (g.slot === 1 && failSlot1)
+          return Object.assign(new Error('boom'), { name: 'Throttling' });
+        return undefined;
+      },
+    });
+    const command = scaleUp(2);
+    await expect(provision(command, fleet.ports)).rejects.toThrow('boom');
+    expect(fleet.live.map((w) => w.slot)).toEqual([0]);
+    failSlot1 = false;
+    await provision(command, fleet.ports);
+    expect(fleet.live.map((w) => w.slot).sort()).toEqual([0, 1]);
+    const [launched] = only(fleet.published, 'InstancesLaunched');
+    expect(launched?.payload.instances).toHaveLength(2);
+  });
+
+  it('replaces a worker in its own zone and capacity type first, then falls back', async () => {
+    const fleet = fakeFleet({
+      config: { purchase: { spotShare: 0, onDemandBase: 0 } },
+      refuse: (g) =>
+        g.zone === 'us-east-1b' && g.capacityType === 'spot' ? capacityError() : undefined,
+    });
+    const command = createMessage(
+      'ReplaceCapacity',
+      {
+        replacedInstanceId: 'i-0abc12345',
+        zone: 'us-east-1b',
+        capacityType: 'spot',
+        reason: 'spot-interruption',
+      },
+      { clusterId: 'c1' },
+      now,
+    );
+    const outcome = await provision(command, fleet.ports);
+    expect(fleet.launches.map((g) => `${g.zone}/${g.capacityType}`)).toEqual([
+      'us-east-1b/spot',
+      'us-east-1a/spot',
+    ]);
+    expect(outcome.launched).toHaveLength(1);
+    expect(outcome.launched[0]).toMatchObject({ zone: 'us-east-1a', capacityType: 'spot' });
+  });
+
+  it('reports ActionFailed naming every refusing pool when no pool has capacity', async () => {
+    const fleet = fakeFleet({ refuse: () => capacityError() });
+    await provision(scaleUp(2), fleet.ports);
+    expect(only(fleet.published, 'InstancesLaunched')).toHaveLength(0);
+    expect(fleet.delayed).toHaveLength(0);
+    const [failed] = only(fleet.published, 'ActionFailed');
+    expect(failed?.payload.reason).toBe('insufficient-capacity');
+    for (const pool of ['spot in us-east-1a', 'spot in us-east-1b', 'on-demand in us-east-1a'])
+      expect(failed?.payload.detail).toContain(pool);
+  });
+
+  it('delays VerifyJoin by whole seconds when the boot time is a fraction', async () => {
+    const fleet = fakeFleet({ config: { ...allSpot, instance: { bootSeconds: 1.5 } } });
+    await provision(scaleUp(1), fleet.ports);
+    expect(fleet.delayed.map((d) => d.delaySeconds)).toEqual([2]);
+    const verify = fleet.delayed[0]?.message as Envelope<'VerifyJoin'>;
+    // The deadline keeps the exact boot time; only the delivery delay rounds.
+    expect(Date.parse(verify.payload.deadline) - now.getTime()).toBe(
+      (1.5 + fleet.ports.config.join.timeoutSeconds) * 1000,
+    );
   });
 });
