@@ -13,6 +13,7 @@ import {
   type Config,
   decide,
   expireStaleActions,
+  isRecentlyClosed,
   startAction,
 } from '@smartscale/core';
 import { decisionCostEffect, outcomeCostEffect } from './cost-effect.js';
@@ -44,6 +45,8 @@ export interface DeciderPorts<L = unknown> {
 export type EvaluationResult =
   | { readonly status: 'decided'; readonly decision: Decision }
   | { readonly status: 'replayed'; readonly actionId: string }
+  /** The sample's action has closed already; a late redelivery decides nothing. */
+  | { readonly status: 'already-closed'; readonly actionId: string }
   | { readonly status: 'lock-busy' };
 
 async function withLock<T, L>(
@@ -99,15 +102,20 @@ function commandsFor(
  * The command of an action already recorded for this sample, to publish
  * again after a crash between saving state and publishing. A scale-up that
  * has launched instances was delivered already; downstream dedup by
- * actionId makes any other repeat harmless.
+ * actionId makes any other repeat harmless. A drain keeps the deadline of
+ * its action's start, and past that deadline is not sent again: the drainer
+ * has given up on it (or will), and a late redelivery must not start it anew.
  */
 function commandForRecorded(
   sample: Envelope<'MetricsSampled'>,
   action: InFlightAction,
   config: Config,
+  now: Date,
 ): AnyEnvelope | null {
   const startedAt = new Date(action.startedAt);
   if (action.kind === 'scale-down' && action.nodeName && action.instanceIds[0]) {
+    const deadline = startedAt.getTime() + config.scaleDown.drainTimeoutSeconds * 1000;
+    if (now.getTime() >= deadline) return null;
     return drainCommand(
       sample,
       { nodeName: action.nodeName, instanceId: action.instanceIds[0] },
@@ -115,7 +123,8 @@ function commandForRecorded(
       startedAt,
     );
   }
-  if (action.kind === 'scale-up' && action.instanceIds.length === 0 && action.pendingJoins > 0) {
+  const launchSeen = action.instanceIds.length > 0 || action.settledInstanceIds.length > 0;
+  if (action.kind === 'scale-up' && !launchSeen && action.pendingJoins > 0) {
     return followUp(
       sample,
       'ScaleUp',
@@ -129,10 +138,13 @@ function commandForRecorded(
 /**
  * Runs the policy on one sample: under the cluster lock, load state, expire
  * lost actions, decide, record the action in state, then publish the command
- * and audit the decision (holds included). The sample's actionId names the
- * action. A redelivered sample whose action is already recorded re-publishes
+ * and audit the decision (holds included; a sample older than
+ * `samples.maxAgeSeconds` is held as stale). The sample's actionId names the
+ * action. A redelivered sample whose action is still in flight re-publishes
  * the same command instead of deciding again, so a crash between saving and
- * publishing loses nothing and launches nothing twice.
+ * publishing loses nothing and launches nothing twice; one whose action has
+ * closed is acknowledged without deciding, so the same actionId never names
+ * a second action.
  */
 export async function evaluateSample<L>(
   sample: Envelope<'MetricsSampled'>,
@@ -140,16 +152,9 @@ export async function evaluateSample<L>(
 ): Promise<EvaluationResult> {
   const result = await withLock(ports, sample.clusterId, async (lease) => {
     const now = ports.now();
-    let state = await ports.loadState(sample.clusterId);
-    const recorded = state.inFlight.find((a) => a.actionId === sample.actionId);
-    if (recorded) {
-      const command = commandForRecorded(sample, recorded, ports.config);
-      if (command) await ports.publish(command);
-      return { status: 'replayed', actionId: recorded.actionId } as const;
-    }
-
-    const expiry = expireStaleActions(state, ports.config, now);
-    state = expiry.state;
+    // Expire first: an action past every deadline is closed, not replayed.
+    const expiry = expireStaleActions(await ports.loadState(sample.clusterId), ports.config, now);
+    const state = expiry.state;
     for (const action of expiry.expired) {
       await ports.audit({
         clusterId: sample.clusterId,
@@ -159,6 +164,15 @@ export async function evaluateSample<L>(
         summary: `${action.kind} expired without an outcome`,
         detail: { action },
       });
+    }
+
+    const recorded = state.inFlight.find((a) => a.actionId === sample.actionId);
+    if (recorded || isRecentlyClosed(state, sample.actionId)) {
+      if (expiry.expired.length > 0) await ports.saveState(state, lease);
+      if (!recorded) return { status: 'already-closed', actionId: sample.actionId } as const;
+      const command = commandForRecorded(sample, recorded, ports.config, now);
+      if (command) await ports.publish(command);
+      return { status: 'replayed', actionId: recorded.actionId } as const;
     }
 
     const decision = decide(sample.payload, state, ports.config, now);
@@ -213,13 +227,15 @@ export function toOutcome(event: AnyEnvelope): ActionOutcome | null {
         type: 'InstancesLaunched',
         actionId: event.actionId,
         instanceIds: event.payload.instances.map((i) => i.instanceId),
+        occurredAt: event.occurredAt,
       };
     case 'NodeJoined':
     case 'JoinFailed':
       return { type: event.type, actionId: event.actionId, instanceId: event.payload.instanceId };
     case 'NodeRemoved':
+      return { type: 'NodeRemoved', actionId: event.actionId };
     case 'ActionFailed':
-      return { type: event.type, actionId: event.actionId };
+      return { type: 'ActionFailed', actionId: event.actionId, step: event.payload.step };
     default:
       return null;
   }
@@ -249,6 +265,8 @@ export async function recordOutcome<L>(
       detail: {
         payload: event.payload,
         messageId: event.id,
+        // A repeat, or an outcome of an action already closed, moves nothing.
+        ledgerChanged: next !== state,
         ...costDetail(outcomeCostEffect(event, ports.config)),
       },
     });
