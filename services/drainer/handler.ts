@@ -5,6 +5,7 @@ import {
   createServiceContext,
   fleetFromEnv,
 } from '@smartscale/aws';
+import { classifyPod } from '@smartscale/core';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
 import { clusterPorts } from './cluster-ports.js';
 import { type DrainerPorts, drainNode } from './drain-node.js';
@@ -30,10 +31,13 @@ const ports: DrainerPorts = {
       .map((w) => ({ instanceId: w.instanceId, launchedAt: w.launchedAt }));
   },
   async podsToEvict(nodeName) {
-    // DaemonSet pods leave with the node; evicting them would only respawn them.
+    // The same classification as victim selection: DaemonSet, mirror, finished and
+    // long-terminating pods are never evicted (a mirror pod cannot be, so the drain
+    // would never end). Blocked pods stay listed: aborting on them is the re-check's job.
     const pods = await cluster.listPodsOnNode(nodeName);
+    const now = ports.now();
     return pods
-      .filter((p) => p.ownerKind !== 'DaemonSet')
+      .filter((p) => classifyPod(p, now).verdict !== 'skip')
       .map((p) => ({ namespace: p.namespace, name: p.name }));
   },
   async terminate(instanceId) {

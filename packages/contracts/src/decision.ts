@@ -41,11 +41,47 @@ export const ReasonCode = {
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
+/**
+ * Why a node may not be removed: node rules first, then pod blockers (a pod
+ * on the node that must not be moved). Named after the peers' rules where
+ * one exists (Cluster Autoscaler, Karpenter).
+ */
+export const RefusalCode = {
+  NotManaged: 'not-managed',
+  NotReady: 'not-ready',
+  Cordoned: 'cordoned',
+  TooYoung: 'too-young',
+  PodsWouldNotFit: 'pods-would-not-fit',
+  DoNotDisrupt: 'do-not-disrupt',
+  SafeToEvictFalse: 'safe-to-evict-false',
+  PdbAllowsNoDisruption: 'pdb-allows-no-disruption',
+  LocalStorage: 'local-storage',
+  StatefulSet: 'stateful-set',
+  BarePod: 'bare-pod',
+  SingleReplicaWithoutPdb: 'single-replica-without-pdb',
+  KubeSystem: 'kube-system',
+} as const;
+export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
+
+/**
+ * Why one node may not be removed now: the first rule it fails, and the pod
+ * or PodDisruptionBudget that makes it fail ("namespace/name").
+ */
+export const NodeRefusalSchema = z.object({
+  nodeName: z.string().min(1),
+  code: z.enum(RefusalCode),
+  pod: z.string().optional(),
+  pdb: z.string().optional(),
+});
+export type NodeRefusal = z.infer<typeof NodeRefusalSchema>;
+
 /** One machine-readable reason with a sentence for people. */
 export const ReasonSchema = z.object({
   code: z.enum(ReasonCode),
   message: z.string(),
   data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** Scale-down holds: one refusal per node considered, in snapshot order. */
+  refusals: z.array(NodeRefusalSchema).optional(),
 });
 export type Reason = z.infer<typeof ReasonSchema>;
 

@@ -2,6 +2,7 @@ import {
   type ClusterSnapshot,
   type ClusterState,
   type Decision,
+  type NodeRefusal,
   type Reason,
   ReasonCode,
 } from '@smartscale/contracts';
@@ -46,6 +47,12 @@ export function staleSampleHold(
       ),
     ],
   };
+}
+
+/** "node: code (pod, PDB)" for the hold's sentence; the typed refusals travel beside it. */
+function describeRefusal(r: NodeRefusal): string {
+  const subject = [r.pod, r.pdb && `PDB ${r.pdb}`].filter(Boolean).join(', ');
+  return subject ? `${r.nodeName}: ${r.code} (${subject})` : `${r.nodeName}: ${r.code}`;
 }
 
 /** Worker counts the policy reasons about. */
@@ -487,14 +494,17 @@ function considerScaleDown(
       choice.reason === 'no-eligible-victim'
         ? ReasonCode.NoEligibleVictim
         : ReasonCode.VictimPodsWouldNotFit;
-    const detail = choice.rejected.map((r) => `${r.nodeName}: ${r.why}`).join(', ');
+    const detail = choice.rejected.map(describeRefusal).join(', ');
     return {
       kind: 'hold',
       reasons: [
         ...lows,
-        reason(code, `no node can be removed safely (${detail})`, {
-          rejected: choice.rejected.length,
-        }),
+        {
+          ...reason(code, `no node can be removed safely (${detail})`, {
+            rejected: choice.rejected.length,
+          }),
+          refusals: [...choice.rejected],
+        },
       ],
     };
   }

@@ -5,6 +5,7 @@ export * from './config.js';
 export * from './cost-model.js';
 export * from './decide.js';
 export * from './forecast.js';
+export * from './pod-disruption.js';
 export * from './purchase-plan.js';
 export * from './reconcile.js';
 export * from './spend.js';

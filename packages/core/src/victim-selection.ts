@@ -1,41 +1,33 @@
-import type { NodeInfo, PodInfo } from '@smartscale/contracts';
+import type { NodeInfo, NodeRefusal, PodInfo } from '@smartscale/contracts';
+import { RefusalCode } from '@smartscale/contracts';
 import { firstFit, freeRoom, sortDecreasing } from './binpack.js';
 import type { Config } from './config.js';
+import { classifyPod } from './pod-disruption.js';
 
-/** Why a pod pins its node: the node cannot be drained without harm. */
-export const PodBlocker = {
-  DoNotDisrupt: 'do-not-disrupt',
-  LocalStorage: 'local-storage',
-  StatefulSet: 'stateful-set',
-  BarePod: 'bare-pod',
-  SingleReplicaWithoutPdb: 'single-replica-without-pdb',
-  KubeSystem: 'kube-system',
-} as const;
-export type PodBlocker = (typeof PodBlocker)[keyof typeof PodBlocker];
+/** Pods that must find a new home if `node` goes (those already terminating have been replaced). */
+export function podsToMove(node: NodeInfo, now: Date): PodInfo[] {
+  return node.pods.filter((p) => {
+    const d = classifyPod(p, now);
+    return d.verdict === 'evict' && !d.terminating;
+  });
+}
 
-/**
- * The rule that keeps `pod` on its node, or null if it may be evicted.
- * DaemonSet pods never block: they leave with the node.
- */
-export function podBlocker(pod: PodInfo): PodBlocker | null {
-  if (pod.ownerKind === 'DaemonSet') return null;
-  if (pod.doNotDisrupt) return PodBlocker.DoNotDisrupt;
-  if (pod.localStorage) return PodBlocker.LocalStorage;
-  if (pod.ownerKind === 'StatefulSet') return PodBlocker.StatefulSet;
-  if (pod.ownerKind === 'None') return PodBlocker.BarePod;
-  if (pod.namespace === 'kube-system') return PodBlocker.KubeSystem;
-  if (pod.ownerReplicas === 1 && !pod.hasPdb) return PodBlocker.SingleReplicaWithoutPdb;
+/** A node that may not be removed, with the first rule it fails. */
+export type RejectedNode = NodeRefusal;
+
+/** The first pod on `node` that pins it, as a refusal; null when every pod may go. */
+export function firstPodBlocker(node: NodeInfo, now: Date): NodeRefusal | null {
+  for (const pod of node.pods) {
+    const d = classifyPod(pod, now);
+    if (d.verdict !== 'block') continue;
+    return {
+      nodeName: node.name,
+      code: d.blocker,
+      pod: `${pod.namespace}/${pod.name}`,
+      ...(d.pdb !== undefined ? { pdb: `${pod.namespace}/${d.pdb}` } : {}),
+    };
+  }
   return null;
-}
-
-/** Pods that must find a new home if `node` goes. */
-export function podsToMove(node: NodeInfo): PodInfo[] {
-  return node.pods.filter((p) => p.ownerKind !== 'DaemonSet');
-}
-
-export interface RejectedNode {
-  readonly nodeName: string;
-  readonly why: string;
 }
 
 export type VictimChoice =
@@ -70,21 +62,24 @@ function ageSeconds(node: NodeInfo, now: Date): number {
 export function pickVictim(nodes: readonly NodeInfo[], config: Config, now: Date): VictimChoice {
   const rejected: RejectedNode[] = [];
   const candidates: (NodeInfo & { instanceId: string })[] = [];
+  const refuse = (node: NodeInfo, code: RefusalCode) =>
+    rejected.push({ nodeName: node.name, code });
   for (const node of nodes) {
-    const blocker = node.pods.map(podBlocker).find((b) => b !== null);
-    if (!node.managed || !node.instanceId)
-      rejected.push({ nodeName: node.name, why: 'not-managed' });
-    else if (!node.ready) rejected.push({ nodeName: node.name, why: 'not-ready' });
-    else if (node.unschedulable) rejected.push({ nodeName: node.name, why: 'cordoned' });
+    if (!node.managed || !node.instanceId) refuse(node, RefusalCode.NotManaged);
+    else if (!node.ready) refuse(node, RefusalCode.NotReady);
+    else if (node.unschedulable) refuse(node, RefusalCode.Cordoned);
     else if (ageSeconds(node, now) < config.scaleDown.minNodeAgeSeconds)
-      rejected.push({ nodeName: node.name, why: 'too-young' });
-    else if (blocker) rejected.push({ nodeName: node.name, why: blocker });
-    else candidates.push(node as NodeInfo & { instanceId: string });
+      refuse(node, RefusalCode.TooYoung);
+    else {
+      const blocked = firstPodBlocker(node, now);
+      if (blocked) rejected.push(blocked);
+      else candidates.push(node as NodeInfo & { instanceId: string });
+    }
   }
   if (candidates.length === 0) return { ok: false, reason: 'no-eligible-victim', rejected };
 
   const load = (n: NodeInfo) =>
-    podsToMove(n).reduce(
+    podsToMove(n, now).reduce(
       (sum, p) =>
         sum +
         p.cpuMillis / Math.max(n.allocatable.cpuMillis, 1) +
@@ -99,11 +94,11 @@ export function pickVictim(nodes: readonly NodeInfo[], config: Config, now: Date
 
   const hosts = nodes.filter((n) => n.ready && !n.unschedulable);
   for (const { node } of ranked) {
-    const moving = podsToMove(node);
+    const moving = podsToMove(node, now);
     const bins = hosts.filter((h) => h.name !== node.name).map(freeRoom);
     const placed = firstFit(sortDecreasing(moving, node.allocatable), bins);
     if (placed.every((i) => i !== -1)) return { ok: true, node, podsToMove: moving.length };
-    rejected.push({ nodeName: node.name, why: 'pods-would-not-fit' });
+    refuse(node, RefusalCode.PodsWouldNotFit);
   }
   return { ok: false, reason: 'victim-pods-would-not-fit', rejected };
 }

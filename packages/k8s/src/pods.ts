@@ -53,10 +53,24 @@ export function podRequests(spec: V1PodSpec | undefined): Resources {
   };
 }
 
+/** The pod annotations of the peers that scale-down reads. */
+export const PodAnnotation = {
+  /** Cluster Autoscaler: "true" lets a pod that would pin its node move, "false" pins it. */
+  SafeToEvict: 'cluster-autoscaler.kubernetes.io/safe-to-evict',
+  /** Cluster Autoscaler: comma-separated local volumes whose loss is acceptable. */
+  SafeToEvictLocalVolumes: 'cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes',
+  /** Cluster Autoscaler: "true" makes a pod of a custom controller count as a DaemonSet pod. */
+  DaemonSetPod: 'cluster-autoscaler.kubernetes.io/daemonset-pod',
+  /** Set by the kubelet on the API copy of a static pod. */
+  Mirror: 'kubernetes.io/config.mirror',
+} as const;
+
 /** The kind of the pod's controlling owner, reduced to the kinds scale-down cares about. */
 export function ownerOf(pod: V1Pod): { kind: OwnerKind; name?: string } {
   const refs = pod.metadata?.ownerReferences ?? [];
   const owner = refs.find((r) => r.controller) ?? refs[0];
+  if (pod.metadata?.annotations?.[PodAnnotation.DaemonSetPod] === 'true')
+    return owner ? { kind: 'DaemonSet', name: owner.name } : { kind: 'DaemonSet' };
   if (!owner) return { kind: 'None' };
   const known = ['ReplicaSet', 'StatefulSet', 'DaemonSet', 'Job'] as const;
   const kind = (known as readonly string[]).includes(owner.kind)
@@ -65,16 +79,40 @@ export function ownerOf(pod: V1Pod): { kind: OwnerKind; name?: string } {
   return { kind, name: owner.name };
 }
 
+/** True for the API copy of a static pod: the mirror annotation, or owned by its Node (Karpenter's test). */
+export function isMirrorPod(pod: V1Pod): boolean {
+  if (pod.metadata?.annotations?.[PodAnnotation.Mirror] !== undefined) return true;
+  return (pod.metadata?.ownerReferences ?? []).some(
+    (r) => r.kind === 'Node' && r.apiVersion === 'v1',
+  );
+}
+
+/** The safe-to-evict annotation as true, false, or undefined when unset or another value. */
+export function safeToEvictOf(pod: V1Pod): boolean | undefined {
+  const value = pod.metadata?.annotations?.[PodAnnotation.SafeToEvict];
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}
+
 /** True when the pod asks not to be disrupted by an annotation set to "true". */
 export function hasDoNotDisrupt(pod: V1Pod): boolean {
   const annotations = pod.metadata?.annotations ?? {};
   return DO_NOT_DISRUPT_ANNOTATIONS.some((key) => annotations[key] === 'true');
 }
 
-/** True when the pod keeps data on the node itself (emptyDir or hostPath volumes). */
+/**
+ * True when the pod keeps data on the node itself (an emptyDir or hostPath
+ * volume) that `safe-to-evict-local-volumes` does not name.
+ */
 export function usesLocalStorage(pod: V1Pod): boolean {
+  const released = new Set(
+    (pod.metadata?.annotations?.[PodAnnotation.SafeToEvictLocalVolumes] ?? '')
+      .split(',')
+      .filter((name) => name !== ''),
+  );
   return (pod.spec?.volumes ?? []).some(
-    (v) => v.emptyDir !== undefined || v.hostPath !== undefined,
+    (v) => (v.emptyDir !== undefined || v.hostPath !== undefined) && !released.has(v.name),
   );
 }
 
@@ -126,15 +164,47 @@ export function pdbSelects(pdb: V1PodDisruptionBudget, pod: V1Pod): boolean {
   return selectorMatches(selector, pod.metadata?.labels ?? {});
 }
 
+/** True when the pod's Ready condition is False (what `unhealthyPodEvictionPolicy` calls unhealthy). */
+function isNotReady(pod: V1Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'False');
+}
+
+/**
+ * The budget that allows the fewest disruptions of this pod now, if any
+ * selects it. A budget with `unhealthyPodEvictionPolicy: AlwaysAllow` does
+ * not hold back a pod that is not Ready (the Eviction API lets it go).
+ */
+export function tightestPdb(
+  pod: V1Pod,
+  pdbs: readonly V1PodDisruptionBudget[],
+): { name: string; disruptionsAllowed: number } | undefined {
+  let tightest: { name: string; disruptionsAllowed: number } | undefined;
+  for (const pdb of pdbs) {
+    if (!pdbSelects(pdb, pod)) continue;
+    if (pdb.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow' && isNotReady(pod)) continue;
+    // An unset status means the disruption controller has not counted yet: nothing is allowed.
+    const allowed = Math.max(0, pdb.status?.disruptionsAllowed ?? 0);
+    if (!tightest || allowed < tightest.disruptionsAllowed)
+      tightest = { name: pdb.metadata?.name ?? '', disruptionsAllowed: allowed };
+  }
+  return tightest;
+}
+
 /**
  * Maps a pod to what scale-down needs to know. `siblings` counts the live pods
- * of the same owner (its current replicas); `pdbs` are the cluster's budgets.
+ * of the same owner (its current replicas); `pdbs` are the cluster's budgets,
+ * of which the tightest selecting the pod is recorded with its allowance.
  */
 export function toPodInfo(
   pod: V1Pod,
   context: { pdbs: readonly V1PodDisruptionBudget[]; siblings?: number },
 ): PodInfo {
   const owner = ownerOf(pod);
+  const safeToEvict = safeToEvictOf(pod);
+  const phase = pod.status?.phase;
+  const deletion = pod.metadata?.deletionTimestamp;
+  const grace = pod.spec?.terminationGracePeriodSeconds;
+  const pdb = tightestPdb(pod, context.pdbs);
   return {
     namespace: pod.metadata?.namespace ?? 'default',
     name: pod.metadata?.name ?? '',
@@ -147,6 +217,12 @@ export function toPodInfo(
     hasPdb: context.pdbs.some((pdb) => pdbSelects(pdb, pod)),
     doNotDisrupt: hasDoNotDisrupt(pod),
     localStorage: usesLocalStorage(pod),
+    ...(safeToEvict !== undefined ? { safeToEvict } : {}),
+    ...(isMirrorPod(pod) ? { mirror: true } : {}),
+    ...(phase === 'Succeeded' || phase === 'Failed' ? { finished: true } : {}),
+    ...(deletion ? { deletionTimestamp: new Date(deletion).toISOString() } : {}),
+    ...(grace !== undefined && grace !== null ? { terminationGracePeriodSeconds: grace } : {}),
+    ...(pdb ? { pdbDisruptionsAllowed: pdb.disruptionsAllowed, pdbName: pdb.name } : {}),
   };
 }
 

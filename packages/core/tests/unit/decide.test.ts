@@ -1,4 +1,4 @@
-import type { Decision, ReasonCode } from '@smartscale/contracts';
+import { type Decision, DecisionSchema, type ReasonCode } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig as config, decide, parseConfig, startAction } from '../../src/index.js';
 import { ago, fullNodes, NOW, node, nodes, pending, pod, snapshot, state } from './fixtures.js';
@@ -221,6 +221,15 @@ describe('decide: scale down', () => {
     ];
     const d = decide(snapshot(fleet, [], idle), state(), config, NOW);
     expectHold(d, 'no-eligible-victim');
+    const held = d.reasons.find((r) => r.code === 'no-eligible-victim');
+    expect(held?.refusals?.map((r) => [r.nodeName, r.code])).toEqual([
+      [fleet[0]?.name, 'too-young'],
+      [fleet[1]?.name, 'do-not-disrupt'],
+      [fleet[2]?.name, 'not-managed'],
+    ]);
+    expect(held?.refusals?.[1]?.pod).toBe(`shop/${fleet[1]?.pods[0]?.name}`);
+    expect(held?.message).toContain(`${fleet[1]?.name}: do-not-disrupt (shop/`);
+    expect(DecisionSchema.parse(d)).toEqual(d);
   });
 
   it('holds when the victim pods would not fit elsewhere', () => {

@@ -1,27 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig as config, pickVictim, podBlocker } from '../../src/index.js';
+import { defaultConfig as config, pickVictim } from '../../src/index.js';
 import { ago, NOW, node, pod } from './fixtures.js';
-
-describe('podBlocker', () => {
-  it.each([
-    ['do-not-disrupt', pod({ doNotDisrupt: true })],
-    ['local-storage', pod({ localStorage: true })],
-    ['stateful-set', pod({ ownerKind: 'StatefulSet' })],
-    ['bare-pod', pod({ ownerKind: 'None' })],
-    ['kube-system', pod({ namespace: 'kube-system' })],
-    ['single-replica-without-pdb', pod({ ownerReplicas: 1, hasPdb: false })],
-  ])('%s pins the node', (blocker, p) => {
-    expect(podBlocker(p)).toBe(blocker);
-  });
-
-  it('lets movable pods go: replicated, a single replica with a PDB, DaemonSets anywhere', () => {
-    expect(podBlocker(pod())).toBeNull();
-    expect(podBlocker(pod({ ownerReplicas: 1, hasPdb: true }))).toBeNull();
-    expect(
-      podBlocker(pod({ ownerKind: 'DaemonSet', namespace: 'kube-system', localStorage: true })),
-    ).toBeNull();
-  });
-});
 
 describe('pickVictim', () => {
   it('prefers the node with the least to move', () => {
@@ -62,7 +41,7 @@ describe('pickVictim', () => {
     const choice = pickVictim(fleet, config, NOW);
     expect(choice.ok).toBe(false);
     if (!choice.ok) {
-      expect(choice.rejected.map((r) => r.why)).toEqual([
+      expect(choice.rejected.map((r) => r.code)).toEqual([
         'not-managed',
         'not-ready',
         'cordoned',
@@ -70,5 +49,97 @@ describe('pickVictim', () => {
         'stateful-set',
       ]);
     }
+  });
+
+  it('refuses a node whose pod a PDB allows no disruption of, naming pod and PDB (issue #16 livelock)', () => {
+    const pinned = node({
+      pods: [
+        pod(),
+        pod({
+          name: 'api-0',
+          ownerReplicas: 1,
+          hasPdb: true,
+          pdbDisruptionsAllowed: 0,
+          pdbName: 'api',
+        }),
+      ],
+    });
+    const choice = pickVictim([pinned, node({ pods: [pod(), pod(), pod()] })], config, NOW);
+    expect(choice.ok && choice.node.name).not.toBe(pinned.name);
+    const alone = pickVictim([pinned], config, NOW);
+    expect(alone).toEqual({
+      ok: false,
+      reason: 'no-eligible-victim',
+      rejected: [
+        {
+          nodeName: pinned.name,
+          code: 'pdb-allows-no-disruption',
+          pod: 'shop/api-0',
+          pdb: 'shop/api',
+        },
+      ],
+    });
+  });
+
+  it('does not refuse a node holding more pods of a PDB than it allows at once, if it allows one', () => {
+    // Both peers drain these one after another; the drainer retries a refused eviction.
+    const pdb = { hasPdb: true, pdbDisruptionsAllowed: 1, pdbName: 'web' } as const;
+    const victim = node({ pods: [pod(pdb), pod(pdb), pod(pdb)] });
+    const choice = pickVictim([victim, node({ managed: false })], config, NOW);
+    expect(choice.ok && choice.node.name).toBe(victim.name);
+  });
+
+  it('ignores mirror, finished and long-terminating pods, and leaves terminating pods out of the fit', () => {
+    const big = { cpuMillis: 1700 };
+    const victim = node({
+      pods: [
+        pod({ ...big, name: 'etcd-static', mirror: true, ownerKind: 'Other', ownerReplicas: 1 }),
+        pod({ ...big, finished: true, ownerKind: 'None' }),
+        pod({ ...big, ownerKind: 'None', deletionTimestamp: ago(120) }),
+        pod({ ...big, deletionTimestamp: ago(5) }),
+      ],
+    });
+    const full = node({ pods: [pod({ cpuMillis: 1800 })] });
+    const choice = pickVictim([victim, full], config, NOW);
+    expect(choice).toMatchObject({ ok: true, podsToMove: 0 });
+    expect(choice.ok && choice.node.name).toBe(victim.name);
+  });
+
+  it('keeps a node whose DaemonSet pod carries do-not-disrupt or a PDB allowing none (Karpenter)', () => {
+    const dnd = node({
+      pods: [pod({ ownerKind: 'DaemonSet', doNotDisrupt: true, name: 'agent' })],
+    });
+    const pdb = node({
+      pods: [
+        pod({
+          ownerKind: 'DaemonSet',
+          pdbDisruptionsAllowed: 0,
+          pdbName: 'agents',
+          name: 'agent-2',
+        }),
+      ],
+    });
+    const choice = pickVictim([dnd, pdb], config, NOW);
+    expect(choice.ok).toBe(false);
+    if (!choice.ok)
+      expect(choice.rejected).toEqual([
+        { nodeName: dnd.name, code: 'do-not-disrupt', pod: 'shop/agent' },
+        {
+          nodeName: pdb.name,
+          code: 'pdb-allows-no-disruption',
+          pod: 'shop/agent-2',
+          pdb: 'shop/agents',
+        },
+      ]);
+  });
+
+  it('reports one refusal per node: the first blocking pod', () => {
+    const n = node({
+      pods: [pod({ name: 'a', safeToEvict: false }), pod({ name: 'b', localStorage: true })],
+    });
+    const choice = pickVictim([n], config, NOW);
+    expect(!choice.ok && choice.rejected).toEqual([
+      { nodeName: n.name, code: 'safe-to-evict-false', pod: 'shop/a' },
+    ]);
   });
 });
