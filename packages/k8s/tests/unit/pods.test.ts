@@ -1,13 +1,17 @@
 import type { V1Pod, V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
+  isMirrorPod,
   isUnschedulable,
   ownerOf,
+  PodAnnotation,
   pdbSelects,
   podRequests,
   selectorMatches,
+  tightestPdb,
   toPendingPod,
   toPodInfo,
+  usesLocalStorage,
 } from '../../src/pods.ts';
 
 const container = (name: string, cpu?: string, memory?: string) => ({
@@ -153,7 +157,10 @@ describe('toPodInfo', () => {
       }),
       {
         pdbs: [
-          { metadata: { namespace: 'shop' }, spec: { selector: { matchLabels: { app: 'web' } } } },
+          {
+            metadata: { namespace: 'shop', name: 'web' },
+            spec: { selector: { matchLabels: { app: 'web' } } },
+          },
         ],
         siblings: 3,
       },
@@ -169,6 +176,9 @@ describe('toPodInfo', () => {
       hasPdb: true,
       doNotDisrupt: true,
       localStorage: true,
+      // No status yet: the disruption controller has not counted, so none is allowed.
+      pdbDisruptionsAllowed: 0,
+      pdbName: 'web',
     });
   });
 
@@ -202,6 +212,207 @@ describe('toPodInfo', () => {
     );
     expect(info.doNotDisrupt).toBe(true);
     expect(info.localStorage).toBe(true);
+  });
+});
+
+const pdb = (
+  name: string,
+  namespace: string,
+  matchLabels: Record<string, string>,
+  disruptionsAllowed: number,
+  spec: Partial<V1PodDisruptionBudget['spec']> = {},
+): V1PodDisruptionBudget => ({
+  metadata: { name, namespace },
+  spec: { selector: { matchLabels }, ...spec },
+  status: { disruptionsAllowed, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1 },
+});
+const rsOwner = [
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-abc', uid: 'u', controller: true },
+];
+const emptyDirs = (...names: string[]) => names.map((name) => ({ name, emptyDir: {} }));
+
+// Cluster Autoscaler, localstorage/rule_test.go: which emptyDir pods keep local
+// storage once safe-to-evict-local-volumes is read (all replicated, Running).
+describe('usesLocalStorage: safe-to-evict-local-volumes (Cluster Autoscaler cases)', () => {
+  it.each<[string, string | undefined, string[], boolean]>([
+    ['pod with emptyDir', undefined, ['scratch'], true],
+    ['annotation names the volume', 'scratch', ['scratch'], false],
+    ['annotation empty', '', ['scratch'], true],
+    ['annotation names another volume', 'scratch-2', ['scratch-1'], true],
+    [
+      'annotation names all volumes',
+      'scratch-1,scratch-2,scratch-3',
+      ['scratch-1', 'scratch-2', 'scratch-3'],
+      false,
+    ],
+    [
+      'annotation names other volumes',
+      'scratch-1,scratch-2,scratch-5',
+      ['scratch-1', 'scratch-2', 'scratch-3'],
+      true,
+    ],
+    [
+      'annotation names some volumes',
+      'scratch-1,scratch-2',
+      ['scratch-1', 'scratch-2', 'scratch-3'],
+      true,
+    ],
+    ['annotation is only a comma', ',', ['scratch-1', 'scratch-2', 'scratch-3'], true],
+  ])('%s', (_desc, annotation, volumes, expected) => {
+    const p = pod({
+      metadata: {
+        ownerReferences: rsOwner,
+        ...(annotation !== undefined
+          ? { annotations: { [PodAnnotation.SafeToEvictLocalVolumes]: annotation } }
+          : {}),
+      },
+      spec: { containers: [container('app')], volumes: emptyDirs(...volumes) },
+    });
+    expect(usesLocalStorage(p)).toBe(expected);
+    expect(toPodInfo(p, { pdbs: [] }).localStorage).toBe(expected);
+  });
+
+  it('counts hostPath like emptyDir and ignores other volume kinds', () => {
+    const p = pod({
+      metadata: { annotations: { [PodAnnotation.SafeToEvictLocalVolumes]: 'scratch' } },
+      spec: {
+        containers: [container('app')],
+        volumes: [
+          ...emptyDirs('scratch'),
+          { name: 'h', hostPath: { path: '/d' } },
+          { name: 'c', configMap: { name: 'c' } },
+        ],
+      },
+    });
+    expect(usesLocalStorage(p)).toBe(true);
+  });
+});
+
+describe('tightestPdb and the PodInfo disruption fields', () => {
+  const kubeSystemPod = pod({
+    metadata: { name: 'dns-1', namespace: 'kube-system', labels: { 'k8s-app': 'bar' } },
+  });
+
+  // Cluster Autoscaler, system/rule_test.go and pdb/rule_test.go: which budgets select the pod.
+  it.each<[string, V1Pod, V1PodDisruptionBudget[], boolean]>([
+    [
+      'kube-system PDB with matching kube-system pod',
+      kubeSystemPod,
+      [pdb('ks', 'kube-system', { 'k8s-app': 'bar' }, 1)],
+      true,
+    ],
+    [
+      'kube-system PDB with non-matching kube-system pod',
+      kubeSystemPod,
+      [pdb('ks', 'kube-system', { 'k8s-app': 'foo' }, 1)],
+      false,
+    ],
+    [
+      'kube-system PDB with default-namespace pod',
+      pod({ metadata: { labels: { 'k8s-app': 'bar' } } }),
+      [pdb('ks', 'kube-system', { 'k8s-app': 'bar' }, 1)],
+      false,
+    ],
+    [
+      'default-namespace PDB with matching labels, kube-system pod',
+      kubeSystemPod,
+      [pdb('d', 'default', { 'k8s-app': 'bar' }, 1)],
+      false,
+    ],
+    ['no PDBs', pod(), [], false],
+    [
+      'PDBs only in another namespace or with other labels',
+      pod({ metadata: { labels: { label: 'true' } } }),
+      [pdb('a', 'bad', { label: 'true' }, 0), pdb('b', 'shop', { label: 'false' }, 0)],
+      false,
+    ],
+  ])('%s', (_desc, p, pdbs, selected) => {
+    expect(toPodInfo(p, { pdbs }).hasPdb).toBe(selected);
+    expect(tightestPdb(p, pdbs) !== undefined).toBe(selected);
+  });
+
+  it('takes the budget allowing the fewest disruptions, with its name (CA: "pdb prevents scale-down")', () => {
+    const p = pod({ metadata: { labels: { label: 'true' }, namespace: 'good' } });
+    const pdbs = [
+      pdb('other-ns', 'bad', { label: 'true' }, 0),
+      pdb('loose', 'good', { label: 'true' }, 2),
+      pdb('tight', 'good', { label: 'true' }, 0),
+      pdb('other-labels', 'good', { label: 'false' }, 0),
+    ];
+    expect(toPodInfo(p, { pdbs })).toMatchObject({
+      hasPdb: true,
+      pdbDisruptionsAllowed: 0,
+      pdbName: 'tight',
+    });
+  });
+
+  // Karpenter, pkg/utils/pdb/suite_test.go: unhealthyPodEvictionPolicy AlwaysAllow.
+  it.each<[string, 'AlwaysAllow' | undefined, 'True' | 'False', number | undefined]>([
+    ['unhealthy pod, AlwaysAllow: the budget does not hold it', 'AlwaysAllow', 'False', undefined],
+    ['unhealthy pod, no policy: the budget holds it', undefined, 'False', 0],
+    ['healthy pod, AlwaysAllow: the budget holds it', 'AlwaysAllow', 'True', 0],
+  ])('%s', (_desc, policy, ready, allowed) => {
+    const p = pod({ status: { phase: 'Running', conditions: [{ type: 'Ready', status: ready }] } });
+    const budget = pdb(
+      'all',
+      'shop',
+      { app: 'web' },
+      0,
+      policy ? { unhealthyPodEvictionPolicy: policy } : {},
+    );
+    expect(toPodInfo(p, { pdbs: [budget] }).pdbDisruptionsAllowed).toBe(allowed);
+  });
+
+  it('reads mirror pods by annotation or Node owner, and custom DaemonSet pods by annotation', () => {
+    expect(isMirrorPod(pod({ metadata: { annotations: { [PodAnnotation.Mirror]: 'abc' } } }))).toBe(
+      true,
+    );
+    expect(
+      isMirrorPod(
+        pod({
+          metadata: {
+            ownerReferences: [
+              { apiVersion: 'v1', kind: 'Node', name: 'n1', uid: 'n', controller: true },
+            ],
+          },
+        }),
+      ),
+    ).toBe(true);
+    expect(isMirrorPod(pod({ metadata: { ownerReferences: rsOwner } }))).toBe(false);
+    const custom = pod({
+      metadata: {
+        annotations: { [PodAnnotation.DaemonSetPod]: 'true' },
+        ownerReferences: [
+          { apiVersion: 'crd/v1', kind: 'CustomDaemonSet', name: 'ds', uid: 'd', controller: true },
+        ],
+      },
+    });
+    expect(ownerOf(custom)).toEqual({ kind: 'DaemonSet', name: 'ds' });
+  });
+
+  it('records safe-to-evict, phase, deletion and grace period', () => {
+    const p = pod({
+      metadata: {
+        annotations: { [PodAnnotation.SafeToEvict]: 'false' },
+        deletionTimestamp: new Date('2026-01-01T00:00:00Z'),
+      },
+      spec: { containers: [container('app')], terminationGracePeriodSeconds: 120 },
+      status: { phase: 'Failed' },
+    });
+    expect(toPodInfo(p, { pdbs: [] })).toMatchObject({
+      safeToEvict: false,
+      finished: true,
+      deletionTimestamp: '2026-01-01T00:00:00.000Z',
+      terminationGracePeriodSeconds: 120,
+    });
+    const plain = toPodInfo(
+      pod({ metadata: { annotations: { [PodAnnotation.SafeToEvict]: 'yes' } } }),
+      { pdbs: [] },
+    );
+    expect(plain.safeToEvict).toBeUndefined();
+    expect(plain.mirror).toBeUndefined();
+    expect(plain.finished).toBeUndefined();
+    expect(plain.pdbDisruptionsAllowed).toBeUndefined();
   });
 });
 
