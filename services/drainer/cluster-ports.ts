@@ -26,7 +26,8 @@ export function clusterPorts(
     async hasReadyNode(instanceId) {
       return (await cluster.findNodeByInstanceId(instanceId))?.ready === true;
     },
-    cordon: (nodeName, actionId) => cluster.cordon(nodeName, actionId),
+    cordon: (nodeName, actionId, drainDeadline) =>
+      cluster.cordon(nodeName, actionId, drainDeadline),
     uncordon: (nodeName) => cluster.uncordon(nodeName),
     async evict(pod) {
       const result = await cluster.evictPod(pod);

@@ -50,8 +50,11 @@ export interface DrainerPorts {
   findReplacements(actionId: string, doomedInstanceId: string): Promise<Replacement[]>;
   /** Whether the instance has a Node and it is Ready. */
   hasReadyNode(instanceId: string): Promise<boolean>;
-  /** Cordons, marking the node with the action (the reconciler lifts cordons whose action is over). */
-  cordon(nodeName: string, actionId: string): Promise<void>;
+  /**
+   * Cordons, marking the node with the action and the drain's deadline (the
+   * reconciler lifts cordons whose action is over and deadline passed).
+   */
+  cordon(nodeName: string, actionId: string, drainDeadline: string): Promise<void>;
   uncordon(nodeName: string): Promise<void>;
   /** Pods that must leave: not DaemonSet-owned, not mirror pods, not finished. */
   podsToEvict(nodeName: string): Promise<PodToEvict[]>;
@@ -175,7 +178,7 @@ export async function drainNode(
   }
   // A cordon someone else made is left as it is, and never lifted by us.
   const ours = cordonedByUs || !node.unschedulable;
-  if (!node.unschedulable) await ports.cordon(nodeName, command.actionId);
+  if (!node.unschedulable) await ports.cordon(nodeName, command.actionId, deadline);
   await once(ports, command, 'cordoned', () =>
     followUp(command, 'NodeCordoned', { nodeName, instanceId }, now),
   );

@@ -49,6 +49,7 @@ function world(setup: WorldSetup = {}) {
   const done = new Set<string>();
   const seen = {
     cordons: [] as string[],
+    cordonDeadlines: [] as string[],
     uncordons: 0,
     terminated: [] as string[],
     deletedNodes: [] as string[],
@@ -63,8 +64,9 @@ function world(setup: WorldSetup = {}) {
       setup.worker === undefined ? { state: 'running', launchedAt: at(-3600) } : setup.worker,
     findReplacements: async () => setup.replacements ?? [],
     hasReadyNode: async (instanceId) => (setup.readyInstances ?? []).includes(instanceId),
-    async cordon(_nodeName, actionId) {
+    async cordon(_nodeName, actionId, drainDeadline) {
       seen.cordons.push(actionId);
+      seen.cordonDeadlines.push(drainDeadline);
       node = { unschedulable: true, cordonedBy: actionId };
     },
     async uncordon() {
@@ -121,6 +123,8 @@ describe('drainNode: a clean drain', () => {
 
     expect(await drainNode(drain, ports)).toEqual({ status: 'removed', evicted: 1 });
     expect(seen.cordons).toEqual([drain.actionId]);
+    // The reconciler judges a cordon stale only past the deadline it carries.
+    expect(seen.cordonDeadlines).toEqual([drain.payload.deadline]);
     expect(seen.terminated).toEqual([DOOMED]);
     expect(seen.deletedNodes).toEqual([NODE]);
     expect(typesOf(seen.published)).toEqual(['NodeCordoned', 'NodeDrained', 'NodeRemoved']);
