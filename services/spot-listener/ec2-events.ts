@@ -110,18 +110,28 @@ export function toInterruption(event: Ec2Event): Interruption {
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /**
- * A ULID that is the same every time for the same event and instance, so a
- * redelivered event maps to the same action and downstream dedup holds.
- * Time part from the event time, random part from a hash of the event id.
+ * The action that replaces one doomed instance: a ULID that is the same for
+ * every event about that instance (rebalance, interruption warning, each
+ * AWS Health update, and their redeliveries), so the provisioner's lookup by
+ * the action tag launches one replacement and downstream dedup holds. The
+ * time part is the instance's launch time (stable, unlike the event time),
+ * the random part a hash of the instance id and that launch time (an id
+ * is never reused, the launch time makes that explicit).
+ *
+ * @example
+ * actionIdForInstance('i-0123456789abcdef0', '2026-11-22T08:00:00.000Z');
  */
-export function actionIdForEvent(eventId: string, instanceId: string, at: Date): string {
-  let t = at.getTime();
+export function actionIdForInstance(instanceId: string, launchedAt: string | null): string {
+  const launched = launchedAt ? Date.parse(launchedAt) : Number.NaN;
+  let t = Number.isNaN(launched) ? 0 : launched;
   let time = '';
   for (let i = 0; i < 10; i++) {
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const digest = createHash('sha256').update(`${eventId}/${instanceId}`).digest();
+  const digest = createHash('sha256')
+    .update(`${instanceId}/${launchedAt ?? ''}`)
+    .digest();
   let rand = '';
   for (let i = 0; i < 16; i++) rand += CROCKFORD[(digest[i] ?? 0) % 32];
   return time + rand;

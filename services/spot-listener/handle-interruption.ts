@@ -1,6 +1,6 @@
 import type { AnyEnvelope, CapacityType } from '@smartscale/contracts';
 import { createMessage } from '@smartscale/contracts';
-import { actionIdForEvent, type Interruption } from './ec2-events.js';
+import { actionIdForInstance, type Interruption } from './ec2-events.js';
 
 /** How to treat a rebalance recommendation (AWS's early hint of reclaim). */
 export type RebalancePolicy = 'ignore' | 'replace-then-drain';
@@ -11,6 +11,8 @@ export interface ManagedWorker {
   readonly zone: string;
   readonly capacityType: CapacityType;
   readonly state: string;
+  /** EC2 launch time; with the instance id it names the replacement action. */
+  readonly launchedAt: string | null;
 }
 
 export interface SpotListenerPorts {
@@ -25,7 +27,19 @@ export interface SpotListenerPorts {
   publish(message: AnyEnvelope): Promise<void>;
 }
 
-export type InterruptionResult = 'not-ours' | 'already-gone' | 'noted' | 'replacing';
+/**
+ * What became of one instance of an event. `left-to-reconciler`: a managed
+ * worker stopping or gone; the reconciler deletes the Node of a gone
+ * instance. `acknowledged`: a state change that needs nothing (pending,
+ * running).
+ */
+export type InterruptionResult =
+  | 'not-ours'
+  | 'already-gone'
+  | 'noted'
+  | 'replacing'
+  | 'left-to-reconciler'
+  | 'acknowledged';
 
 const GONE = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
 
@@ -33,8 +47,12 @@ const GONE = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
  * Turns an interruption into actions: InterruptionReceived for people, and
  * for a warning (or a rebalance when configured) ReplaceCapacity at once and
  * DrainNode with the interruption's deadline, all under one action id
- * derived from the event so a redelivered event repeats nothing.
- * Events for instances that are not ours, or already gone, are acknowledged.
+ * derived from the instance, so a second event about the same instance (a
+ * rebalance then the warning, Health updates) or a redelivery launches no
+ * second replacement. A rebalance's drain waits for the replacement to be
+ * Ready; a two-minute warning drains at once. EC2 state changes announce
+ * nothing. Events for instances that are not ours, or already gone, are
+ * acknowledged.
  */
 export async function handleInterruption(
   event: Interruption,
@@ -47,8 +65,14 @@ export async function handleInterruption(
       results.push('not-ours');
       continue;
     }
+    if (event.kind === 'state-change') {
+      // Our own launches and drains change states all day; none of it is an
+      // interruption. A worker gone behind our back is the reconciler's.
+      results.push(event.state && GONE.has(event.state) ? 'left-to-reconciler' : 'acknowledged');
+      continue;
+    }
     const nodeName = await ports.findNodeName(instanceId);
-    const actionId = actionIdForEvent(event.eventId, instanceId, event.at);
+    const actionId = actionIdForInstance(instanceId, worker.launchedAt);
     const now = ports.now();
     const context = { clusterId: ports.clusterId, actionId };
     const received = createMessage(
@@ -93,16 +117,18 @@ export async function handleInterruption(
     );
     if (nodeName) {
       const deadline = event.deadline ?? new Date(now.getTime() + ports.drainTimeoutSeconds * 1000);
-      const reason =
-        event.kind === 'spot-interruption'
-          ? 'spot-interruption'
-          : event.kind === 'rebalance'
-            ? 'rebalance'
-            : 'scheduled-change';
       await ports.publish(
         createMessage(
           'DrainNode',
-          { nodeName, instanceId, deadline: deadline.toISOString(), reason },
+          {
+            nodeName,
+            instanceId,
+            deadline: deadline.toISOString(),
+            reason: event.kind,
+            // A rebalance is an early hint: the node keeps serving until its
+            // replacement is Ready. The two-minute warning cannot wait.
+            waitForReplacement: event.kind === 'rebalance',
+          },
           cause,
           now,
         ),

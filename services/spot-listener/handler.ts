@@ -44,6 +44,13 @@ export const handler = createMessageHandler<Ec2Event>({
   async handle(event) {
     const interruption = toInterruption(event);
     const results = await handleInterruption(interruption, ports);
+    interruption.instanceIds.forEach((instanceId, i) => {
+      if (results[i] === 'left-to-reconciler')
+        ctx.logger.info(
+          `managed worker ${instanceId} is ${interruption.state}; left to the reconciler (it deletes the Node of a gone instance)`,
+          { eventId: interruption.eventId },
+        );
+    });
     ctx.logger.info(`${interruption.kind}: ${results.join(', ') || 'no instances'}`, {
       eventId: interruption.eventId,
       instanceIds: interruption.instanceIds,

@@ -1,6 +1,6 @@
 import { isValid } from 'ulid';
 import { describe, expect, it } from 'vitest';
-import { actionIdForEvent, parseEc2Event, toInterruption } from '../../ec2-events.js';
+import { actionIdForInstance, parseEc2Event, toInterruption } from '../../ec2-events.js';
 
 const warning = {
   version: '0',
@@ -63,12 +63,13 @@ describe('EC2 events', () => {
     expect(parseEc2Event({ hello: 'world' }).ok).toBe(false);
   });
 
-  it('derives the same valid ULID for the same event, a different one otherwise', () => {
-    const at = new Date('2026-11-22T12:00:00Z');
-    const a = actionIdForEvent('evt-1', 'i-0123456789abcdef0', at);
+  it('derives one valid ULID per instance launch, whatever the event', () => {
+    const launchedAt = '2026-11-22T08:00:00.000Z';
+    const a = actionIdForInstance('i-0123456789abcdef0', launchedAt);
     expect(isValid(a)).toBe(true);
-    expect(actionIdForEvent('evt-1', 'i-0123456789abcdef0', at)).toBe(a);
-    expect(actionIdForEvent('evt-2', 'i-0123456789abcdef0', at)).not.toBe(a);
-    expect(a.slice(0, 10)).toBe(actionIdForEvent('other', 'i-1', at).slice(0, 10));
+    expect(actionIdForInstance('i-0123456789abcdef0', launchedAt)).toBe(a);
+    expect(actionIdForInstance('i-0123456789abcdef1', launchedAt)).not.toBe(a);
+    expect(actionIdForInstance('i-0123456789abcdef0', '2026-11-22T08:00:01.000Z')).not.toBe(a);
+    expect(isValid(actionIdForInstance('i-0123456789abcdef0', null))).toBe(true);
   });
 });
