@@ -97,6 +97,14 @@ export function formatExplanation(x: Explanation): string {
         x.decision.reasons.map((r) => [r.code, r.message]),
       )}`,
     );
+    const refusals = x.decision.reasons.flatMap((r) => r.refusals ?? []);
+    if (refusals.length > 0)
+      parts.push(
+        `nodes not removed:\n${formatTable(
+          ['node', 'why', 'pod', 'pdb'],
+          refusals.map((r) => [r.nodeName, r.code, r.pod ?? '-', r.pdb ?? '-']),
+        )}`,
+      );
   } else {
     parts.push(
       formatPairs([

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StoredAuditEntry } from '@smartscale/aws';
+import type { Decision } from '@smartscale/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cooldownUntil,
@@ -310,6 +311,42 @@ describe('formatting', () => {
     expect(text).toMatch(/^metrics\s+unavailable: Prometheus unreachable$/m);
     expect(text).toMatch(/^cpu\s+\?$/m);
     expect(text).toMatch(/2026-01-01T00:01:00.000Z\s+outcome\s+NodeJoined$/m);
+  });
+
+  it("shows a scale-down hold's refusals as a table: node, why, pod, PDB", () => {
+    const refused: Decision = {
+      kind: 'hold',
+      reasons: [
+        {
+          code: 'no-eligible-victim',
+          message: 'no node can be removed safely (2 rejected)',
+          refusals: [
+            {
+              nodeName: 'ip-10-0-1-5',
+              code: 'pdb-allows-no-disruption',
+              pod: 'shop/api-0',
+              pdb: 'shop/api',
+            },
+            { nodeName: 'ip-10-0-1-6', code: 'too-young' },
+          ],
+        },
+      ],
+    };
+    const text = formatExplanation(
+      explainEntries('01JD0000000000000000000001', [
+        entry({ detail: { decision: refused, snapshot } }),
+      ]),
+    );
+    expect(text).toMatch(
+      /nodes not removed:\nnode\s+why\s+pod\s+pdb\nip-10-0-1-5\s+pdb-allows-no-disruption\s+shop\/api-0\s+shop\/api\nip-10-0-1-6\s+too-young\s+-\s+-$/m,
+    );
+    expect(
+      formatExplanation(
+        explainEntries('01JD0000000000000000000001', [
+          entry({ detail: { decision: holdDecision, snapshot } }),
+        ]),
+      ),
+    ).not.toContain('nodes not removed');
   });
 
   it('lists history with reason codes and can leave out holds', () => {
