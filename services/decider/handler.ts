@@ -47,9 +47,13 @@ export const handler = createMessageHandler({
         ctx.logger.info(`decision: ${result.decision.kind}`, {
           reasons: result.decision.reasons.map((r) => r.code),
         });
-      } else {
+      } else if (result.status === 'lock-busy') {
         // Another decider holds the lock; the next sample comes within a minute.
-        ctx.logger.info(`sample not evaluated: ${result.status}`);
+        ctx.logger.info('sample not evaluated: lock busy');
+      } else {
+        ctx.logger.info(`sample not decided again: its action is ${result.status}`, {
+          actionId: result.actionId,
+        });
       }
       return;
     }

@@ -23,5 +23,10 @@ export function compressedConfig(speed: number) {
     },
     instance: { bootSeconds: s(90) },
     join: { timeoutSeconds: s(600, 10) },
+    // Two sampling intervals of trace time, but at least 10 s of wall clock:
+    // the local pipeline (moto, polling queue runners, 2 cores) lags seconds,
+    // and that lag must not read as a stale sample.
+    samples: { maxAgeSeconds: s(120, 10) },
+    reconcile: { graceSeconds: s(60, 5) },
   };
 }
