@@ -68,7 +68,8 @@ const pdbBlocks = (pod: PodInfo) => pod.pdbDisruptionsAllowed === 0;
  * 1. Finished (Succeeded/Failed) pods and pods terminating past their grace
  *    period plus 30 s are skipped (Cluster Autoscaler: terminal and
  *    long-terminating rules; Karpenter: not active).
- * 2. `do-not-disrupt` blocks, on DaemonSet and mirror pods too (Karpenter).
+ * 2. `do-not-disrupt` blocks, on DaemonSet and mirror pods too, unless the
+ *    pod is already terminating (Karpenter).
  * 3. Mirror (static) pods are skipped: the API cannot evict them (both).
  * 4. DaemonSet pods leave with the node and are skipped, unless a budget
  *    selecting them allows no disruption (Karpenter; Cluster Autoscaler lets
