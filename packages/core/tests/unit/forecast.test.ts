@@ -82,15 +82,19 @@ describe('decide with prediction', () => {
   it('does nothing predictive when switched off', () => {
     const snap = {
       ...snapshot(nodes(3), [], quiet),
+      takenAt: beforePeak.toISOString(),
       demandHistory: history(beforePeak, 3, eveningPeak),
     };
-    expect(decide(snap, state(), parseConfig({}), beforePeak).kind).toBe('hold');
+    const d = decide(snap, state(), parseConfig({}), beforePeak);
+    expect(d.kind).toBe('hold');
+    expect(d.reasons.map((r) => r.code)).not.toContain('predicted-rise');
   });
 
   it('keeps a node the pattern will need soon instead of removing it', () => {
     const at = new Date('2026-11-22T19:40:00.000Z');
     const snap = {
       ...snapshot(nodes(4), [], { cpu: 0.1, memory: 0.2 }),
+      takenAt: at.toISOString(),
       demandHistory: history(at, 3, eveningPeak),
     };
     const d = decide(snap, state(), on, at);
@@ -99,7 +103,11 @@ describe('decide with prediction', () => {
   });
 
   it('still scales down normally, noting that prediction has no history yet', () => {
-    const d = decide(snapshot(nodes(4), [], { cpu: 0.1, memory: 0.2 }), state(), on, beforePeak);
+    const snap = {
+      ...snapshot(nodes(4), [], { cpu: 0.1, memory: 0.2 }),
+      takenAt: beforePeak.toISOString(),
+    };
+    const d = decide(snap, state(), on, beforePeak);
     expect(d.kind).toBe('scale-down');
     expect(d.reasons.map((r) => r.code)).toContain('prediction-unavailable');
   });
