@@ -1,7 +1,7 @@
 /// <reference path="../.sst/platform/config.d.ts" />
 // One Lambda function per service, each with only its own permissions,
-// subscribed to its queue with partial batch responses; the sampler on the
-// schedule. The decider runs one at a time (reserved concurrency 1) because
+// subscribed to its queue with partial batch responses; the sampler and the
+// reconciler on their schedules. The decider runs one at a time (reserved concurrency 1) because
 // it serialises decisions per cluster anyway and the lock is then uncontended.
 import type { Tables } from './data.ts';
 import { type ArnResolver, iamFor } from './iam.ts';
@@ -25,6 +25,7 @@ export const sizing: Record<ServiceName, FunctionSizing> = {
   drainer: { timeoutSeconds: 120, memoryMb: 512, reservedConcurrency: 5 },
   'spot-listener': { timeoutSeconds: 20, memoryMb: 256 },
   notifier: { timeoutSeconds: 20, memoryMb: 256 },
+  reconciler: { timeoutSeconds: 60, memoryMb: 512 },
 };
 
 export function createFunctions(
@@ -131,9 +132,10 @@ export function createFunctions(
       vpc,
       ...(size.reservedConcurrency ? { concurrency: { reserved: size.reservedConcurrency } } : {}),
     };
-    if (service === 'sampler') {
-      const cron = new sst.aws.CronV2('Schedule-sampler', {
-        schedule: topology.schedules.sampler.expression as `rate(${string})`,
+    const schedule = Object.values(topology.schedules).find((sc) => sc.service === service);
+    if (schedule) {
+      const cron = new sst.aws.CronV2(`Schedule-${service}`, {
+        schedule: schedule.expression as `rate(${string})`,
         function: args,
       });
       functions[service] = cron.nodes.function as unknown as sst.aws.Function;

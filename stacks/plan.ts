@@ -71,7 +71,7 @@ export interface PlannedAlarm {
 export interface PlannedFunction {
   readonly service: ServiceName;
   readonly name: string;
-  /** The queue it consumes (none for the scheduled sampler). */
+  /** The queue it consumes (none for the scheduled sampler and reconciler). */
   readonly queue: QueueName | null;
 }
 

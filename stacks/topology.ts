@@ -15,6 +15,7 @@ export const ServiceNames = [
   'drainer',
   'spot-listener',
   'notifier',
+  'reconciler',
 ] as const;
 export type ServiceName = (typeof ServiceNames)[number];
 
@@ -153,6 +154,7 @@ export const NOTIFIED_EVENTS = [
   'NodeRemoved',
   'ActionFailed',
   'InterruptionReceived',
+  'RepairMade',
 ] as const satisfies readonly MessageType[];
 
 const queues = {
@@ -265,6 +267,9 @@ const rules = {
 
 const schedules = {
   sampler: { service: 'sampler', expression: 'rate(1 minute)' },
+  // The net under the message flows: often enough that a stuck state ends
+  // within minutes, rarely enough to cost nothing.
+  reconciler: { service: 'reconciler', expression: 'rate(2 minutes)' },
 } as const satisfies Record<string, ScheduleSpec>;
 
 const parameters = {
@@ -453,6 +458,27 @@ const permissions = {
     deadLetter('spot-listener'),
     describeEc2,
     publishTo('commands'),
+    publishTo('events'),
+  ],
+  // Compares EC2, Kubernetes and the ledger and repairs: terminates orphan
+  // workers, deletes ghost Nodes and lifts stale cordons (Kubernetes, with
+  // the autoscaler token), closes or expires actions under the cluster lock.
+  reconciler: [
+    ...kubeAccess,
+    // Dedup steps, the lock and the versioned state all live in the state table.
+    {
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:ConditionCheckItem',
+      ],
+      resource: { kind: 'table', name: 'state' },
+    },
+    { actions: ['dynamodb:PutItem'], resource: { kind: 'table', name: 'audit' } },
+    describeEc2,
+    { actions: ['ec2:TerminateInstances'], resource: { kind: 'ec2-managed' } },
     publishTo('events'),
   ],
   notifier: [

@@ -7,8 +7,11 @@ export interface AuditEntry {
   readonly actionId: string;
   /** ISO time of the decision or outcome. */
   readonly at: string;
-  /** `operator`: a person's change through `smartscale` (pause, resume). */
-  readonly kind: 'decision' | 'outcome' | 'expired' | 'operator';
+  /**
+   * `operator`: a person's change through `smartscale` (pause, resume);
+   * `repair`: one repair of the reconciler; `reconcile`: what one reconciler pass found.
+   */
+  readonly kind: 'decision' | 'outcome' | 'expired' | 'operator' | 'repair' | 'reconcile';
   /** One line for people, e.g. the decision kind or the event type. */
   readonly summary: string;
   /** Decision, snapshot, reasons, payload: whatever answers "why". */

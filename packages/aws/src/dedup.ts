@@ -21,6 +21,20 @@ export type Claim<T> =
   | { readonly status: 'in-progress'; readonly claimedAt: string }
   | { readonly status: 'done'; readonly result: T };
 
+/**
+ * Another worker holds the step now (a concurrent delivery of the same
+ * message, or a second reconciler pass): the effect is neither lost nor
+ * doubled; the caller retries later or leaves it to the holder.
+ */
+export class StepInProgressError extends Error {
+  constructor(actionId: string, step: string, claimedAt: string) {
+    super(
+      `step ${step} of action ${actionId} is in progress elsewhere (since ${claimedAt}); retry later`,
+    );
+    this.name = 'StepInProgressError';
+  }
+}
+
 export interface DedupStoreOptions {
   readonly documents: DynamoDBDocumentClient;
   /** The `state` table, whose TTL attribute is `expiresAt` (epoch seconds). */

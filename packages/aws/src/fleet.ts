@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  type _InstanceType,
   DescribeInstanceTypesCommand,
   type EC2Client,
   type Instance,
@@ -120,7 +121,8 @@ export async function assertInstanceTypeOffered(
   let offered: string[];
   try {
     const res = await ec2.send(
-      new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as never] }),
+      // The SDK's type lists the known names; the point is to ask about any name.
+      new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }),
     );
     offered = (res.InstanceTypes ?? []).map((t) => String(t.InstanceType));
   } catch (error) {
@@ -243,6 +245,15 @@ export class Ec2Fleet {
   /** Live (pending or running) workers of this cluster that SmartScale manages. */
   async describeWorkers(): Promise<ManagedWorker[]> {
     return this.#describe([{ Name: 'instance-state-name', Values: LIVE_STATES }]);
+  }
+
+  /**
+   * Every managed worker of this cluster in any state, stopped and
+   * terminated included (EC2 lists terminated instances for about an hour):
+   * what the reconciler compares with the Nodes.
+   */
+  async describeAllWorkers(): Promise<ManagedWorker[]> {
+    return this.#describe([]);
   }
 
   /** One managed worker of this cluster in any state, or null when it is not ours. */

@@ -8,6 +8,7 @@ export * from './message-handler.js';
 export * from './parameters.js';
 export * from './publisher.js';
 export * from './queue-runner.js';
+export * from './reconciliation-log.js';
 export * from './resources.js';
 export * from './service-context.js';
 export * from './service-env.js';

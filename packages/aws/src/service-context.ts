@@ -5,7 +5,7 @@ import type { AnyEnvelope } from '@smartscale/contracts';
 import { AuditLog } from './audit.js';
 import { ClusterStateStore } from './cluster-state.js';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients } from './config.js';
-import { DedupStore } from './dedup.js';
+import { DedupStore, StepInProgressError } from './dedup.js';
 import { ClusterLock } from './lock.js';
 import { Parameters } from './parameters.js';
 import { Publisher } from './publisher.js';
@@ -52,9 +52,7 @@ async function runOnce(
   const claim = await dedup.claim<true>(actionId, step);
   if (claim.status === 'done') return false;
   if (claim.status === 'in-progress') {
-    throw new Error(
-      `step ${step} of action ${actionId} is in progress elsewhere (since ${claim.claimedAt}); retry later`,
-    );
+    throw new StepInProgressError(actionId, step, claim.claimedAt);
   }
   try {
     await effect();

@@ -112,7 +112,11 @@ export type ActionOutcome =
 
 type ClosedEnd = ClusterState['closed'][number]['end'];
 
-function closeAction(
+/**
+ * Takes an action out of flight into the closed list (so its late outcomes
+ * change nothing), recording how it ended.
+ */
+export function closeAction(
   state: ClusterState,
   action: Pick<InFlightAction, 'actionId' | 'kind'>,
   end: ClosedEnd,

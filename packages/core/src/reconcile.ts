@@ -1,6 +1,6 @@
 import type { ClusterState, InFlightAction, Repair } from '@smartscale/contracts';
 import { RepairCode } from '@smartscale/contracts';
-import { expireStaleActions } from './action-ledger.js';
+import { closeAction, expireStaleActions } from './action-ledger.js';
 import type { Config } from './config.js';
 
 /** One of the cluster's tagged EC2 workers, in any state, as EC2 reports it. */
@@ -233,21 +233,21 @@ export function planRepairs(view: ClusterView, config: Config, now: Date): Plann
 }
 
 /**
- * The ledger after the ledger repairs: closed and expired actions leave
- * `inFlight`. Repairs that are not about the ledger change nothing.
+ * The ledger after the ledger repairs: closed and expired actions move to
+ * the closed list (so their late outcomes change nothing). Repairs that are
+ * not about the ledger change nothing.
  */
 export function applyLedgerRepairs(
   state: ClusterState,
   repairs: readonly PlannedRepair[],
+  now: Date,
 ): ClusterState {
-  const closing = new Set(
-    repairs.flatMap((r) =>
-      (r.code === RepairCode.ActionDone || r.code === RepairCode.ActionOverdue) &&
-      r.repairedActionId
-        ? [r.repairedActionId]
-        : [],
-    ),
-  );
-  if (closing.size === 0) return state;
-  return { ...state, inFlight: state.inFlight.filter((a) => !closing.has(a.actionId)) };
+  let next = state;
+  for (const repair of repairs) {
+    const action = next.inFlight.find((a) => a.actionId === repair.repairedActionId);
+    if (!action) continue;
+    if (repair.code === RepairCode.ActionDone) next = closeAction(next, action, 'completed', now);
+    if (repair.code === RepairCode.ActionOverdue) next = closeAction(next, action, 'expired', now);
+  }
+  return next;
 }

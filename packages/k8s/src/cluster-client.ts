@@ -123,6 +123,15 @@ export class ClusterClient {
     return this.#listNodes(() => true);
   }
 
+  /**
+   * Every node without its pods (one list call, no pod or PDB listing): what
+   * the reconciler compares with EC2.
+   */
+  async listNodesWithoutPods(): Promise<NodeInfo[]> {
+    const nodes = await this.#core.listNode();
+    return nodes.items.map((node) => toNodeInfo(node, []));
+  }
+
   /** The worker nodes (control-plane nodes left out) with their pods: what the sampler reports. */
   async listWorkerNodes(): Promise<NodeInfo[]> {
     return this.#listNodes((node) => !isControlPlaneNode(node));

@@ -34,6 +34,8 @@ export interface StackOptions {
   /** Share of each pod's CPU request in use, over time (the workload trace). */
   readonly cpuUsage: (pod: PodInfo, now: Date) => number;
   readonly sampleIntervalMs: number;
+  /** The reconciler's period; 2 minutes (its AWS schedule) when absent. */
+  readonly reconcileIntervalMs?: number;
   readonly watchGraceMs: number;
   readonly zones?: readonly string[];
   readonly services?: readonly LocalServiceName[];
@@ -137,6 +139,9 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       network,
       config: options.config,
       sampleIntervalMs: options.sampleIntervalMs,
+      ...(options.reconcileIntervalMs !== undefined
+        ? { reconcileIntervalMs: options.reconcileIntervalMs }
+        : {}),
       watchGraceMs: options.watchGraceMs,
       logDir,
       ...(options.onServiceLog ? { onLog: options.onServiceLog } : {}),

@@ -78,6 +78,7 @@ describe('least-privilege IAM', () => {
     expect(who('ssm:GetParameter', 'arn:test:parameter:kubeToken').sort()).toEqual([
       'drainer',
       'join-verifier',
+      'reconciler',
       'sampler',
       'spot-listener',
     ]);

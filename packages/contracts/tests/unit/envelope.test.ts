@@ -98,6 +98,6 @@ describe('envelope', () => {
 
   it('routes every message type to a topic', () => {
     expect(MessageTypes.every((t) => TopicOf[t] !== undefined)).toBe(true);
-    expect(MessageTypes).toHaveLength(14);
+    expect(MessageTypes).toHaveLength(15);
   });
 });

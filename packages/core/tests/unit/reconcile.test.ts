@@ -281,8 +281,13 @@ describe('ledger repairs', () => {
         keep,
       ],
     );
-    const next = applyLedgerRepairs(v.state, planRepairs(v, config, NOW));
+    const next = applyLedgerRepairs(v.state, planRepairs(v, config, NOW), NOW);
     expect(next.inFlight.map((a) => a.actionId)).toEqual(['A-keep']);
+    // Remembered as closed, so a late outcome for them opens nothing.
+    expect(next.closed.map((c) => [c.actionId, c.end])).toEqual([
+      ['A-old', 'expired'],
+      ['A-up', 'completed'],
+    ]);
   });
 });
 

@@ -91,6 +91,7 @@ const stack = await startLocalStack({
   bootSeconds: config.instance.bootSeconds,
   cpuUsage: () => pointAt(traceNow).cpuUtil,
   sampleIntervalMs: Math.max(1000, Math.round(60_000 / speed)),
+  reconcileIntervalMs: Math.max(1000, Math.round(120_000 / speed)),
   watchGraceMs: config.scaleUp.pendingGraceSeconds * 1000,
   visibilityTimeoutSeconds: 10,
   log: () => {},

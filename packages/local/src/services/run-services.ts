@@ -48,6 +48,8 @@ export interface ServicesOptions {
   /** Policy configuration (JSON-able), validated by each service at start. */
   readonly config: unknown;
   readonly sampleIntervalMs: number;
+  /** The reconciler's period (its schedule is every 2 minutes in AWS). */
+  readonly reconcileIntervalMs?: number;
   readonly watchGraceMs: number;
   readonly logDir: string;
   /** Each structured log line of every service (`replica` counts from 0). */
@@ -98,6 +100,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     SMARTSCALE_LAUNCH_TEMPLATE_ID: options.network.launchTemplateId,
     SMARTSCALE_SUBNETS: options.network.subnets.map((s) => `${s.zone}=${s.subnetId}`).join(','),
     SMARTSCALE_SAMPLE_INTERVAL_MS: String(options.sampleIntervalMs),
+    SMARTSCALE_RECONCILE_INTERVAL_MS: String(options.reconcileIntervalMs ?? 120_000),
     SMARTSCALE_WATCH_GRACE_MS: String(options.watchGraceMs),
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     SMARTSCALE_PROMQL_RATE_WINDOW: '5s',

@@ -1,6 +1,7 @@
 // One SmartScale service as a local process: the same handler Lambda runs,
 // fed by a queue runner (Lambda's SQS event source) or, for the sampler, by
-// a timer (the schedule) and the watch mode. Started by run-services.ts.
+// a timer (the schedule) and the watch mode, the reconciler by its timer.
+// Started by run-services.ts.
 import {
   awsOptionsFromEnv,
   createAwsClients,
@@ -30,6 +31,30 @@ async function runSampler(): Promise<() => Promise<void>> {
   return async () => {
     clearInterval(timer);
     await stopWatch();
+  };
+}
+
+/** The reconciler on its schedule, as EventBridge would invoke it: one pass at a time. */
+async function runReconciler(): Promise<() => Promise<void>> {
+  const mod = (await import(
+    handlerPath
+  )) as typeof import('../../../../services/reconciler/handler.ts');
+  const intervalMs = Number(process.env.SMARTSCALE_RECONCILE_INTERVAL_MS ?? 120_000);
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    if (running) return;
+    running = mod
+      .handler()
+      .catch((err: unknown) => console.error(`reconciler: ${(err as Error).message}`))
+      .finally(() => {
+        running = null;
+      });
+  };
+  tick();
+  const timer = setInterval(tick, intervalMs);
+  return async () => {
+    clearInterval(timer);
+    await running;
   };
 }
 
@@ -68,7 +93,12 @@ async function runConsumer(): Promise<() => Promise<void>> {
   };
 }
 
-const stop = service === 'sampler' ? await runSampler() : await runConsumer();
+const stop =
+  service === 'sampler'
+    ? await runSampler()
+    : service === 'reconciler'
+      ? await runReconciler()
+      : await runConsumer();
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {

@@ -1,0 +1,207 @@
+import type { AnyEnvelope, ClusterState, Repair } from '@smartscale/contracts';
+import { createMessage, RepairCode, stableUlid } from '@smartscale/contracts';
+import {
+  applyLedgerRepairs,
+  type ClusterView,
+  type Config,
+  type ObservedInstance,
+  type ObservedNode,
+  type PlannedRepair,
+  planLedgerRepairs,
+  planRepairs,
+} from '@smartscale/core';
+
+/** One line of the audit log, as the reconciler writes it. */
+export interface ReconcilerAuditRecord {
+  readonly clusterId: string;
+  readonly actionId: string;
+  readonly at: string;
+  readonly kind: 'repair' | 'reconcile';
+  readonly summary: string;
+  readonly detail: Record<string, unknown>;
+}
+
+/** What the reconciler needs from EC2, Kubernetes and DynamoDB; `L` is the lock's lease. */
+export interface ReconcilerPorts<L = unknown> {
+  readonly clusterId: string;
+  readonly config: Config;
+  readonly now: () => Date;
+  /** The cluster's tagged workers in every state (terminated ones while EC2 still lists them). */
+  describeInstances(): Promise<ObservedInstance[]>;
+  /** Every Node, without pods. */
+  listNodes(): Promise<ObservedNode[]>;
+  /** Terminates a worker of this cluster; refuses anything else. */
+  terminate(instanceId: string): Promise<void>;
+  /** Deletes a Node; one already gone is not an error. */
+  deleteNode(nodeName: string): Promise<void>;
+  uncordon(nodeName: string): Promise<void>;
+  acquireLock(clusterId: string): Promise<L | null>;
+  releaseLock(clusterId: string, lease: L): Promise<void>;
+  loadState(clusterId: string): Promise<ClusterState>;
+  saveState(state: ClusterState, lease: L): Promise<void>;
+  audit(record: ReconcilerAuditRecord): Promise<void>;
+  /** Keeps the pass's summary for `smartscale status` (overwrites the last one). */
+  recordPass(summary: Reconciliation): Promise<void>;
+  publish(message: AnyEnvelope): Promise<void>;
+  /** Runs `effect` only the first time (actionId, step) is seen, so two runs repair once. */
+  once(actionId: string, step: string, effect: () => Promise<void>): Promise<boolean>;
+}
+
+/** What one pass found and did; also audited and shown by `smartscale status`. */
+export interface Reconciliation {
+  readonly at: string;
+  readonly actionId: string;
+  readonly found: { readonly instances: number; readonly nodes: number; readonly inFlight: number };
+  readonly repaired: (Repair & { readonly actionId: string })[];
+  /** Repairs that threw, by code and subject; the next pass tries them again. */
+  readonly failed: {
+    readonly code: Repair['code'];
+    readonly subject: string;
+    readonly error: string;
+  }[];
+  /** The ledger repairs waited for the cluster lock and it stayed busy: tried next pass. */
+  readonly ledgerLockBusy: boolean;
+}
+
+const LEDGER_CODES = new Set<string>([RepairCode.ActionDone, RepairCode.ActionOverdue]);
+
+/** A repair's action id: the same in every run that finds the same fact. */
+export function repairActionId(repair: PlannedRepair): string {
+  const subject = [repair.instanceId, repair.nodeName, repair.repairedActionId]
+    .map((s) => s ?? '')
+    .join('/');
+  return stableUlid(new Date(repair.since), `${repair.code}/${subject}`);
+}
+
+/** What a repair is about, in one word: the Node, else the instance, else the action. */
+function subjectOf(repair: Repair): string {
+  return repair.nodeName ?? repair.instanceId ?? repair.repairedActionId ?? '';
+}
+
+function published(repair: PlannedRepair): Repair {
+  const { since: _since, ...rest } = repair;
+  return rest;
+}
+
+async function act<L>(ports: ReconcilerPorts<L>, repair: PlannedRepair): Promise<void> {
+  switch (repair.code) {
+    case RepairCode.OrphanInstance:
+      return ports.terminate(repair.instanceId as string);
+    case RepairCode.GhostNode:
+      return ports.deleteNode(repair.nodeName as string);
+    case RepairCode.StaleCordon:
+      return ports.uncordon(repair.nodeName as string);
+    default:
+      throw new Error(`repair ${repair.code} is a ledger repair, made under the cluster lock`);
+  }
+}
+
+/** Publishes the repair for people (Slack) and audits it under its own action id. */
+async function report<L>(
+  ports: ReconcilerPorts<L>,
+  repair: PlannedRepair,
+  actionId: string,
+  now: Date,
+): Promise<void> {
+  const payload = published(repair);
+  await ports.publish(
+    createMessage('RepairMade', payload, { clusterId: ports.clusterId, actionId }, now),
+  );
+  await ports.audit({
+    clusterId: ports.clusterId,
+    actionId,
+    at: now.toISOString(),
+    kind: 'repair',
+    summary: `repair ${repair.code}: ${subjectOf(repair)}`,
+    detail: { repair: payload },
+  });
+}
+
+async function withLock<T, L>(
+  ports: ReconcilerPorts<L>,
+  work: (lease: L) => Promise<T>,
+): Promise<T | null> {
+  const lease = await ports.acquireLock(ports.clusterId);
+  if (!lease) return null;
+  try {
+    return await work(lease);
+  } finally {
+    await ports.releaseLock(ports.clusterId, lease);
+  }
+}
+
+/**
+ * One pass of the reconciler: observe EC2, Kubernetes and the ledger,
+ * plan with core's {@link planRepairs}, and repair. Repairs to EC2 and
+ * Kubernetes run once per fact (dedup on a stable action id), so two passes
+ * at once repair once; ledger repairs are planned again under the cluster
+ * lock against the state just read, so they never undo a newer outcome.
+ * One failed repair does not stop the others; the pass reports it.
+ *
+ * @example
+ * const result = await reconcileCluster(ports);
+ */
+export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Reconciliation> {
+  const now = ports.now();
+  const [instances, nodes, state] = await Promise.all([
+    ports.describeInstances(),
+    ports.listNodes(),
+    ports.loadState(ports.clusterId),
+  ]);
+  const view: ClusterView = { instances, nodes, state };
+  const planned = planRepairs(view, ports.config, now);
+  const repaired: Reconciliation['repaired'] = [];
+  const failed: Reconciliation['failed'] = [];
+
+  for (const repair of planned.filter((r) => !LEDGER_CODES.has(r.code))) {
+    const actionId = repairActionId(repair);
+    try {
+      const ran = await ports.once(actionId, repair.code, async () => {
+        await act(ports, repair);
+        await report(ports, repair, actionId, now);
+      });
+      if (ran) repaired.push({ ...published(repair), actionId });
+    } catch (err) {
+      failed.push({ code: repair.code, subject: subjectOf(repair), error: (err as Error).message });
+    }
+  }
+
+  let ledgerLockBusy = false;
+  if (planned.some((r) => LEDGER_CODES.has(r.code))) {
+    const closed = await withLock(ports, async (lease) => {
+      const fresh = await ports.loadState(ports.clusterId);
+      const repairs = planLedgerRepairs({ instances, nodes, state: fresh }, ports.config, now);
+      if (repairs.length > 0) await ports.saveState(applyLedgerRepairs(fresh, repairs, now), lease);
+      return repairs;
+    });
+    if (closed === null) ledgerLockBusy = true;
+    for (const repair of closed ?? []) {
+      const actionId = repairActionId(repair);
+      await report(ports, repair, actionId, now);
+      repaired.push({ ...published(repair), actionId });
+    }
+  }
+
+  const result: Reconciliation = {
+    at: now.toISOString(),
+    actionId: stableUlid(now, `reconcile/${ports.clusterId}`),
+    found: { instances: instances.length, nodes: nodes.length, inFlight: state.inFlight.length },
+    repaired,
+    failed,
+    ledgerLockBusy,
+  };
+  await ports.recordPass(result);
+  // A pass that found nothing leaves no line in the audit log (one every
+  // two minutes would bury the decisions); status shows it all the same.
+  if (repaired.length > 0 || failed.length > 0) {
+    await ports.audit({
+      clusterId: ports.clusterId,
+      actionId: result.actionId,
+      at: result.at,
+      kind: 'reconcile',
+      summary: `reconciled: ${repaired.length} repaired${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
+      detail: { ...result },
+    });
+  }
+  return result;
+}
