@@ -174,7 +174,10 @@ export class ClusterClient {
    * drain's deadline ({@link DRAIN_DEADLINE_ANNOTATION}).
    */
   async cordon(nodeName: string, actionId: string, drainDeadline?: string): Promise<void> {
-    await this.#setUnschedulable(nodeName, true, { actionId, drainDeadline: drainDeadline ?? null });
+    await this.#setUnschedulable(nodeName, true, {
+      actionId,
+      drainDeadline: drainDeadline ?? null,
+    });
   }
 
   /** Makes the node schedulable again (a drain that gave up) and drops the cordon's mark. */
