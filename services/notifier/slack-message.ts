@@ -1,4 +1,4 @@
-import type { AlarmNotification, AnyEnvelope } from '@smartscale/contracts';
+import type { AlarmNotification, AnyEnvelope, RepairCode } from '@smartscale/contracts';
 
 /** A Slack incoming-webhook body with Block Kit blocks. */
 export interface SlackMessage {
@@ -43,6 +43,15 @@ function slack(title: string, body: string, context: string): SlackMessage {
     ],
   };
 }
+
+/** What each reconciler repair did, in words. */
+const REPAIR_TITLES: Record<RepairCode, string> = {
+  'orphan-instance': 'terminated a worker that never joined',
+  'ghost-node': 'deleted the Node of a worker that is gone',
+  'stale-cordon': 'uncordoned a node left cordoned',
+  'action-done': 'closed an action whose outcome was lost',
+  'action-overdue': 'expired an action that never finished',
+};
 
 const bullet = (lines: readonly string[]) => lines.map((l) => `• ${l}`).join('\n');
 
@@ -99,6 +108,12 @@ export function toSlackMessage(event: AnyEnvelope): SlackMessage | null {
       return message(
         `:rotating_light: ${event.payload.kind} for ${event.payload.instanceId}`,
         `${event.payload.nodeName ? `Node ${event.payload.nodeName}` : 'No node registered'}${event.payload.deadline ? `, gone by ${event.payload.deadline}` : ''}. Replacement and drain follow where needed.`,
+        event,
+      );
+    case 'RepairMade':
+      return message(
+        `:wrench: Repaired: ${REPAIR_TITLES[event.payload.code]}`,
+        `${event.payload.reason}\nFound by the reconciler, which compares EC2, Kubernetes and the action ledger.`,
         event,
       );
     default:

@@ -6,6 +6,30 @@ const now = new Date('2026-11-22T12:00:00Z');
 const ctx = { clusterId: 'prod' };
 
 describe('toSlackMessage', () => {
+  it('tells what the reconciler repaired, why, and under which action', () => {
+    const event = createMessage(
+      'RepairMade',
+      {
+        code: 'ghost-node',
+        nodeName: 'ip-10-0-1-7',
+        instanceId: 'i-0123456789abcdef0',
+        reason: 'Node ip-10-0-1-7: its instance i-0123456789abcdef0 is terminated',
+      },
+      { ...ctx, actionId: '01KBXEPQWR0000000000000ABC' },
+      now,
+    );
+    const slack = toSlackMessage(event);
+    expect(slack?.blocks[0]).toEqual({
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: ':wrench: Repaired: deleted the Node of a worker that is gone',
+      },
+    });
+    expect(slack?.text).toContain('its instance i-0123456789abcdef0 is terminated');
+    expect(JSON.stringify(slack?.blocks[2])).toContain('01KBXEPQWR0000000000000ABC');
+  });
+
   it('announces a scale-up with its reasons in Block Kit', () => {
     const event = createMessage(
       'DecisionMade',
