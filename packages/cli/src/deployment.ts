@@ -7,6 +7,7 @@ import {
   ClusterStateStore,
   createAwsClients,
   localAwsOptions,
+  ReconciliationLog,
   resourcesFromEnv,
   type ServiceResources,
   ServiceResourcesSchema,
@@ -38,6 +39,8 @@ export interface Deployment {
   readonly state: ClusterStateStore;
   readonly lock: ClusterLock;
   readonly audit: AuditLog;
+  /** The reconciler's last pass per cluster. */
+  readonly reconciliations: ReconciliationLog;
   /** A kubeconfig for the cluster's API, when one was given or the local environment has one. */
   readonly kubeconfig?: string;
   close(): void;
@@ -198,6 +201,7 @@ export function resolveDeployment(options: DeploymentOptions = {}): Deployment {
     // The decider's lease length: an operator holds the lock just as briefly.
     lock: new ClusterLock({ documents: clients.documents, tableName, leaseMs: 30_000 }),
     audit: new AuditLog({ documents: clients.documents, tableName: resources.tables.audit }),
+    reconciliations: new ReconciliationLog({ documents: clients.documents, tableName }),
     ...(kubeconfig ? { kubeconfig } : {}),
     close: () => clients.destroy(),
   };

@@ -1,5 +1,10 @@
 import type { StoredAuditEntry } from '@smartscale/aws';
-import type { ClusterSnapshot, Decision } from '@smartscale/contracts';
+import {
+  type ClusterSnapshot,
+  type Decision,
+  type Repair,
+  RepairSchema,
+} from '@smartscale/contracts';
 import { isValid } from 'ulid';
 import { parseCommandArgs } from '../args.js';
 import { type Command, ExitCode, type Io, UsageError } from '../command.js';
@@ -11,7 +16,8 @@ const usage = `usage: smartscale explain [ACTION_ID|latest] [options]
 
 Why SmartScale did what it did: the decision, the metrics snapshot behind
 it, every reason (for a hold, why it held), and the action's timeline across
-services from the audit log. Without an argument, the latest decision.
+services from the audit log; for a reconciler repair, what it found and
+repaired. Without an argument, the latest decision.
 
 options:
 ${deploymentUsage}`;
@@ -33,6 +39,8 @@ export interface Explanation {
   readonly decidedAt: string | null;
   readonly decision: Decision | null;
   readonly snapshot: ClusterSnapshot | null;
+  /** For a reconciler repair's action: what it found and repaired. */
+  readonly repair: Repair | null;
   readonly timeline: readonly {
     readonly at: string;
     readonly kind: StoredAuditEntry['kind'];
@@ -65,8 +73,16 @@ export function explainEntries(
     decidedAt: decided?.entry.at ?? null,
     decision: decided?.decision ?? null,
     snapshot: decided?.snapshot ?? null,
+    repair: entries.map(asRepair).find((r) => r !== null) ?? null,
     timeline: entries.map((e) => ({ at: e.at, kind: e.kind, summary: e.summary })),
   };
+}
+
+/** The repair an audit entry of the reconciler records, if it is one. */
+function asRepair(entry: StoredAuditEntry): Repair | null {
+  if (entry.kind !== 'repair') return null;
+  const parsed = RepairSchema.safeParse((entry.detail as { repair?: unknown }).repair);
+  return parsed.success ? parsed.data : null;
 }
 
 function percent(share: number | null): string {
@@ -105,6 +121,20 @@ export function formatExplanation(x: Explanation): string {
           refusals.map((r) => [r.nodeName, r.code, r.pod ?? '-', r.pdb ?? '-']),
         )}`,
       );
+  } else if (x.repair) {
+    const r = x.repair;
+    parts.push(
+      formatPairs([
+        ['action', x.actionId],
+        ['repair', `${r.code} (by the reconciler)`],
+        ...(r.nodeName ? ([['node', r.nodeName]] as [string, string][]) : []),
+        ...(r.instanceId ? ([['instance', r.instanceId]] as [string, string][]) : []),
+        ...(r.repairedActionId
+          ? ([['about action', r.repairedActionId]] as [string, string][])
+          : []),
+        ['why', r.reason],
+      ]),
+    );
   } else {
     parts.push(
       formatPairs([

@@ -1,4 +1,4 @@
-import { configFromEnv } from '@smartscale/aws';
+import { configFromEnv, type ReconciliationSummary } from '@smartscale/aws';
 import type { ClusterState, InFlightAction, NodeInfo } from '@smartscale/contracts';
 import { ClusterClient } from '@smartscale/k8s';
 import { parseCommandArgs } from '../args.js';
@@ -58,6 +58,8 @@ export interface StatusReport {
   };
   readonly stateVersion: number;
   readonly queues: readonly QueueDepths[];
+  /** What the reconciler's last pass found and repaired; null before its first pass. */
+  readonly reconciliation: ReconciliationSummary | null;
 }
 
 /** Nodes counted by readiness. */
@@ -125,10 +127,11 @@ async function workersOf(
 /** Gathers the status of the deployment's cluster. */
 export async function clusterStatus(deployment: Deployment, now: Date): Promise<StatusReport> {
   const config = configFromEnv();
-  const [state, holder, queues] = await Promise.all([
+  const [state, holder, queues, reconciliation] = await Promise.all([
     deployment.state.load(deployment.clusterId),
     deployment.lock.holder(deployment.clusterId),
     allQueueDepths(deployment.clients.sqs, deployment.resources),
+    deployment.reconciliations.latest(deployment.clusterId),
   ]);
   return {
     clusterId: deployment.clusterId,
@@ -154,6 +157,7 @@ export async function clusterStatus(deployment: Deployment, now: Date): Promise<
     },
     stateVersion: state.version,
     queues,
+    reconciliation,
   };
 }
 
@@ -167,6 +171,20 @@ function cooldownText(c: { last: string | null; until: string | null }, now: Dat
   return c.until
     ? `until ${c.until} (${formatAge(new Date(c.until), now)} left), ${last}`
     : `over, ${last}`;
+}
+
+/** The reconciler's last pass: when, what it compared, what it repaired (explain each by its action). */
+export function formatReconciliation(r: ReconciliationSummary | null, now: Date): string {
+  if (!r) return 'reconciler: no pass yet';
+  const found = `${r.found.instances} instances, ${r.found.nodes} nodes, ${r.found.inFlight} actions in flight`;
+  const head = `reconciler: last pass ${r.at} (${formatAge(new Date(r.at), now)} ago) compared ${found}`;
+  const busy = r.ledgerLockBusy ? '\n  ledger repairs waited: the cluster lock stayed busy' : '';
+  const failed = r.failed.map((f) => `\n  FAILED ${f.code} ${f.subject}: ${f.error}`).join('');
+  if (r.repaired.length === 0) return `${head}; nothing to repair${busy}${failed}`;
+  return `${head}; repaired:\n${formatTable(
+    ['repair', 'subject', 'action (explain)', 'why'],
+    r.repaired.map((x) => [x.code, x.nodeName ?? x.instanceId ?? '-', x.actionId, x.reason]),
+  )}${busy}${failed}`;
 }
 
 /** The readable form of a status report. */
@@ -221,7 +239,7 @@ export function formatStatus(report: StatusReport, now: Date): string {
       String(q.deadLetters.visible + q.deadLetters.inFlight),
     ]),
   );
-  return `${head}\n\n${actions}\n\nqueues:\n${queues}`;
+  return `${head}\n\n${actions}\n\n${formatReconciliation(report.reconciliation, now)}\n\nqueues:\n${queues}`;
 }
 
 /**

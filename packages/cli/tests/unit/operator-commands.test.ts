@@ -12,6 +12,7 @@ import {
   formatAge,
   formatExplanation,
   formatPairs,
+  formatReconciliation,
   formatTable,
   historyLines,
   type Io,
@@ -347,6 +348,58 @@ describe('formatting', () => {
         ]),
       ),
     ).not.toContain('nodes not removed');
+  });
+
+  it('explains a repair by its action id: what the reconciler found and repaired', () => {
+    const repair = {
+      code: 'ghost-node',
+      nodeName: 'ip-10-0-1-7',
+      instanceId: 'i-0123456789abcdef0',
+      reason: 'Node ip-10-0-1-7: its instance i-0123456789abcdef0 is terminated',
+    };
+    const x = explainEntries('01JD0000000000000000000009', [
+      entry({ kind: 'repair', summary: 'repair ghost-node: ip-10-0-1-7', detail: { repair } }),
+    ]);
+    expect(x.decision).toBeNull();
+    expect(x.repair).toEqual(repair);
+    const text = formatExplanation(x);
+    expect(text).toMatch(/^repair\s+ghost-node \(by the reconciler\)$/m);
+    expect(text).toMatch(/^node\s+ip-10-0-1-7$/m);
+    expect(text).toMatch(
+      /^why\s+Node ip-10-0-1-7: its instance i-0123456789abcdef0 is terminated$/m,
+    );
+  });
+
+  it("shows the reconciler's last pass in status: when, what it compared, what it repaired", () => {
+    const now = new Date('2026-01-01T00:10:00Z');
+    expect(formatReconciliation(null, now)).toBe('reconciler: no pass yet');
+    const quiet = {
+      at: '2026-01-01T00:09:00.000Z',
+      found: { instances: 3, nodes: 3, inFlight: 0 },
+      repaired: [],
+      failed: [],
+      ledgerLockBusy: false,
+    };
+    expect(formatReconciliation(quiet, now)).toMatch(
+      /^reconciler: last pass 2026-01-01T00:09:00.000Z \(60s ago\) compared 3 instances, 3 nodes, 0 actions in flight; nothing to repair$/,
+    );
+    const busy = {
+      ...quiet,
+      repaired: [
+        {
+          actionId: '01JD0000000000000000000009',
+          code: 'orphan-instance',
+          instanceId: 'i-0123456789abcdef0',
+          reason: 'no Node for 900 s',
+        },
+      ],
+      failed: [{ code: 'stale-cordon', subject: 'ip-10-0-1-8', error: 'forbidden' }],
+    };
+    const text = formatReconciliation(busy, now);
+    expect(text).toMatch(
+      /^orphan-instance\s+i-0123456789abcdef0\s+01JD0000000000000000000009\s+no Node for 900 s$/m,
+    );
+    expect(text).toMatch(/^ {2}FAILED stale-cordon ip-10-0-1-8: forbidden$/m);
   });
 
   it('lists history with reason codes and can leave out holds', () => {
