@@ -266,17 +266,15 @@ export function expireStaleActions(
   return { state: next, expired };
 }
 
-/** Slack past an action's own deadline before the ledger gives up on it. */
-const EXPIRY_SLACK_SECONDS = 120;
-
 /**
  * When the ledger stops waiting for an action's outcome: the drain timeout
- * for a scale-down, boot plus join timeout for a launch, plus slack.
+ * for a scale-down, boot plus join timeout for a launch, plus the grace
+ * (`reconcile.graceSeconds`) every deadline gets before anything gives up.
  */
 export function actionDeadline(action: InFlightAction, config: Config): Date {
   const seconds =
     (action.kind === 'scale-down'
       ? config.scaleDown.drainTimeoutSeconds
-      : config.instance.bootSeconds + config.join.timeoutSeconds) + EXPIRY_SLACK_SECONDS;
+      : config.instance.bootSeconds + config.join.timeoutSeconds) + config.reconcile.graceSeconds;
   return new Date(Date.parse(action.startedAt) + seconds * 1000);
 }

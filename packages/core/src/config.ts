@@ -85,10 +85,11 @@ export const ConfigSchema = z
     reconcile: z
       .object({
         /**
-         * Slack the reconciler allows past every deadline before it repairs
-         * (a message that is merely late gets there first).
+         * Slack past every deadline before SmartScale gives up on it: the
+         * ledger expires an action, and the reconciler repairs, only this
+         * long after (a message that is merely late gets there first).
          */
-        graceSeconds: seconds.default(60),
+        graceSeconds: seconds.default(120),
       })
       .prefault({}),
     samples: z

@@ -27,6 +27,6 @@ export function compressedConfig(speed: number) {
     // the local pipeline (moto, polling queue runners, 2 cores) lags seconds,
     // and that lag must not read as a stale sample.
     samples: { maxAgeSeconds: s(120, 10) },
-    reconcile: { graceSeconds: s(60, 5) },
+    reconcile: { graceSeconds: s(120, 5) },
   };
 }
