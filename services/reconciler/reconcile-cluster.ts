@@ -131,12 +131,13 @@ async function withLock<T, L>(
 }
 
 /**
- * One pass of the reconciler: observe EC2, Kubernetes and the ledger,
- * plan with core's {@link planRepairs}, and repair. Repairs to EC2 and
- * Kubernetes run once per fact (dedup on a stable action id), so two passes
- * at once repair once; ledger repairs are planned again under the cluster
- * lock against the state just read, so they never undo a newer outcome.
- * One failed repair does not stop the others; the pass reports it.
+ * One pass of the reconciler: observe EC2, Kubernetes and the ledger, then
+ * repair. Ledger repairs come first, planned again under the cluster lock
+ * on the state read there (so they never undo a newer outcome); the other
+ * repairs are then planned with core's {@link planRepairs} against that
+ * ledger, and each runs once per fact (dedup on a stable action id), so two
+ * passes at once repair once. One failed repair does not stop the others;
+ * the pass reports it.
  *
  * @example
  * const result = await reconcileCluster(ports);
@@ -148,12 +149,32 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
     ports.listNodes(),
     ports.loadState(ports.clusterId),
   ]);
-  const view: ClusterView = { instances, nodes, state };
-  const planned = planRepairs(view, ports.config, now);
   const repaired: Reconciliation['repaired'] = [];
   const failed: Reconciliation['failed'] = [];
 
-  for (const repair of planned.filter((r) => !LEDGER_CODES.has(r.code))) {
+  // The ledger first: an action closed or expired now no longer shields its
+  // instances, so an orphan is found in this pass, not the next.
+  let ledgerLockBusy = false;
+  let current = state;
+  if (planLedgerRepairs({ instances, nodes, state }, ports.config, now).length > 0) {
+    const closed = await withLock(ports, async (lease) => {
+      const fresh = await ports.loadState(ports.clusterId);
+      const repairs = planLedgerRepairs({ instances, nodes, state: fresh }, ports.config, now);
+      current = applyLedgerRepairs(fresh, repairs, now);
+      if (repairs.length > 0) await ports.saveState(current, lease);
+      return repairs;
+    });
+    if (closed === null) ledgerLockBusy = true;
+    for (const repair of closed ?? []) {
+      const actionId = repairActionId(repair);
+      await report(ports, repair, actionId, now);
+      repaired.push({ ...published(repair), actionId });
+    }
+  }
+
+  const view: ClusterView = { instances, nodes, state: current };
+  const planned = planRepairs(view, ports.config, now).filter((r) => !LEDGER_CODES.has(r.code));
+  for (const repair of planned) {
     const actionId = repairActionId(repair);
     try {
       const ran = await ports.once(actionId, repair.code, async () => {
@@ -163,22 +184,6 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
       if (ran) repaired.push({ ...published(repair), actionId });
     } catch (err) {
       failed.push({ code: repair.code, subject: subjectOf(repair), error: (err as Error).message });
-    }
-  }
-
-  let ledgerLockBusy = false;
-  if (planned.some((r) => LEDGER_CODES.has(r.code))) {
-    const closed = await withLock(ports, async (lease) => {
-      const fresh = await ports.loadState(ports.clusterId);
-      const repairs = planLedgerRepairs({ instances, nodes, state: fresh }, ports.config, now);
-      if (repairs.length > 0) await ports.saveState(applyLedgerRepairs(fresh, repairs, now), lease);
-      return repairs;
-    });
-    if (closed === null) ledgerLockBusy = true;
-    for (const repair of closed ?? []) {
-      const actionId = repairActionId(repair);
-      await report(ports, repair, actionId, now);
-      repaired.push({ ...published(repair), actionId });
     }
   }
 

@@ -197,6 +197,28 @@ describe('reconcileCluster', () => {
     expect(w.state.closed.map((c) => c.actionId)).toEqual(['A-up']);
   });
 
+  it('an action it expires no longer shields its instances: the orphan goes in the same pass', async () => {
+    const w = world({
+      instances: [{ ...orphan, actionId: 'A-old' }],
+      state: {
+        ...emptyClusterState('c1'),
+        inFlight: [
+          {
+            actionId: 'A-old',
+            kind: 'scale-up',
+            startedAt: ago(3600),
+            pendingJoins: 1,
+            instanceIds: ['i-orphan'],
+            settledInstanceIds: [],
+          },
+        ],
+      },
+    });
+    const result = await reconcileCluster(portsOf(w));
+    expect(result.repaired.map((r) => r.code)).toEqual(['action-overdue', 'orphan-instance']);
+    expect(w.terminated).toEqual(['i-orphan']);
+  });
+
   it('leaves ledger repairs to the next pass while the lock stays busy, and says so', async () => {
     const w = world({
       state: {
