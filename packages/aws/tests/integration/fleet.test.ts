@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppliedTopology } from '../../../local/src/aws/bootstrap.js';
 import {
   type AwsClients,
+  assertInstanceTypeOffered,
   createMessageHandler,
   DedupStore,
   Ec2Fleet,
@@ -241,6 +242,44 @@ describe('Ec2Fleet', () => {
     });
     expect(workers.map((w) => w.instanceId)).toEqual([orphan.Instances?.[0]?.InstanceId]);
     expect(await taggedInstances(actionId)).toBe(1);
+  });
+
+  it('keys a slot launch by its slot: two slots in one pool get two workers, a repeat gets the same', async () => {
+    const actionId = createMessage(
+      'ScaleUp',
+      { count: 2, reason: 't' },
+      { clusterId },
+      new Date(),
+    ).actionId;
+    const pool = { zone: 'us-east-1b', capacityType: 'spot' as const, count: 1 };
+    const [first] = await fleet.launch(actionId, { ...pool, slot: 0 });
+    const [second] = await fleet.launch(actionId, { ...pool, slot: 1 });
+    expect(first?.instanceId).toBeDefined();
+    expect(second?.instanceId).not.toBe(first?.instanceId);
+    expect(first?.slot).toBe(0);
+    expect(second?.slot).toBe(1);
+    expect(await fleet.launch(actionId, { ...pool, slot: 1 })).toEqual([second]);
+    expect(await taggedInstances(actionId)).toBe(2);
+    // The tag tells which slot a worker fills, wherever it landed.
+    const found = await fleet.findByAction(actionId);
+    expect(found.map((w) => w.slot).sort()).toEqual([0, 1]);
+    // A later attempt for slot 1 in another pool finds slot 1's worker by tag
+    // (its dedup record is new) instead of launching a third.
+    const other = await fleet.launch(actionId, {
+      zone: 'us-east-1a',
+      capacityType: 'on-demand',
+      count: 1,
+      slot: 1,
+    });
+    expect(other.map((w) => w.instanceId)).toEqual([second?.instanceId]);
+    expect(await taggedInstances(actionId)).toBe(2);
+  });
+
+  it('accepts an instance type EC2 offers and refuses one it does not, naming instance.type', async () => {
+    await expect(assertInstanceTypeOffered(clients.ec2, 't3.medium')).resolves.toBeUndefined();
+    const refusal = assertInstanceTypeOffered(clients.ec2, 't3.gigantic');
+    await expect(refusal).rejects.toThrow(/instance\.type: 't3\.gigantic'/);
+    await expect(refusal).rejects.toThrow(/expected an EC2 instance type/);
   });
 
   it('describes live managed workers and terminates only its own', async () => {

@@ -1,0 +1,236 @@
+import {
+  CreateLaunchTemplateCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { type AwsClients, DedupStore, Ec2Fleet, FleetTag, Publisher } from '@smartscale/aws';
+import {
+  type AnyEnvelope,
+  createMessage,
+  type Envelope,
+  type MessageType,
+  parseMessageJson,
+} from '@smartscale/contracts';
+import { parseConfig } from '@smartscale/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  freshTopology,
+  motoClients,
+  receiveAll,
+} from '../../../../packages/aws/tests/integration/support.js';
+import type { AppliedTopology } from '../../../../packages/local/src/aws/bootstrap.js';
+import { type ProvisionerPorts, provision } from '../../launch-workers.js';
+
+let clients: AwsClients;
+/** Clients whose EC2 answers spot launches in us-east-1a with InsufficientInstanceCapacity. */
+let faulty: AwsClients;
+let topology: AppliedTopology;
+let publisher: Publisher;
+let subnets: { zone: string; subnetId: string }[];
+let templateId: string;
+const runInstances: { subnetId: string; market: string }[] = [];
+
+beforeAll(async () => {
+  clients = motoClients();
+  faulty = motoClients();
+  topology = await freshTopology(clients, 'provision');
+  const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }));
+  subnets = [];
+  for (const [i, zone] of ['us-east-1a', 'us-east-1b'].entries()) {
+    const subnet = await clients.ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpc.Vpc?.VpcId,
+        CidrBlock: `10.1.${i}.0/24`,
+        AvailabilityZone: zone,
+      }),
+    );
+    subnets.push({ zone, subnetId: subnet.Subnet?.SubnetId ?? '' });
+  }
+  const images = await clients.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+  const template = await clients.ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: `${topology.prefix}-workers`,
+      LaunchTemplateData: { ImageId: images.Images?.[0]?.ImageId, InstanceType: 't3.medium' },
+    }),
+  );
+  templateId = template.LaunchTemplate?.LaunchTemplateId ?? '';
+  const spotShortIn = subnets[0]?.subnetId;
+  faulty.ec2.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'RunInstancesCommand') {
+        const input = args.input as {
+          SubnetId?: string;
+          InstanceMarketOptions?: { MarketType?: string };
+        };
+        const market = input.InstanceMarketOptions?.MarketType ?? 'on-demand';
+        runInstances.push({ subnetId: input.SubnetId ?? '', market });
+        if (market === 'spot' && input.SubnetId === spotShortIn) {
+          // The shape the SDK gives a modelled EC2 error.
+          throw Object.assign(
+            new Error('There is no Spot capacity available that matches your request.'),
+            { name: 'InsufficientInstanceCapacity', $fault: 'server' },
+          );
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'spotShortInZoneA' },
+  );
+  publisher = new Publisher({
+    sns: clients.sns,
+    sqs: clients.sqs,
+    topicArns: {
+      samples: topology.topics.samples.arn,
+      commands: topology.topics.commands.arn,
+      events: topology.topics.events.arn,
+    },
+  });
+});
+afterAll(() => {
+  clients.destroy();
+  faulty.destroy();
+});
+
+/** Real fleet, dedup store and publisher, for a cluster of its own (so no other test's workers count). */
+function portsFor(clusterId: string): ProvisionerPorts {
+  const fleet = new Ec2Fleet({
+    ec2: faulty.ec2,
+    clusterId,
+    launchTemplate: { id: templateId },
+    subnets,
+    dedup: new DedupStore({
+      documents: clients.documents,
+      tableName: topology.tables.state.name,
+      ttlSeconds: 86_400,
+      claimSeconds: 300,
+    }),
+  });
+  return {
+    // All new workers on spot: slots go spot/a, spot/b, spot/a, ...
+    config: parseConfig({
+      purchase: { spotShare: 1, onDemandBase: 0 },
+      instance: { bootSeconds: 1.5 },
+    }),
+    zones: fleet.zones,
+    now: () => new Date(),
+    findByAction: (actionId) => fleet.findByAction(actionId),
+    describeWorkers: () => fleet.describeWorkers(),
+    launch: (actionId, group) => fleet.launch(actionId, group),
+    publish: async (message) => {
+      await publisher.publish(message);
+    },
+    publishDelayed: async (message, delaySeconds) => {
+      await publisher.publishDelayed(message, topology.queues['join-verifier'].url, delaySeconds);
+    },
+  };
+}
+
+async function liveTagged(actionId: string): Promise<{ id: string; zone: string }[]> {
+  const res = await clients.ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: `tag:${FleetTag.ActionId}`, Values: [actionId] },
+        { Name: 'instance-state-name', Values: ['pending', 'running'] },
+      ],
+    }),
+  );
+  return (res.Reservations ?? [])
+    .flatMap((r) => r.Instances ?? [])
+    .map((i) => ({ id: i.InstanceId ?? '', zone: i.Placement?.AvailabilityZone ?? '' }));
+}
+
+/** Messages of one action and type that reached `queueUrl` (consumed). */
+async function received<T extends MessageType>(
+  queueUrl: string,
+  actionId: string,
+  type: T,
+  timeoutMs: number,
+): Promise<Envelope<T>[]> {
+  const raw = await receiveAll(clients.sqs, queueUrl, { timeoutMs, remove: true });
+  return raw
+    .map((m) => {
+      const body = JSON.parse(m.Body ?? '{}') as { Message?: string };
+      // Through SNS the envelope is wrapped; sent straight to SQS it is the body.
+      const parsed = parseMessageJson(body.Message ?? m.Body ?? '');
+      if (!parsed.ok) throw parsed.error;
+      return parsed.value;
+    })
+    .filter(
+      (e: AnyEnvelope) => e.type === type && e.actionId === actionId,
+    ) as unknown as Envelope<T>[];
+}
+
+describe('provision on EC2 (moto) when spot is short in one zone', () => {
+  for (const count of [2, 3]) {
+    it(`ScaleUp of ${count}: ${count} distinct workers, reported once each, verified together; a redelivery launches nothing`, async () => {
+      const clusterId = `${topology.prefix}-su${count}`;
+      const ports = portsFor(clusterId);
+      const command = createMessage(
+        'ScaleUp',
+        { count, reason: 'pending-pods' },
+        { clusterId },
+        new Date(),
+      );
+      const outcome = await provision(command, ports);
+
+      const live = await liveTagged(command.actionId);
+      expect(live).toHaveLength(count);
+      const ids = live.map((i) => i.id).sort();
+      expect(outcome.launched.map((w) => w.instanceId).sort()).toEqual(ids);
+      // Spot in a is refused, so every worker landed on spot in b.
+      expect(new Set(live.map((i) => i.zone))).toEqual(new Set(['us-east-1b']));
+
+      const launched = await received(
+        topology.queues.decider.url,
+        command.actionId,
+        'InstancesLaunched',
+        3000,
+      );
+      expect(launched).toHaveLength(1);
+      const reported = launched[0]?.payload.instances.map((i) => i.instanceId) ?? [];
+      expect([...reported].sort()).toEqual(ids);
+      expect(launched[0]?.payload.unavailablePools).toEqual([
+        { zone: 'us-east-1a', capacityType: 'spot', error: 'InsufficientInstanceCapacity' },
+      ]);
+      // bootSeconds 1.5 is sent as a 2 s delay: SQS refuses a fraction.
+      const verify = await received(
+        topology.queues['join-verifier'].url,
+        command.actionId,
+        'VerifyJoin',
+        5000,
+      );
+      expect(verify).toHaveLength(1);
+      expect([...(verify[0]?.payload.instanceIds ?? [])].sort()).toEqual(ids);
+
+      const callsBefore = runInstances.length;
+      const again = await provision(command, ports);
+      expect(again.launched).toEqual([]);
+      expect(runInstances.length).toBe(callsBefore);
+      expect((await liveTagged(command.actionId)).map((i) => i.id).sort()).toEqual(ids);
+    });
+  }
+
+  it("ReplaceCapacity launches one worker in the doomed worker's zone and capacity type", async () => {
+    const clusterId = `${topology.prefix}-rc`;
+    const ports = portsFor(clusterId);
+    const command = createMessage(
+      'ReplaceCapacity',
+      {
+        replacedInstanceId: 'i-0abc12345',
+        zone: 'us-east-1a',
+        capacityType: 'on-demand',
+        reason: 'spot-interruption',
+      },
+      { clusterId },
+      new Date(),
+    );
+    const outcome = await provision(command, ports);
+    // The plan alone (all spot, zone a first) would have asked for spot in a.
+    expect(outcome.launched).toHaveLength(1);
+    expect(outcome.launched[0]).toMatchObject({ zone: 'us-east-1a', capacityType: 'on-demand' });
+    expect(outcome.unavailablePools).toEqual([]);
+    expect(await liveTagged(command.actionId)).toHaveLength(1);
+  });
+});
