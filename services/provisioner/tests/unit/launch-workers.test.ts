@@ -80,7 +80,7 @@ function scaleUp(count: number): Envelope<'ScaleUp'> {
 }
 
 function only<T extends AnyEnvelope['type']>(messages: AnyEnvelope[], type: T): Envelope<T>[] {
-  return messages.filter((m): m is Envelope<T> => m.type === type);
+  return messages.filter((m) => m.type === type) as unknown as Envelope<T>[];
 }
 
 const spotShortInA = (g: LaunchGroup) =>
