@@ -47,15 +47,17 @@ const repairs = (entries: readonly StoredAuditEntry[], code: string) =>
 
 describe('the reconciler', () => {
   it('deletes the Node of a worker terminated behind its back, and the next scale-down proceeds', async () => {
-    await deploy(stack, ns, deployment('web', 5));
+    // 8 pods of 500m, 3 to a worker: 3 workers, so one is left to scale
+    // down after the terminated one is gone.
+    await deploy(stack, ns, deployment('web', 8));
     const workers = await eventually(
-      '5 pods Running on at least 2 Ready workers',
+      '8 pods Running on at least 3 Ready workers',
       async () => {
         const ready = await readyNodeNames(stack);
         const live = await liveInstances(stack);
         return (
-          (await runningPods(stack, ns)) === 5 &&
-          ready.length >= 2 &&
+          (await runningPods(stack, ns)) === 8 &&
+          ready.length >= 3 &&
           ready.length === live.length &&
           ready
         );
@@ -78,9 +80,9 @@ describe('the reconciler', () => {
       30_000,
     );
     const ghost = repairs(await auditSince(stack, since), 'ghost-node');
-    expect(ghost.map((e) => (e.detail as { repair: { nodeName: string } }).repair.nodeName)).toEqual(
-      [victim],
-    );
+    expect(
+      ghost.map((e) => (e.detail as { repair: { nodeName: string } }).repair.nodeName),
+    ).toEqual([victim]);
     expect(ghost[0]?.summary).toBe(`repair ghost-node: ${victim}`);
 
     // With the ghost gone nothing is NotReady: idle workers go, down to min 1.
