@@ -59,6 +59,7 @@ const TABLE_OF_STORE: Readonly<Record<string, string>> = {
   ClusterLock: 'state',
   ClusterStateStore: 'state',
   DedupStore: 'state',
+  ReconciliationLog: 'state',
 };
 
 /** Queues a service re-delivers to: the literal arguments of its `ctx.delayedTo('<queue>')` calls. */
