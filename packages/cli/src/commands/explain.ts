@@ -74,8 +74,22 @@ export function explainEntries(
     decision: decided?.decision ?? null,
     snapshot: decided?.snapshot ?? null,
     repair: entries.map(asRepair).find((r) => r !== null) ?? null,
-    timeline: entries.map((e) => ({ at: e.at, kind: e.kind, summary: e.summary })),
+    timeline: entries.map((e) => ({ at: e.at, kind: e.kind, summary: timelineLine(e) })),
   };
+}
+
+/**
+ * An audit entry as one timeline line: its summary, and for a launch that
+ * fell back, which pools had no capacity (the why behind where it landed).
+ */
+function timelineLine(entry: StoredAuditEntry): string {
+  const payload = (entry.detail as { payload?: { unavailablePools?: unknown } }).payload;
+  const pools = Array.isArray(payload?.unavailablePools)
+    ? (payload.unavailablePools as { zone?: string; capacityType?: string; error?: string }[])
+    : [];
+  if (entry.summary !== 'InstancesLaunched' || pools.length === 0) return entry.summary;
+  const refused = pools.map((p) => `${p.capacityType} in ${p.zone} (${p.error})`).join(', ');
+  return `${entry.summary}; no capacity: ${refused}`;
 }
 
 /** The repair an audit entry of the reconciler records, if it is one. */

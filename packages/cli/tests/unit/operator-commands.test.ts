@@ -350,6 +350,30 @@ describe('formatting', () => {
     ).not.toContain('nodes not removed');
   });
 
+  it('shows in the timeline which pools had no capacity when a launch fell back', () => {
+    const launched = entry({
+      kind: 'outcome',
+      summary: 'InstancesLaunched',
+      detail: {
+        payload: {
+          requested: 1,
+          instances: [],
+          unavailablePools: [
+            { zone: 'us-east-1a', capacityType: 'spot', error: 'InsufficientInstanceCapacity' },
+          ],
+        },
+      },
+    });
+    const x = explainEntries('01JD0000000000000000000001', [launched]);
+    expect(x.timeline[0]?.summary).toBe(
+      'InstancesLaunched; no capacity: spot in us-east-1a (InsufficientInstanceCapacity)',
+    );
+    const plain = entry({ kind: 'outcome', summary: 'NodeJoined', detail: { payload: {} } });
+    expect(explainEntries('01JD0000000000000000000001', [plain]).timeline[0]?.summary).toBe(
+      'NodeJoined',
+    );
+  });
+
   it('explains a repair by its action id: what the reconciler found and repaired', () => {
     const repair = {
       code: 'ghost-node',
