@@ -1,10 +1,15 @@
-import type { AnyEnvelope, Envelope } from '@smartscale/contracts';
+import type { AnyEnvelope, Envelope, NodeRefusal, RefusalCode } from '@smartscale/contracts';
 import { followUp } from '@smartscale/contracts';
 
 /** A pod to evict from the node being drained. */
 export interface PodToEvict {
   readonly namespace: string;
   readonly name: string;
+  /**
+   * Set when the pod must not be moved now (core's classifyPod, the rules
+   * victim selection applied to the sample): the rule and, for a budget, its name.
+   */
+  readonly blocker?: { readonly code: RefusalCode; readonly pdb?: string };
 }
 
 /**
@@ -56,7 +61,10 @@ export interface DrainerPorts {
    */
   cordon(nodeName: string, actionId: string, drainDeadline: string): Promise<void>;
   uncordon(nodeName: string): Promise<void>;
-  /** Pods that must leave: not DaemonSet-owned, not mirror pods, not finished. */
+  /**
+   * Pods that must leave: not DaemonSet-owned, not mirror pods, not finished;
+   * those that must not be moved carry their blocker.
+   */
   podsToEvict(nodeName: string): Promise<PodToEvict[]>;
   evict(pod: PodToEvict): Promise<Eviction>;
   terminate(instanceId: string): Promise<void>;
@@ -90,7 +98,7 @@ export type DrainResult =
       readonly for: 'node-join' | 'replacement';
       readonly delaySeconds: number;
     }
-  | { readonly status: 'aborted'; readonly reason: string };
+  | { readonly status: 'aborted'; readonly reason: string; readonly refusal?: NodeRefusal };
 
 /** EC2 states of an instance that is already on its way out. */
 const GONE_STATES: ReadonlySet<string> = new Set(['shutting-down', 'terminated']);
@@ -138,11 +146,29 @@ async function fail(
   now: Date,
   reason: string,
   detail: string,
+  refusal?: NodeRefusal,
 ): Promise<DrainResult> {
-  await once(ports, command, 'failed', () =>
-    followUp(command, 'ActionFailed', { step: 'drain', reason, detail }, now),
-  );
-  return { status: 'aborted', reason };
+  const payload = refusal
+    ? { step: 'drain', reason, detail, refusal }
+    : { step: 'drain', reason, detail };
+  await once(ports, command, 'failed', () => followUp(command, 'ActionFailed', payload, now));
+  return refusal ? { status: 'aborted', reason, refusal } : { status: 'aborted', reason };
+}
+
+/**
+ * The first pod that now pins the node, as a refusal. The sample the
+ * decider chose from is up to a minute old: a do-not-disrupt, emptyDir or
+ * StatefulSet pod may have landed since, or a budget may have tightened.
+ */
+function firstBlocker(nodeName: string, pods: readonly PodToEvict[]): NodeRefusal | null {
+  const pod = pods.find((p) => p.blocker !== undefined);
+  if (!pod?.blocker) return null;
+  return {
+    nodeName,
+    code: pod.blocker.code,
+    pod: `${pod.namespace}/${pod.name}`,
+    ...(pod.blocker.pdb !== undefined ? { pdb: `${pod.namespace}/${pod.blocker.pdb}` } : {}),
+  };
 }
 
 /**
@@ -179,11 +205,32 @@ export async function drainNode(
   // A cordon someone else made is left as it is, and never lifted by us.
   const ours = cordonedByUs || !node.unschedulable;
   if (!node.unschedulable) await ports.cordon(nodeName, command.actionId, deadline);
+
+  const pods = await ports.podsToEvict(nodeName);
+  // Re-checked once, on the first pass, before any eviction (no pod can land
+  // after the cordon): later passes, and a drain the decider re-sends while
+  // its cordon stands, see budgets our own evictions have spent, which are
+  // no reason to stop. Only a scale-down is a choice; an interruption or a
+  // rebalance takes the instance anyway, so their drains move what they can.
+  if (command.payload.reason === 'scale-down' && command.payload.attempt === 0 && !cordonedByUs) {
+    const refusal = firstBlocker(nodeName, pods);
+    if (refusal) {
+      if (ours) await ports.uncordon(nodeName);
+      const subject = [refusal.pod, refusal.pdb && `PDB ${refusal.pdb}`].filter(Boolean).join(', ');
+      return fail(
+        command,
+        ports,
+        now,
+        `pod must not be moved: ${refusal.code}`,
+        `${nodeName}: ${refusal.code} (${subject}); drain aborted before any eviction`,
+        refusal,
+      );
+    }
+  }
   await once(ports, command, 'cordoned', () =>
     followUp(command, 'NodeCordoned', { nodeName, instanceId }, now),
   );
 
-  const pods = await ports.podsToEvict(nodeName);
   let blocked = 0;
   let evicted = 0;
   for (const pod of pods) {

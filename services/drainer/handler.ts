@@ -33,12 +33,21 @@ const ports: DrainerPorts = {
   async podsToEvict(nodeName) {
     // The same classification as victim selection: DaemonSet, mirror, finished and
     // long-terminating pods are never evicted (a mirror pod cannot be, so the drain
-    // would never end). Blocked pods stay listed: aborting on them is the re-check's job.
+    // would never end). Blocked pods stay listed with their blocker: a scale-down aborts on them.
     const pods = await cluster.listPodsOnNode(nodeName);
     const now = ports.now();
-    return pods
-      .filter((p) => classifyPod(p, now).verdict !== 'skip')
-      .map((p) => ({ namespace: p.namespace, name: p.name }));
+    return pods.flatMap((p) => {
+      const d = classifyPod(p, now);
+      if (d.verdict === 'skip') return [];
+      const pod = { namespace: p.namespace, name: p.name };
+      if (d.verdict === 'evict') return [pod];
+      return [
+        {
+          ...pod,
+          blocker: d.pdb === undefined ? { code: d.blocker } : { code: d.blocker, pdb: d.pdb },
+        },
+      ];
+    });
   },
   async terminate(instanceId) {
     const { refused } = await fleet.terminate([instanceId]);

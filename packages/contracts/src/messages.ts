@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { CapacityType, ClusterSnapshotSchema, IsoTimeSchema } from './cluster.js';
-import { DecisionSchema } from './decision.js';
+import { CapacityType, IsoTimeSchema } from './cluster.js';
+import { DecisionSchema, NodeRefusalSchema } from './decision.js';
 import { RepairSchema } from './repair.js';
+import { SampledSnapshotSchema } from './snapshot-wire.js';
 
 const isoTime = IsoTimeSchema;
 const instanceId = z
@@ -32,7 +33,8 @@ const launchedInstance = z.object({
 
 /** Payload schema of every message type, keyed by the `type` attribute. */
 export const PayloadSchemas = {
-  MetricsSampled: ClusterSnapshotSchema,
+  /** Compact wire form or the full form; parsed to a ClusterSnapshot (snapshot-wire.ts). */
+  MetricsSampled: SampledSnapshotSchema,
   ScaleUp: z.object({
     count: z.number().int().positive(),
     reason: z.string().min(1),
@@ -106,6 +108,8 @@ export const PayloadSchemas = {
     step: z.string().min(1),
     reason: z.string().min(1),
     detail: z.string().optional(),
+    /** A drain aborted because a pod on the node must not be moved: which pod, which rule. */
+    refusal: NodeRefusalSchema.optional(),
   }),
   InterruptionReceived: z.object({
     instanceId,

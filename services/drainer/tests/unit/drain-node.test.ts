@@ -51,6 +51,7 @@ function world(setup: WorldSetup = {}) {
     cordons: [] as string[],
     cordonDeadlines: [] as string[],
     uncordons: 0,
+    evictions: [] as string[],
     terminated: [] as string[],
     deletedNodes: [] as string[],
     published: [] as AnyEnvelope[],
@@ -73,8 +74,9 @@ function world(setup: WorldSetup = {}) {
       seen.uncordons += 1;
       node = { unschedulable: false, cordonedBy: null };
     },
-    podsToEvict: async () => pods.map(({ namespace, name }) => ({ namespace, name })),
+    podsToEvict: async () => pods.map(({ eviction: _, ...pod }) => pod),
     async evict(pod) {
+      seen.evictions.push(`${pod.namespace}/${pod.name}`);
       const found = pods.find((p) => p.name === pod.name);
       if (!found) return 'gone';
       if (found.eviction === 'evicted') pods = pods.filter((p) => p !== found);
@@ -203,6 +205,121 @@ describe('drainNode: an eviction refused for good', () => {
     expect(node()?.unschedulable).toBe(true);
     expect(seen.published.some((m) => m.type === 'ActionFailed')).toBe(false);
   });
+});
+
+describe('drainNode: a pod that must not move landed after the sample', () => {
+  const pinned = (blocker: PodToEvict['blocker']) =>
+    world({
+      pods: [
+        { namespace: 'shop', name: 'web-1', eviction: 'evicted' },
+        { namespace: 'shop', name: 'cart-0', eviction: 'evicted', blocker },
+      ],
+    });
+
+  it('aborts before any eviction, lifts its own cordon and fails naming the pod and the rule', async () => {
+    const { ports, seen, node } = pinned({ code: 'do-not-disrupt' });
+
+    const result = await drainNode(command(), ports);
+
+    expect(result).toMatchObject({
+      status: 'aborted',
+      refusal: { nodeName: NODE, code: 'do-not-disrupt', pod: 'shop/cart-0' },
+    });
+    expect(seen.cordons).toHaveLength(1);
+    expect(seen.evictions).toEqual([]);
+    expect(node()).toEqual({ unschedulable: false, cordonedBy: null });
+    expect(typesOf(seen.published)).toEqual(['ActionFailed']);
+    const failed = seen.published[0] as Envelope<'ActionFailed'>;
+    expect(failed.payload).toMatchObject({
+      step: 'drain',
+      refusal: { nodeName: NODE, code: 'do-not-disrupt', pod: 'shop/cart-0' },
+    });
+    expect(failed.payload.detail).toContain('shop/cart-0');
+    expect(seen.terminated).toEqual([]);
+    expect(seen.delayed).toEqual([]);
+  });
+
+  it('names the budget that allows no disruption', async () => {
+    const { ports, seen } = pinned({ code: 'pdb-allows-no-disruption', pdb: 'cart-pdb' });
+
+    await drainNode(command(), ports);
+
+    const failed = seen.published.find(
+      (m) => m.type === 'ActionFailed',
+    ) as Envelope<'ActionFailed'>;
+    expect(failed.payload.refusal).toEqual({
+      nodeName: NODE,
+      code: 'pdb-allows-no-disruption',
+      pod: 'shop/cart-0',
+      pdb: 'shop/cart-pdb',
+    });
+    expect(failed.payload.detail).toContain('PDB shop/cart-pdb');
+  });
+
+  it('keeps a cordon someone else made while aborting', async () => {
+    const { ports, seen, node } = world({
+      node: { unschedulable: true, cordonedBy: null },
+      pods: [
+        { namespace: 'db', name: 'pg-0', eviction: 'evicted', blocker: { code: 'stateful-set' } },
+      ],
+    });
+
+    expect(await drainNode(command(), ports)).toMatchObject({ status: 'aborted' });
+    expect(seen.uncordons).toBe(0);
+    expect(node()?.unschedulable).toBe(true);
+    expect(seen.evictions).toEqual([]);
+  });
+
+  it('does not re-check on a later pass: a budget our own evictions spent is no reason to stop', async () => {
+    const { ports, seen } = world({
+      node: { unschedulable: true, cordonedBy: 'placeholder' },
+      pods: [
+        {
+          namespace: 'shop',
+          name: 'web-2',
+          eviction: 'pdb-blocked',
+          blocker: { code: 'pdb-allows-no-disruption', pdb: 'web' },
+        },
+      ],
+    });
+    const drain = command({ attempt: 2 });
+    // The cordon is this action's own, from the first pass.
+    await ports.cordon(NODE, drain.actionId, drain.payload.deadline);
+
+    expect(await drainNode(drain, ports)).toMatchObject({ status: 'retrying', blocked: 1 });
+    expect(seen.evictions).toEqual(['shop/web-2']);
+    expect(seen.published.some((m) => m.type === 'ActionFailed')).toBe(false);
+  });
+
+  it('does not re-check the cordon of a drain the decider re-sends (attempt 0, cordon ours)', async () => {
+    const drain = command();
+    const { ports, seen } = world({
+      node: { unschedulable: true, cordonedBy: drain.actionId },
+      pods: [
+        {
+          namespace: 'shop',
+          name: 'web-2',
+          eviction: 'evicted',
+          blocker: { code: 'pdb-allows-no-disruption', pdb: 'web' },
+        },
+      ],
+    });
+
+    expect(await drainNode(drain, ports)).toMatchObject({ status: 'removed', evicted: 1 });
+    expect(seen.evictions).toEqual(['shop/web-2']);
+  });
+
+  it.each(['spot-interruption', 'rebalance'] as const)(
+    'a %s drain moves what it can: the instance goes anyway',
+    async (reason) => {
+      const { ports, seen } = pinned({ code: 'do-not-disrupt' });
+
+      await drainNode(command({ reason }), ports);
+
+      expect(seen.evictions).toEqual(['shop/web-1', 'shop/cart-0']);
+      expect(seen.published.some((m) => m.type === 'ActionFailed')).toBe(false);
+    },
+  );
 });
 
 describe('drainNode: past the deadline', () => {
