@@ -235,7 +235,14 @@ export function toOutcome(event: AnyEnvelope): ActionOutcome | null {
     case 'NodeRemoved':
       return { type: 'NodeRemoved', actionId: event.actionId };
     case 'ActionFailed':
-      return { type: 'ActionFailed', actionId: event.actionId, step: event.payload.step };
+      return {
+        type: 'ActionFailed',
+        actionId: event.actionId,
+        step: event.payload.step,
+        reason: event.payload.reason,
+        // The pod that stopped a drain: victim selection names it while it backs off the node.
+        ...(event.payload.refusal ? { refusal: event.payload.refusal } : {}),
+      };
     default:
       return null;
   }

@@ -60,6 +60,8 @@ export const RefusalCode = {
   BarePod: 'bare-pod',
   SingleReplicaWithoutPdb: 'single-replica-without-pdb',
   KubeSystem: 'kube-system',
+  /** Its drain failed within `scaleDown.failedVictimBackoffSeconds`; pod and PDB are the failure's. */
+  RecentlyFailedDrain: 'recently-failed-drain',
 } as const;
 export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
 
@@ -72,6 +74,8 @@ export const NodeRefusalSchema = z.object({
   code: z.enum(RefusalCode),
   pod: z.string().optional(),
   pdb: z.string().optional(),
+  /** recently-failed-drain: when the node may be picked again (ISO time). */
+  until: z.string().optional(),
 });
 export type NodeRefusal = z.infer<typeof NodeRefusalSchema>;
 
@@ -80,7 +84,10 @@ export const ReasonSchema = z.object({
   code: z.enum(ReasonCode),
   message: z.string(),
   data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-  /** Scale-down holds: one refusal per node considered, in snapshot order. */
+  /**
+   * Scale-down holds: one refusal per node considered, in snapshot order;
+   * a chosen victim: the nodes passed over before it.
+   */
   refusals: z.array(NodeRefusalSchema).optional(),
 });
 export type Reason = z.infer<typeof ReasonSchema>;

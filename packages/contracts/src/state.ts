@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IsoTimeSchema } from './cluster.js';
+import { NodeRefusalSchema } from './decision.js';
 
 const isoTime = IsoTimeSchema;
 
@@ -54,6 +55,23 @@ export const EarlyJoinSchema = z.object({
 });
 export type EarlyJoin = z.infer<typeof EarlyJoinSchema>;
 
+/**
+ * A scale-down whose drain failed (ActionFailed at step drain): its node is
+ * not picked again for `scaleDown.failedVictimBackoffSeconds`, so a blocker
+ * the sample could not see does not turn into a cordon/fail loop.
+ */
+export const FailedVictimSchema = z.object({
+  nodeName: z.string().min(1),
+  instanceId: z.string().optional(),
+  actionId: z.string().min(1),
+  failedAt: isoTime,
+  /** The drainer's reason, for people. */
+  reason: z.string().optional(),
+  /** The pod (and PDB) that stopped the drain, when the drainer named one. */
+  refusal: NodeRefusalSchema.optional(),
+});
+export type FailedVictim = z.infer<typeof FailedVictimSchema>;
+
 /** The decider's memory between evaluations, stored with a version number. */
 export const ClusterStateSchema = z.object({
   clusterId: z.string().min(1),
@@ -68,6 +86,8 @@ export const ClusterStateSchema = z.object({
   /** Recently closed actions, newest last; bounded by the ledger (age and count). */
   closed: z.array(ClosedActionSchema).default([]),
   earlyJoins: z.array(EarlyJoinSchema).default([]),
+  /** Recent failed drains, newest last; bounded by the ledger like `closed`. */
+  failedVictims: z.array(FailedVictimSchema).default([]),
 });
 export type ClusterState = z.infer<typeof ClusterStateSchema>;
 
@@ -87,5 +107,6 @@ export function emptyClusterState(clusterId: string): ClusterState {
     inFlight: [],
     closed: [],
     earlyJoins: [],
+    failedVictims: [],
   };
 }

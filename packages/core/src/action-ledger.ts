@@ -1,4 +1,10 @@
-import type { ClusterState, Decision, InFlightAction } from '@smartscale/contracts';
+import type {
+  ClusterState,
+  Decision,
+  FailedVictim,
+  InFlightAction,
+  NodeRefusal,
+} from '@smartscale/contracts';
 import type { Config } from './config.js';
 
 /**
@@ -11,6 +17,7 @@ export const LedgerMemory = {
   seconds: 6 * 3600,
   maxClosed: 200,
   maxEarlyJoins: 200,
+  maxFailedVictims: 50,
 } as const;
 
 /** Instances launched and not yet joined, across every in-flight action. */
@@ -37,7 +44,23 @@ export function isRecentlyClosed(state: ClusterState, actionId: string): boolean
   return state.closed.some((c) => c.actionId === actionId);
 }
 
-/** Drops closed actions and early joins past {@link LedgerMemory}. */
+/**
+ * Failed drains of the last `withinSeconds`, newest last: nodes victim
+ * selection leaves alone for now.
+ *
+ * @example
+ * const recent = recentFailedVictims(state, config.scaleDown.failedVictimBackoffSeconds, now);
+ */
+export function recentFailedVictims(
+  state: ClusterState,
+  withinSeconds: number,
+  now: Date,
+): FailedVictim[] {
+  const since = now.getTime() - withinSeconds * 1000;
+  return state.failedVictims.filter((f) => Date.parse(f.failedAt) > since);
+}
+
+/** Drops closed actions, early joins and failed drains past {@link LedgerMemory}. */
 export function forgetOldLedgerEntries(state: ClusterState, now: Date): ClusterState {
   const since = now.getTime() - LedgerMemory.seconds * 1000;
   const closed = state.closed
@@ -46,9 +69,16 @@ export function forgetOldLedgerEntries(state: ClusterState, now: Date): ClusterS
   const earlyJoins = state.earlyJoins
     .filter((j) => Date.parse(j.at) >= since)
     .slice(-LedgerMemory.maxEarlyJoins);
-  if (closed.length === state.closed.length && earlyJoins.length === state.earlyJoins.length)
+  const failedVictims = state.failedVictims
+    .filter((f) => Date.parse(f.failedAt) >= since)
+    .slice(-LedgerMemory.maxFailedVictims);
+  if (
+    closed.length === state.closed.length &&
+    earlyJoins.length === state.earlyJoins.length &&
+    failedVictims.length === state.failedVictims.length
+  )
     return state;
-  return { ...state, closed, earlyJoins };
+  return { ...state, closed, earlyJoins, failedVictims };
 }
 
 /**
@@ -108,7 +138,14 @@ export type ActionOutcome =
       readonly instanceId: string;
     }
   | { readonly type: 'NodeRemoved'; readonly actionId: string }
-  | { readonly type: 'ActionFailed'; readonly actionId: string; readonly step?: string };
+  | {
+      readonly type: 'ActionFailed';
+      readonly actionId: string;
+      readonly step?: string;
+      readonly reason?: string;
+      /** The pod that stopped a drain, when the drainer named one. */
+      readonly refusal?: NodeRefusal;
+    };
 
 type ClosedEnd = ClusterState['closed'][number]['end'];
 
@@ -132,6 +169,25 @@ export function closeAction(
     },
     now,
   );
+}
+
+/** A scale-down's drain failed: its node is not picked again for a while. */
+function rememberFailedVictim(
+  state: ClusterState,
+  action: InFlightAction,
+  outcome: Extract<ActionOutcome, { type: 'ActionFailed' }>,
+  now: Date,
+): ClusterState {
+  if (action.nodeName === undefined) return state;
+  const failed: FailedVictim = {
+    nodeName: action.nodeName,
+    actionId: action.actionId,
+    failedAt: now.toISOString(),
+    ...(action.instanceIds[0] !== undefined ? { instanceId: action.instanceIds[0] } : {}),
+    ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+    ...(outcome.refusal !== undefined ? { refusal: outcome.refusal } : {}),
+  };
+  return { ...state, failedVictims: [...state.failedVictims, failed] };
 }
 
 function updateAction(state: ClusterState, next: InFlightAction): ClusterState {
@@ -210,7 +266,8 @@ export function applyOutcome(state: ClusterState, outcome: ActionOutcome, now: D
 
   if (action.kind === 'scale-down') {
     if (outcome.type === 'NodeRemoved') return closeAction(state, action, 'completed', now);
-    if (outcome.type === 'ActionFailed') return closeAction(state, action, 'failed', now);
+    if (outcome.type === 'ActionFailed')
+      return closeAction(rememberFailedVictim(state, action, outcome, now), action, 'failed', now);
     return state;
   }
 

@@ -53,6 +53,15 @@ export const ConfigSchema = z
          * scale-down thresholds with one node fewer (clear surplus).
          */
         skipCooldownWhenSurplus: z.boolean().default(true),
+        /**
+         * A node whose drain failed is not picked again for this long: the
+         * blocker (a budget, a pinned pod) is seldom gone by the next sample,
+         * and retrying at once would keep the node cordoned most of the time.
+         * At most 6 h: the ledger remembers failed drains that long.
+         */
+        failedVictimBackoffSeconds: seconds
+          .max(6 * 3600, 'at most 21600 (6 h), how long the ledger remembers a failed drain')
+          .default(1800),
       })
       .prefault({}),
     instance: z

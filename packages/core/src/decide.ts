@@ -6,7 +6,7 @@ import {
   type Reason,
   ReasonCode,
 } from '@smartscale/contracts';
-import { incomingWorkers, joiningInstanceIds } from './action-ledger.js';
+import { incomingWorkers, joiningInstanceIds, recentFailedVictims } from './action-ledger.js';
 import { freeRoom } from './binpack.js';
 import { planScaleUp } from './capacity-planner.js';
 import { type Config, podAllocatable } from './config.js';
@@ -51,7 +51,9 @@ export function staleSampleHold(
 
 /** "node: code (pod, PDB)" for the hold's sentence; the typed refusals travel beside it. */
 function describeRefusal(r: NodeRefusal): string {
-  const subject = [r.pod, r.pdb && `PDB ${r.pdb}`].filter(Boolean).join(', ');
+  const subject = [r.pod, r.pdb && `PDB ${r.pdb}`, r.until && `until ${r.until}`]
+    .filter(Boolean)
+    .join(', ');
   return subject ? `${r.nodeName}: ${r.code} (${subject})` : `${r.nodeName}: ${r.code}`;
 }
 
@@ -488,7 +490,12 @@ function considerScaleDown(
       { windowMax: u.memory.downWindowMax },
     ),
   ];
-  const choice = pickVictim(snapshot.nodes, config, now);
+  const choice = pickVictim(
+    snapshot.nodes,
+    config,
+    now,
+    recentFailedVictims(state, config.scaleDown.failedVictimBackoffSeconds, now),
+  );
   if (!choice.ok) {
     const code =
       choice.reason === 'no-eligible-victim'
@@ -513,11 +520,15 @@ function considerScaleDown(
     victim: { nodeName: choice.node.name, instanceId: choice.node.instanceId },
     reasons: [
       ...lows,
-      reason(
-        ReasonCode.VictimChosen,
-        `removing ${choice.node.name}: its ${choice.podsToMove} pod(s) fit on the other nodes`,
-        { podsToMove: choice.podsToMove },
-      ),
+      {
+        ...reason(
+          ReasonCode.VictimChosen,
+          `removing ${choice.node.name}: its ${choice.podsToMove} pod(s) fit on the other nodes`,
+          { podsToMove: choice.podsToMove },
+        ),
+        // Why not another node ("why not worker-3?") is explain's next question.
+        ...(choice.rejected.length > 0 ? { refusals: [...choice.rejected] } : {}),
+      },
     ],
   };
 }

@@ -1,4 +1,4 @@
-import type { NodeInfo, NodeRefusal, PodInfo } from '@smartscale/contracts';
+import type { FailedVictim, NodeInfo, NodeRefusal, PodInfo } from '@smartscale/contracts';
 import { RefusalCode } from '@smartscale/contracts';
 import { firstFit, freeRoom, sortDecreasing } from './binpack.js';
 import type { Config } from './config.js';
@@ -35,6 +35,8 @@ export type VictimChoice =
       readonly ok: true;
       readonly node: NodeInfo & { instanceId: string };
       readonly podsToMove: number;
+      /** Nodes passed over before this one, each with why. */
+      readonly rejected: readonly RejectedNode[];
     }
   | {
       readonly ok: false;
@@ -49,9 +51,38 @@ function ageSeconds(node: NodeInfo, now: Date): number {
 }
 
 /**
+ * The refusal for a node whose drain failed recently (the newest failure),
+ * naming the pod and PDB that stopped it; null when none did.
+ */
+function recentlyFailed(
+  node: NodeInfo,
+  failed: readonly FailedVictim[],
+  config: Config,
+): NodeRefusal | null {
+  // The same name on a new instance is a new node: its predecessor's failure says nothing.
+  const last = failed.findLast(
+    (f) =>
+      f.nodeName === node.name &&
+      (f.instanceId === undefined || node.instanceId == null || f.instanceId === node.instanceId),
+  );
+  if (!last) return null;
+  const until = new Date(
+    Date.parse(last.failedAt) + config.scaleDown.failedVictimBackoffSeconds * 1000,
+  ).toISOString();
+  return {
+    nodeName: node.name,
+    code: RefusalCode.RecentlyFailedDrain,
+    ...(last.refusal?.pod !== undefined ? { pod: last.refusal.pod } : {}),
+    ...(last.refusal?.pdb !== undefined ? { pdb: last.refusal.pdb } : {}),
+    until,
+  };
+}
+
+/**
  * Picks the node to remove on scale-down. Only ready, schedulable nodes that
- * SmartScale launched, old enough not to be flapping, and holding no pinned
- * pod are candidates. Among them it prefers the least disruption (fewest
+ * SmartScale launched, old enough not to be flapping, whose drain did not
+ * fail within the backoff (`recentFailures`, already narrowed to it), and
+ * holding no pinned pod are candidates. Among them it prefers the least disruption (fewest
  * requests to move), then the dearer capacity type (removing on-demand saves
  * more), and takes the first whose movable pods fit on the other nodes.
  *
@@ -59,7 +90,12 @@ function ageSeconds(node: NodeInfo, now: Date): number {
  * const choice = pickVictim(snapshot.nodes, config, now);
  * if (choice.ok) drain(choice.node.name);
  */
-export function pickVictim(nodes: readonly NodeInfo[], config: Config, now: Date): VictimChoice {
+export function pickVictim(
+  nodes: readonly NodeInfo[],
+  config: Config,
+  now: Date,
+  recentFailures: readonly FailedVictim[] = [],
+): VictimChoice {
   const rejected: RejectedNode[] = [];
   const candidates: (NodeInfo & { instanceId: string })[] = [];
   const refuse = (node: NodeInfo, code: RefusalCode) =>
@@ -71,7 +107,7 @@ export function pickVictim(nodes: readonly NodeInfo[], config: Config, now: Date
     else if (ageSeconds(node, now) < config.scaleDown.minNodeAgeSeconds)
       refuse(node, RefusalCode.TooYoung);
     else {
-      const blocked = firstPodBlocker(node, now);
+      const blocked = recentlyFailed(node, recentFailures, config) ?? firstPodBlocker(node, now);
       if (blocked) rejected.push(blocked);
       else candidates.push(node as NodeInfo & { instanceId: string });
     }
@@ -97,7 +133,8 @@ export function pickVictim(nodes: readonly NodeInfo[], config: Config, now: Date
     const moving = podsToMove(node, now);
     const bins = hosts.filter((h) => h.name !== node.name).map(freeRoom);
     const placed = firstFit(sortDecreasing(moving, node.allocatable), bins);
-    if (placed.every((i) => i !== -1)) return { ok: true, node, podsToMove: moving.length };
+    if (placed.every((i) => i !== -1))
+      return { ok: true, node, podsToMove: moving.length, rejected };
     refuse(node, RefusalCode.PodsWouldNotFit);
   }
   return { ok: false, reason: 'victim-pods-would-not-fit', rejected };

@@ -132,7 +132,12 @@ export function formatExplanation(x: Explanation): string {
       parts.push(
         `nodes not removed:\n${formatTable(
           ['node', 'why', 'pod', 'pdb'],
-          refusals.map((r) => [r.nodeName, r.code, r.pod ?? '-', r.pdb ?? '-']),
+          refusals.map((r) => [
+            r.nodeName,
+            r.until ? `${r.code} until ${r.until}` : r.code,
+            r.pod ?? '-',
+            r.pdb ?? '-',
+          ]),
         )}`,
       );
   } else if (x.repair) {
