@@ -15,7 +15,9 @@ import {
 import { loadTrace } from '@smartscale/sim';
 import { REPO_ROOT } from '../env.ts';
 import { startLocalStack } from '../stack.ts';
+import { webDeployment } from '../workload.ts';
 import { compressedConfig } from './demo-config.ts';
+import { countNodeStates } from './node-states.ts';
 import { buildReport, reportHtml, type TimelineDecision, type TimelinePoint } from './report.ts';
 
 const USAGE = 'usage: npm run demo -- [--trace FILE] [--speed N] [--from HH:MM] [--to HH:MM]';
@@ -148,35 +150,15 @@ try {
   const policy = stack.admin.makeApiClient(PolicyV1Api);
   const ns = 'shop';
   await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => {});
-  const labels = { app: 'web' };
   await apps.createNamespacedDeployment({
     namespace: ns,
-    body: {
-      metadata: { name: 'web' },
-      spec: {
-        replicas: pointAt(from).replicas,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
-            containers: [
-              {
-                name: 'web',
-                image: 'techflow/web:1',
-                resources: { requests: { cpu: '500m', memory: '512Mi' } },
-              },
-            ],
-          },
-        },
-      },
-    },
+    body: webDeployment('web', pointAt(from).replicas),
   });
   await policy.createNamespacedPodDisruptionBudget({
     namespace: ns,
     body: {
       metadata: { name: 'web' },
-      spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } },
     },
   });
 
@@ -199,7 +181,7 @@ try {
   const realStart = Date.now();
   let lastPrint = 0;
   let lastReplicas = -1;
-  console.log('\n  time   desired running pending  nodes(ready+joining)  cpu');
+  console.log('\n  time   desired running pending  nodes ready/joining/draining  cpu');
   while (traceNow < to) {
     traceNow = from + ((Date.now() - realStart) / 1000) * speed;
     const point = pointAt(traceNow);
@@ -234,12 +216,7 @@ try {
         if (!pendingSince.has(id)) pendingSince.set(id, now);
       }
     }
-    const nodes = (await core.listNode()).items;
-    const ready = nodes.filter(
-      (n) =>
-        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
-        !n.spec?.unschedulable,
-    ).length;
+    const nodeStates = countNodeStates((await core.listNode()).items);
     for (const [id, ms] of stack.joinAgent.joined) {
       if (!joinedSeen.has(id)) {
         joinedSeen.add(id);
@@ -248,21 +225,21 @@ try {
     }
     const util = [...stack.exporter.currentLoads().values()];
     lastCpu = util.length > 0 ? util.reduce((a, l) => a + l.cpu, 0) / util.length : null;
-    const joining = nodes.length - ready;
     timeline.push({
       t: Math.round(traceNow),
       desiredPods: point.replicas,
       runningPods: running,
       pendingPods: pending,
-      readyNodes: ready,
-      joiningNodes: joining,
+      readyNodes: nodeStates.ready,
+      joiningNodes: nodeStates.joining,
+      drainingNodes: nodeStates.draining,
       cpu: lastCpu,
     });
     if (now - lastPrint >= 2000) {
       lastPrint = now;
       const cpu = lastCpu === null ? '  - ' : `${Math.round(lastCpu * 100)}%`.padStart(4);
       console.log(
-        `  ${hhmm(traceNow)}  ${String(point.replicas).padStart(6)} ${String(running).padStart(7)} ${String(pending).padStart(7)}  ${`${ready}+${joining}`.padStart(19)}  ${cpu}`,
+        `  ${hhmm(traceNow)}  ${String(point.replicas).padStart(6)} ${String(running).padStart(7)} ${String(pending).padStart(7)}  ${`${nodeStates.ready}/${nodeStates.joining}/${nodeStates.draining}`.padStart(27)}  ${cpu}`,
       );
     }
     await new Promise((r) => setTimeout(r, 500));

@@ -1,5 +1,14 @@
+import type { V1Node } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { buildReport, percentile, reportHtml, timelineSvg } from '../../src/demo/report.js';
+import { countNodeStates } from '../../src/demo/node-states.js';
+import {
+  buildReport,
+  countTicks,
+  percentile,
+  reportHtml,
+  timelineSvg,
+  timeTicks,
+} from '../../src/demo/report.js';
 
 const point = (t: number, pendingPods: number, readyNodes = 3) => ({
   t,
@@ -8,6 +17,7 @@ const point = (t: number, pendingPods: number, readyNodes = 3) => ({
   pendingPods,
   readyNodes,
   joiningNodes: 0,
+  drainingNodes: 0,
   cpu: 0.5,
 });
 
@@ -56,6 +66,55 @@ describe('demo report', () => {
     const html = reportHtml(report);
     expect(html).toContain('&lt;sale&gt;.csv');
     expect(html).toContain('<svg');
+    // Pods as three lines, nodes as three stacked areas (Ready, joining, draining).
     expect(timelineSvg(report.timeline).match(/<polyline/g)).toHaveLength(3);
+    expect(timelineSvg(report.timeline).match(/<polygon/g)).toHaveLength(3);
+    // Latencies in words, not field names.
+    expect(html).toContain('launch → the new node is Ready');
+    expect(html).not.toContain('pendingToLaunch');
+  });
+
+  it('puts the time axis on the run own window, on round clock times', () => {
+    // 19:00 to 22:00: half-hour ticks from 19:00, never a 0h..22h day axis.
+    expect(timeTicks(19 * 3600, 22 * 3600)).toEqual([
+      68_400, 70_200, 72_000, 73_800, 75_600, 77_400, 79_200,
+    ]);
+    // A 7-minute run gets minute ticks inside it.
+    expect(timeTicks(72_030, 72_450)).toEqual([
+      72_060, 72_120, 72_180, 72_240, 72_300, 72_360, 72_420,
+    ]);
+    const svg = timelineSvg([point(68_400, 0), point(79_200, 0)]);
+    expect(svg).toContain('>19:00<');
+    expect(svg).toContain('>22:00<');
+    expect(svg).not.toContain('>00:00<');
+  });
+
+  it('labels count axes with round steps up to at least the peak', () => {
+    expect(countTicks(27)).toEqual([0, 5, 10, 15, 20, 25, 30]);
+    expect(countTicks(9)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(countTicks(0)).toEqual([0, 1]);
+    expect(countTicks(130)).toEqual([0, 50, 100, 150]);
+  });
+
+  it('counts a cordoned node as draining, not joining, even while it is still Ready', () => {
+    const node = (ready: boolean, cordoned: boolean): V1Node => ({
+      spec: { unschedulable: cordoned },
+      status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+    });
+    expect(
+      countNodeStates([
+        node(true, false),
+        node(true, false),
+        node(true, false),
+        node(true, false),
+        node(true, true),
+      ]),
+    ).toEqual({ ready: 4, joining: 0, draining: 1 });
+    // A node registered but not Ready yet is joining; a NotReady cordoned one still leaves.
+    expect(countNodeStates([node(false, false), node(false, true), {}])).toEqual({
+      ready: 0,
+      joining: 2,
+      draining: 1,
+    });
   });
 });

@@ -1,0 +1,34 @@
+import type { V1Node } from '@kubernetes/client-node';
+
+/** Workers by where they are in their life, as the demo timeline shows them. */
+export interface NodeStates {
+  /** Ready and schedulable: capacity pods can use. */
+  readonly ready: number;
+  /** Registered but not Ready yet (the join agent's boot, the kubelet's start). */
+  readonly joining: number;
+  /** Cordoned: being drained before it leaves, whether or not still Ready. */
+  readonly draining: number;
+}
+
+const isReady = (node: V1Node) =>
+  node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/**
+ * Counts Nodes as Ready, joining or draining. A cordoned node is draining
+ * even while its kubelet still reports Ready: it is on its way out, and
+ * counting it as "not Ready" made a drain read as a join (`4+1`).
+ *
+ * @example
+ * countNodeStates(nodes) // { ready: 4, joining: 0, draining: 1 }
+ */
+export function countNodeStates(nodes: readonly V1Node[]): NodeStates {
+  let ready = 0;
+  let joining = 0;
+  let draining = 0;
+  for (const node of nodes) {
+    if (node.spec?.unschedulable) draining += 1;
+    else if (isReady(node)) ready += 1;
+    else joining += 1;
+  }
+  return { ready, joining, draining };
+}
