@@ -61,6 +61,8 @@ export default defineConfig({
             'packages/metrics/tests/integration/**/*.test.ts',
             'packages/local/tests/integration/cluster*.test.ts',
             'services/*/tests/cluster/**/*.test.ts',
+            // Needs moto too: it starts its own.
+            'packages/cli/tests/cluster/**/*.test.ts',
           ],
           globalSetup: ['packages/local/tests/cluster.global-setup.ts'],
           testTimeout: 60_000,

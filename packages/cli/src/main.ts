@@ -1,6 +1,7 @@
 import { type Command, ExitCode, type Io, processIo, UsageError } from './command.js';
 import { costCommand } from './commands/cost.js';
 import { dlqCommand } from './commands/dlq.js';
+import { doctorCommand } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
 import { historyCommand } from './commands/history.js';
 import { pauseCommand, resumeCommand } from './commands/pause.js';
@@ -17,6 +18,7 @@ export const commands: readonly Command[] = [
   resumeCommand,
   costCommand,
   simCommand,
+  doctorCommand,
 ];
 
 function help(): string {

@@ -1,0 +1,147 @@
+import { parseCommandArgs } from '../args.js';
+import { type Command, ExitCode, type Io, UsageError } from '../command.js';
+import { deploymentArgs, deploymentUsage, withDeployment } from '../deployment.js';
+import {
+  checkKubernetes,
+  checkLaunchTemplate,
+  checkParameters,
+  checkPlannedResources,
+  checkPrometheus,
+  checkReconciler,
+  checkSubnets,
+  type DoctorFinding,
+  type KubeAccessForDoctor,
+} from '../doctor.js';
+import { formatTable } from '../table.js';
+
+const usage = `usage: smartscale doctor [options]
+
+Checks a deployment from the outside and prints one line per check: ok,
+problem or warning, with what to do. Exit 1 when any check finds a problem.
+Settings default to the environment 'sst deploy' read (docs/deploy.md).
+
+options:
+${deploymentUsage}
+  --kube-api-url URL        the K3s API as the functions reach it, with the token and CA from SSM
+                            (default: SMARTSCALE_KUBE_API_URL)
+  --kubeconfig FILE         reach Kubernetes with this kubeconfig instead (default: the local environment's)
+  --prometheus-url URL      default: SMARTSCALE_PROMETHEUS_URL
+  --launch-template ID      default: SMARTSCALE_LAUNCH_TEMPLATE_ID
+  --subnets ZONE=SUBNET,... worker subnets by zone (default: SMARTSCALE_ZONES with SMARTSCALE_SUBNET_IDS)
+  --reconciler-max-age SECONDS  how old the reconciler's last pass may be (default 600)`;
+
+/** `smartscale doctor --json`. */
+export interface DoctorReport {
+  readonly clusterId: string;
+  readonly deployment: string;
+  readonly problems: number;
+  readonly warnings: number;
+  readonly findings: readonly DoctorFinding[];
+}
+
+/** `--subnets zone=subnet,...`, or the deploy settings' two lists zipped. */
+export function parseSubnets(
+  raw: string | undefined,
+  env: NodeJS.ProcessEnv,
+): { zone: string; subnetId: string }[] {
+  const list = (v: string | undefined) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (raw !== undefined) {
+    return list(raw).map((pair) => {
+      const [zone, subnetId, extra] = pair.split('=');
+      if (!zone || !subnetId || extra !== undefined)
+        throw new UsageError(
+          `--subnets: expected ZONE=SUBNET pairs separated by commas (e.g. eu-west-1a=subnet-0abc), got '${pair}'`,
+        );
+      return { zone, subnetId };
+    });
+  }
+  const zones = list(env.SMARTSCALE_ZONES);
+  const ids = list(env.SMARTSCALE_SUBNET_IDS);
+  return ids.map((subnetId, i) => ({ zone: zones[i] ?? '(no zone)', subnetId }));
+}
+
+function render(report: DoctorReport): string {
+  const rows = report.findings.map((f) => [
+    f.status === 'ok' ? 'ok' : f.status === 'problem' ? 'PROBLEM' : 'warning',
+    f.check,
+    f.detail,
+    f.fix ?? '',
+  ]);
+  return [
+    `cluster ${report.clusterId} (${report.deployment})`,
+    formatTable(['', 'check', 'found', 'what to do'], rows),
+    report.problems === 0
+      ? `no problems${report.warnings > 0 ? `, ${report.warnings} warning(s)` : ''}`
+      : `${report.problems} problem(s), ${report.warnings} warning(s)`,
+  ].join('\n');
+}
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: 'check a deployment (AWS resources, parameters, network, Kubernetes, Prometheus)',
+  usage,
+  async run(args: readonly string[], io: Io): Promise<number> {
+    const { values } = parseCommandArgs(args, {
+      ...deploymentArgs,
+      'kube-api-url': { type: 'string' },
+      'prometheus-url': { type: 'string' },
+      'launch-template': { type: 'string' },
+      subnets: { type: 'string' },
+      'reconciler-max-age': { type: 'string' },
+    });
+    if (values.help) {
+      io.out(usage);
+      return ExitCode.Ok;
+    }
+    const env = process.env;
+    const maxAgeRaw = values['reconciler-max-age'] ?? '600';
+    const maxAge = Number(maxAgeRaw);
+    if (!Number.isInteger(maxAge) || maxAge <= 0)
+      throw new UsageError(
+        `--reconciler-max-age: expected a whole number of seconds above 0, got '${maxAgeRaw}'`,
+      );
+    const subnets = parseSubnets(values.subnets, env);
+    const kubeApiUrl = values['kube-api-url'] ?? env.SMARTSCALE_KUBE_API_URL;
+    const prometheusUrl = values['prometheus-url'] ?? env.SMARTSCALE_PROMETHEUS_URL;
+    const launchTemplateId = values['launch-template'] ?? env.SMARTSCALE_LAUNCH_TEMPLATE_ID;
+    const now = new Date();
+    const report = await withDeployment(values, async (d) => {
+      const prefix = d.resources.prefix;
+      const findings: DoctorFinding[] = [];
+      findings.push(...(await checkPlannedResources(d.clients, prefix, d.resources.topics)));
+      const parameters = await checkParameters(d.clients, prefix);
+      findings.push(...parameters.findings);
+      const skipped = (check: string, what: string) =>
+        findings.push({ check, status: 'warning', detail: 'not checked', fix: `pass ${what}` });
+      if (launchTemplateId)
+        findings.push(...(await checkLaunchTemplate(d.clients, launchTemplateId)));
+      else skipped('launch template', '--launch-template or set SMARTSCALE_LAUNCH_TEMPLATE_ID');
+      if (subnets.length > 0) findings.push(...(await checkSubnets(d.clients, subnets)));
+      else skipped('worker subnets', '--subnets or set SMARTSCALE_SUBNET_IDS and SMARTSCALE_ZONES');
+      // The functions' own way in first: the token and CA from SSM.
+      const access: KubeAccessForDoctor | null = kubeApiUrl
+        ? { kind: 'parameters', server: kubeApiUrl, values: parameters.values }
+        : d.kubeconfig
+          ? { kind: 'kubeconfig', path: d.kubeconfig }
+          : null;
+      if (access) findings.push(...(await checkKubernetes(access, now)));
+      else skipped('kubernetes', '--kube-api-url or set SMARTSCALE_KUBE_API_URL');
+      if (prometheusUrl) findings.push(...(await checkPrometheus(prometheusUrl)));
+      else skipped('prometheus', '--prometheus-url or set SMARTSCALE_PROMETHEUS_URL');
+      findings.push(...(await checkReconciler(d.reconciliations, d.clusterId, now, maxAge)));
+      return {
+        clusterId: d.clusterId,
+        deployment: d.source,
+        problems: findings.filter((f) => f.status === 'problem').length,
+        warnings: findings.filter((f) => f.status === 'warning').length,
+        findings,
+      } satisfies DoctorReport;
+    });
+    io.out(values.json ? JSON.stringify(report, null, 2) : render(report));
+    return report.problems === 0 ? ExitCode.Ok : ExitCode.Failure;
+  },
+};

@@ -1,0 +1,513 @@
+// `smartscale doctor`: checks a deployment from the outside, the way the
+// functions will meet it, and says for each thing what is wrong and what to
+// do. Each check is one function returning findings; none changes anything.
+
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeLaunchTemplateVersionsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { AuthorizationV1Api, type KubeConfig, VersionApi } from '@kubernetes/client-node';
+import type { AwsClients, ReconciliationLog } from '@smartscale/aws';
+import { kubeConfigFor } from '@smartscale/k8s';
+import { deploymentPlan } from '../../../stacks/plan.ts';
+import { topology } from '../../../stacks/topology.ts';
+
+/** One line of the doctor's report. */
+export interface DoctorFinding {
+  /** What was checked, e.g. `queue smartscale-prod-decider`. */
+  readonly check: string;
+  readonly status: 'ok' | 'problem' | 'warning';
+  /** What was found. */
+  readonly detail: string;
+  /** What to do about a problem or warning. */
+  readonly fix?: string;
+}
+
+const ok = (check: string, detail: string): DoctorFinding => ({ check, status: 'ok', detail });
+const problem = (check: string, detail: string, fix: string): DoctorFinding => ({
+  check,
+  status: 'problem',
+  detail,
+  fix,
+});
+const warning = (check: string, detail: string, fix: string): DoctorFinding => ({
+  check,
+  status: 'warning',
+  detail,
+  fix,
+});
+
+const errorName = (error: unknown) =>
+  error instanceof Error ? error.name : typeof error === 'string' ? error : 'Error';
+const errorText = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+/** The stage as `sst deploy --stage` took it: the prefix is `smartscale-<stage>`. */
+function stageOf(prefix: string): string {
+  return prefix.startsWith('smartscale-') ? prefix.slice('smartscale-'.length) : prefix;
+}
+
+const redeploy = (prefix: string) =>
+  `run 'npx sst deploy --stage ${stageOf(prefix)}' again (it recreates what the plan declares)`;
+
+/**
+ * Every topic, queue (with its DLQ and redrive), table and EventBridge rule
+ * of the stage's deployment plan exists; each DLQ is empty.
+ */
+export async function checkPlannedResources(
+  clients: AwsClients,
+  prefix: string,
+  topicArns: Readonly<Record<string, string>>,
+): Promise<DoctorFinding[]> {
+  const plan = deploymentPlan(prefix);
+  const findings: DoctorFinding[] = [];
+  for (const topic of plan.topics) {
+    const check = `topic ${topic.name}`;
+    // The resources JSON lists the topics services publish to; the alarms topic is found by name.
+    const known = topicArns[topic.key];
+    const arn =
+      known ??
+      Object.values(topicArns)[0]?.replace(/[^:]+$/, topic.name) ??
+      `arn:aws:sns:::${topic.name}`;
+    try {
+      await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
+      findings.push(ok(check, 'exists'));
+    } catch (error) {
+      findings.push(problem(check, `not found (${errorName(error)})`, redeploy(prefix)));
+    }
+  }
+  for (const queue of plan.queues) {
+    for (const [name, isDlq] of [
+      [queue.name, false],
+      [queue.dlqName, true],
+    ] as const) {
+      const check = `queue ${name}`;
+      let url: string | undefined;
+      try {
+        url = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+      } catch (error) {
+        findings.push(problem(check, `not found (${errorName(error)})`, redeploy(prefix)));
+        continue;
+      }
+      const attrs =
+        (
+          await clients.sqs.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: url,
+              AttributeNames: ['RedrivePolicy', 'ApproximateNumberOfMessages'],
+            }),
+          )
+        ).Attributes ?? {};
+      if (isDlq) {
+        const waiting = Number(attrs.ApproximateNumberOfMessages ?? 0);
+        findings.push(
+          waiting === 0
+            ? ok(check, 'empty')
+            : problem(
+                check,
+                `${waiting} message(s) dead-lettered`,
+                `'npx smartscale dlq list ${queue.key}' shows each with its reason; fix the cause, then 'npx smartscale dlq replay ${queue.key}'`,
+              ),
+        );
+        continue;
+      }
+      const redrive = attrs.RedrivePolicy
+        ? (JSON.parse(attrs.RedrivePolicy) as {
+            deadLetterTargetArn?: string;
+            maxReceiveCount?: number;
+          })
+        : null;
+      if (
+        !redrive?.deadLetterTargetArn?.endsWith(`:${queue.dlqName}`) ||
+        Number(redrive.maxReceiveCount) !== queue.maxReceiveCount
+      ) {
+        findings.push(
+          problem(
+            check,
+            `redrive is ${attrs.RedrivePolicy ?? 'not set'}: expected ${queue.dlqName} after ${queue.maxReceiveCount} receives`,
+            redeploy(prefix),
+          ),
+        );
+      } else
+        findings.push(
+          ok(check, `exists, DLQ ${queue.dlqName} after ${queue.maxReceiveCount} receives`),
+        );
+    }
+  }
+  for (const table of plan.tables) {
+    const check = `table ${table.name}`;
+    try {
+      const res = await clients.dynamodb.send(new DescribeTableCommand({ TableName: table.name }));
+      findings.push(ok(check, `exists (${res.Table?.TableStatus ?? 'unknown status'})`));
+    } catch (error) {
+      findings.push(problem(check, `not found (${errorName(error)})`, redeploy(prefix)));
+    }
+  }
+  for (const rule of plan.rules) {
+    const check = `rule ${rule.name}`;
+    try {
+      const res = await clients.eventbridge.send(new DescribeRuleCommand({ Name: rule.name }));
+      findings.push(
+        res.State === 'DISABLED'
+          ? problem(
+              check,
+              'disabled: Spot warnings and instance changes do not reach the spot-listener',
+              `aws events enable-rule --name ${rule.name}`,
+            )
+          : ok(check, 'exists'),
+      );
+    } catch (error) {
+      findings.push(problem(check, `not found (${errorName(error)})`, redeploy(prefix)));
+    }
+  }
+  return findings;
+}
+
+/** What `checkParameters` found readable, for the Kubernetes check. */
+export interface ParameterValues {
+  readonly kubeToken?: string;
+  readonly kubeCa?: string;
+}
+
+/**
+ * Every SSM parameter of the plan exists with its declared type; the Slack
+ * webhook is optional (notifications are off without it).
+ */
+export async function checkParameters(
+  clients: AwsClients,
+  prefix: string,
+): Promise<{ findings: DoctorFinding[]; values: ParameterValues }> {
+  const findings: DoctorFinding[] = [];
+  const values: Record<string, string> = {};
+  for (const { key, name } of deploymentPlan(prefix).parameters) {
+    const spec = topology.parameters[key];
+    const type = spec.secure ? 'SecureString' : 'String';
+    const check = `parameter ${name}`;
+    const put = `aws ssm put-parameter --type ${type} --name ${name} --value file://<file>`;
+    try {
+      const res = await clients.ssm.send(
+        new GetParameterCommand({ Name: name, WithDecryption: true }),
+      );
+      const found = res.Parameter?.Type;
+      if (found !== type) {
+        findings.push(
+          problem(
+            check,
+            `is a ${found}: expected a ${type}`,
+            `aws ssm delete-parameter --name ${name}; then ${put}`,
+          ),
+        );
+        continue;
+      }
+      values[key] = res.Parameter?.Value ?? '';
+      findings.push(ok(check, `exists (${type})`));
+    } catch (error) {
+      if (errorName(error) !== 'ParameterNotFound') throw error;
+      if (key === 'slackWebhook')
+        findings.push(
+          warning(
+            check,
+            'not set: notifications are off',
+            `${put} (with AWS CLI v1 first 'aws configure set cli_follow_urlparam false', or it stores the page the URL points to)`,
+          ),
+        );
+      else findings.push(problem(check, `missing (${spec.description})`, put));
+    }
+  }
+  return { findings, values };
+}
+
+/** The launch template exists and its default version requires IMDSv2. */
+export async function checkLaunchTemplate(
+  clients: AwsClients,
+  launchTemplateId: string,
+): Promise<DoctorFinding[]> {
+  const check = `launch template ${launchTemplateId}`;
+  let version:
+    | {
+        VersionNumber?: number | undefined;
+        LaunchTemplateData?: {
+          MetadataOptions?: { HttpTokens?: string | undefined } | undefined;
+          ImageId?: string | undefined;
+          InstanceType?: string | undefined;
+        };
+      }
+    | undefined;
+  try {
+    const res = await clients.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({
+        LaunchTemplateId: launchTemplateId,
+        Versions: ['$Default'],
+      }),
+    );
+    version = res.LaunchTemplateVersions?.[0];
+  } catch (error) {
+    return [
+      problem(
+        check,
+        `not found (${errorName(error)})`,
+        'create it with k3s/create-launch-template.sh (docs/deploy.md section 2) and set SMARTSCALE_LAUNCH_TEMPLATE_ID to the id it prints',
+      ),
+    ];
+  }
+  const data = version?.LaunchTemplateData;
+  const tokens = data?.MetadataOptions?.HttpTokens ?? 'optional';
+  const findings: DoctorFinding[] = [];
+  findings.push(
+    tokens === 'required'
+      ? ok(check, `default version ${version?.VersionNumber} requires IMDSv2`)
+      : problem(
+          check,
+          `default version ${version?.VersionNumber} has HttpTokens=${tokens}: workers would answer IMDSv1`,
+          `create a new version with MetadataOptions HttpTokens=required (k3s/create-launch-template.sh does) and make it the default: aws ec2 modify-launch-template --launch-template-id ${launchTemplateId} --default-version <n>`,
+        ),
+  );
+  if (!data?.ImageId)
+    findings.push(problem(check, 'names no AMI', 'recreate it with k3s/create-launch-template.sh'));
+  return findings;
+}
+
+/** Each worker subnet exists, is in the zone given for it and hands out no public IP. */
+export async function checkSubnets(
+  clients: AwsClients,
+  subnets: readonly { readonly zone: string; readonly subnetId: string }[],
+): Promise<DoctorFinding[]> {
+  const findings: DoctorFinding[] = [];
+  for (const { zone, subnetId } of subnets) {
+    const check = `subnet ${subnetId}`;
+    let found:
+      | { AvailabilityZone?: string | undefined; MapPublicIpOnLaunch?: boolean | undefined }
+      | undefined;
+    try {
+      found = (await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })))
+        .Subnets?.[0];
+    } catch (error) {
+      findings.push(
+        problem(check, `not found (${errorName(error)})`, 'fix SMARTSCALE_SUBNET_IDS and redeploy'),
+      );
+      continue;
+    }
+    if (found?.AvailabilityZone !== zone)
+      findings.push(
+        problem(
+          check,
+          `is in ${found?.AvailabilityZone}, expected ${zone}`,
+          'list SMARTSCALE_SUBNET_IDS in the order of SMARTSCALE_ZONES and redeploy',
+        ),
+      );
+    else if (found.MapPublicIpOnLaunch)
+      findings.push(
+        problem(
+          check,
+          'gives new instances a public IP (MapPublicIpOnLaunch)',
+          `use a private subnet (with a NAT gateway or VPC endpoints), or: aws ec2 modify-subnet-attribute --subnet-id ${subnetId} --no-map-public-ip-on-launch`,
+        ),
+      );
+    else findings.push(ok(check, `private, in ${zone}`));
+  }
+  return findings;
+}
+
+/** What the autoscaler does in Kubernetes (k3s/manifests/rbac-autoscaler.yaml grants exactly this). */
+export const AUTOSCALER_ACCESS = [
+  { verb: 'list', resource: 'nodes' },
+  { verb: 'patch', resource: 'nodes' },
+  { verb: 'delete', resource: 'nodes' },
+  { verb: 'list', resource: 'pods' },
+  { verb: 'create', resource: 'pods', subresource: 'eviction' },
+  { verb: 'list', resource: 'poddisruptionbudgets', group: 'policy' },
+] as const;
+
+/** How the doctor reaches Kubernetes: as the functions do (SSM token and CA) or through a kubeconfig. */
+export type KubeAccessForDoctor =
+  | { readonly kind: 'parameters'; readonly server: string; readonly values: ParameterValues }
+  | { readonly kind: 'kubeconfig'; readonly path: string };
+
+/** The expiry (`exp`) of a JWT ServiceAccount token, or null when it has none or is not a JWT. */
+export function tokenExpiry(token: string): Date | null {
+  const payload = token.split('.')[1];
+  if (!payload) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      exp?: unknown;
+    };
+    return typeof claims.exp === 'number' ? new Date(claims.exp * 1000) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The API server answers with the autoscaler's credentials, TLS verified,
+ * and allows every verb the autoscaler uses; the token is not about to expire.
+ */
+export async function checkKubernetes(
+  access: KubeAccessForDoctor,
+  now: Date,
+): Promise<DoctorFinding[]> {
+  const findings: DoctorFinding[] = [];
+  let kc: KubeConfig;
+  let server: string;
+  if (access.kind === 'kubeconfig') {
+    kc = kubeConfigFor({ kubeconfigPath: access.path });
+    server = kc.getCurrentCluster()?.server ?? access.path;
+  } else {
+    const { kubeToken, kubeCa } = access.values;
+    server = access.server;
+    if (!kubeToken || !kubeCa)
+      return [
+        problem(
+          `kubernetes ${server}`,
+          'not checked: the autoscaler token or CA parameter is missing (above)',
+          'store both as docs/deploy.md section 1 says',
+        ),
+      ];
+    if (kubeToken !== kubeToken.trim())
+      findings.push(
+        problem(
+          'parameter kube token',
+          'has leading or trailing whitespace (a newline from the file it was stored from): every request is refused',
+          "store it again without the newline: kubectl create token ... | tr -d '\\n' > /tmp/t",
+        ),
+      );
+    const expiry = tokenExpiry(kubeToken.trim());
+    if (expiry) {
+      const days = (expiry.getTime() - now.getTime()) / 86_400_000;
+      findings.push(
+        days <= 0
+          ? problem(
+              'kube token expiry',
+              `expired ${expiry.toISOString()}`,
+              'create a new token and store it (docs/deploy.md section 1)',
+            )
+          : days < 30
+            ? warning(
+                'kube token expiry',
+                `expires ${expiry.toISOString()} (in ${Math.floor(days)} days)`,
+                'create a new token and store it before then (docs/deploy.md section 1)',
+              )
+            : ok('kube token expiry', `expires ${expiry.toISOString()}`),
+      );
+    }
+    kc = kubeConfigFor({ server, caPem: kubeCa, token: kubeToken.trim() });
+  }
+  const check = `kubernetes ${server}`;
+  try {
+    const version = await kc.makeApiClient(VersionApi).getCode();
+    findings.push(ok(check, `reachable, ${version.gitVersion}, TLS verified`));
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    findings.push(
+      problem(
+        check,
+        `not reachable with the autoscaler's credentials (${typeof code === 'string' || typeof code === 'number' ? `${code}: ` : ''}${errorText(error)})`,
+        'check SMARTSCALE_KUBE_API_URL, that the functions security group may reach 6443 on the server, and that the token and CA parameters are current',
+      ),
+    );
+    return findings;
+  }
+  const authz = kc.makeApiClient(AuthorizationV1Api);
+  const denied: string[] = [];
+  for (const a of AUTOSCALER_ACCESS) {
+    const review = await authz.createSelfSubjectAccessReview({
+      body: {
+        spec: {
+          resourceAttributes: {
+            verb: a.verb,
+            resource: a.resource,
+            ...('subresource' in a ? { subresource: a.subresource } : {}),
+            ...('group' in a ? { group: a.group } : {}),
+          },
+        },
+      },
+    });
+    if (!review.status?.allowed)
+      denied.push(`${a.verb} ${a.resource}${'subresource' in a ? `/${a.subresource}` : ''}`);
+  }
+  findings.push(
+    denied.length === 0
+      ? ok(
+          'kubernetes RBAC',
+          `allows ${AUTOSCALER_ACCESS.length} of ${AUTOSCALER_ACCESS.length} autoscaler verbs`,
+        )
+      : problem(
+          'kubernetes RBAC',
+          `denies ${denied.join(', ')}`,
+          'kubectl apply -f k3s/manifests/rbac-autoscaler.yaml, and store a token of smartscale-system/smartscale',
+        ),
+  );
+  return findings;
+}
+
+/** Prometheus answers and node-exporter reports (its `up` series). */
+export async function checkPrometheus(url: string): Promise<DoctorFinding[]> {
+  const check = `prometheus ${url}`;
+  let body: { status?: string; data?: { result?: { value?: [number, string] }[] } };
+  try {
+    const res = await fetch(
+      `${url.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent('up')}`,
+      { signal: AbortSignal.timeout(5000) },
+    );
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    body = (await res.json()) as typeof body;
+  } catch (error) {
+    return [
+      problem(
+        check,
+        `not reachable (${errorText(error)})`,
+        'check SMARTSCALE_PROMETHEUS_URL (the NodePort 30090 of k3s/manifests/monitoring.yaml), the server security group and the NetworkPolicy ipBlock',
+      ),
+    ];
+  }
+  const targets = body.data?.result ?? [];
+  const down = targets.filter((t) => t.value?.[1] !== '1').length;
+  return [
+    targets.length === 0
+      ? warning(
+          check,
+          'answers but scrapes nothing',
+          'kubectl apply -f k3s/manifests/monitoring.yaml',
+        )
+      : down > 0
+        ? warning(
+            check,
+            `${down} of ${targets.length} scrape targets down`,
+            "open Prometheus' /targets page; on workers allow 9100/tcp (node-exporter) from the server",
+          )
+        : ok(check, `reachable, ${targets.length} scrape targets up`),
+  ];
+}
+
+/** The reconciler's last pass is recent (it runs every 2 minutes). */
+export async function checkReconciler(
+  log: ReconciliationLog,
+  clusterId: string,
+  now: Date,
+  maxAgeSeconds: number,
+): Promise<DoctorFinding[]> {
+  const check = 'reconciler';
+  const last = await log.latest(clusterId);
+  const fix =
+    'read its log group /aws/lambda/<prefix>-reconciler; its schedule (rate 2 minutes) must be enabled';
+  if (!last) return [problem(check, `has never run for cluster ${clusterId}`, fix)];
+  const age = (now.getTime() - Date.parse(last.at)) / 1000;
+  if (age > maxAgeSeconds)
+    return [
+      problem(
+        check,
+        `last pass ${last.at}, ${Math.round(age)} s ago (more than ${maxAgeSeconds} s)`,
+        fix,
+      ),
+    ];
+  if (last.failed.length > 0)
+    return [
+      warning(
+        check,
+        `last pass ${last.at} had ${last.failed.length} failed repair(s): ${last.failed.map((f) => `${f.code} ${f.subject}`).join(', ')}`,
+        "'npx smartscale status' shows each failure",
+      ),
+    ];
+  return [ok(check, `last pass ${last.at}, ${Math.round(age)} s ago`)];
+}

@@ -1,0 +1,247 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CreateLaunchTemplateCommand,
+  DescribeImagesCommand,
+  ModifySubnetAttributeCommand,
+} from '@aws-sdk/client-ec2';
+import { DeleteQueueCommand, GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { KubeConfig } from '@kubernetes/client-node';
+import {
+  type AwsClients,
+  createAwsClients,
+  localAwsOptions,
+  ReconciliationLog,
+  type ServiceResources,
+} from '@smartscale/aws';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { applyTopology } from '../../../local/src/aws/bootstrap.ts';
+import { freePort, type MotoServer, startMoto } from '../../../local/src/aws/moto-server.ts';
+import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';
+import { toServiceResources } from '../../../local/src/services/run-services.ts';
+import {
+  createWorkerNetwork,
+  type WorkerNetwork,
+} from '../../../local/src/services/worker-network.ts';
+import type { DoctorReport } from '../../src/commands/doctor.js';
+import { type Io, main } from '../../src/index.js';
+
+// A deployment as a user has it after docs/deploy.md: the topology in moto,
+// the parameters written, the worker network and launch template, the real
+// control plane with the autoscaler's RBAC, a Prometheus and a reconciler pass.
+let moto: MotoServer;
+let prometheus: LocalPrometheus;
+let clients: AwsClients;
+let resources: ServiceResources;
+let resourcesFile: string;
+let network: WorkerNetwork;
+let autoscalerToken: string;
+const cluster = inject('cluster');
+
+async function doctor(...extra: string[]): Promise<{ code: number; report: DoctorReport }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t) };
+  const code = await main(
+    [
+      'doctor',
+      '--json',
+      '--resources',
+      resourcesFile,
+      '--kube-api-url',
+      cluster.server,
+      '--prometheus-url',
+      prometheus.url,
+      '--launch-template',
+      network.launchTemplateId,
+      '--subnets',
+      network.subnets.map((s) => `${s.zone}=${s.subnetId}`).join(','),
+      ...extra,
+    ],
+    io,
+  );
+  if (out.length === 0) throw new Error(`doctor printed nothing (exit ${code}): ${err.join('\n')}`);
+  return { code, report: JSON.parse(out.join('\n')) as DoctorReport };
+}
+
+const problems = (report: DoctorReport) => report.findings.filter((f) => f.status === 'problem');
+const parameter = (key: 'kubeToken' | 'kubeCa' | 'joinToken') =>
+  `/${resources.prefix}/k3s/${{ kubeToken: 'autoscaler-token', kubeCa: 'ca', joinToken: 'join-token' }[key]}`;
+
+async function put(name: string, value: string, type: 'String' | 'SecureString') {
+  await clients.ssm.send(
+    new PutParameterCommand({ Name: name, Value: value, Type: type, Overwrite: true }),
+  );
+}
+
+beforeAll(async () => {
+  moto = await startMoto();
+  process.env.SMARTSCALE_AWS_ENDPOINT = moto.endpoint;
+  process.env.AWS_REGION = 'us-east-1';
+  clients = createAwsClients(localAwsOptions(moto.endpoint));
+  const prefix = `smartscale-doc${Math.random().toString(36).slice(2, 6)}`;
+  resources = toServiceResources(await applyTopology(clients, prefix), prefix);
+  resourcesFile = join(await mkdtemp(join(tmpdir(), 'doctor-')), 'resources.json');
+  writeFileSync(resourcesFile, JSON.stringify(resources));
+  network = await createWorkerNetwork(clients.ec2, prefix, ['us-east-1a', 'us-east-1b']);
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.autoscalerKubeconfig);
+  autoscalerToken = kc.getCurrentUser()?.token ?? '';
+  await put(parameter('joinToken'), 'K10join::server:secret', 'SecureString');
+  await put(parameter('kubeToken'), autoscalerToken, 'SecureString');
+  await put(parameter('kubeCa'), readFileSync(cluster.caCert, 'utf8'), 'String');
+  await new ReconciliationLog({
+    documents: clients.documents,
+    tableName: resources.tables.state,
+  }).record(resources.clusterId, {
+    at: new Date().toISOString(),
+    found: { instances: 0, nodes: 0, inFlight: 0 },
+    repaired: [],
+    failed: [],
+    ledgerLockBusy: false,
+  });
+  prometheus = await startPrometheus({ jobs: [] });
+}, 120_000);
+
+afterAll(async () => {
+  clients?.destroy();
+  await prometheus?.stop();
+  await moto?.stop();
+});
+
+describe('smartscale doctor against moto and the local control plane', () => {
+  it('passes a healthy deployment, each part checked', async () => {
+    const { code, report } = await doctor();
+    expect(problems(report)).toEqual([]);
+    expect(code).toBe(0);
+    const ok = report.findings.filter((f) => f.status === 'ok').map((f) => f.check);
+    expect(ok).toEqual(
+      expect.arrayContaining([
+        `queue ${resources.prefix}-decider`,
+        `queue ${resources.prefix}-decider-dlq`,
+        `table ${resources.prefix}-state`,
+        `parameter ${parameter('kubeToken')}`,
+        `launch template ${network.launchTemplateId}`,
+        `kubernetes ${cluster.server}`,
+        'kubernetes RBAC',
+        'reconciler',
+      ]),
+    );
+    // The Slack webhook is optional: a warning with the CLI v1 caveat, not a problem.
+    const slack = report.findings.find((f) => f.check.endsWith('/slack/webhook-url'));
+    expect(slack?.status).toBe('warning');
+    expect(slack?.fix).toContain('cli_follow_urlparam');
+  });
+
+  it('names a missing parameter with the put-parameter command, and skips Kubernetes for it', async () => {
+    await clients.ssm.send(new DeleteParameterCommand({ Name: parameter('kubeCa') }));
+    try {
+      const { code, report } = await doctor();
+      expect(code).toBe(1);
+      const missing = problems(report).find((f) => f.check === `parameter ${parameter('kubeCa')}`);
+      expect(missing?.fix).toBe(
+        `aws ssm put-parameter --type String --name ${parameter('kubeCa')} --value file://<file>`,
+      );
+      expect(problems(report).find((f) => f.check.startsWith('kubernetes'))?.detail).toContain(
+        'parameter is missing',
+      );
+    } finally {
+      await put(parameter('kubeCa'), readFileSync(cluster.caCert, 'utf8'), 'String');
+    }
+  });
+
+  it('finds a token stored with its trailing newline', async () => {
+    await put(parameter('kubeToken'), `${autoscalerToken}\n`, 'SecureString');
+    try {
+      const { report } = await doctor();
+      expect(problems(report).map((f) => f.check)).toContain('parameter kube token');
+    } finally {
+      await put(parameter('kubeToken'), autoscalerToken, 'SecureString');
+    }
+  });
+
+  it('reports an unreachable Kubernetes API by its address', async () => {
+    const closed = `https://127.0.0.1:${await freePort()}`;
+    const { code, report } = await doctor('--kube-api-url', closed);
+    expect(code).toBe(1);
+    const found = problems(report).find((f) => f.check === `kubernetes ${closed}`);
+    expect(found?.detail).toContain('not reachable');
+    expect(found?.fix).toContain('SMARTSCALE_KUBE_API_URL');
+  });
+
+  it('reports a token the API server refuses', async () => {
+    await put(parameter('kubeToken'), 'not-a-token', 'SecureString');
+    try {
+      const { report: denied } = await doctor();
+      expect(
+        problems(denied).find((f) => f.check === `kubernetes ${cluster.server}`)?.detail,
+      ).toMatch(/not reachable with the autoscaler's credentials \(401/);
+    } finally {
+      await put(parameter('kubeToken'), autoscalerToken, 'SecureString');
+    }
+  });
+
+  it('reports a launch template without IMDSv2', async () => {
+    const images = await clients.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    const lt = await clients.ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: `${resources.prefix}-imdsv1`,
+        LaunchTemplateData: { ImageId: images.Images?.[0]?.ImageId, InstanceType: 't3.medium' },
+      }),
+    );
+    const id = lt.LaunchTemplate?.LaunchTemplateId ?? '';
+    const { code, report } = await doctor('--launch-template', id);
+    expect(code).toBe(1);
+    const found = problems(report).find((f) => f.check === `launch template ${id}`);
+    expect(found?.detail).toContain('HttpTokens=optional');
+    expect(found?.fix).toContain('HttpTokens=required');
+  });
+
+  it('reports a public worker subnet and a subnet in the wrong zone', async () => {
+    const [a, b] = network.subnets;
+    if (!a || !b) throw new Error('expected two subnets');
+    await clients.ec2.send(
+      new ModifySubnetAttributeCommand({
+        SubnetId: a.subnetId,
+        MapPublicIpOnLaunch: { Value: true },
+      }),
+    );
+    try {
+      const { report } = await doctor(
+        '--subnets',
+        `${a.zone}=${a.subnetId},us-east-1c=${b.subnetId}`,
+      );
+      const found = Object.fromEntries(problems(report).map((f) => [f.check, f.detail]));
+      expect(found[`subnet ${a.subnetId}`]).toContain('public IP');
+      expect(found[`subnet ${b.subnetId}`]).toBe('is in us-east-1b, expected us-east-1c');
+    } finally {
+      await clients.ec2.send(
+        new ModifySubnetAttributeCommand({
+          SubnetId: a.subnetId,
+          MapPublicIpOnLaunch: { Value: false },
+        }),
+      );
+    }
+  });
+
+  it('reports a dead-lettered message and a deleted queue by name', async () => {
+    const dlq = await clients.sqs.send(
+      new GetQueueUrlCommand({ QueueName: `${resources.prefix}-notifier-dlq` }),
+    );
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: dlq.QueueUrl, MessageBody: '{}' }));
+    await clients.sqs.send(new DeleteQueueCommand({ QueueUrl: resources.queues.drainer.url }));
+    const { code, report } = await doctor();
+    expect(code).toBe(1);
+    const found = Object.fromEntries(problems(report).map((f) => [f.check, f]));
+    expect(found[`queue ${resources.prefix}-notifier-dlq`]?.fix).toContain(
+      'npx smartscale dlq replay notifier',
+    );
+    expect(found[`queue ${resources.prefix}-drainer`]?.detail).toMatch(/^not found/);
+    expect(found[`queue ${resources.prefix}-drainer`]?.fix).toContain(
+      `npx sst deploy --stage ${resources.prefix.slice('smartscale-'.length)}`,
+    );
+  });
+});
