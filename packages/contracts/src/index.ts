@@ -5,5 +5,7 @@ export * from './envelope.js';
 export * from './messages.js';
 export * from './metrics.js';
 export * from './repair.js';
+export * from './sample-claim.js';
+export * from './snapshot-wire.js';
 export * from './state.js';
 export * from './validation.js';
