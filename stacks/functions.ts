@@ -4,7 +4,7 @@
 // reconciler on their schedules. The decider runs one at a time (reserved concurrency 1) because
 // it serialises decisions per cluster anyway and the lock is then uncontended.
 import type { Tables } from './data.ts';
-import { type ArnResolver, iamFor } from './iam.ts';
+import { type ArnResolver, iamFor, launchScopeOf } from './iam.ts';
 import type { Messaging } from './messaging.ts';
 import type { DeploymentPlan } from './plan.ts';
 import { type DeploySettings, workerSubnetProblems } from './settings.ts';
@@ -37,6 +37,8 @@ export function createFunctions(
   const { prefix } = plan;
   const region = aws.getRegionOutput().name;
   const account = aws.getCallerIdentityOutput().accountId;
+  // The provisioner may launch only what the workers' template names (stacks/iam.ts).
+  const template = aws.ec2.getLaunchTemplateOutput({ id: settings.launchTemplateId });
   // The same JSON the local environment hands its service processes.
   const queueRefs = Object.fromEntries(
     (Object.keys(topology.queues) as QueueName[]).map((q) => [
@@ -96,12 +98,18 @@ export function createFunctions(
   const batchSizes = Object.fromEntries(plan.queues.map((q) => [q.key, q.batchSize]));
   for (const { service, name, queue } of plan.functions) {
     const size = sizing[service];
-    const permissions = $resolve([region, account]).apply(([r, a]) => {
+    const permissions = $resolve([
+      region,
+      account,
+      template.imageId,
+      template.vpcSecurityGroupIds,
+    ]).apply(([r, a, imageId, groups]) => {
       const resolver: ArnResolver = {
         region: r,
         account: a,
         clusterId: settings.clusterId,
         workerRoleName: settings.workerRoleName,
+        launch: launchScopeOf(settings, { imageId, vpcSecurityGroupIds: groups }),
         arn(ref) {
           switch (ref.kind) {
             case 'topic':

@@ -1,5 +1,7 @@
 // Maps the topology's per-service permissions to IAM statements. Pure, so
 // the least-privilege test can read exactly what the deployment will grant.
+
+import { parseConfig } from '../packages/core/src/config.ts';
 import {
   type PermissionSpec,
   type ResourceRef,
@@ -15,12 +17,32 @@ export interface IamStatement {
   readonly conditions?: { test: string; variable: string; values: string[] }[];
 }
 
+/**
+ * What a worker launch may use, all named by the deployment: RunInstances is
+ * granted on these exact resources and on nothing else.
+ */
+export interface LaunchScope {
+  /** The workers' launch template (lt-...), pinned by ARN and by `ec2:LaunchTemplate`. */
+  readonly launchTemplateId: string;
+  /** The AMI(s) the template launches (ami-...); another image is refused. */
+  readonly imageIds: readonly string[];
+  /** The workers' private subnets, one per zone. */
+  readonly subnetIds: readonly string[];
+  /** The workers' security groups, as the launch template names them. */
+  readonly securityGroupIds: readonly string[];
+  /** The instance types the policy may launch (`instance.type` of the config). */
+  readonly instanceTypes: readonly string[];
+}
+
 /** Resolves logical resources to ARNs (deploy time) or placeholders (tests). */
 export interface ArnResolver {
   arn(
     ref: Exclude<
       ResourceRef,
-      { kind: 'ec2-managed' } | { kind: 'ec2-any' } | { kind: 'worker-role' }
+      | { kind: 'ec2-managed' }
+      | { kind: 'ec2-any' }
+      | { kind: 'ec2-launch' }
+      | { kind: 'worker-role' }
     >,
   ): string;
   readonly region: string;
@@ -28,15 +50,19 @@ export interface ArnResolver {
   readonly clusterId: string;
   /** Name of the IAM role of the workers' instance profile. */
   readonly workerRoleName: string;
+  /** Only the provisioner's launch statements read it. */
+  readonly launch: LaunchScope;
 }
 
 const CLUSTER_TAG = 'smartscale:cluster';
+const MANAGED_TAG = 'smartscale:managed';
 
 function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStatement[] {
   const actions = [...p.actions];
   switch (p.resource.kind) {
     case 'ec2-managed':
-      // Terminate and tag changes only on instances tagged as this cluster's.
+      // Terminate only instances tagged as this cluster's workers: the
+      // cluster tag alone would also match the K3s server if someone tagged it.
       return {
         actions,
         resources: [`arn:aws:ec2:${r.region}:${r.account}:instance/*`],
@@ -46,30 +72,12 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
             variable: `aws:ResourceTag/${CLUSTER_TAG}`,
             values: [r.clusterId],
           },
+          { test: 'StringEquals', variable: `aws:ResourceTag/${MANAGED_TAG}`, values: ['true'] },
         ],
       };
+    case 'ec2-launch':
+      return launchStatements(actions, r);
     case 'ec2-any':
-      if (actions.includes('ec2:RunInstances') || actions.includes('ec2:CreateTags')) {
-        // RunInstances must name images, subnets, security groups and the
-        // template; new instances must carry the cluster tag, and CreateTags
-        // is allowed only as part of that launch.
-        return {
-          actions,
-          resources: ['*'],
-          conditions: [
-            {
-              test: 'StringEqualsIfExists',
-              variable: `aws:RequestTag/${CLUSTER_TAG}`,
-              values: [r.clusterId],
-            },
-            {
-              test: 'StringEqualsIfExists',
-              variable: 'ec2:CreateAction',
-              values: ['RunInstances'],
-            },
-          ],
-        };
-      }
       // Describe* actions support no resource-level scoping in IAM.
       return { actions, resources: ['*'] };
     case 'table-index':
@@ -108,6 +116,136 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
 }
 
 /**
+ * RunInstances (and tagging at launch) on exactly what a worker launch uses,
+ * after Karpenter's controller policy: the named launch template, images,
+ * subnets and security groups by ARN; the resources the launch creates
+ * (instance, volume, network interface, spot request) only from that
+ * template, the instance only of a configured type with IMDSv2 required and
+ * carrying this cluster's tag (plain StringEquals: a request without the tag
+ * is refused). CreateTags only as part of RunInstances (`ec2:CreateAction`),
+ * so no existing instance can be given the cluster tag and with it become
+ * terminable by the other services.
+ */
+function launchStatements(actions: readonly string[], r: ArnResolver): IamStatement[] {
+  const unknown = actions.filter((a) => a !== 'ec2:RunInstances' && a !== 'ec2:CreateTags');
+  if (unknown.length > 0)
+    throw new Error(
+      `ec2-launch grants only ec2:RunInstances and ec2:CreateTags, got ${unknown.join(', ')}`,
+    );
+  const l = r.launch;
+  const empty = (
+    [
+      ['launchTemplateId', l.launchTemplateId ? [l.launchTemplateId] : []],
+      ['imageIds', l.imageIds],
+      ['subnetIds', l.subnetIds],
+      ['securityGroupIds', l.securityGroupIds],
+      ['instanceTypes', l.instanceTypes],
+    ] as const
+  ).filter(([, v]) => v.length === 0);
+  if (empty.length > 0)
+    throw new Error(
+      `the launch scope is incomplete: ${empty.map(([k]) => k).join(', ')} empty; expected the launch template id, its AMI, the worker subnets and security groups and the configured instance types`,
+    );
+  const ec2 = (type: string, id: string, account = r.account) =>
+    `arn:aws:ec2:${r.region}:${account}:${type}/${id}`;
+  const template = ec2('launch-template', l.launchTemplateId);
+  const fromTemplate = { test: 'StringEquals', variable: 'ec2:LaunchTemplate', values: [template] };
+  const clusterTag = {
+    test: 'StringEquals',
+    variable: `aws:RequestTag/${CLUSTER_TAG}`,
+    values: [r.clusterId],
+  };
+  const statements: IamStatement[] = [];
+  if (actions.includes('ec2:RunInstances')) {
+    statements.push(
+      {
+        actions: ['ec2:RunInstances'],
+        resources: [
+          template,
+          // Public and shared AMIs live under no account in their ARN.
+          ...l.imageIds.map((id) => ec2('image', id, '')),
+          ...l.subnetIds.map((id) => ec2('subnet', id)),
+          ...l.securityGroupIds.map((id) => ec2('security-group', id)),
+        ],
+      },
+      {
+        actions: ['ec2:RunInstances'],
+        resources: [ec2('instance', '*')],
+        conditions: [
+          fromTemplate,
+          clusterTag,
+          { test: 'StringEquals', variable: 'ec2:InstanceType', values: [...l.instanceTypes] },
+          { test: 'StringEquals', variable: 'ec2:MetadataHttpTokens', values: ['required'] },
+        ],
+      },
+      {
+        actions: ['ec2:RunInstances'],
+        resources: [ec2('volume', '*')],
+        conditions: [fromTemplate, clusterTag],
+      },
+      {
+        actions: ['ec2:RunInstances'],
+        resources: [ec2('network-interface', '*')],
+        conditions: [fromTemplate],
+      },
+      // A spot launch also creates a spot request; its keys are only the
+      // request's tags, so it is bound to the rest of the launch, which must
+      // pass the statements above.
+      { actions: ['ec2:RunInstances'], resources: [ec2('spot-instances-request', '*')] },
+    );
+  }
+  if (actions.includes('ec2:CreateTags')) {
+    statements.push({
+      actions: ['ec2:CreateTags'],
+      resources: [ec2('instance', '*'), ec2('volume', '*')],
+      conditions: [
+        { test: 'StringEquals', variable: 'ec2:CreateAction', values: ['RunInstances'] },
+        clusterTag,
+      ],
+    });
+  }
+  return statements;
+}
+
+/** An IAM policy document, as the deployment attaches it and the simulator reads it. */
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: {
+    Effect: 'Allow';
+    Action: string[];
+    Resource: string[];
+    Condition?: Record<string, Record<string, string[]>>;
+  }[];
+}
+
+/**
+ * The statements as an IAM policy document: conditions of one statement are
+ * ANDed (one operator block per test, one key per variable), as SST's
+ * `permissions` renders them.
+ */
+export function policyDocument(statements: readonly IamStatement[]): PolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: statements.map((s) => {
+      const condition: Record<string, Record<string, string[]>> = {};
+      for (const c of s.conditions ?? []) {
+        const block = condition[c.test] ?? {};
+        if (block[c.variable])
+          throw new Error(`statement on ${s.resources.join(', ')} repeats ${c.test} ${c.variable}`);
+        block[c.variable] = c.values;
+        condition[c.test] = block;
+      }
+      return {
+        Effect: 'Allow' as const,
+        Action: [...s.actions],
+        Resource: [...s.resources],
+        ...(s.conditions?.length ? { Condition: condition } : {}),
+      };
+    }),
+  };
+}
+
+/**
  * The IAM statements one service's function gets: only its declared actions
  * on its declared resources.
  *
@@ -124,4 +262,40 @@ export function allIam(resolver: ArnResolver): Record<ServiceName, IamStatement[
     ServiceName,
     IamStatement[]
   >;
+}
+
+/** What `sst deploy` reads of the workers' launch template. */
+export interface LaunchTemplateFacts {
+  readonly imageId: string;
+  readonly vpcSecurityGroupIds: readonly string[];
+}
+
+/**
+ * The launch scope of a deployment: the template and subnets from the
+ * settings, its AMI and security groups as the template names them, the
+ * instance type from the policy. Throws naming what is missing.
+ *
+ * @example
+ * launchScopeOf({ launchTemplateId: 'lt-0abc', subnetIds: ['subnet-1'], policyJson: '{}' },
+ *   { imageId: 'ami-0abc', vpcSecurityGroupIds: ['sg-0abc'] });
+ */
+export function launchScopeOf(
+  settings: { launchTemplateId: string; subnetIds: readonly string[]; policyJson: string },
+  template: LaunchTemplateFacts,
+): LaunchScope {
+  if (!template.imageId)
+    throw new Error(
+      `launch template ${settings.launchTemplateId} names no image: expected ImageId in its default version (the provisioner may launch only that AMI)`,
+    );
+  if (template.vpcSecurityGroupIds.length === 0)
+    throw new Error(
+      `launch template ${settings.launchTemplateId} names no security group: expected SecurityGroupIds (k3s/worker-launch-template.json)`,
+    );
+  return {
+    launchTemplateId: settings.launchTemplateId,
+    imageIds: [template.imageId],
+    subnetIds: [...settings.subnetIds],
+    securityGroupIds: [...template.vpcSecurityGroupIds],
+    instanceTypes: [parseConfig(JSON.parse(settings.policyJson)).instance.type],
+  };
 }

@@ -120,8 +120,14 @@ export type ResourceRef =
   | { readonly kind: 'parameter'; readonly name: ParameterName }
   /** EC2 instances, launch templates etc. scoped by the `smartscale:cluster` tag condition. */
   | { readonly kind: 'ec2-managed' }
-  /** Actions AWS only allows on `*` (Describe*, RunInstances on images/subnets). */
+  /** Actions AWS only allows on `*` (Describe*). */
   | { readonly kind: 'ec2-any' }
+  /**
+   * Launching workers: the deployment's launch template, AMI, subnets and
+   * security groups, new instances only of the configured types and tagged
+   * as this cluster's; tagging only at launch (stacks/iam.ts).
+   */
+  | { readonly kind: 'ec2-launch' }
   /** The workers' IAM role, which launching passes to EC2 (the launch template's instance profile). */
   | { readonly kind: 'worker-role' };
 
@@ -424,8 +430,8 @@ const permissions = {
     dedupSteps,
     describeEc2,
     describeInstanceTypes,
-    // RunInstances touches images, subnets, security groups and the launch template.
-    { actions: ['ec2:RunInstances', 'ec2:CreateTags'], resource: { kind: 'ec2-any' } },
+    // Launches from the workers' template only, tags only what it launches.
+    { actions: ['ec2:RunInstances', 'ec2:CreateTags'], resource: { kind: 'ec2-launch' } },
     // The launch template names the workers' instance profile; launching
     // with it passes that role to EC2, and only that role.
     { actions: ['iam:PassRole'], resource: { kind: 'worker-role' } },

@@ -7,17 +7,19 @@ const resolver: ArnResolver = {
   account: '123456789012',
   clusterId: 'prod',
   workerRoleName: 'smartscale-worker',
+  launch: {
+    launchTemplateId: 'lt-0123456789abcdef0',
+    imageIds: ['ami-0123456789abcdef0'],
+    subnetIds: ['subnet-0a', 'subnet-0b'],
+    securityGroupIds: ['sg-0workers'],
+    instanceTypes: ['t3.medium'],
+  },
   arn: (ref) => `arn:test:${ref.kind}:${ref.name}`,
 };
 
-// Actions IAM only grants on "*": they are read-only or scoped by conditions.
-// EC2 Describe* actions support no resource-level permissions: "*" is the only resource.
-const STAR_ALLOWED = new Set([
-  'ec2:DescribeInstances',
-  'ec2:DescribeInstanceTypes',
-  'ec2:RunInstances',
-  'ec2:CreateTags',
-]);
+// EC2 Describe* actions support no resource-level permissions: "*" is their
+// only resource. Launching and tagging are never granted on "*" (issue #21).
+const STAR_ALLOWED = new Set(['ec2:DescribeInstances', 'ec2:DescribeInstanceTypes']);
 
 describe('least-privilege IAM', () => {
   const all = allIam(resolver);
@@ -31,18 +33,23 @@ describe('least-privilege IAM', () => {
     }
   });
 
-  it('uses a "*" resource only where IAM allows nothing narrower, and scopes launches by tag', () => {
+  it('uses a "*" resource only where IAM allows nothing narrower, and no IfExists condition', () => {
     for (const [service, statements] of Object.entries(all)) {
       for (const s of statements.filter((st) => st.resources.includes('*'))) {
         for (const action of s.actions)
           expect(STAR_ALLOWED.has(action), `${service}: ${action} on *`).toBe(true);
-        if (s.actions.includes('ec2:RunInstances')) {
-          expect(s.conditions?.map((c) => c.variable)).toContain(
-            'aws:RequestTag/smartscale:cluster',
-          );
-        }
       }
+      // An IfExists test passes when the key is absent, which is how the
+      // old CreateTags grant let any instance be tagged.
+      for (const c of statements.flatMap((st) => st.conditions ?? []))
+        expect(c.test, `${service}: ${c.variable}`).not.toMatch(/IfExists$/);
     }
+  });
+
+  it('refuses to build launch statements from an incomplete launch scope, naming what is missing', () => {
+    expect(() =>
+      iamFor('provisioner', { ...resolver, launch: { ...resolver.launch, imageIds: [] } }),
+    ).toThrow(/launch scope is incomplete: imageIds empty/);
   });
 
   it('lets only instances tagged as this cluster be terminated', () => {
@@ -53,6 +60,7 @@ describe('least-privilege IAM', () => {
     for (const s of terminate) {
       expect(s.conditions).toEqual([
         { test: 'StringEquals', variable: 'aws:ResourceTag/smartscale:cluster', values: ['prod'] },
+        { test: 'StringEquals', variable: 'aws:ResourceTag/smartscale:managed', values: ['true'] },
       ]);
     }
   });

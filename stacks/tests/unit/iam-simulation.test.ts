@@ -1,0 +1,400 @@
+// Least privilege proven by evaluation (issue #21): each function's policy,
+// generated exactly as the deployment attaches it (iamFor + policyDocument),
+// is evaluated by an IAM policy simulator against a table of requests: what
+// each function must be allowed and what it must be denied. Shape checks
+// (iam.test.ts) cannot catch a condition that never applies; evaluation can.
+//
+// @cloud-copilot/iam-simulate evaluates identity policies with every
+// condition operator offline, and validates each request's action, resource
+// type and context keys against AWS's published IAM data, so a condition key
+// EC2 does not send for that resource fails the test instead of passing it.
+// It is AGPL-3.0: a test-only devDependency, never bundled into a function.
+import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
+import { describe, expect, it } from 'vitest';
+import { type ArnResolver, iamFor, policyDocument } from '../../iam.ts';
+import {
+  names,
+  type ParameterName,
+  type QueueName,
+  type ServiceName,
+  ServiceNames,
+  topology,
+} from '../../topology.ts';
+
+const region = 'eu-west-1';
+const account = '123456789012';
+const prefix = 'smartscale-prod';
+const clusterId = 'prod';
+const template = 'lt-0123456789abcdef0';
+const templateArn = `arn:aws:ec2:${region}:${account}:launch-template/${template}`;
+
+/** The resolver functions.ts builds, with this deployment's values. */
+const resolver: ArnResolver = {
+  region,
+  account,
+  clusterId,
+  workerRoleName: 'smartscale-worker',
+  launch: {
+    launchTemplateId: template,
+    imageIds: ['ami-0aaaaaaaaaaaaaaaa'],
+    subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
+    securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa'],
+    instanceTypes: ['t3.medium'],
+  },
+  arn(ref) {
+    switch (ref.kind) {
+      case 'topic':
+        return `arn:aws:sns:${region}:${account}:${names.topic(prefix, ref.name)}`;
+      case 'queue':
+        return `arn:aws:sqs:${region}:${account}:${names.queue(prefix, ref.name)}`;
+      case 'dlq':
+        return `arn:aws:sqs:${region}:${account}:${names.dlq(prefix, ref.name)}`;
+      case 'table':
+      case 'table-index':
+        return `arn:aws:dynamodb:${region}:${account}:table/${names.table(prefix, ref.name)}`;
+      case 'parameter':
+        return `arn:aws:ssm:${region}:${account}:parameter${names.parameter(prefix, ref.name)}`;
+    }
+  },
+};
+
+const DEFAULT_KEY_POLICY = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'Enable IAM User Permissions',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${account}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+  ],
+};
+
+type Context = Record<string, string | string[]>;
+
+async function evaluate(
+  service: ServiceName,
+  action: string,
+  resource: string,
+  contextVariables: Context = {},
+): Promise<EvaluationResult> {
+  const response = await runSimulation(
+    {
+      identityPolicies: [
+        { name: `${service}-policy`, policy: policyDocument(iamFor(service, resolver)) },
+      ],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      // A KMS key answers only through its key policy; the default one lets
+      // the account's IAM policies decide, which is what is under test.
+      ...(action.startsWith('kms:') ? { resourcePolicy: DEFAULT_KEY_POLICY } : {}),
+      request: {
+        principal: `arn:aws:sts::${account}:assumed-role/${prefix}-${service}/fn`,
+        action,
+        resource: { resource, accountId: account },
+        contextVariables,
+      },
+    },
+    {},
+  );
+  if (response.resultType === 'error')
+    throw new Error(
+      `the simulator refused ${action} on ${resource} for ${service}: ${JSON.stringify(response.errors)}`,
+    );
+  return response.overallResult;
+}
+
+const ec2 = (type: string, id: string) => `arn:aws:ec2:${region}:${account}:${type}/${id}`;
+
+interface Launch {
+  template: string;
+  image: string;
+  subnet: string;
+  securityGroup: string;
+  instanceType: string;
+  tags: Record<string, string>;
+  httpTokens: 'required' | 'optional';
+  spot: boolean;
+}
+
+const goodLaunch: Launch = {
+  template: templateArn,
+  image: `arn:aws:ec2:${region}::image/ami-0aaaaaaaaaaaaaaaa`,
+  subnet: ec2('subnet', 'subnet-0bbbbbbbbbbbbbbbb'),
+  securityGroup: ec2('security-group', 'sg-0aaaaaaaaaaaaaaaa'),
+  instanceType: 't3.medium',
+  tags: { 'smartscale:cluster': clusterId, 'smartscale:managed': 'true' },
+  httpTokens: 'required',
+  spot: true,
+};
+
+/**
+ * A RunInstances as EC2 authorizes it: once per resource it uses or
+ * creates, each with that resource's context keys, plus CreateTags on each
+ * resource tagged at launch. It succeeds only if every one is allowed; the
+ * result lists the ones that were not.
+ */
+async function launch(service: ServiceName, l: Launch): Promise<string[]> {
+  const requestTags: Context = Object.fromEntries(
+    Object.entries(l.tags).map(([k, v]) => [`aws:RequestTag/${k}`, v]),
+  );
+  const tagKeys = { 'aws:TagKeys': Object.keys(l.tags) };
+  const fromTemplate = { 'ec2:LaunchTemplate': l.template, 'ec2:IsLaunchTemplateResource': 'true' };
+  const checks: [string, string, Context][] = [
+    ['ec2:RunInstances', l.template, {}],
+    ['ec2:RunInstances', l.image, fromTemplate],
+    ['ec2:RunInstances', l.subnet, fromTemplate],
+    ['ec2:RunInstances', l.securityGroup, fromTemplate],
+    [
+      'ec2:RunInstances',
+      ec2('instance', '*'),
+      {
+        ...fromTemplate,
+        ...requestTags,
+        ...tagKeys,
+        'ec2:InstanceType': l.instanceType,
+        'ec2:MetadataHttpTokens': l.httpTokens,
+        'ec2:InstanceMarketType': l.spot ? 'spot' : 'on-demand',
+      },
+    ],
+    ['ec2:RunInstances', ec2('volume', '*'), { ...fromTemplate, ...requestTags, ...tagKeys }],
+    ['ec2:RunInstances', ec2('network-interface', '*'), fromTemplate],
+    ...(l.spot
+      ? ([['ec2:RunInstances', ec2('spot-instances-request', '*'), {}]] as [
+          string,
+          string,
+          Context,
+        ][])
+      : []),
+    ...(['instance', 'volume'] as const).map(
+      (type) =>
+        [
+          'ec2:CreateTags',
+          ec2(type, '*'),
+          { 'ec2:CreateAction': 'RunInstances', ...requestTags, ...tagKeys },
+        ] as [string, string, Context],
+    ),
+  ];
+  const denied: string[] = [];
+  for (const [action, resource, context] of checks) {
+    if ((await evaluate(service, action, resource, context)) !== 'Allowed')
+      denied.push(`${action} ${resource}`);
+  }
+  return denied;
+}
+
+describe('the provisioner launches workers and nothing else', () => {
+  it('may launch a tagged worker from the template, on-demand or spot', async () => {
+    expect(await launch('provisioner', goodLaunch)).toEqual([]);
+    expect(await launch('provisioner', { ...goodLaunch, spot: false })).toEqual([]);
+  });
+
+  const refused: [string, Partial<Launch>, string][] = [
+    [
+      'another launch template',
+      { template: ec2('launch-template', 'lt-0ffffffffffffffff') },
+      'launch-template/lt-0ffffffffffffffff',
+    ],
+    [
+      'another AMI',
+      { image: `arn:aws:ec2:${region}::image/ami-0fffffffffffffff0` },
+      'image/ami-0fffffffffffffff0',
+    ],
+    [
+      'another subnet',
+      { subnet: ec2('subnet', 'subnet-0ffffffffffffffff') },
+      'subnet/subnet-0ffffffffffffffff',
+    ],
+    [
+      'another security group',
+      { securityGroup: ec2('security-group', 'sg-0ffffffffffffffff') },
+      'security-group/sg-0ffffffffffffffff',
+    ],
+    ['an instance type the policy does not name', { instanceType: 'p5.48xlarge' }, 'instance/*'],
+    ['IMDSv1 allowed', { httpTokens: 'optional' }, 'instance/*'],
+    ['no cluster tag', { tags: { 'smartscale:managed': 'true' } }, 'instance/*'],
+    [
+      "another cluster's tag",
+      { tags: { 'smartscale:cluster': 'staging', 'smartscale:managed': 'true' } },
+      'instance/*',
+    ],
+  ];
+  it.each(refused)('may not launch with %s', async (_what, change, deniedResource) => {
+    const denied = await launch('provisioner', { ...goodLaunch, ...change });
+    expect(
+      denied.some((d) => d.startsWith('ec2:RunInstances') && d.endsWith(deniedResource)),
+      denied.join('; '),
+    ).toBe(true);
+  });
+
+  it('may not tag an existing instance (the K3s server, a database) with the cluster tag', async () => {
+    const tagCluster = {
+      'aws:RequestTag/smartscale:cluster': clusterId,
+      'aws:TagKeys': ['smartscale:cluster'],
+    };
+    expect(
+      await evaluate('provisioner', 'ec2:CreateTags', ec2('instance', 'i-0server'), tagCluster),
+    ).toBe('ImplicitlyDenied');
+    // Also not by claiming another creating action.
+    expect(
+      await evaluate('provisioner', 'ec2:CreateTags', ec2('instance', 'i-0server'), {
+        ...tagCluster,
+        'ec2:CreateAction': 'CreateVolume',
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('may pass only the workers role, and only to EC2', async () => {
+    const worker = `arn:aws:iam::${account}:role/smartscale-worker`;
+    expect(
+      await evaluate('provisioner', 'iam:PassRole', worker, {
+        'iam:PassedToService': 'ec2.amazonaws.com',
+      }),
+    ).toBe('Allowed');
+    expect(
+      await evaluate('provisioner', 'iam:PassRole', `arn:aws:iam::${account}:role/admin`, {
+        'iam:PassedToService': 'ec2.amazonaws.com',
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await evaluate('provisioner', 'iam:PassRole', worker, {
+        'iam:PassedToService': 'lambda.amazonaws.com',
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it.each(ServiceNames.filter((s) => s !== 'provisioner'))(
+    '%s may not launch or tag at all',
+    async (service) => {
+      const denied = await launch(service, goodLaunch);
+      expect(denied.length).toBeGreaterThan(0);
+      expect(denied.filter((d) => d.startsWith('ec2:CreateTags'))).toHaveLength(2);
+    },
+  );
+});
+
+const TERMINATORS: ServiceName[] = ['join-verifier', 'drainer', 'reconciler'];
+
+describe('only SmartScale workers of this cluster can be terminated', () => {
+  const worker = ec2('instance', 'i-0worker');
+  const tagged = (tags: Record<string, string>): Context =>
+    Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+  const ours = tagged({ 'smartscale:cluster': clusterId, 'smartscale:managed': 'true' });
+
+  it.each(ServiceNames)('%s', async (service) => {
+    const may = TERMINATORS.includes(service);
+    expect(await evaluate(service, 'ec2:TerminateInstances', worker, ours)).toBe(
+      may ? 'Allowed' : 'ImplicitlyDenied',
+    );
+    // Untagged, another cluster's, and this cluster's server (cluster tag, not managed).
+    for (const context of [
+      {},
+      tagged({ 'smartscale:cluster': 'staging', 'smartscale:managed': 'true' }),
+      tagged({ 'smartscale:cluster': clusterId }),
+    ])
+      expect(
+        await evaluate(service, 'ec2:TerminateInstances', worker, context),
+        JSON.stringify(context),
+      ).toBe('ImplicitlyDenied');
+  });
+});
+
+// Who may touch each message resource and parameter, written out here on
+// purpose (not read from topology.ts), so a grant that creeps in fails.
+const PUBLISHERS: Record<'samples' | 'commands' | 'events', ServiceName[]> = {
+  samples: ['sampler'],
+  commands: ['decider', 'spot-listener'],
+  events: ['decider', 'provisioner', 'join-verifier', 'drainer', 'spot-listener', 'reconciler'],
+};
+/** Queues a service sends to itself or another (delayed re-delivery), besides DLQs. */
+const SENDERS: Partial<Record<QueueName, ServiceName[]>> = {
+  'join-verifier': ['provisioner', 'join-verifier'],
+  drainer: ['drainer'],
+};
+const KUBE_USERS: ServiceName[] = [
+  'sampler',
+  'join-verifier',
+  'drainer',
+  'spot-listener',
+  'reconciler',
+];
+const READERS: Record<ParameterName, ServiceName[]> = {
+  joinToken: [],
+  slackWebhook: ['notifier'],
+  kubeToken: KUBE_USERS,
+  kubeCa: KUBE_USERS,
+};
+
+describe("no function reaches another one's queue, topic or parameter", () => {
+  const queueNames = Object.keys(topology.queues) as QueueName[];
+  const parameterNames = Object.keys(topology.parameters) as ParameterName[];
+  const expected = (yes: boolean): EvaluationResult => (yes ? 'Allowed' : 'ImplicitlyDenied');
+
+  it.each(ServiceNames)('%s: topics', async (service) => {
+    for (const topic of Object.keys(PUBLISHERS) as (keyof typeof PUBLISHERS)[])
+      expect(
+        await evaluate(service, 'sns:Publish', resolver.arn({ kind: 'topic', name: topic })),
+        topic,
+      ).toBe(expected(PUBLISHERS[topic].includes(service)));
+  });
+
+  it.each(ServiceNames)('%s: queues and dead-letter queues', async (service) => {
+    for (const queue of queueNames) {
+      const own = topology.queues[queue].consumer === service;
+      const url = resolver.arn({ kind: 'queue', name: queue });
+      for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage'])
+        expect(await evaluate(service, action, url), `${action} ${queue}`).toBe(expected(own));
+      expect(await evaluate(service, 'sqs:SendMessage', url), `send ${queue}`).toBe(
+        expected(SENDERS[queue]?.includes(service) ?? false),
+      );
+      const dlq = resolver.arn({ kind: 'dlq', name: queue });
+      expect(await evaluate(service, 'sqs:SendMessage', dlq), `send ${queue}-dlq`).toBe(
+        expected(own),
+      );
+      expect(await evaluate(service, 'sqs:ReceiveMessage', dlq), `receive ${queue}-dlq`).toBe(
+        'ImplicitlyDenied',
+      );
+    }
+  });
+
+  it.each(ServiceNames)('%s: parameters, and their key only through SSM', async (service) => {
+    for (const parameter of parameterNames) {
+      const arn = resolver.arn({ kind: 'parameter', name: parameter });
+      expect(await evaluate(service, 'ssm:GetParameter', arn), parameter).toBe(
+        expected(READERS[parameter].includes(service)),
+      );
+      expect(await evaluate(service, 'ssm:PutParameter', arn), `put ${parameter}`).toBe(
+        'ImplicitlyDenied',
+      );
+    }
+    const key = `arn:aws:kms:${region}:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const decrypts = [
+      'notifier',
+      ...KUBE_USERS.filter((s) => READERS.kubeToken.includes(s)),
+    ].includes(service);
+    expect(
+      await evaluate(service, 'kms:Decrypt', key, {
+        'kms:ViaService': `ssm.${region}.amazonaws.com`,
+      }),
+    ).toBe(expected(decrypts));
+    expect(
+      await evaluate(service, 'kms:Decrypt', key, {
+        'kms:ViaService': `s3.${region}.amazonaws.com`,
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('the audit log is appended by the decider and the reconciler only, and read by none', async () => {
+    const audit = resolver.arn({ kind: 'table', name: 'audit' });
+    for (const service of ServiceNames) {
+      expect(await evaluate(service, 'dynamodb:PutItem', audit), service).toBe(
+        expected(service === 'decider' || service === 'reconciler'),
+      );
+      for (const action of ['dynamodb:Query', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'])
+        expect(await evaluate(service, action, audit), `${service} ${action}`).toBe(
+          'ImplicitlyDenied',
+        );
+    }
+  });
+});
