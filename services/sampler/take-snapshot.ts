@@ -91,8 +91,10 @@ export function watchPendingPods(
     const live = new Set(pending.map((p) => `${p.namespace}/${p.name}`));
     for (const key of seen) if (!live.has(key)) seen.delete(key);
     if (fresh.length === 0) return;
-    for (const p of fresh) seen.add(`${p.namespace}/${p.name}`);
+    // Seen only once published: a failed publish leaves them fresh, so the
+    // next tick samples again instead of forgetting them.
     await publishSample(ports);
+    for (const p of fresh) seen.add(`${p.namespace}/${p.name}`);
   };
   const timer = setInterval(() => {
     if (!running) return;

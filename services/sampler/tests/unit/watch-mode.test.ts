@@ -72,6 +72,33 @@ describe('startWatch', () => {
     });
   });
 
+  it('a failed publish leaves the pods unseen: the next tick samples them again', async () => {
+    vi.useFakeTimers();
+    const published: AnyEnvelope[] = [];
+    const lines: string[] = [];
+    let attempts = 0;
+    const base = ports(async () => [pod('web-1', 12_000)], published);
+    const stop = startWatch(
+      {
+        ...base,
+        publish: async (m) => {
+          attempts += 1;
+          // SNS refuses the first (as it did a sample over 256 KB); the second goes through.
+          if (attempts === 1) throw new Error('Invalid parameter: Message too long');
+          await base.publish(m);
+        },
+      },
+      { intervalMs: 1000, graceMs: 10_000 },
+      (line) => lines.push(line),
+    );
+    await vi.advanceTimersByTimeAsync(3000);
+    await stop();
+    expect(lines).toEqual(['sampler watch: Invalid parameter: Message too long']);
+    // Retried on the next tick, then seen: one sample, no more.
+    expect(attempts).toBe(2);
+    expect(published).toHaveLength(1);
+  });
+
   it('logs a failed tick by its message, prefixed, and keeps watching', async () => {
     vi.useFakeTimers();
     const lines: string[] = [];
