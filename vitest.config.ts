@@ -19,6 +19,16 @@ export default defineConfig({
       },
       {
         test: {
+          // Reports rendered in a real headless Chromium (Debian's package,
+          // installed by scripts/bootstrap.mjs); screenshots land in out/.
+          name: 'browser',
+          include: ['packages/*/tests/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           // Offline checks of the AWS deployment (SST types generated from npm).
           name: 'deploy',
           include: ['stacks/tests/deploy/**/*.test.ts'],

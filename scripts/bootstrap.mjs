@@ -32,8 +32,9 @@ function onPath(cmd) {
 }
 
 // Debian packages the local environment calls: shellcheck checks the k3s/
-// scripts, openssl makes the control plane's certificates.
-const debianTools = { shellcheck: 'shellcheck', openssl: 'openssl' };
+// scripts, openssl makes the control plane's certificates, chromium renders
+// the reports in the browser tests (playwright-core drives it; no download).
+const debianTools = { shellcheck: 'shellcheck', openssl: 'openssl', chromium: 'chromium' };
 const missing = nodeOnly ? [] : Object.entries(debianTools).filter(([cmd]) => !onPath(cmd));
 if (missing.length > 0) {
   const packages = missing.map(([, pkg]) => pkg);

@@ -265,7 +265,7 @@ export function timelineSvg(
         );
       }
       out.push(
-        `<text x="${left + 180 + i * 130}" y="${y0 - 12}" font-size="12" fill="${s.color}">${s.dashed ? '┅' : '■'} ${escapeHtml(s.label)}</text>`,
+        `<text x="${left + 24 + title.length * 9 + i * 130}" y="${y0 - 12}" font-size="12" fill="${s.color}">${s.dashed ? '┅' : '■'} ${escapeHtml(s.label)}</text>`,
       );
     });
     for (const d of decisions) {
