@@ -1,32 +1,82 @@
 #!/bin/bash
-# Installs the K3s server for a SmartScale cluster and publishes the worker
-# join token to SSM as a SecureString, so workers read it with their
-# instance role and the token never sits in user data or a launch template.
+# Installs the K3s server for a SmartScale cluster and publishes an
+# AGENT-ONLY join token to SSM as a SecureString, so workers read it with
+# their instance role and the token never sits in user data or a launch
+# template.
+#
+# Why not the server's node-token: that token joins servers too and unlocks
+# the cluster's bootstrap data (CA keys, secrets encryption); every worker,
+# hostNetwork pod and anything launched with the worker profile can read the
+# parameter. The agent token (K3s --agent-token) only joins agents.
+#
 # Usage: sudo ./server-install.sh <cluster-id> <k3s-version> [ssm-parameter-name]
+# Environment (for images that bake K3s in, and for tests):
+#   SMARTSCALE_K3S_INSTALLER  a local K3s install script; otherwise get.k3s.io
+#   SMARTSCALE_K3S_DATA_DIR   K3s data dir (default /var/lib/rancher/k3s)
+#   SMARTSCALE_K3S_CONFIG_DIR where the agent token file lives (default /etc/rancher/k3s)
+# Rotating the agent token: docs/deploy.md, "Join token".
 set -euo pipefail
 
-CLUSTER_ID=${1:?usage: server-install.sh <cluster-id> <k3s-version> [ssm-parameter-name]}
-K3S_VERSION=${2:?usage: server-install.sh <cluster-id> <k3s-version> [ssm-parameter-name]}
+usage='usage: server-install.sh <cluster-id> <k3s-version> [ssm-parameter-name]'
+CLUSTER_ID=${1:?$usage}
+K3S_VERSION=${2:?$usage}
 PARAMETER=${3:-/smartscale/$CLUSTER_ID/join-token}
+DATA_DIR=${SMARTSCALE_K3S_DATA_DIR:-/var/lib/rancher/k3s}
+CONFIG_DIR=${SMARTSCALE_K3S_CONFIG_DIR:-/etc/rancher/k3s}
+AGENT_TOKEN_FILE=$CONFIG_DIR/agent-token
+# K3s writes the agent token here in its secure form (K10<CA hash>::node:<secret>),
+# so a joining worker also checks it talks to this cluster's server.
+PUBLISHED_TOKEN=$DATA_DIR/server/agent-token
 
-command -v aws >/dev/null || { echo "server-install: the AWS CLI is required" >&2; exit 1; }
+fail() {
+  echo "server-install: $*" >&2
+  exit 1
+}
 
-curl -sfL https://get.k3s.io -o /tmp/k3s-install.sh
+[[ $CLUSTER_ID =~ ^[A-Za-z0-9-]{1,40}$ ]] || fail "cluster-id '$CLUSTER_ID' is invalid: expected 1-40 letters, digits or '-'"
+[[ $K3S_VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$ ]] || fail "k3s-version '$K3S_VERSION' is invalid: expected a K3s release like v1.35.4+k3s1"
+[[ $PARAMETER =~ ^/[A-Za-z0-9/_.-]+$ ]] || fail "ssm-parameter-name '$PARAMETER' is invalid: expected an SSM parameter name like /smartscale-prod/k3s/join-token"
+command -v aws >/dev/null || fail "the AWS CLI is required"
+
+# Tokens and the files they live in are readable by root only.
+umask 077
+mkdir -p "$CONFIG_DIR"
+if [ ! -s "$AGENT_TOKEN_FILE" ]; then
+  # 32 random bytes as hex; kept across re-runs so joined agents stay valid.
+  od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$AGENT_TOKEN_FILE"
+fi
+
+installer=${SMARTSCALE_K3S_INSTALLER:-}
+if [ -z "$installer" ]; then
+  installer=$(mktemp)
+  trap 'rm -f "$installer"' EXIT
+  curl -sfL https://get.k3s.io -o "$installer" || fail "cannot download the K3s installer"
+fi
 # The server keeps its own workloads off (taint) so SmartScale's workers
 # carry the application and scale-down never touches the control plane.
-INSTALL_K3S_VERSION="$K3S_VERSION" sh /tmp/k3s-install.sh server \
+# The agent token goes by file, never on a command line (ps shows those).
+INSTALL_K3S_VERSION="$K3S_VERSION" sh "$installer" server \
+  --agent-token-file "$AGENT_TOKEN_FILE" \
   --node-taint "node-role.kubernetes.io/control-plane=true:NoSchedule" \
   --node-label "smartscale.io/cluster=$CLUSTER_ID" \
-  --write-kubeconfig-mode 600
+  --write-kubeconfig-mode 600 ||
+  fail "the K3s install failed"
 
 for _ in $(seq 1 60); do
-  [ -s /var/lib/rancher/k3s/server/node-token ] && break
+  [ -s "$PUBLISHED_TOKEN" ] && break
   sleep 2
 done
-[ -s /var/lib/rancher/k3s/server/node-token ] || { echo "server-install: no node token after 2 minutes" >&2; exit 1; }
+[ -s "$PUBLISHED_TOKEN" ] || fail "no agent token at $PUBLISHED_TOKEN after 2 minutes"
+# Refuse to publish anything that could join a server: the agent token must
+# end with our agent secret and must not be the server token.
+agent_token=$(cat "$PUBLISHED_TOKEN")
+[[ $agent_token == *"::node:$(cat "$AGENT_TOKEN_FILE")" ]] ||
+  fail "$PUBLISHED_TOKEN does not carry the agent secret of $AGENT_TOKEN_FILE: not publishing it"
+if [ -s "$DATA_DIR/server/token" ] && [ "$agent_token" = "$(cat "$DATA_DIR/server/token")" ]; then
+  fail "the agent token equals the server token: not publishing a token that joins servers"
+fi
 
-TOKEN_FILE=/var/lib/rancher/k3s/server/node-token
 aws ssm put-parameter --name "$PARAMETER" --type SecureString --overwrite \
-  --value "file://$TOKEN_FILE" >/dev/null
-echo "server-install: K3s $K3S_VERSION running; join token stored in SSM parameter $PARAMETER"
+  --value "file://$PUBLISHED_TOKEN" >/dev/null || fail "cannot write SSM parameter $PARAMETER"
+echo "server-install: K3s $K3S_VERSION running; agent-only join token stored in SSM parameter $PARAMETER"
 echo "server-install: next, apply k3s/manifests/ (kubectl apply -f k3s/manifests/)"

@@ -2,9 +2,10 @@
 # SmartScale worker user data: joins this EC2 instance to the K3s cluster.
 # Rendered into the launch template with SMARTSCALE_* values filled in.
 # Requires IMDSv2 and an instance role allowed ssm:GetParameter on the
-# join-token parameter (and kms:Decrypt on its key). Fails loudly: the
-# join verifier terminates a worker that does not become Ready in time, and
-# this log says why.
+# join-token parameter (and kms:Decrypt on its key); that token is the
+# agent-only token k3s/server-install.sh publishes (it joins agents, never
+# servers). Fails loudly: the join verifier terminates a worker that does
+# not become Ready in time, and this log says why.
 set -euo pipefail
 
 : "${SMARTSCALE_CLUSTER_ID:?set by the launch template}"

@@ -280,7 +280,8 @@ const schedules = {
 
 const parameters = {
   joinToken: {
-    description: 'K3s node join token, written by the server install',
+    description:
+      'K3s agent-only join token (--agent-token; joins workers, never servers), written by k3s/server-install.sh',
     path: '/k3s/join-token',
     secure: true,
   },
