@@ -93,11 +93,28 @@ export const NodeInfoSchema = z.object({
 });
 export type NodeInfo = z.infer<typeof NodeInfoSchema>;
 
+/** One `matchExpressions` entry of a required node affinity term. */
+export const NodeSelectorRequirementSchema = z.object({
+  key: z.string().min(1),
+  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']),
+  values: z.array(z.string()).optional(),
+});
+export type NodeSelectorRequirement = z.infer<typeof NodeSelectorRequirementSchema>;
+
 /** A pod the scheduler could not place. */
 export const PendingPodSchema = ResourcesSchema.extend({
   namespace: z.string().min(1),
   name: z.string().min(1),
   pendingSince: isoTime,
+  /** Its controller as "Kind/name" (one warning per owner, not per pod). */
+  owner: z.string().optional(),
+  /** spec.nodeSelector: labels a node must carry. */
+  nodeSelector: z.record(z.string(), z.string()).optional(),
+  /**
+   * requiredDuringSchedulingIgnoredDuringExecution node affinity: any term
+   * (each a list of requirements that must all hold) may match.
+   */
+  nodeAffinityTerms: z.array(z.array(NodeSelectorRequirementSchema)).optional(),
 });
 export type PendingPod = z.infer<typeof PendingPodSchema>;
 

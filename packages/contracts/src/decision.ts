@@ -38,6 +38,11 @@ export const ReasonCode = {
   PredictedRiseAhead: 'predicted-rise-ahead',
   NoTrigger: 'no-trigger',
   SampleStale: 'sample-stale',
+  /** The sample's claim check could not be read from S3 or its digest differs (issue #17). */
+  SampleUnreadable: 'sample-unreadable',
+  /** Too few Ready workers reported CPU and memory to trust the average (issue #17). */
+  MetricsIncomplete: 'metrics-incomplete',
+  PendingUnhostable: 'pending-unhostable',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
@@ -79,6 +84,25 @@ export const NodeRefusalSchema = z.object({
 });
 export type NodeRefusal = z.infer<typeof NodeRefusalSchema>;
 
+/** Why no new worker of the configured type could host a pending pod. */
+export const UnhostableCode = {
+  TooLargeForInstance: 'too-large-for-instance',
+  NodeSelector: 'node-selector-unsatisfiable',
+  NodeAffinity: 'node-affinity-unsatisfiable',
+} as const;
+export type UnhostableCode = (typeof UnhostableCode)[keyof typeof UnhostableCode];
+
+/** A pending pod no new worker could host: it neither launches nor blocks scale-down. */
+export const UnhostablePodSchema = z.object({
+  pod: z.string().min(1),
+  /** "Kind/name" of its controller, or the pod itself for a bare pod. */
+  owner: z.string().min(1),
+  code: z.enum(UnhostableCode),
+  /** What cannot be met, e.g. `disktype=ssd` or `4000m CPU > 1800m`. */
+  detail: z.string(),
+});
+export type UnhostablePod = z.infer<typeof UnhostablePodSchema>;
+
 /** One machine-readable reason with a sentence for people. */
 export const ReasonSchema = z.object({
   code: z.enum(ReasonCode),
@@ -89,6 +113,14 @@ export const ReasonSchema = z.object({
    * a chosen victim: the nodes passed over before it.
    */
   refusals: z.array(NodeRefusalSchema).optional(),
+  /** pending-unhostable: the pods, one entry per pod. */
+  unhostable: z.array(UnhostablePodSchema).optional(),
+  /**
+   * Set by the decider when this reason is news worth telling people (a new
+   * unhostable owner, a scale-down hold whose refusals changed): the notifier
+   * posts only these, so a condition that lasts does not post every minute.
+   */
+  announce: z.boolean().optional(),
 });
 export type Reason = z.infer<typeof ReasonSchema>;
 

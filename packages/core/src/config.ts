@@ -74,6 +74,12 @@ export const ConfigSchema = z
         daemonSetOverhead: resources.default({ cpuMillis: 100, memoryBytes: 128 * MiB }),
         /** Launch request to node Ready. */
         bootSeconds: seconds.default(90),
+        /**
+         * Labels your workers carry beyond those the worker user data sets
+         * (zone, instance type, capacity type, managed, cluster): a pending
+         * pod that selects a label no new worker has never triggers a launch.
+         */
+        nodeLabels: z.record(z.string(), z.string()).default({}),
       })
       .prefault({}),
     purchase: z

@@ -11,6 +11,7 @@ import { freeRoom } from './binpack.js';
 import { planScaleUp } from './capacity-planner.js';
 import { type Config, podAllocatable } from './config.js';
 import { type DemandPattern, demandPattern, nodesForForecast } from './forecast.js';
+import { classifyPendingPods } from './pending-pods.js';
 import { pickVictim } from './victim-selection.js';
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -563,6 +564,10 @@ export function decide(
     };
   }
   const fleet = countFleet(snapshot, state);
+  // Only pods a new worker could host launch workers or hold back scale-down;
+  // the rest are reported beside whatever is decided.
+  const { hostable, unhostable } = classifyPendingPods(snapshot.pendingPods, config);
+  const cluster: ClusterSnapshot = { ...snapshot, pendingPods: hostable };
 
   // Restoring min is never subject to cooldown; pending pods may need more.
   const belowMin: Proposal | null =
@@ -583,13 +588,24 @@ export function decide(
       : null;
 
   const notes: Reason[] = [];
-  const pending = proposeForPendingPods(snapshot, fleet, config, now, notes);
-  const pressure = proposeForPressure(snapshot, state, fleet, config, now, notes);
-  // Notes about prediction inform; they must not turn a scale-down into a hold.
+  const pending = proposeForPendingPods(cluster, fleet, config, now, notes);
+  const pressure = proposeForPressure(cluster, state, fleet, config, now, notes);
+  // Notes about prediction and unhostable pods inform; they must not turn a scale-down into a hold.
   const info: Reason[] = [];
+  if (unhostable.length > 0) {
+    const owners = [...new Set(unhostable.map((u) => u.owner))];
+    info.push({
+      ...reason(
+        ReasonCode.PendingUnhostable,
+        `${unhostable.length} pending pod(s) no new ${config.instance.type} worker could host, not counted (${owners.join(', ')}: ${unhostable[0]?.code}, ${unhostable[0]?.detail})`,
+        { pods: unhostable.length, owners: owners.length },
+      ),
+      unhostable,
+    });
+  }
   const pattern = demandPattern(snapshot.demandHistory ?? [], now, config);
   const predicted =
-    pending || pressure ? null : proposeForForecast(snapshot, pattern, fleet, config, now, info);
+    pending || pressure ? null : proposeForForecast(cluster, pattern, fleet, config, now, info);
   if (belowMin || pending || pressure || predicted) {
     const room = Math.max(0, config.workers.max - fleet.workers);
     const count = Math.min(
@@ -614,21 +630,21 @@ export function decide(
       ],
     };
   }
-  if (notes.length > 0 || snapshot.pendingPods.length > 0) {
-    const missing = snapshot.utilization.available
+  if (notes.length > 0 || cluster.pendingPods.length > 0) {
+    const missing = cluster.utilization.available
       ? []
       : [
           reason(
             ReasonCode.MetricsUnavailable,
-            `metrics unavailable (${snapshot.utilization.reason})`,
+            `metrics unavailable (${cluster.utilization.reason})`,
           ),
         ];
     const why =
       notes.length + missing.length > 0
         ? [...notes, ...missing]
-        : [reason(ReasonCode.PendingPodsPresent, `${snapshot.pendingPods.length} pod(s) pending`)];
+        : [reason(ReasonCode.PendingPodsPresent, `${cluster.pendingPods.length} pod(s) pending`)];
     return { kind: 'hold', reasons: [...why, ...info] };
   }
-  const down = considerScaleDown(snapshot, pattern, state, fleet, config, now);
+  const down = considerScaleDown(cluster, pattern, state, fleet, config, now);
   return info.length > 0 ? { ...down, reasons: [...down.reasons, ...info] } : down;
 }

@@ -10,3 +10,4 @@ export * from './purchase-plan.js';
 export * from './reconcile.js';
 export * from './spend.js';
 export * from './victim-selection.js';
+export * from './pending-pods.js';

@@ -230,10 +230,39 @@ export function toPodInfo(
 export function toPendingPod(pod: V1Pod): PendingPod {
   const scheduled = (pod.status?.conditions ?? []).find((c) => c.type === 'PodScheduled');
   const since = scheduled?.lastTransitionTime ?? pod.metadata?.creationTimestamp ?? new Date(0);
+  const refs = pod.metadata?.ownerReferences ?? [];
+  const owner = refs.find((r) => r.controller) ?? refs[0];
+  const selector = pod.spec?.nodeSelector;
+  const terms = requiredAffinityTerms(pod);
   return {
     namespace: pod.metadata?.namespace ?? 'default',
     name: pod.metadata?.name ?? '',
     ...podRequests(pod.spec),
     pendingSince: new Date(since).toISOString(),
+    ...(owner ? { owner: `${owner.kind}/${owner.name}` } : {}),
+    ...(selector && Object.keys(selector).length > 0 ? { nodeSelector: { ...selector } } : {}),
+    ...(terms.length > 0 ? { nodeAffinityTerms: terms } : {}),
   };
+}
+
+const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']);
+
+/**
+ * The required node affinity's terms as matchExpressions. A term with
+ * matchFields (node name) or an unknown operator is one the decider cannot
+ * judge from labels: it is taken as satisfiable (an empty term), so doubt
+ * never stops a launch.
+ */
+function requiredAffinityTerms(pod: V1Pod): NonNullable<PendingPod['nodeAffinityTerms']> {
+  const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  return (required?.nodeSelectorTerms ?? []).map((term) => {
+    const expressions = term.matchExpressions ?? [];
+    if ((term.matchFields ?? []).length > 0 || expressions.some((e) => !OPERATORS.has(e.operator)))
+      return [];
+    return expressions.map((e) => ({
+      key: e.key,
+      operator: e.operator as 'In',
+      ...(e.values ? { values: [...e.values] } : {}),
+    }));
+  });
 }

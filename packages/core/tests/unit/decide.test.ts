@@ -106,14 +106,17 @@ describe('decide: scale up', () => {
     expect(d.kind).toBe('scale-up');
   });
 
-  it('reports pods larger than any node', () => {
+  it('reports pods larger than any node without launching for them (issue #16)', () => {
     const d = decide(
       snapshot(fullNodes(3), pending(1, 60, { cpuMillis: 4000 })),
       state(),
       config,
       NOW,
     );
-    expectHold(d, 'pod-too-large-for-instance');
+    expectHold(d, 'pending-unhostable');
+    expect(d.reasons.find((r) => r.code === 'pending-unhostable')?.unhostable).toEqual([
+      expect.objectContaining({ pod: 'shop/web-pending-0', code: 'too-large-for-instance' }),
+    ]);
   });
 });
 

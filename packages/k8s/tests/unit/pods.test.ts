@@ -444,4 +444,42 @@ describe('isUnschedulable / toPendingPod', () => {
       pendingSince: '2026-01-01T00:00:10.000Z',
     });
   });
+  it('carries its owner, nodeSelector and required node affinity for the hostability check (issue #16)', () => {
+    const constrained = {
+      ...pending,
+      metadata: {
+        ...pending.metadata,
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name: 'etl-7d9',
+            uid: 'u1',
+            controller: true,
+          },
+        ],
+      },
+      spec: {
+        ...pending.spec,
+        containers: pending.spec?.containers ?? [],
+        nodeSelector: { disktype: 'ssd' },
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'gpu', operator: 'In', values: ['a100'] }] },
+                // Node names are not labels: a term on them is taken as possible.
+                { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] },
+              ],
+            },
+          },
+        },
+      },
+    };
+    expect(toPendingPod(constrained)).toMatchObject({
+      owner: 'ReplicaSet/etl-7d9',
+      nodeSelector: { disktype: 'ssd' },
+      nodeAffinityTerms: [[{ key: 'gpu', operator: 'In', values: ['a100'] }], []],
+    });
+  });
 });
