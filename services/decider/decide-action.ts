@@ -1,5 +1,6 @@
 import {
   type AnyEnvelope,
+  type ClaimedSample,
   type ClusterSnapshot,
   type ClusterState,
   type Decision,
@@ -203,6 +204,54 @@ export async function evaluateSample<L>(
     return { status: 'decided', decision } as const;
   });
   return result ?? { status: 'lock-busy' };
+}
+
+/**
+ * A sample whose claim could not be read (gone from S3, or bytes whose
+ * digest differs): nothing is known about the cluster, so the decision is a
+ * hold with `sample-unreadable`, audited under the sample's action id and
+ * announced as DecisionMade like any hold. The message is acknowledged after
+ * that: the next sample comes within a minute, and this one would be stale
+ * by the time a person replayed it; the audit keeps its key and the reason.
+ */
+export async function holdUnreadableSample<L>(
+  sample: ClaimedSample,
+  detail: string,
+  ports: DeciderPorts<L>,
+): Promise<EvaluationResult> {
+  const now = ports.now();
+  const decision: Decision = {
+    kind: 'hold',
+    reasons: [
+      {
+        code: 'sample-unreadable',
+        message: `the sample's snapshot could not be read: ${detail}`,
+        data: { key: sample.claim.key, sha256: sample.claim.sha256 },
+      },
+    ],
+  };
+  const cause = {
+    id: sample.header.id,
+    clusterId: sample.header.clusterId,
+    actionId: sample.header.actionId,
+  };
+  await ports.publish(
+    followUp(
+      cause,
+      'DecisionMade',
+      { decision, snapshotTakenAt: sample.claim.takenAt, workers: sample.claim.workers },
+      now,
+    ),
+  );
+  await ports.audit({
+    clusterId: sample.header.clusterId,
+    actionId: sample.header.actionId,
+    at: now.toISOString(),
+    kind: 'decision',
+    summary: 'hold',
+    detail: { decision, claim: sample.claim, messageId: sample.header.id },
+  });
+  return { status: 'decided', decision };
 }
 
 /**

@@ -1,8 +1,26 @@
 // Lambda entry of the decider: samples and outcome events from its queue.
 
 import type { Lease } from '@smartscale/aws';
-import { configFromEnv, createMessageHandler, createServiceContext } from '@smartscale/aws';
-import { type DeciderPorts, evaluateSample, recordOutcome } from './decide-action.js';
+import {
+  configFromEnv,
+  createMessageHandler,
+  createServiceContext,
+  SampleClaimUnreadableError,
+} from '@smartscale/aws';
+import {
+  type AnyEnvelope,
+  type ClaimedSample,
+  type Envelope,
+  parseDeliveredJson,
+  parseMessage,
+} from '@smartscale/contracts';
+import {
+  type DeciderPorts,
+  type EvaluationResult,
+  evaluateSample,
+  holdUnreadableSample,
+  recordOutcome,
+} from './decide-action.js';
 
 const ctx = createServiceContext('decider');
 const config = configFromEnv();
@@ -35,14 +53,51 @@ const ports: DeciderPorts<Lease> = {
   publish: ctx.publish,
 };
 
-export const handler = createMessageHandler({
+/**
+ * The snapshot behind a claim, read from S3 and checked against its digest,
+ * as the MetricsSampled it was; a claim that cannot be read is held with
+ * `sample-unreadable`. An S3 error other than a missing object or a changed
+ * one is thrown, so the message is redelivered (and dead-lettered if it lasts).
+ */
+async function evaluateClaimed(sample: ClaimedSample): Promise<EvaluationResult> {
+  const claims = ctx.sampleClaims;
+  if (!claims)
+    return holdUnreadableSample(
+      sample,
+      'no samples bucket is configured (resources.buckets.samples)',
+      ports,
+    );
+  let payload: unknown;
+  try {
+    payload = await claims.read(sample.claim);
+  } catch (err) {
+    if (err instanceof SampleClaimUnreadableError)
+      return holdUnreadableSample(sample, err.message, ports);
+    throw err;
+  }
+  const parsed = parseMessage({ ...sample.header, payload });
+  if (!parsed.ok) return holdUnreadableSample(sample, parsed.error.message, ports);
+  return evaluateSample(parsed.value as Envelope<'MetricsSampled'>, ports);
+}
+
+export const handler = createMessageHandler<AnyEnvelope | ClaimedSample>({
+  // A sample may arrive as a claim on S3; everything else is a plain message.
+  parse: (body) => {
+    const delivered = parseDeliveredJson(body);
+    if (!delivered.ok) return delivered;
+    return {
+      ok: true,
+      value: delivered.value.kind === 'message' ? delivered.value.message : delivered.value,
+    };
+  },
   sqs: ctx.clients.sqs,
   deadLetterQueueUrl: ctx.resources.queues.decider.dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,
   async handle(message) {
-    if (message.type === 'MetricsSampled') {
-      const result = await evaluateSample(message, ports);
+    if ('kind' in message || message.type === 'MetricsSampled') {
+      const result =
+        'kind' in message ? await evaluateClaimed(message) : await evaluateSample(message, ports);
       if (result.status === 'decided') {
         ctx.logger.info(`decision: ${result.decision.kind}`, {
           reasons: result.decision.reasons.map((r) => r.code),

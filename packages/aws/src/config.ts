@@ -2,6 +2,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -34,6 +35,8 @@ export interface AwsClients {
   readonly eventbridge: EventBridgeClient;
   readonly ssm: SSMClient;
   readonly cloudwatch: CloudWatchClient;
+  /** The samples claim-check bucket (issue #17). */
+  readonly s3: S3Client;
   /** Closes every client's connections. */
   destroy(): void;
 }
@@ -102,6 +105,8 @@ export function createAwsClients(options: AwsOptions = {}): AwsClients {
     eventbridge: new EventBridgeClient(config),
     ssm: new SSMClient(config),
     cloudwatch: new CloudWatchClient(config),
+    // A local endpoint (moto) has no per-bucket host names: address buckets by path.
+    s3: new S3Client({ ...config, ...(options.endpoint ? { forcePathStyle: true } : {}) }),
   };
   return {
     ...clients,

@@ -10,6 +10,7 @@ export * from './publisher.js';
 export * from './queue-runner.js';
 export * from './reconciliation-log.js';
 export * from './resources.js';
+export * from './sample-claims.js';
 export * from './service-context.js';
 export * from './service-env.js';
 export * from './service-metrics.js';

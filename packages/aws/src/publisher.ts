@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type AnyEnvelope, parseMessage, type TopicName, TopicOf } from '@smartscale/contracts';
+import { type SampleClaims, wireBody } from './sample-claims.js';
 
 /** Message attributes every message carries; filter policies match on `type`. */
 export const MessageAttribute = {
@@ -21,6 +22,8 @@ export interface PublisherOptions {
   readonly sqs: SQSClient;
   /** ARN of each topic (from the deployed or bootstrapped topology). */
   readonly topicArns: Readonly<Record<TopicName, string>>;
+  /** Where a sample too big for SNS goes (claim check); without it such a sample is refused. */
+  readonly sampleClaims?: SampleClaims;
 }
 
 function attributes(message: AnyEnvelope): Record<string, MessageAttributeValue> {
@@ -60,7 +63,8 @@ export class Publisher {
     const res = await this.#options.sns.send(
       new PublishCommand({
         TopicArn: this.#options.topicArns[topic],
-        Message: JSON.stringify(checked),
+        // Samples travel compact, and behind a claim when still too big.
+        Message: await wireBody(checked, this.#options.sampleClaims),
         MessageAttributes: attributes(checked),
       }),
     );

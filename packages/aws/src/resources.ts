@@ -24,6 +24,8 @@ export const ServiceResourcesSchema = z.object({
   }),
   tables: z.object({ state: z.string().min(1), audit: z.string().min(1) }),
   parameters: z.object({ joinToken: z.string().min(1), slackWebhook: z.string().min(1) }),
+  /** The claim-check bucket for samples too big for SNS (issue #17); absent: such samples are refused. */
+  buckets: z.object({ samples: z.string().min(1) }).optional(),
 });
 export type ServiceResources = z.infer<typeof ServiceResourcesSchema>;
 

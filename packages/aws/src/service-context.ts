@@ -10,6 +10,7 @@ import { ClusterLock } from './lock.js';
 import { Parameters } from './parameters.js';
 import { Publisher } from './publisher.js';
 import { resourcesFromEnv, type ServiceResources } from './resources.js';
+import { SampleClaims } from './sample-claims.js';
 import { createServiceMetrics, metricsOf, recordMetrics } from './service-metrics.js';
 
 /** Everything on AWS a service's handler may use, built once per process. */
@@ -22,6 +23,8 @@ export interface ServiceContext {
   /** EMF metrics (namespace SmartScale, dimension service); createMessageHandler flushes them. */
   readonly metrics: Metrics;
   readonly publisher: Publisher;
+  /** The samples claim check, when the deployment has its bucket. */
+  readonly sampleClaims?: SampleClaims;
   readonly lock: ClusterLock;
   readonly state: ClusterStateStore;
   readonly dedup: DedupStore;
@@ -95,6 +98,7 @@ export function createServiceContext(
     dynamodb: tracer.captureAWSv3Client(raw.dynamodb),
     ec2: tracer.captureAWSv3Client(raw.ec2),
     ssm: tracer.captureAWSv3Client(raw.ssm),
+    s3: tracer.captureAWSv3Client(raw.s3),
     destroy: () => raw.destroy(),
   };
   const metrics = createServiceMetrics(service);
@@ -106,10 +110,14 @@ export function createServiceContext(
     claimSeconds: 120,
   });
   const parameters = new Parameters({ ssm: clients.ssm });
+  const sampleClaims = resources.buckets
+    ? new SampleClaims(clients.s3, resources.buckets.samples)
+    : undefined;
   const publisher = new Publisher({
     sns: clients.sns,
     sqs: clients.sqs,
     topicArns: resources.topics,
+    ...(sampleClaims ? { sampleClaims } : {}),
   });
   return {
     service,
@@ -119,6 +127,7 @@ export function createServiceContext(
     tracer,
     metrics,
     publisher,
+    ...(sampleClaims ? { sampleClaims } : {}),
     lock: new ClusterLock({ documents: clients.documents, tableName: table, leaseMs: 30_000 }),
     state: new ClusterStateStore({ documents: clients.documents, tableName: table }),
     dedup,
