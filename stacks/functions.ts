@@ -1,28 +1,41 @@
 /// <reference path="../.sst/platform/config.d.ts" />
 // One Lambda function per service, each with only its own permissions,
 // subscribed to its queue with partial batch responses; the sampler and the
-// reconciler on their schedules. The decider runs one at a time (reserved concurrency 1) because
-// it serialises decisions per cluster anyway and the lock is then uncontended.
+// reconciler on their schedules. No function reserves concurrency unless
+// SMARTSCALE_RESERVED_CONCURRENCY says so: a new account's quota is often 10
+// and every reservation must leave 10 unreserved. The decider's queue is
+// polled with the lowest maximum concurrency SQS allows (2) instead of a
+// reservation of 1, which throttled the event source mapping's batches back
+// into the queue until they dead-lettered; the cluster lock serialises
+// decisions anyway.
 import type { Tables } from './data.ts';
 import { type ArnResolver, iamFor, launchScopeOf } from './iam.ts';
 import type { Messaging } from './messaging.ts';
 import type { DeploymentPlan } from './plan.ts';
-import { type DeploySettings, workerSubnetProblems } from './settings.ts';
+import {
+  type DeploySettings,
+  environmentProblem,
+  functionEnvironment,
+  workerSubnetProblems,
+} from './settings.ts';
 import { names, type QueueName, type ServiceName, topology } from './topology.ts';
 
 interface FunctionSizing {
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
-  readonly reservedConcurrency?: number;
+  /** Takes SMARTSCALE_RESERVED_CONCURRENCY when that is set; none by default. */
+  readonly reservable?: boolean;
+  /** SQS event source mapping's MaximumConcurrency (2 to 1000). */
+  readonly maximumConcurrency?: number;
 }
 
 /** Timeout stays below the queue's visibility timeout (checked by a test). */
 export const sizing: Record<ServiceName, FunctionSizing> = {
   sampler: { timeoutSeconds: 30, memoryMb: 512 },
-  decider: { timeoutSeconds: 30, memoryMb: 512, reservedConcurrency: 1 },
-  provisioner: { timeoutSeconds: 90, memoryMb: 512, reservedConcurrency: 5 },
+  decider: { timeoutSeconds: 30, memoryMb: 512, maximumConcurrency: 2 },
+  provisioner: { timeoutSeconds: 90, memoryMb: 512, reservable: true },
   'join-verifier': { timeoutSeconds: 30, memoryMb: 256 },
-  drainer: { timeoutSeconds: 120, memoryMb: 512, reservedConcurrency: 5 },
+  drainer: { timeoutSeconds: 120, memoryMb: 512, reservable: true },
   'spot-listener': { timeoutSeconds: 20, memoryMb: 256 },
   notifier: { timeoutSeconds: 20, memoryMb: 256 },
   reconciler: { timeoutSeconds: 60, memoryMb: 512 },
@@ -46,7 +59,7 @@ export function createFunctions(
       { url: messaging.queues[q].url, arn: messaging.queues[q].arn, dlqUrl: messaging.dlqs[q].url },
     ]),
   );
-  const resources = $jsonStringify({
+  const resourcesJson = $jsonStringify({
     prefix,
     clusterId: settings.clusterId,
     topics: {
@@ -61,21 +74,18 @@ export function createFunctions(
       slackWebhook: names.parameter(prefix, 'slackWebhook'),
     },
   });
-  const environment = {
-    SMARTSCALE_PREFIX: prefix,
-    SMARTSCALE_CLUSTER_ID: settings.clusterId,
-    SMARTSCALE_PROMETHEUS_URL: settings.prometheusUrl,
-    SMARTSCALE_KUBE_API_URL: settings.kubeApiUrl,
-    SMARTSCALE_LAUNCH_TEMPLATE_ID: settings.launchTemplateId,
-    SMARTSCALE_CONFIG: settings.policyJson,
-    SMARTSCALE_RESOURCES: resources,
-    SMARTSCALE_SUBNETS: settings.zones
-      .map((z, i) => `${z}=${settings.subnetIds[i] ?? ''}`)
-      .join(','),
-    SMARTSCALE_KUBE_CA_PARAMETER: names.parameter(prefix, 'kubeCa'),
-    SMARTSCALE_KUBE_TOKEN_PARAMETER: names.parameter(prefix, 'kubeToken'),
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-  };
+  // Lambda's 4 KB environment limit, checked with the real values before
+  // any function is created, for every function.
+  const resources = resourcesJson.apply((json: string) => {
+    for (const { service, name } of plan.functions) {
+      const problem = environmentProblem(
+        name,
+        functionEnvironment(prefix, settings, json, service),
+      );
+      if (problem) throw new Error(`SmartScale deploy settings are wrong:\n  - ${problem}`);
+    }
+    return json;
+  });
   // The subnets are checked in the account before anything uses them.
   const subnetIds = $resolve(settings.subnetIds.map((id) => aws.ec2.getSubnetOutput({ id }))).apply(
     (found) => {
@@ -135,10 +145,14 @@ export function createFunctions(
       runtime: 'nodejs20.x' as const,
       timeout: `${size.timeoutSeconds} seconds` as const,
       memory: `${size.memoryMb} MB` as const,
-      environment: { ...environment, POWERTOOLS_SERVICE_NAME: `smartscale-${service}` },
+      environment: resources.apply((json: string) =>
+        functionEnvironment(prefix, settings, json, service),
+      ),
       permissions,
       vpc,
-      ...(size.reservedConcurrency ? { concurrency: { reserved: size.reservedConcurrency } } : {}),
+      ...(size.reservable && settings.reservedConcurrency
+        ? { concurrency: { reserved: settings.reservedConcurrency } }
+        : {}),
     };
     const schedule = Object.values(topology.schedules).find((sc) => sc.service === service);
     if (schedule) {
@@ -153,6 +167,15 @@ export function createFunctions(
     const fn = new sst.aws.Function(`Fn-${service}`, args);
     messaging.queues[queue].subscribe(fn.arn, {
       batch: { size: batchSizes[queue] ?? 1, partialResponses: true },
+      ...(size.maximumConcurrency
+        ? {
+            transform: {
+              eventSourceMapping: {
+                scalingConfig: { maximumConcurrency: size.maximumConcurrency },
+              },
+            },
+          }
+        : {}),
     });
     functions[service] = fn;
   }

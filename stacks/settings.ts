@@ -2,6 +2,7 @@
 // missing or malformed one stops the deploy with a readable message.
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../packages/core/src/config.ts';
+import { names } from './topology.ts';
 
 export interface DeploySettings {
   readonly clusterId: string;
@@ -17,6 +18,12 @@ export interface DeploySettings {
    * handed to every function as SMARTSCALE_CONFIG; `{}` means the defaults.
    */
   readonly policyJson: string;
+  /**
+   * Reserved concurrency for the provisioner and drainer, or null (the
+   * default): a new account's concurrency quota is often 10, and reserving
+   * any of it then fails CreateFunction (finding 1 of issue #22).
+   */
+  readonly reservedConcurrency: number | null;
 }
 
 const REQUIRED = {
@@ -76,6 +83,12 @@ export function readDeploySettings(
       `SMARTSCALE_SUBNET_IDS has ${subnets.length} subnet(s) and SMARTSCALE_ZONES ${zones.length} zone(s): expected one private subnet per zone, in the same order`,
     );
   }
+  const reservedRaw = env.SMARTSCALE_RESERVED_CONCURRENCY?.trim();
+  const reserved = reservedRaw ? Number(reservedRaw) : null;
+  if (reserved !== null && !(Number.isInteger(reserved) && reserved >= 1 && reserved <= 100))
+    problems.push(
+      `SMARTSCALE_RESERVED_CONCURRENCY '${reservedRaw}' is invalid: expected a whole number 1-100 (or unset for none); the account must keep 10 unreserved, so check 'aws lambda get-account-settings' first`,
+    );
   if (problems.length > 0)
     throw new Error(`SmartScale deploy settings are incomplete:\n  - ${problems.join('\n  - ')}`);
   return {
@@ -88,6 +101,7 @@ export function readDeploySettings(
     securityGroupIds: list(get('SMARTSCALE_SECURITY_GROUP_IDS')),
     zones: list(get('SMARTSCALE_ZONES')),
     policyJson,
+    reservedConcurrency: reserved,
   };
 }
 
@@ -159,4 +173,69 @@ export function workerSubnetProblems(
       );
   }
   return problems;
+}
+
+/** Lambda refuses a function whose environment variables total more than 4 KB. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/**
+ * Room kept for the variables SST adds to every function (its app and
+ * resource links, e.g. SST_RESOURCE_App): they are not ours to count.
+ */
+export const SST_ENVIRONMENT_ALLOWANCE_BYTES = 512;
+
+/** The size Lambda counts: every name and value in UTF-8 bytes. */
+export function environmentBytes(environment: Readonly<Record<string, string>>): number {
+  return Object.entries(environment).reduce(
+    (sum, [k, v]) => sum + Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8'),
+    0,
+  );
+}
+
+/**
+ * Null when `environment` fits Lambda's limit with SST's allowance, else the
+ * problem with the numbers and the largest variables, so `sst deploy` stops
+ * before CreateFunction does.
+ */
+export function environmentProblem(
+  functionName: string,
+  environment: Readonly<Record<string, string>>,
+): string | null {
+  const bytes = environmentBytes(environment);
+  const budget = LAMBDA_ENVIRONMENT_LIMIT_BYTES - SST_ENVIRONMENT_ALLOWANCE_BYTES;
+  if (bytes <= budget) return null;
+  const largest = Object.entries(environment)
+    .map(([k, v]) => [k, Buffer.byteLength(k) + Buffer.byteLength(v)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([k, n]) => `${k} ${n} bytes`)
+    .join(', ');
+  return `${functionName}: its environment is ${bytes} bytes, over the ${budget} bytes SmartScale may use (Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}, ${SST_ENVIRONMENT_ALLOWANCE_BYTES} kept for SST's own variables); largest: ${largest}. Shorten the policy in SMARTSCALE_CONFIG_FILE (drop settings equal to their defaults) or the stage name.`;
+}
+
+/**
+ * The environment every function gets, as deployed: `resourcesJson` is
+ * SMARTSCALE_RESOURCES (the topic, queue and table references).
+ */
+export function functionEnvironment(
+  prefix: string,
+  settings: DeploySettings,
+  resourcesJson: string,
+  service: string,
+): Record<string, string> {
+  return {
+    SMARTSCALE_PREFIX: prefix,
+    SMARTSCALE_CLUSTER_ID: settings.clusterId,
+    SMARTSCALE_PROMETHEUS_URL: settings.prometheusUrl,
+    SMARTSCALE_KUBE_API_URL: settings.kubeApiUrl,
+    SMARTSCALE_LAUNCH_TEMPLATE_ID: settings.launchTemplateId,
+    SMARTSCALE_CONFIG: settings.policyJson,
+    SMARTSCALE_RESOURCES: resourcesJson,
+    SMARTSCALE_SUBNETS: settings.zones
+      .map((z, i) => `${z}=${settings.subnetIds[i] ?? ''}`)
+      .join(','),
+    SMARTSCALE_KUBE_CA_PARAMETER: names.parameter(prefix, 'kubeCa'),
+    SMARTSCALE_KUBE_TOKEN_PARAMETER: names.parameter(prefix, 'kubeToken'),
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    POWERTOOLS_SERVICE_NAME: `smartscale-${service}`,
+  };
 }
