@@ -15,6 +15,7 @@ import {
   decide,
   expireStaleActions,
   isRecentlyClosed,
+  noteAnnouncements,
   startAction,
 } from '@smartscale/core';
 import { decisionCostEffect, outcomeCostEffect } from './cost-effect.js';
@@ -176,10 +177,13 @@ export async function evaluateSample<L>(
       return { status: 'replayed', actionId: recorded.actionId } as const;
     }
 
-    const decision = decide(sample.payload, state, ports.config, now);
+    // What is news for people (an unhostable pod owner, a changed scale-down
+    // hold) is marked and remembered, so Slack hears a lasting condition once.
+    const noted = noteAnnouncements(decide(sample.payload, state, ports.config, now), state, now);
+    const decision = noted.decision;
     const workers = sample.payload.nodes.length;
-    if (decision.kind !== 'hold' || expiry.expired.length > 0) {
-      await ports.saveState(startAction(state, decision, sample.actionId, now), lease);
+    if (decision.kind !== 'hold' || expiry.expired.length > 0 || noted.state !== state) {
+      await ports.saveState(startAction(noted.state, decision, sample.actionId, now), lease);
     }
     for (const msg of commandsFor(sample, decision, workers, ports.config, now))
       await ports.publish(msg);

@@ -1,4 +1,10 @@
-import type { AlarmNotification, AnyEnvelope, RepairCode } from '@smartscale/contracts';
+import type {
+  AlarmNotification,
+  AnyEnvelope,
+  NodeRefusal,
+  Reason,
+  RepairCode,
+} from '@smartscale/contracts';
 
 /** A Slack incoming-webhook body with Block Kit blocks. */
 export interface SlackMessage {
@@ -55,6 +61,41 @@ const REPAIR_TITLES: Record<RepairCode, string> = {
 
 const bullet = (lines: readonly string[]) => lines.map((l) => `• ${l}`).join('\n');
 
+/** One refused node as a line: "`node`: code (pod, PDB, until)". */
+function refusalLine(r: NodeRefusal): string {
+  const subject = [r.pod && `pod ${r.pod}`, r.pdb && `PDB ${r.pdb}`, r.until && `until ${r.until}`]
+    .filter(Boolean)
+    .join(', ');
+  return `\`${r.nodeName}\`: ${r.code}${subject ? ` (${subject})` : ''}`;
+}
+
+/**
+ * The news a decision carries beside its kind (reasons the decider marked
+ * `announce`): unhostable pending pods by owner, a scale-down hold's
+ * refusals per node. Lasting conditions are marked once, so this stays quiet.
+ */
+function announcements(reasons: readonly Reason[]): { title: string; body: string }[] {
+  const out: { title: string; body: string }[] = [];
+  for (const r of reasons) {
+    if (!r.announce) continue;
+    if (r.code === 'pending-unhostable') {
+      const byOwner = new Map<string, string>();
+      for (const u of r.unhostable ?? [])
+        if (!byOwner.has(u.owner)) byOwner.set(u.owner, `${u.code}: ${u.detail}`);
+      out.push({
+        title: `:warning: ${r.unhostable?.length ?? 0} pending pod(s) no new worker can host`,
+        body: `${bullet([...byOwner].map(([owner, why]) => `\`${owner}\` ${why}`))}\nNot counted for scale-up or against scale-down; fix the pod spec or the instance type.`,
+      });
+    } else if (r.refusals?.length) {
+      out.push({
+        title: ':pause_button: Scale-down held: no node can be removed safely',
+        body: `${bullet(r.refusals.map(refusalLine))}\n\`smartscale explain\` on the action shows the table.`,
+      });
+    }
+  }
+  return out;
+}
+
 /**
  * What people should see of an event, as a Slack message; null for events
  * that are not worth a notification (routine holds, joins that went fine).
@@ -84,7 +125,13 @@ export function toSlackMessage(event: AnyEnvelope): SlackMessage | null {
       if (decision.reasons.some((r) => r.code === 'at-max')) {
         return message(`:warning: At max workers (${workers}), pods still waiting`, why, event);
       }
-      return null;
+      const news = announcements(decision.reasons);
+      if (news.length === 0) return null;
+      return message(
+        news.map((n) => n.title).join(' · '),
+        news.map((n) => n.body).join('\n\n'),
+        event,
+      );
     }
     case 'JoinFailed':
       return message(

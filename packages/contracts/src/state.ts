@@ -72,6 +72,14 @@ export const FailedVictimSchema = z.object({
 });
 export type FailedVictim = z.infer<typeof FailedVictimSchema>;
 
+/** Something told to people (Slack), remembered so a lasting condition is told once. */
+export const AnnouncementSchema = z.object({
+  /** What was told, e.g. `unhostable:shop/ReplicaSet/etl:node-selector-unsatisfiable`. */
+  key: z.string().min(1),
+  at: isoTime,
+});
+export type Announcement = z.infer<typeof AnnouncementSchema>;
+
 /** The decider's memory between evaluations, stored with a version number. */
 export const ClusterStateSchema = z.object({
   clusterId: z.string().min(1),
@@ -88,6 +96,8 @@ export const ClusterStateSchema = z.object({
   earlyJoins: z.array(EarlyJoinSchema).default([]),
   /** Recent failed drains, newest last; bounded by the ledger like `closed`. */
   failedVictims: z.array(FailedVictimSchema).default([]),
+  /** Recent announcements, newest last; bounded (see core's noteAnnouncements). */
+  announced: z.array(AnnouncementSchema).default([]),
 });
 export type ClusterState = z.infer<typeof ClusterStateSchema>;
 
@@ -108,5 +118,6 @@ export function emptyClusterState(clusterId: string): ClusterState {
     closed: [],
     earlyJoins: [],
     failedVictims: [],
+    announced: [],
   };
 }

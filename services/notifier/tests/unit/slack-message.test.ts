@@ -68,6 +68,69 @@ describe('toSlackMessage', () => {
     expect(toSlackMessage(hold('no-trigger'))).toBeNull();
   });
 
+  it('tells only the news a hold carries: unhostable owners and a scale-down hold per node (issue #16)', () => {
+    const hold = (announce: boolean) =>
+      createMessage(
+        'DecisionMade',
+        {
+          decision: {
+            kind: 'hold',
+            reasons: [
+              {
+                code: 'pending-unhostable',
+                message: 'm',
+                announce,
+                unhostable: [
+                  {
+                    pod: 'ml/train-1',
+                    owner: 'ml/Job/train',
+                    code: 'node-selector-unsatisfiable',
+                    detail: 'nodeSelector gpu=a100',
+                  },
+                  {
+                    pod: 'ml/train-2',
+                    owner: 'ml/Job/train',
+                    code: 'node-selector-unsatisfiable',
+                    detail: 'nodeSelector gpu=a100',
+                  },
+                ],
+              },
+              {
+                code: 'no-eligible-victim',
+                message: 'm',
+                announce,
+                refusals: [
+                  {
+                    nodeName: 'w-1',
+                    code: 'pdb-allows-no-disruption',
+                    pod: 'shop/api-0',
+                    pdb: 'shop/api',
+                  },
+                  {
+                    nodeName: 'w-2',
+                    code: 'recently-failed-drain',
+                    until: '2026-01-01T10:30:00.000Z',
+                  },
+                ],
+              },
+            ],
+          },
+          snapshotTakenAt: now.toISOString(),
+          workers: 4,
+        },
+        ctx,
+        now,
+      );
+    expect(toSlackMessage(hold(false))).toBeNull();
+    const text = toSlackMessage(hold(true))?.text ?? '';
+    expect(text).toContain('2 pending pod(s) no new worker can host');
+    // One line per owner, not per pod.
+    expect(text.match(/ml\/Job\/train/g)).toHaveLength(1);
+    expect(text).toContain('Scale-down held');
+    expect(text).toContain('`w-1`: pdb-allows-no-disruption (pod shop/api-0, PDB shop/api)');
+    expect(text).toContain('`w-2`: recently-failed-drain (until 2026-01-01T10:30:00.000Z)');
+  });
+
   it('reports failures and interruptions', () => {
     expect(
       toSlackMessage(

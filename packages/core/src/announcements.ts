@@ -1,0 +1,84 @@
+import type { ClusterState, Decision, Reason } from '@smartscale/contracts';
+import { ReasonCode } from '@smartscale/contracts';
+
+/**
+ * How often a lasting condition is told again: an unhostable owner once per
+ * six hours; the same scale-down hold once per hour, and hold summaries at
+ * most every ten minutes whatever changes (pods come and go between samples).
+ */
+export const AnnouncementQuiet = {
+  unhostableSeconds: 6 * 3600,
+  sameHoldSeconds: 3600,
+  anyHoldSeconds: 600,
+  maxRemembered: 200,
+} as const;
+
+const HOLD_CODES: ReadonlySet<string> = new Set([
+  ReasonCode.NoEligibleVictim,
+  ReasonCode.VictimPodsWouldNotFit,
+]);
+
+function toldSince(state: ClusterState, key: (k: string) => boolean, seconds: number, now: Date) {
+  const since = now.getTime() - seconds * 1000;
+  return state.announced.some((a) => key(a.key) && Date.parse(a.at) > since);
+}
+
+/** The keys a reason would announce, each with how long it stays quiet after. */
+function keysOf(r: Reason): string[] {
+  if (r.code === ReasonCode.PendingUnhostable)
+    return [...new Set((r.unhostable ?? []).map((u) => `unhostable:${u.owner}:${u.code}`))];
+  if (HOLD_CODES.has(r.code) && r.refusals?.length) {
+    const refusals = r.refusals
+      .map((f) => [f.nodeName, f.code, f.pod ?? '', f.pdb ?? ''].join(':'))
+      .sort();
+    return [`hold:${refusals.join('|')}`];
+  }
+  return [];
+}
+
+/**
+ * Marks the reasons of `decision` that are news (`announce: true`) and
+ * remembers them in the state, so the notifier tells people about a lasting
+ * condition once rather than every sample: a pending pod owner no new worker
+ * can host, the first time (per owner and reason, then every 6 h); a
+ * scale-down hold's refusals, when they differ from the last told (the same
+ * again after an hour; summaries at most every 10 minutes). Returns the same
+ * state when nothing is news. Level-triggered: a sample delivered twice finds
+ * its news already remembered; a lost DecisionMade loses that one message,
+ * and the condition is told again after its quiet period.
+ *
+ * @example
+ * const { decision, state } = noteAnnouncements(decided, current, now);
+ */
+export function noteAnnouncements(
+  decision: Decision,
+  state: ClusterState,
+  now: Date,
+): { decision: Decision; state: ClusterState } {
+  const told: string[] = [];
+  const reasons = decision.reasons.map((r) => {
+    const keys = keysOf(r);
+    if (keys.length === 0) return r;
+    const isHold = r.code !== ReasonCode.PendingUnhostable;
+    const fresh = isHold
+      ? keys.filter(
+          (k) =>
+            !toldSince(state, (a) => a === k, AnnouncementQuiet.sameHoldSeconds, now) &&
+            !toldSince(state, (a) => a.startsWith('hold:'), AnnouncementQuiet.anyHoldSeconds, now),
+        )
+      : keys.filter(
+          (k) => !toldSince(state, (a) => a === k, AnnouncementQuiet.unhostableSeconds, now),
+        );
+    if (fresh.length === 0) return r;
+    told.push(...fresh);
+    return { ...r, announce: true };
+  });
+  if (told.length === 0) return { decision, state };
+  const at = now.toISOString();
+  const since = now.getTime() - AnnouncementQuiet.unhostableSeconds * 1000;
+  const announced = [
+    ...state.announced.filter((a) => !told.includes(a.key) && Date.parse(a.at) > since),
+    ...told.map((key) => ({ key, at })),
+  ].slice(-AnnouncementQuiet.maxRemembered);
+  return { decision: { ...decision, reasons } as Decision, state: { ...state, announced } };
+}
