@@ -1,3 +1,4 @@
+export * from './axis.js';
 export * from './cluster.js';
 export * from './demand-history.js';
 export * from './model.js';

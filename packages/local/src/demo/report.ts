@@ -1,3 +1,7 @@
+import { countTicks } from '@smartscale/sim';
+
+export { countTicks };
+
 /** One row of the demo timeline, taken every few seconds of demo time. */
 export interface TimelinePoint {
   /** Seconds into the trace (virtual time). */
@@ -131,22 +135,6 @@ export function timeTicks(from: number, to: number): number[] {
   const step = TIME_STEPS.find((s) => span / s <= 8) ?? 86_400;
   const ticks: number[] = [];
   for (let t = Math.ceil(from / step) * step; t <= to; t += step) ticks.push(t);
-  return ticks;
-}
-
-/**
- * Round count ticks from 0 to at least `max` (steps of 1, 2, 5, 10, ...).
- *
- * @example
- * countTicks(27) // [0, 5, 10, 15, 20, 25, 30]
- */
-export function countTicks(max: number): number[] {
-  const top = Math.max(1, max);
-  let step = 1;
-  for (let e = 1; top / step > 6; e *= 10)
-    step = [e, 2 * e, 5 * e].find((s) => top / s <= 6) ?? 10 * e;
-  const ticks: number[] = [];
-  for (let v = 0; v < top + step; v += step) ticks.push(v);
   return ticks;
 }
 

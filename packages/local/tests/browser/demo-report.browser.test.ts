@@ -1,3 +1,6 @@
+// page.evaluate runs in the browser: its callback is typed against the DOM.
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
