@@ -3,6 +3,8 @@ import type { SimResult, TimelinePoint } from '../simulator.js';
 const COLORS: Record<string, string> = {
   static: '#9e9e9e',
   seed: '#e6550d',
+  'cluster-autoscaler': '#d62728',
+  karpenter: '#ff7f0e',
   smartscale: '#3182bd',
   'smartscale+predictive': '#756bb1',
   oracle: '#31a354',

@@ -1,11 +1,15 @@
 import type { SimOptions } from '../model.js';
 import type { Policy } from '../simulator.js';
 import type { Trace } from '../trace.js';
+import { clusterAutoscalerPolicy } from './cluster-autoscaler.js';
+import { karpenterPolicy } from './karpenter.js';
 import { oraclePolicy } from './oracle.js';
 import { seedPolicy } from './seed.js';
 import { defaultDriver, smartScalePolicy } from './smartscale.js';
 import { staticPolicy } from './static.js';
 
+export * from './cluster-autoscaler.js';
+export * from './karpenter.js';
 export * from './oracle.js';
 export * from './seed.js';
 export * from './smartscale.js';
@@ -15,6 +19,8 @@ export * from './static.js';
 export const POLICY_NAMES = [
   'static',
   'seed',
+  'cluster-autoscaler',
+  'karpenter',
   'smartscale',
   'smartscale+predictive',
   'oracle',
@@ -37,6 +43,10 @@ export function createPolicy(name: PolicyName, trace: Trace, options: SimOptions
       return staticPolicy(5);
     case 'seed':
       return seedPolicy();
+    case 'cluster-autoscaler':
+      return clusterAutoscalerPolicy();
+    case 'karpenter':
+      return karpenterPolicy();
     case 'smartscale':
       return smartScalePolicy();
     case 'smartscale+predictive':
