@@ -14,9 +14,11 @@ import {
 } from './support.ts';
 
 // A PodDisruptionBudget that allows no disruption holds the only pod of a
-// worker being drained. The drainer must cordon, retry the eviction by
-// delayed redelivery, and at the deadline uncordon, report ActionFailed and
-// leave the instance running.
+// worker being drained for a rebalance recommendation. The drainer must
+// cordon, retry the eviction by delayed redelivery, and at the deadline
+// uncordon, report ActionFailed and leave the instance running. (A
+// scale-down drain of this node aborts at once instead, naming the budget:
+// its first pass re-checks the pods, see disruption.test.ts.)
 let stack: LocalStack;
 const drainerLines: string[] = [];
 const ns = 'guarded';
@@ -78,7 +80,8 @@ describe('a drain blocked by a PodDisruptionBudget', () => {
         nodeName,
         instanceId,
         deadline: deadline.toISOString(),
-        reason: 'scale-down',
+        // Not a scale-down: the instance is doomed anyway, so the drain moves what it can.
+        reason: 'rebalance',
         attempt: 0,
       },
       { clusterId: stack.clusterId },
