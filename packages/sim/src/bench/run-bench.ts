@@ -13,6 +13,14 @@ const NODE_HOURS_VS_ORACLE = 1.1;
 const PENDING_VS_SEED = 0.2;
 /** Predictive pre-scaling may cost at most this much more node-hours than plain smartscale. */
 const PREDICTIVE_NODE_HOURS = 1.03;
+/** Issue #18, on the multi-day traces: node-hours at most this multiple of the oracle's... */
+const MULTI_DAY_NODE_HOURS_VS_ORACLE = 1.03;
+/** ...and pending pod-seconds above the oracle's at most this share of the seed policy's. */
+const MULTI_DAY_EXCESS_PENDING_VS_SEED = 0.05;
+/** The peers SmartScale's default must match on both figures and beat on one. */
+const PEERS = ['cluster-autoscaler', 'karpenter'] as const;
+/** The policy the peer and multi-day targets judge: SmartScale as shipped. */
+const DEFAULT_POLICY = 'smartscale';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../../..');
@@ -44,6 +52,64 @@ interface TraceReport {
     readonly avoidablePendingVsSeed: number | null;
     readonly flaps: number;
     readonly predictive: PredictiveVerdict;
+    readonly peers: readonly PeerVerdict[];
+    readonly multiDay: MultiDayVerdict;
+  };
+}
+
+/** SmartScale's default against one peer: no worse on both figures, strictly better on one. */
+interface PeerVerdict {
+  readonly peer: string;
+  readonly nodeHours: number;
+  readonly peerNodeHours: number;
+  readonly pendingPodSeconds: number;
+  readonly peerPendingPodSeconds: number;
+  readonly met: boolean;
+}
+
+function peerVerdict(smart: SimResult, peer: SimResult): PeerVerdict {
+  const h = smart.metrics.node_hours;
+  const ph = peer.metrics.node_hours;
+  const p = smart.metrics.pending_pod_seconds;
+  const pp = peer.metrics.pending_pod_seconds;
+  return {
+    peer: peer.policy,
+    nodeHours: h,
+    peerNodeHours: ph,
+    pendingPodSeconds: p,
+    peerPendingPodSeconds: pp,
+    met: h <= ph && p <= pp && (h < ph || p < pp),
+  };
+}
+
+/** The multi-day targets; judged only on traces longer than a day, printed for the others. */
+interface MultiDayVerdict {
+  readonly applies: boolean;
+  readonly nodeHoursVsOracle: number;
+  /** (smartscale pending - oracle pending) / seed pending. */
+  readonly excessPendingVsSeed: number | null;
+  readonly met: boolean;
+}
+
+function multiDayVerdict(
+  trace: Trace,
+  smart: SimResult,
+  oracle: SimResult,
+  seed: SimResult,
+): MultiDayVerdict {
+  const vsOracle = smart.metrics.node_hours / oracle.metrics.node_hours;
+  const excess = ratio(
+    smart.metrics.pending_pod_seconds - oracle.metrics.pending_pod_seconds,
+    seed.metrics.pending_pod_seconds,
+  );
+  return {
+    applies: trace.points.length * 60 > 86_400,
+    nodeHoursVsOracle: Math.round(vsOracle * 1000) / 1000,
+    excessPendingVsSeed: excess === null ? null : Math.round(excess * 1000) / 1000,
+    met:
+      vsOracle <= MULTI_DAY_NODE_HOURS_VS_ORACLE &&
+      excess !== null &&
+      excess <= MULTI_DAY_EXCESS_PENDING_VS_SEED,
   };
 }
 
@@ -84,7 +150,7 @@ function runTrace(trace: Trace): TraceReport {
     runMs[name] = Math.round(performance.now() - t0);
   }
   const by = (p: string) => results.find((r) => r.policy === p) as SimResult;
-  const smart = by('smartscale');
+  const smart = by(DEFAULT_POLICY);
   const seed = by('seed');
   const oracle = by('oracle');
   const vsOracle = smart.metrics.node_hours / oracle.metrics.node_hours;
@@ -111,6 +177,8 @@ function runTrace(trace: Trace): TraceReport {
       avoidablePendingVsSeed: avoidable === null ? null : Math.round(avoidable * 1000) / 1000,
       flaps: smart.details.flaps,
       predictive: predictiveVerdict(smart, by('smartscale+predictive')),
+      peers: PEERS.map((p) => peerVerdict(smart, by(p))),
+      multiDay: multiDayVerdict(trace, smart, oracle, seed),
     },
   };
 }
@@ -166,7 +234,15 @@ function verdicts(reports: readonly TraceReport[], engine: readonly EngineTiming
   const lines = reports.flatMap((r) => {
     const t = r.targets;
     const pct = (x: number | null) => (x === null ? 'n/a' : `${fmt(x * 100)}%`);
+    const peerLines = t.peers.map(
+      (v) =>
+        `${mark(v.met)} ${r.trace}: ${DEFAULT_POLICY} vs ${v.peer}: node-hours ${fmt(v.nodeHours)} vs ${fmt(v.peerNodeHours)}, pending pod-seconds ${v.pendingPodSeconds} vs ${v.peerPendingPodSeconds} (target: no worse on both, better on one)`,
+    );
+    const m = t.multiDay;
+    const multiDay = `${m.applies ? mark(m.met) : 'info  '} ${r.trace}: ${DEFAULT_POLICY} node-hours ${pct(m.nodeHoursVsOracle)} of oracle (target <= ${fmt(MULTI_DAY_NODE_HOURS_VS_ORACLE * 100)}%), pending above oracle ${pct(m.excessPendingVsSeed)} of seed's (target <= ${fmt(MULTI_DAY_EXCESS_PENDING_VS_SEED * 100)}%)${m.applies ? '' : '; judged on multi-day traces only'}`;
     return [
+      ...peerLines,
+      multiDay,
       `${mark(t.nodeHoursWithin10Pct)} ${r.trace}: smartscale node-hours ${pct(t.nodeHoursVsOracle)} of oracle (target <= 110%)`,
       `${mark(t.pendingAtMostFifthOfSeed)} ${r.trace}: smartscale pending pod-seconds ${pct(t.pendingVsSeed)} of seed (target <= 20%; beyond what the oracle cannot avoid: ${pct(t.avoidablePendingVsSeed)})`,
       `${mark(t.flaps === 0)} ${r.trace}: smartscale nodes removed within 10 min of joining: ${t.flaps}`,
