@@ -1,14 +1,16 @@
 import { AppsV1Api, CoreV1Api, PolicyV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { StoredAuditEntry } from '@smartscale/aws';
-import type { Decision } from '@smartscale/contracts';
+import { createMessage, type Decision } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../packages/local/src/stack.ts';
 import {
+  auditOf,
   auditSince,
   deploy,
   deployment,
   eventually,
   liveInstances,
+  publisherOf,
   readyNodeNames,
   startTestStack,
 } from './support.ts';
@@ -22,6 +24,8 @@ import {
 // and launches nothing for the impossible pod.
 let stack: LocalStack;
 const ns = 'disruption';
+/** The worker kept for its guarded pod, for the drain that follows. */
+let guarded: string | undefined;
 
 beforeAll(async () => {
   stack = await startTestStack('disrupt');
@@ -63,6 +67,7 @@ describe('pods that keep their node, and pods that do not', () => {
       90_000,
     );
     const [guardedNode, annotatedNode, mirrorNode] = nodes as [string, string, string];
+    guarded = guardedNode;
 
     await stack.admin.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
       namespace: ns,
@@ -188,5 +193,44 @@ describe('pods that keep their node, and pods that do not', () => {
         [annotatedNode, undefined],
       ]),
     );
+  });
+
+  it('a scale-down drain sent for the guarded worker anyway aborts at its first pass, naming the pod and the PDB', async () => {
+    const nodeName = guarded;
+    if (!nodeName) throw new Error('the first case did not get as far as the guarded worker');
+    const core = stack.admin.makeApiClient(CoreV1Api);
+    // As if the decider had chosen it from a sample taken before the budget tightened.
+    const deadline = new Date(Date.now() + 60_000);
+    const command = createMessage(
+      'DrainNode',
+      { nodeName, instanceId: nodeName, deadline: deadline.toISOString(), reason: 'scale-down' },
+      { clusterId: stack.clusterId },
+      new Date(),
+    );
+    await publisherOf(stack).publish(command);
+
+    const failed = await eventually(
+      'ActionFailed in the audit',
+      async () =>
+        (await auditOf(stack).byAction(command.actionId)).find((e) => e.summary === 'ActionFailed'),
+      30_000,
+    );
+    // Long before the deadline: nothing was evicted and retried.
+    expect(Date.parse(failed.at)).toBeLessThan(deadline.getTime() - 30_000);
+    expect(failed.detail).toMatchObject({
+      payload: {
+        step: 'drain',
+        refusal: { nodeName, code: 'pdb-allows-no-disruption', pdb: `${ns}/keep-one` },
+      },
+    });
+    const node = await core.readNode({ name: nodeName });
+    expect(node.spec?.unschedulable ?? false).toBe(false);
+    const pods = (await core.listNamespacedPod({ namespace: ns })).items.filter(
+      (p) => p.metadata?.labels?.app === 'guarded',
+    );
+    expect(pods.map((p) => [p.spec?.nodeName, p.metadata?.deletionTimestamp])).toEqual([
+      [nodeName, undefined],
+    ]);
+    expect(await liveInstances(stack)).toContain(nodeName);
   });
 });
