@@ -220,7 +220,15 @@ function writeKwokStages(dir: string, version: string): void {
 
 const KUBE_COMMANDS = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 
-async function buildKubernetes(dir: string, version: string): Promise<void> {
+/**
+ * Builds `commands` of Kubernetes `version` into `dir`/bin from a wrapper
+ * module that pins the release's staging modules (see wrapperGoMod).
+ */
+async function buildKubernetes(
+  dir: string,
+  version: string,
+  commands: readonly string[] = KUBE_COMMANDS,
+): Promise<void> {
   const moduleDir = join(dir, 'module');
   mkdirSync(moduleDir, { recursive: true });
   log(`kubernetes ${version}: reading the release's go.mod from the module proxy`);
@@ -246,7 +254,7 @@ async function buildKubernetes(dir: string, version: string): Promise<void> {
       'package tools',
       '',
       'import (',
-      ...KUBE_COMMANDS.map((c) => `\t_ "k8s.io/kubernetes/cmd/${c}"`),
+      ...commands.map((c) => `\t_ "k8s.io/kubernetes/cmd/${c}"`),
       ')',
       '',
     ].join('\n'),
@@ -267,7 +275,7 @@ async function buildKubernetes(dir: string, version: string): Promise<void> {
       `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
     );
   }
-  // One invocation for the three commands so they share compiled packages.
+  // One invocation for all commands so they share compiled packages.
   await runWithProgress(
     goBinary(),
     [
@@ -278,12 +286,12 @@ async function buildKubernetes(dir: string, version: string): Promise<void> {
       `-ldflags=${ldflags.join(' ')}`,
       '-o',
       `${join(dir, 'bin')}/`,
-      ...KUBE_COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`),
+      ...commands.map((c) => `k8s.io/kubernetes/cmd/${c}`),
     ],
     {
       cwd: moduleDir,
       env: goEnv(),
-      label: `kubernetes ${version}: go build ${KUBE_COMMANDS.join(' ')}`,
+      label: `kubernetes ${version}: go build ${commands.join(' ')}`,
     },
   );
 }
@@ -326,4 +334,22 @@ export async function ensureClusterBinaries(
     kwok: join(kwok, 'bin', 'kwok'),
     kwokStages: join(kwok, KWOK_STAGES_FILE),
   };
+}
+
+/**
+ * Builds (or finds in the cache) kubectl at the control plane's version, for
+ * `npm start` and its walkthrough (Debian's kubernetes-client is 1.20, too
+ * old). Its own cache folder, so adding it never rebuilds the control plane;
+ * the Go build cache the control plane left makes it a few minutes.
+ *
+ * @example
+ * execFileSync(await ensureKubectl(), ['version', '--client']);
+ */
+export async function ensureKubectl(
+  version: string = CLUSTER_VERSIONS.kubernetes,
+): Promise<string> {
+  const dir = await buildOnce('kubectl', version, ['bin/kubectl'], (d) =>
+    buildKubernetes(d, version, ['kubectl']),
+  );
+  return join(dir, 'bin', 'kubectl');
 }

@@ -160,7 +160,7 @@ try {
 
   const builtKubectl = join(
     cacheRoot(),
-    `kubernetes-${CLUSTER_VERSIONS.kubernetes}`,
+    `kubectl-${CLUSTER_VERSIONS.kubernetes}`,
     'bin',
     'kubectl',
   );
