@@ -1,3 +1,4 @@
+import { type SampleClaims, SampleClaimUnreadableError } from '@smartscale/aws';
 import {
   type AnyEnvelope,
   type ClaimedSample,
@@ -6,7 +7,9 @@ import {
   type Decision,
   type Envelope,
   followUp,
+  encodeSnapshot,
   type InFlightAction,
+  parseMessage,
 } from '@smartscale/contracts';
 import {
   type ActionOutcome,
@@ -211,6 +214,36 @@ export async function evaluateSample<L>(
 }
 
 /**
+ * The snapshot behind a claim, read from S3 and checked against its digest,
+ * evaluated as the MetricsSampled it was; a claim that cannot be read is
+ * held with `sample-unreadable`. An S3 error other than a missing or changed
+ * object is thrown, so the message is redelivered (and dead-lettered if it lasts).
+ */
+export async function evaluateClaimedSample<L>(
+  sample: ClaimedSample,
+  claims: SampleClaims | undefined,
+  ports: DeciderPorts<L>,
+): Promise<EvaluationResult> {
+  if (!claims)
+    return holdUnreadableSample(
+      sample,
+      'no samples bucket is configured (resources.buckets.samples)',
+      ports,
+    );
+  let payload: unknown;
+  try {
+    payload = await claims.read(sample.claim);
+  } catch (err) {
+    if (err instanceof SampleClaimUnreadableError)
+      return holdUnreadableSample(sample, err.message, ports);
+    throw err;
+  }
+  const parsed = parseMessage({ ...sample.header, payload });
+  if (!parsed.ok) return holdUnreadableSample(sample, parsed.error.message, ports);
+  return evaluateSample(parsed.value as Envelope<'MetricsSampled'>, ports);
+}
+
+/**
  * A sample whose claim could not be read (gone from S3, or bytes whose
  * digest differs): nothing is known about the cluster, so the decision is a
  * hold with `sample-unreadable`, audited under the sample's action id and
@@ -264,7 +297,10 @@ export async function holdUnreadableSample<L>(
  */
 export function auditedSnapshot(snapshot: ClusterSnapshot): object {
   const { demandHistory, ...rest } = snapshot;
-  return demandHistory ? { ...rest, demandHistoryPoints: demandHistory.length } : rest;
+  // Compact, as on the wire: a DynamoDB item holds 400 KB, and the full form
+  // of a few hundred workers is megabytes (issue #17).
+  const compact = encodeSnapshot(rest);
+  return demandHistory ? { ...compact, demandHistoryPoints: demandHistory.length } : compact;
 }
 
 /** The audit detail of an action's hourly price change, when it has one. */

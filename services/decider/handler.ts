@@ -1,24 +1,13 @@
 // Lambda entry of the decider: samples and outcome events from its queue.
 
 import type { Lease } from '@smartscale/aws';
-import {
-  configFromEnv,
-  createMessageHandler,
-  createServiceContext,
-  SampleClaimUnreadableError,
-} from '@smartscale/aws';
-import {
-  type AnyEnvelope,
-  type ClaimedSample,
-  type Envelope,
-  parseDeliveredJson,
-  parseMessage,
-} from '@smartscale/contracts';
+import { configFromEnv, createMessageHandler, createServiceContext } from '@smartscale/aws';
+import { type AnyEnvelope, type ClaimedSample, parseDeliveredJson } from '@smartscale/contracts';
 import {
   type DeciderPorts,
   type EvaluationResult,
+  evaluateClaimedSample,
   evaluateSample,
-  holdUnreadableSample,
   recordOutcome,
 } from './decide-action.js';
 
@@ -53,33 +42,6 @@ const ports: DeciderPorts<Lease> = {
   publish: ctx.publish,
 };
 
-/**
- * The snapshot behind a claim, read from S3 and checked against its digest,
- * as the MetricsSampled it was; a claim that cannot be read is held with
- * `sample-unreadable`. An S3 error other than a missing object or a changed
- * one is thrown, so the message is redelivered (and dead-lettered if it lasts).
- */
-async function evaluateClaimed(sample: ClaimedSample): Promise<EvaluationResult> {
-  const claims = ctx.sampleClaims;
-  if (!claims)
-    return holdUnreadableSample(
-      sample,
-      'no samples bucket is configured (resources.buckets.samples)',
-      ports,
-    );
-  let payload: unknown;
-  try {
-    payload = await claims.read(sample.claim);
-  } catch (err) {
-    if (err instanceof SampleClaimUnreadableError)
-      return holdUnreadableSample(sample, err.message, ports);
-    throw err;
-  }
-  const parsed = parseMessage({ ...sample.header, payload });
-  if (!parsed.ok) return holdUnreadableSample(sample, parsed.error.message, ports);
-  return evaluateSample(parsed.value as Envelope<'MetricsSampled'>, ports);
-}
-
 export const handler = createMessageHandler<AnyEnvelope | ClaimedSample>({
   // A sample may arrive as a claim on S3; everything else is a plain message.
   parse: (body) => {
@@ -97,7 +59,9 @@ export const handler = createMessageHandler<AnyEnvelope | ClaimedSample>({
   async handle(message) {
     if ('kind' in message || message.type === 'MetricsSampled') {
       const result =
-        'kind' in message ? await evaluateClaimed(message) : await evaluateSample(message, ports);
+        'kind' in message
+          ? await evaluateClaimedSample(message, ctx.sampleClaims, ports)
+          : await evaluateSample(message, ports);
       if (result.status === 'decided') {
         ctx.logger.info(`decision: ${result.decision.kind}`, {
           reasons: result.decision.reasons.map((r) => r.code),

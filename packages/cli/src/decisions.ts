@@ -1,9 +1,9 @@
 import type { AuditLog, StoredAuditEntry } from '@smartscale/aws';
 import {
   type ClusterSnapshot,
-  ClusterSnapshotSchema,
   type Decision,
   DecisionSchema,
+  SampledSnapshotSchema,
 } from '@smartscale/contracts';
 
 /** A decision entry of the audit log, read back into its contract types. */
@@ -19,7 +19,7 @@ export function asDecision(entry: StoredAuditEntry): AuditedDecision | null {
   if (entry.kind !== 'decision') return null;
   const decision = DecisionSchema.safeParse(entry.detail.decision);
   if (!decision.success) return null;
-  const snapshot = ClusterSnapshotSchema.safeParse(entry.detail.snapshot);
+  const snapshot = SampledSnapshotSchema.safeParse(entry.detail.snapshot);
   return { entry, decision: decision.data, snapshot: snapshot.success ? snapshot.data : null };
 }
 
