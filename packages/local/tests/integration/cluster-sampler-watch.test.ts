@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type KubernetesObject, KubernetesObjectApi, loadAllYaml } from '@kubernetes/client-node';
 import { createAwsClients, localAwsOptions } from '@smartscale/aws';
+import { type Envelope, parseMessageJson } from '@smartscale/contracts';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { bundleWatch } from '../../../../services/sampler/watch-bundle.ts';
@@ -164,8 +165,10 @@ describe('the bundled watch process', () => {
                 WaitTimeSeconds: 1,
               }),
             );
-            const bodies = (received.Messages ?? []).map((m) => JSON.parse(m.Body ?? '{}'));
-            return bodies.find((b) => b.type === 'MetricsSampled');
+            // Parsed as the decider parses it: the wire form is compact.
+            const parsed = (received.Messages ?? []).map((m) => parseMessageJson(m.Body ?? ''));
+            const sampled = parsed.find((p) => p.ok && p.value.type === 'MetricsSampled');
+            return sampled?.ok ? (sampled.value as Envelope<'MetricsSampled'>) : undefined;
           },
         );
         expect(sample.clusterId).toBe('c-watch-e2e');
