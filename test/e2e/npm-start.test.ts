@@ -1,36 +1,78 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Node,
-} from '@kubernetes/client-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { CoreV1Api, KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { createAwsClients, FleetTag, localAwsOptions } from '@smartscale/aws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureKubectl } from '../../packages/local/src/cluster/binaries.ts';
 import { listeningAddresses } from '../../packages/local/tests/support/listening.ts';
 import { eventually, FAST_CONFIG } from './support.ts';
 
-// `npm start` as a person runs it: the entry as a child process, driven only
-// through what it prints (the kubeconfig) and the Kubernetes API, stopped
-// with Ctrl-C (SIGINT).
+// `npm start` as a person uses it: the entry as a child process, driven only
+// through what it prints (the kubeconfig), a real kubectl of the control
+// plane's release and the Kubernetes API, stopped with Ctrl-C (SIGINT).
+// The walkthrough of the README: scale the app to 50, then back to 2.
 const ENTRY = join(import.meta.dirname, '../../packages/local/src/live/start-live.ts');
+const MIN = 2;
+const MAX = 5;
 const dir = mkdtempSync(join(tmpdir(), 'smartscale-npm-start-'));
 const configFile = join(dir, 'policy.json');
 const stateFile = join(dir, 'local.json');
-writeFileSync(configFile, JSON.stringify({ ...FAST_CONFIG, workers: { min: 2, max: 5 } }));
+// The design's rules on a short clock (a 5 s boot), so the walkthrough fits a test.
+writeFileSync(
+  configFile,
+  JSON.stringify({ ...FAST_CONFIG, workers: { min: MIN, max: MAX }, instance: { bootSeconds: 5 } }),
+);
 
-let child: ChildProcess | undefined;
+let child: ChildProcess;
+let exited: Promise<number | null>;
 let output = '';
+let kubectlPath: string;
+let kubeconfig: string;
+let core: CoreV1Api;
+const timings: Record<string, number> = {};
 
-afterAll(() => {
-  // Only if the test failed before its own Ctrl-C: never leave the stack behind.
-  if (child?.exitCode === null) child.kill('SIGINT');
-});
+const kubectl = (...args: string[]) =>
+  execFileSync(kubectlPath, args, {
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    encoding: 'utf8',
+  });
+
+/** A CPU quantity ("2", "1930m") in millicores. */
+const millicores = (q: string) =>
+  q.endsWith('m') ? Number.parseInt(q, 10) : Math.round(Number.parseFloat(q) * 1000);
+const isReady = (n: V1Node) =>
+  n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const appPods = async () =>
+  (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=app' })).items;
+const running = (pods: V1Pod[]) =>
+  pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+
+/** Live EC2 workers of the environment, from the moto endpoint in its state file. */
+async function liveWorkers(): Promise<string[]> {
+  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as {
+    parts: { name: string; details: { endpoint?: string; resources?: { clusterId: string } } }[];
+  };
+  const aws = state.parts.find((p) => p.name === 'aws')?.details;
+  if (!aws?.endpoint || !aws.resources) throw new Error(`no aws part in ${stateFile}`);
+  const clients = createAwsClients(localAwsOptions(aws.endpoint));
+  try {
+    const res = await clients.ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [{ Name: `tag:${FleetTag.Cluster}`, Values: [aws.resources.clusterId] }],
+      }),
+    );
+    return (res.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .filter((i) => i.State?.Name === 'pending' || i.State?.Name === 'running')
+      .map((i) => i.InstanceId ?? '');
+  } finally {
+    clients.destroy();
+  }
+}
 
 /** Every process below `root`, from /proc (the stack's servers and services). */
 function descendants(root: number): number[] {
@@ -68,8 +110,7 @@ const alive = (pid: number) => {
 const refuses = (address: string) =>
   new Promise<boolean>((resolve) => {
     const port = Number(address.slice(address.lastIndexOf(':') + 1));
-    const host = address.startsWith('[') ? '::1' : address.slice(0, address.lastIndexOf(':'));
-    const socket = createConnection({ host: host === '0.0.0.0' ? '127.0.0.1' : host, port });
+    const socket = createConnection({ host: '127.0.0.1', port });
     socket.once('connect', () => {
       socket.destroy();
       resolve(false);
@@ -77,89 +118,113 @@ const refuses = (address: string) =>
     socket.once('error', () => resolve(true));
   });
 
-const readyWorkers = (nodes: V1Node[]) =>
-  nodes.filter(
-    (n) =>
-      !n.spec?.unschedulable &&
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
+beforeAll(async () => {
+  kubectlPath = await ensureKubectl();
+  child = spawn(
+    process.execPath,
+    ['--import', 'tsx', ENTRY, '--config', configFile, '--state-file', stateFile],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
+  );
+  child.stdout?.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    output += b.toString();
+  });
+  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  kubeconfig = await eventually(
+    'the printed kubeconfig',
+    async () => {
+      if (child.exitCode !== null) throw new Error('npm start exited early');
+      return /export KUBECONFIG=(\S+)/.exec(output)?.[1];
+    },
+    240_000,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- output ---\n${output}`);
+  });
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  core = kc.makeApiClient(CoreV1Api);
+}, 300_000);
+
+afterAll(() => {
+  // Only if a test failed before the Ctrl-C test: never leave the stack behind.
+  if (child?.exitCode === null) child.kill('SIGINT');
+  console.log(`npm start walkthrough (wall clock): ${JSON.stringify(timings)}`);
+});
 
 describe('npm start', () => {
-  it('runs the whole system live: prints a kubeconfig, scales the app on demand, and Ctrl-C stops every process it started', async () => {
-    child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        ENTRY,
-        '--config',
-        configFile,
-        '--boot-seconds',
-        '2',
-        '--state-file',
-        stateFile,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NODE_NO_WARNINGS: '1' },
-      },
-    );
-    const pid = child.pid ?? -1;
-    child.stdout?.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
-    child.stderr?.on('data', (b: Buffer) => {
-      output += b.toString();
-    });
-    const exited = new Promise<number | null>((resolve) =>
-      child?.once('exit', (code) => resolve(code)),
-    );
-
-    const kubeconfigPath = await eventually(
-      'the printed kubeconfig',
-      async () => {
-        if (child?.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-        return /export KUBECONFIG=(\S+)/.exec(output)?.[1];
-      },
-      240_000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- output ---\n${output}`);
-    });
+  it('prints the kubeconfig, the built kubectl and the commands once the app runs on min workers', async () => {
+    expect(output).toContain(`alias kubectl=${kubectlPath}`);
     expect(output).toContain('kubectl scale deployment app --replicas=50');
+    expect(output).toContain('npx smartscale status');
     // `npx smartscale status` finds the environment through the state file.
-    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number };
-    expect(state.pid).toBe(pid);
+    expect((JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number }).pid).toBe(child.pid);
+    expect(running(await appPods())).toHaveLength(2);
+    expect(kubectl('get', 'nodes', '-o', 'name').trim().split('\n')).toHaveLength(MIN);
+  });
 
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfigPath);
-    const core = kc.makeApiClient(CoreV1Api);
-    const apps = kc.makeApiClient(AppsV1Api);
-    // The app is ready to scale when the command says so: 2 pods Running on min workers.
-    const pods = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=app' }))
-      .items;
-    expect(pods.filter((p) => p.status?.phase === 'Running')).toHaveLength(2);
-    const before = readyWorkers((await core.listNode()).items);
-    expect(before).toBeGreaterThanOrEqual(FAST_CONFIG.workers.min);
-
-    // More than the min workers hold (3 pods of 500m on a t3.medium): workers must join.
-    await apps.patchNamespacedDeploymentScale(
-      { name: 'app', namespace: 'default', body: { spec: { replicas: 12 } } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  it('kubectl scale --replicas=50: workers rise to max and every pod that fits runs', async () => {
+    const before = new Set(await liveWorkers());
+    const scaled = Date.now();
+    expect(kubectl('scale', 'deployment', 'app', '--replicas=50')).toContain('scaled');
+    await eventually('a first launch', async () =>
+      (await liveWorkers()).some((i) => !before.has(i)),
     );
-    const after = await eventually(
-      'a worker to join for the scaled app and its 12 pods to run',
+    timings.scaleToFirstLaunchS = (Date.now() - scaled) / 1000;
+    await eventually(
+      `${MAX} Ready workers, each full`,
       async () => {
-        const ready = readyWorkers((await core.listNode()).items);
-        const running = (
-          await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=app' })
-        ).items.filter((p) => p.status?.phase === 'Running').length;
-        return ready > before && running === 12 && ready;
+        const nodes = (await core.listNode()).items;
+        if (nodes.length !== MAX || !nodes.every(isReady)) return false;
+        const pods = await appPods();
+        // Full: no Ready worker has room for one more app pod (500m CPU).
+        return nodes.every((n) => {
+          const cpu = millicores(n.status?.allocatable?.cpu ?? '0');
+          const onNode = running(pods).filter((p) => p.spec?.nodeName === n.metadata?.name);
+          return cpu - onNode.length * 500 < 500;
+        });
       },
       120_000,
     );
-    expect(after).toBeGreaterThan(before);
+    timings.scaleToAllThatFitRunningS = (Date.now() - scaled) / 1000;
+    expect(await liveWorkers()).toHaveLength(MAX);
+    // The rest stay Pending: max is a promise, not a suggestion.
+    const pods = await appPods();
+    expect(pods.filter((p) => p.status?.phase === 'Pending').length).toBe(
+      50 - running(pods).length,
+    );
+  }, 200_000);
 
-    const processes = [pid, ...descendants(pid)];
+  it('kubectl scale --replicas=2: workers fall back to min one drain at a time, no pod lost', async () => {
+    const scaled = Date.now();
+    expect(kubectl('scale', 'deployment', 'app', '--replicas=2')).toContain('scaled');
+    let mostCordoned = 0;
+    let leastRunning = Number.POSITIVE_INFINITY;
+    await eventually(
+      `${MIN} workers`,
+      async () => {
+        const nodes = (await core.listNode()).items;
+        mostCordoned = Math.max(mostCordoned, nodes.filter((n) => n.spec?.unschedulable).length);
+        const pods = await appPods();
+        if (Date.now() - scaled > 10_000)
+          leastRunning = Math.min(leastRunning, running(pods).length);
+        return nodes.length === MIN && (await liveWorkers()).length === MIN;
+      },
+      240_000,
+    );
+    timings.scaleDownToMinS = (Date.now() - scaled) / 1000;
+    expect(mostCordoned).toBe(1);
+    // Evictions reschedule, never lose: after the surplus pods went, at
+    // most one of the two is between nodes at a time, and both run at the end.
+    expect(leastRunning).toBeGreaterThanOrEqual(1);
+    const pods = await appPods();
+    expect(running(pods)).toHaveLength(2);
+    expect(pods.filter((p) => p.status?.phase === 'Failed')).toEqual([]);
+  }, 300_000);
+
+  it('Ctrl-C stops every process it started', async () => {
+    const processes = [child.pid ?? -1, ...descendants(child.pid ?? -1)];
     const listening = processes.flatMap((p) => {
       try {
         return listeningAddresses(p);
@@ -184,10 +249,10 @@ describe('npm start', () => {
     ).catch((err: Error) => {
       throw new Error(`${err.message}: still alive ${processes.filter(alive).join(', ')}`);
     });
-    const answered = [];
+    const answered: string[] = [];
     for (const address of listening) if (!(await refuses(address))) answered.push(address);
     expect(answered).toEqual([]);
     expect(existsSync(stateFile)).toBe(false);
     expect(output).toContain('stopped.');
-  }, 420_000);
+  }, 90_000);
 });
