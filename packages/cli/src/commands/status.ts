@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { configFromEnv, type ReconciliationSummary } from '@smartscale/aws';
 import type { ClusterState, InFlightAction, NodeInfo } from '@smartscale/contracts';
 import { ClusterClient } from '@smartscale/k8s';
 import { parseCommandArgs } from '../args.js';
-import { type Command, ExitCode, type Io } from '../command.js';
+import { type Command, ExitCode, type Io, UsageError } from '../command.js';
 import { latestDecision } from '../decisions.js';
 import {
   type Deployment,
@@ -22,6 +23,9 @@ holder, the pause switch, and queue and dead-letter queue depths.
 
 options:
 ${deploymentUsage}
+  -w, --watch           refresh in place (like kubectl get -w) until Ctrl-C
+  --interval SECONDS    with --watch, seconds between refreshes (default 2)
+  --count N             with --watch, stop after N refreshes
   --kubeconfig FILE     count workers from the Kubernetes API (default: SMARTSCALE_KUBECONFIG,
                         the local environment's); else from the last decision's snapshot`;
 
@@ -253,14 +257,76 @@ export const statusCommand: Command = {
   summary: 'workers, in-flight actions, cooldowns, lock, pause state, queue and DLQ depths',
   usage,
   async run(args: readonly string[], io: Io): Promise<number> {
-    const { values } = parseCommandArgs(args, deploymentArgs);
+    const { values } = parseCommandArgs(args, {
+      ...deploymentArgs,
+      watch: { type: 'boolean', short: 'w', default: false },
+      interval: { type: 'string' },
+      count: { type: 'string' },
+    });
     if (values.help) {
       io.out(usage);
       return ExitCode.Ok;
     }
+    if (values.watch) return watchStatus(values, io);
     const now = new Date();
     const report = await withDeployment(values, (d) => clusterStatus(d, now));
     io.out(values.json ? JSON.stringify(report, null, 2) : formatStatus(report, now));
     return ExitCode.Ok;
   },
 };
+
+/** Moves the cursor home and clears the screen, so each refresh replaces the last. */
+export const CLEAR_SCREEN = '\x1b[H\x1b[2J';
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`--${name} '${raw}' must be a positive number`);
+  return value;
+}
+
+/**
+ * `status --watch`: the status drawn again every interval in place until
+ * Ctrl-C (or `--count` refreshes). A refresh that cannot reach the
+ * deployment says so in place of the frame and the watch goes on, as
+ * `kubectl get -w` rides out an API blip.
+ */
+async function watchStatus(
+  values: {
+    resources?: string | undefined;
+    kubeconfig?: string | undefined;
+    interval?: string | undefined;
+    count?: string | undefined;
+  },
+  io: Io,
+): Promise<number> {
+  const intervalMs = positiveNumber('interval', values.interval, 2) * 1000;
+  const count =
+    values.count === undefined
+      ? Number.POSITIVE_INFINITY
+      : positiveNumber('count', values.count, 1);
+  const stop = new AbortController();
+  const onInterrupt = () => stop.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    for (let frame = 1; frame <= count && !stop.signal.aborted; frame++) {
+      const now = new Date();
+      let body: string;
+      try {
+        body = formatStatus(await withDeployment(values, (d) => clusterStatus(d, now)), now);
+      } catch (err) {
+        if (!(err instanceof EndpointUnreachableError)) throw err;
+        body = `cannot refresh: ${err.message}`;
+      }
+      io.out(
+        `${CLEAR_SCREEN}smartscale status, every ${intervalMs / 1000} s (Ctrl-C stops): ${now.toISOString()}\n\n${body}`,
+      );
+      if (frame < count)
+        await sleep(intervalMs, undefined, { signal: stop.signal }).catch(() => {});
+    }
+    return ExitCode.Ok;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
+}
