@@ -140,6 +140,14 @@ export function formatExplanation(x: Explanation): string {
           ]),
         )}`,
       );
+    const unhostable = x.decision.reasons.flatMap((r) => r.unhostable ?? []);
+    if (unhostable.length > 0)
+      parts.push(
+        `pending pods no new worker can host (not counted):\n${formatTable(
+          ['pod', 'owner', 'why', 'detail'],
+          unhostable.map((u) => [u.pod, u.owner, u.code, u.detail]),
+        )}`,
+      );
   } else if (x.repair) {
     const r = x.repair;
     parts.push(

@@ -350,6 +350,34 @@ describe('formatting', () => {
     ).not.toContain('nodes not removed');
   });
 
+  it('shows pending pods no new worker can host as a table: pod, owner, why, detail (issue #16)', () => {
+    const reported: Decision = {
+      kind: 'hold',
+      reasons: [
+        {
+          code: 'pending-unhostable',
+          message: '1 pending pod(s) no new t3.medium worker could host',
+          unhostable: [
+            {
+              pod: 'ml/train-1',
+              owner: 'ml/Job/train',
+              code: 'node-selector-unsatisfiable',
+              detail: 'nodeSelector gpu=a100; new workers have gpu=(none)',
+            },
+          ],
+        },
+      ],
+    };
+    const text = formatExplanation(
+      explainEntries('01JD0000000000000000000001', [
+        entry({ detail: { decision: reported, snapshot } }),
+      ]),
+    );
+    expect(text).toMatch(
+      /pending pods no new worker can host \(not counted\):\npod\s+owner\s+why\s+detail\nml\/train-1\s+ml\/Job\/train\s+node-selector-unsatisfiable\s+nodeSelector gpu=a100; new workers have gpu=\(none\)$/m,
+    );
+  });
+
   it('shows in the timeline which pools had no capacity when a launch fell back', () => {
     const launched = entry({
       kind: 'outcome',
