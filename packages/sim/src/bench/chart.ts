@@ -7,6 +7,8 @@ const COLORS: Record<string, string> = {
   karpenter: '#ff7f0e',
   smartscale: '#3182bd',
   'smartscale+predictive': '#756bb1',
+  'smartscale+consolidation': '#17becf',
+  'smartscale+consolidation+headroom': '#1f77b4',
   oracle: '#31a354',
 };
 

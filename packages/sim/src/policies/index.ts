@@ -5,7 +5,7 @@ import { clusterAutoscalerPolicy } from './cluster-autoscaler.js';
 import { karpenterPolicy } from './karpenter.js';
 import { oraclePolicy } from './oracle.js';
 import { seedPolicy } from './seed.js';
-import { defaultDriver, smartScalePolicy } from './smartscale.js';
+import { consolidationWithHeadroom, defaultDriver, smartScalePolicy } from './smartscale.js';
 import { staticPolicy } from './static.js';
 
 export * from './cluster-autoscaler.js';
@@ -23,6 +23,8 @@ export const POLICY_NAMES = [
   'karpenter',
   'smartscale',
   'smartscale+predictive',
+  'smartscale+consolidation',
+  'smartscale+consolidation+headroom',
   'oracle',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
@@ -51,6 +53,13 @@ export function createPolicy(name: PolicyName, trace: Trace, options: SimOptions
       return smartScalePolicy();
     case 'smartscale+predictive':
       return smartScalePolicy(defaultDriver, { predictive: true });
+    case 'smartscale+consolidation':
+      return smartScalePolicy(defaultDriver, { consolidation: true });
+    case 'smartscale+consolidation+headroom':
+      return smartScalePolicy(defaultDriver, {
+        consolidation: consolidationWithHeadroom,
+        name: 'smartscale+consolidation+headroom',
+      });
     case 'oracle':
       return oraclePolicy(trace, options);
   }
