@@ -24,11 +24,14 @@ export interface LaunchGroup {
   readonly slot: number;
 }
 
-/** A zone and capacity type that refused a launch with a capacity error. */
+/** A zone and capacity type that refused a launch with a "not here, not now" error. */
 export interface UnavailablePool {
   readonly zone: string;
   readonly capacityType: CapacityType;
+  /** EC2's error code, e.g. InsufficientInstanceCapacity. */
   readonly error: string;
+  /** What it means and what to do, for people reading the event or the audit. */
+  readonly reason: string;
 }
 
 /** What the provisioner needs; `packages/aws` implements it on EC2. */
@@ -47,25 +50,85 @@ export interface ProvisionerPorts {
   publishDelayed(message: AnyEnvelope, delaySeconds: number): Promise<void>;
 }
 
-const CAPACITY_ERRORS = new Set([
-  'InsufficientInstanceCapacity',
-  'InsufficientCapacity',
-  'InsufficientHostCapacity',
-  'InsufficientFreeAddressesInSubnet',
-  'SpotMaxPriceTooLow',
-  'MaxSpotInstanceCountExceeded',
-  'UnfulfillableCapacity',
-]);
-
-/** The EC2 error code of a capacity error ("not here, not now"), else undefined. */
-export function capacityErrorCode(err: unknown): string | undefined {
-  const e = err as { name?: string; Code?: string; code?: string } | undefined;
-  return [e?.name, e?.Code, e?.code].find((c) => c !== undefined && CAPACITY_ERRORS.has(c));
+/**
+ * Why a launch was refused, when the refusal means "this pool, not now":
+ * `scope` says whether only the zone is out (`pool`) or the capacity type in
+ * every zone of the region (`capacity-type`: quotas and the Spot role are
+ * regional or account-wide, so trying the other zones would only repeat it).
+ */
+export interface PoolRefusal {
+  readonly error: string;
+  readonly scope: 'pool' | 'capacity-type';
+  readonly reason: string;
 }
 
-/** True for EC2 errors that mean "not here, not now": try elsewhere, not again. */
-export function isCapacityError(err: unknown): boolean {
-  return capacityErrorCode(err) !== undefined;
+/** The role EC2 needs to launch Spot Instances; API callers must create it once per account. */
+export const SPOT_SERVICE_LINKED_ROLE = 'AWSServiceRoleForEC2Spot';
+
+const ZONE_SHORT: Record<string, string> = {
+  InsufficientInstanceCapacity: 'EC2 has no capacity for this instance type in this zone now',
+  InsufficientCapacity: 'EC2 has no capacity for this request in this zone now',
+  InsufficientHostCapacity: 'EC2 has no dedicated host capacity in this zone now',
+  InsufficientFreeAddressesInSubnet:
+    "the zone's worker subnet has no free IP addresses; use a larger subnet or free addresses",
+  SpotMaxPriceTooLow: 'the Spot price in this zone is above the configured maximum price',
+  UnfulfillableCapacity: 'EC2 cannot fulfil this request in this zone now',
+};
+
+function errorCode(err: unknown): string | undefined {
+  const e = err as { name?: string; Code?: string; code?: string } | undefined;
+  return [e?.Code, e?.code, e?.name].find((c) => typeof c === 'string' && c !== 'Error');
+}
+
+/**
+ * A refusal the provisioner answers by trying elsewhere (other zones, then
+ * the other capacity type), else undefined: the error is a real fault and
+ * the message is retried. A permission error counts only when it is the
+ * missing Spot service-linked role on a Spot launch; any other permission
+ * error is a broken deployment and must not be hidden by on-demand launches.
+ *
+ * @example
+ * classifyRefusal({ name: 'VcpuLimitExceeded' }, 'on-demand')?.scope // 'capacity-type'
+ */
+export function classifyRefusal(err: unknown, capacityType: CapacityType): PoolRefusal | undefined {
+  const error = errorCode(err);
+  if (error === undefined) return undefined;
+  const zoneShort = ZONE_SHORT[error];
+  if (zoneShort !== undefined) return { error, scope: 'pool', reason: zoneShort };
+  if (error === 'MaxSpotInstanceCountExceeded')
+    return {
+      error,
+      scope: 'capacity-type',
+      reason:
+        "the account's Spot vCPU quota in this region is used up; ask for more in Service Quotas (All Standard Spot Instance Requests)",
+    };
+  if (error === 'VcpuLimitExceeded')
+    return {
+      error,
+      scope: 'capacity-type',
+      reason:
+        capacityType === 'spot'
+          ? "the account's Spot vCPU quota in this region is used up; ask for more in Service Quotas (All Standard Spot Instance Requests)"
+          : "the account's On-Demand vCPU quota in this region is used up; ask for more in Service Quotas (Running On-Demand Standard instances)",
+    };
+  const message = (err as { message?: unknown }).message;
+  const permission = /^(AuthFailure|UnauthorizedOperation)/.test(error);
+  const spotRole =
+    /ServiceLinkedRole/i.test(error) ||
+    (typeof message === 'string' &&
+      (message.includes(SPOT_SERVICE_LINKED_ROLE) || /service-linked role/i.test(message)));
+  if (capacityType === 'spot' && permission && spotRole)
+    return {
+      error,
+      scope: 'capacity-type',
+      reason: `Spot is refused in this account: the service-linked role ${SPOT_SERVICE_LINKED_ROLE} is missing; create it once with "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com" (on-demand launches meanwhile)`,
+    };
+  return undefined;
+}
+
+/** True for EC2 errors that mean "not here, not now" for a launch of `capacityType`: try elsewhere, not again. */
+export function isCapacityError(err: unknown, capacityType: CapacityType): boolean {
+  return classifyRefusal(err, capacityType) !== undefined;
 }
 
 /**
@@ -88,7 +151,10 @@ export function fallbacks(
 export interface LaunchOutcome {
   /** Workers this delivery launched, in slot order. */
   readonly launched: Worker[];
-  /** Pools that answered with a capacity error, once each. */
+  /**
+   * Pools that refused, once each, in zone order. A refusal for the whole
+   * capacity type (a quota, the Spot role) lists every zone of that type.
+   */
   readonly unavailablePools: UnavailablePool[];
 }
 
@@ -140,11 +206,18 @@ function poolKey(pool: { zone: string; capacityType: CapacityType }): string {
 
 /**
  * Launches one worker per planned slot, each falling back to other zones and
- * then the other capacity type on capacity errors. Slots launch in parallel
- * (a scale-up should not wait on ten sequential RunInstances); a pool found
- * unavailable is skipped by attempts that have not tried it yet. Other
- * errors propagate after every slot settled (the message is retried; the
- * slots that launched are recorded and tagged, so only the rest launch again).
+ * then the other capacity type on refusals that mean "this pool, not now"
+ * (classifyRefusal). Slots launch in parallel (a scale-up should not wait on
+ * ten sequential RunInstances); a pool found unavailable is skipped by
+ * attempts that have not tried it yet. Other errors propagate after every
+ * slot settled (the message is retried; the slots that launched are recorded
+ * and tagged, so only the rest launch again).
+ *
+ * Refusals are not remembered past this call: a missing Spot role or a used
+ * quota costs one refused RunInstances per slot (in parallel, nothing
+ * launched, nothing billed) and is reported on every launch it affects, while
+ * a remembered refusal would keep launching on-demand after the operator
+ * fixed it, with no visible state saying why.
  */
 export async function launchSlots(
   actionId: string,
@@ -152,6 +225,15 @@ export async function launchSlots(
   ports: ProvisionerPorts,
 ): Promise<LaunchOutcome> {
   const unavailable = new Map<string, UnavailablePool>();
+  const refuse = (option: { zone: string; capacityType: CapacityType }, refusal: PoolRefusal) => {
+    const zones = refusal.scope === 'pool' ? [option.zone] : ports.zones;
+    for (const zone of zones) {
+      const pool = { zone, capacityType: option.capacityType };
+      // The first refusal of a pool is what it answered (or would have).
+      if (!unavailable.has(poolKey(pool)))
+        unavailable.set(poolKey(pool), { ...pool, error: refusal.error, reason: refusal.reason });
+    }
+  };
   const launchOne = async (plan: SlotPlan): Promise<Worker[]> => {
     for (const option of [plan, ...fallbacks(plan.zone, plan.capacityType, ports.zones)]) {
       if (unavailable.has(poolKey(option))) continue;
@@ -163,9 +245,9 @@ export async function launchSlots(
           slot: plan.slot,
         });
       } catch (err) {
-        const error = capacityErrorCode(err);
-        if (error === undefined) throw err;
-        unavailable.set(poolKey(option), { ...poolOf(option), error });
+        const refusal = classifyRefusal(err, option.capacityType);
+        if (refusal === undefined) throw err;
+        refuse(poolOf(option), refusal);
       }
     }
     return [];
@@ -173,9 +255,11 @@ export async function launchSlots(
   const results = await Promise.allSettled(plans.map(launchOne));
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
+  const order = (p: UnavailablePool) =>
+    ports.zones.indexOf(p.zone) * 2 + (p.capacityType === 'spot' ? 0 : 1);
   return {
     launched: results.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])),
-    unavailablePools: [...unavailable.values()],
+    unavailablePools: [...unavailable.values()].sort((a, b) => order(a) - order(b)),
   };
 }
 
@@ -219,7 +303,7 @@ export async function provision(
           step: 'launch',
           reason: 'insufficient-capacity',
           detail: outcome.unavailablePools
-            .map((p) => `${p.capacityType} in ${p.zone}: ${p.error}`)
+            .map((p) => `${p.capacityType} in ${p.zone}: ${p.error} (${p.reason})`)
             .join('; '),
         },
         now,

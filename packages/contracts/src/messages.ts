@@ -72,13 +72,19 @@ export const PayloadSchemas = {
   InstancesLaunched: z.object({
     requested: z.number().int().positive(),
     instances: z.array(launchedInstance),
-    /** Pools that refused with a capacity error before a fallback launched (empty: none). */
+    /**
+     * Pools that refused ("this pool, not now": capacity, a quota, the Spot
+     * service-linked role) before a fallback launched (empty: none).
+     */
     unavailablePools: z
       .array(
         z.object({
           zone: z.string().min(1),
           capacityType: z.enum(CapacityType),
+          /** EC2's error code. */
           error: z.string().min(1),
+          /** What the refusal means and what to do; absent in messages from before it existed. */
+          reason: z.string().min(1).optional(),
         }),
       )
       .default([]),

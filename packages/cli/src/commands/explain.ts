@@ -80,16 +80,23 @@ export function explainEntries(
 
 /**
  * An audit entry as one timeline line: its summary, and for a launch that
- * fell back, which pools had no capacity (the why behind where it landed).
+ * fell back, which pools refused and why (the why behind where it landed).
  */
 function timelineLine(entry: StoredAuditEntry): string {
   const payload = (entry.detail as { payload?: { unavailablePools?: unknown } }).payload;
   const pools = Array.isArray(payload?.unavailablePools)
-    ? (payload.unavailablePools as { zone?: string; capacityType?: string; error?: string }[])
+    ? (payload.unavailablePools as {
+        zone?: string;
+        capacityType?: string;
+        error?: string;
+        reason?: string;
+      }[])
     : [];
   if (entry.summary !== 'InstancesLaunched' || pools.length === 0) return entry.summary;
-  const refused = pools.map((p) => `${p.capacityType} in ${p.zone} (${p.error})`).join(', ');
-  return `${entry.summary}; no capacity: ${refused}`;
+  const refused = pools
+    .map((p) => `${p.capacityType} in ${p.zone} (${p.error}${p.reason ? `: ${p.reason}` : ''})`)
+    .join(', ');
+  return `${entry.summary}; unavailable: ${refused}`;
 }
 
 /** The repair an audit entry of the reconciler records, if it is one. */

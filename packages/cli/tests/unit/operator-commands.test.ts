@@ -388,13 +388,20 @@ describe('formatting', () => {
           instances: [],
           unavailablePools: [
             { zone: 'us-east-1a', capacityType: 'spot', error: 'InsufficientInstanceCapacity' },
+            {
+              zone: 'us-east-1b',
+              capacityType: 'spot',
+              error: 'AuthFailure.ServiceLinkedRoleCreationNotPermitted',
+              reason: 'Spot is refused in this account',
+            },
           ],
         },
       },
     });
     const x = explainEntries('01JD0000000000000000000001', [launched]);
+    // A message from before pools carried a reason shows the code alone.
     expect(x.timeline[0]?.summary).toBe(
-      'InstancesLaunched; no capacity: spot in us-east-1a (InsufficientInstanceCapacity)',
+      'InstancesLaunched; unavailable: spot in us-east-1a (InsufficientInstanceCapacity), spot in us-east-1b (AuthFailure.ServiceLinkedRoleCreationNotPermitted: Spot is refused in this account)',
     );
     const plain = entry({ kind: 'outcome', summary: 'NodeJoined', detail: { payload: {} } });
     expect(explainEntries('01JD0000000000000000000001', [plain]).timeline[0]?.summary).toBe(

@@ -94,9 +94,13 @@ afterAll(() => {
 });
 
 /** Real fleet, dedup store and publisher, for a cluster of its own (so no other test's workers count). */
-function portsFor(clusterId: string): ProvisionerPorts {
+function portsFor(
+  clusterId: string,
+  ec2 = faulty.ec2,
+  purchase = { spotShare: 1, onDemandBase: 0 },
+): ProvisionerPorts {
   const fleet = new Ec2Fleet({
-    ec2: faulty.ec2,
+    ec2,
     clusterId,
     launchTemplate: { id: templateId },
     subnets,
@@ -110,7 +114,7 @@ function portsFor(clusterId: string): ProvisionerPorts {
   return {
     // All new workers on spot: slots go spot/a, spot/b, spot/a, ...
     config: parseConfig({
-      purchase: { spotShare: 1, onDemandBase: 0 },
+      purchase,
       instance: { bootSeconds: 1.5 },
     }),
     zones: fleet.zones,
@@ -192,7 +196,12 @@ describe('provision on EC2 (moto) when spot is short in one zone', () => {
       const reported = launched[0]?.payload.instances.map((i) => i.instanceId) ?? [];
       expect([...reported].sort()).toEqual(ids);
       expect(launched[0]?.payload.unavailablePools).toEqual([
-        { zone: 'us-east-1a', capacityType: 'spot', error: 'InsufficientInstanceCapacity' },
+        {
+          zone: 'us-east-1a',
+          capacityType: 'spot',
+          error: 'InsufficientInstanceCapacity',
+          reason: 'EC2 has no capacity for this instance type in this zone now',
+        },
       ]);
       // bootSeconds 1.5 is sent as a 2 s delay: SQS refuses a fraction.
       const verify = await received(
@@ -232,5 +241,135 @@ describe('provision on EC2 (moto) when spot is short in one zone', () => {
     expect(outcome.launched[0]).toMatchObject({ zone: 'us-east-1a', capacityType: 'on-demand' });
     expect(outcome.unavailablePools).toEqual([]);
     expect(await liveTagged(command.actionId)).toHaveLength(1);
+  });
+});
+
+/**
+ * EC2 clients whose RunInstances answers every launch of `market` with the
+ * error the SDK would raise for `code` (modelled EC2 errors carry the code as
+ * name), recording the market of every call.
+ */
+function refusing(market: 'spot' | 'on-demand', code: string, message: string) {
+  const c = motoClients();
+  const calls: string[] = [];
+  c.ec2.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'RunInstancesCommand') {
+        const input = args.input as { InstanceMarketOptions?: { MarketType?: string } };
+        const asked = input.InstanceMarketOptions?.MarketType === 'spot' ? 'spot' : 'on-demand';
+        calls.push(asked);
+        if (asked === market)
+          throw Object.assign(new Error(message), { name: code, $fault: 'client' });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: `refuse-${market}-${code}` },
+  );
+  return { clients: c, calls };
+}
+
+const refusals = [
+  {
+    market: 'spot',
+    code: 'AuthFailure.ServiceLinkedRoleCreationNotPermitted',
+    message:
+      'The provided credentials do not have permission to create the service-linked role for EC2 Spot Instances.',
+    reason: 'AWSServiceRoleForEC2Spot is missing',
+  },
+  {
+    market: 'spot',
+    code: 'UnauthorizedOperation',
+    message: 'You are not authorized to launch Spot Instances: AWSServiceRoleForEC2Spot not found.',
+    reason: 'AWSServiceRoleForEC2Spot is missing',
+  },
+  {
+    market: 'spot',
+    code: 'MaxSpotInstanceCountExceeded',
+    message: 'Max spot instance count exceeded',
+    reason: 'Spot vCPU quota',
+  },
+  {
+    market: 'spot',
+    code: 'InsufficientInstanceCapacity',
+    message: 'There is no Spot capacity available that matches your request.',
+    reason: 'no capacity for this instance type in this zone',
+  },
+  {
+    market: 'on-demand',
+    code: 'VcpuLimitExceeded',
+    message: 'You have requested more vCPU capacity than your current vCPU limit of 0 allows.',
+    reason: 'On-Demand vCPU quota',
+  },
+] as const;
+
+describe('provision on EC2 (moto) when a capacity type is refused in every zone', () => {
+  for (const r of refusals) {
+    it(`${r.market} refused with ${r.code}: both workers launch on the other capacity type, the refusal reported per zone with its reason`, async () => {
+      const { clients: c, calls } = refusing(r.market, r.code, r.message);
+      try {
+        const clusterId = `${topology.prefix}-${r.code.replace(/\W/g, '').slice(0, 20).toLowerCase()}`;
+        const ports = portsFor(
+          clusterId,
+          c.ec2,
+          r.market === 'spot'
+            ? { spotShare: 1, onDemandBase: 0 }
+            : { spotShare: 0, onDemandBase: 0 },
+        );
+        const command = createMessage(
+          'ScaleUp',
+          { count: 2, reason: 'pending-pods' },
+          { clusterId },
+          new Date(),
+        );
+        const outcome = await provision(command, ports);
+        const other = r.market === 'spot' ? 'on-demand' : 'spot';
+        expect(outcome.launched.map((w) => w.capacityType)).toEqual([other, other]);
+        const live = await liveTagged(command.actionId);
+        expect(live.map((i) => i.zone).sort()).toEqual(['us-east-1a', 'us-east-1b']);
+        // At most one refused call per slot: a refusal for the whole type is not tried in the other zone.
+        const refusedCalls = calls.filter((m) => m === r.market).length;
+        if (r.code === 'InsufficientInstanceCapacity') expect(refusedCalls).toBeLessThanOrEqual(4);
+        else expect(refusedCalls).toBeLessThanOrEqual(2);
+
+        const [launched] = await received(
+          topology.queues.decider.url,
+          command.actionId,
+          'InstancesLaunched',
+          3000,
+        );
+        const pools = launched?.payload.unavailablePools ?? [];
+        expect(pools.map((p) => `${p.zone}/${p.capacityType}/${p.error}`)).toEqual([
+          `us-east-1a/${r.market}/${r.code}`,
+          `us-east-1b/${r.market}/${r.code}`,
+        ]);
+        for (const p of pools) expect(p.reason).toContain(r.reason);
+      } finally {
+        c.destroy();
+      }
+    });
+  }
+
+  it('a permission error that is not the Spot role fails the delivery instead of launching on-demand', async () => {
+    const { clients: c, calls } = refusing(
+      'spot',
+      'UnauthorizedOperation',
+      'You are not authorized to perform this operation. Encoded authorization failure message: abc',
+    );
+    try {
+      const clusterId = `${topology.prefix}-unauth`;
+      const command = createMessage(
+        'ScaleUp',
+        { count: 1, reason: 'pending-pods' },
+        { clusterId },
+        new Date(),
+      );
+      await expect(provision(command, portsFor(clusterId, c.ec2))).rejects.toMatchObject({
+        name: 'UnauthorizedOperation',
+      });
+      expect(calls).toEqual(['spot']);
+      expect(await liveTagged(command.actionId)).toEqual([]);
+    } finally {
+      c.destroy();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { type AnyEnvelope, createMessage, type Envelope } from '@smartscale/cont
 import { type ConfigInput, parseConfig } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
 import {
+  classifyRefusal,
   fallbacks,
   isCapacityError,
   type LaunchGroup,
@@ -99,10 +100,50 @@ describe('provisioner rules', () => {
 
   it('tells capacity errors from other failures', () => {
     const err = (name: string) => Object.assign(new Error('x'), { name });
-    expect(isCapacityError(err('InsufficientInstanceCapacity'))).toBe(true);
-    expect(isCapacityError({ Code: 'SpotMaxPriceTooLow' })).toBe(true);
-    expect(isCapacityError(err('UnauthorizedOperation'))).toBe(false);
-    expect(isCapacityError(undefined)).toBe(false);
+    expect(isCapacityError(err('InsufficientInstanceCapacity'), 'spot')).toBe(true);
+    expect(isCapacityError({ Code: 'SpotMaxPriceTooLow' }, 'spot')).toBe(true);
+    expect(isCapacityError(err('UnauthorizedOperation'), 'spot')).toBe(false);
+    expect(isCapacityError(err('Throttling'), 'on-demand')).toBe(false);
+    expect(isCapacityError(undefined, 'spot')).toBe(false);
+  });
+
+  it('reads quotas and the missing Spot role as refusals of the capacity type in every zone', () => {
+    const err = (name: string, message = 'x') => Object.assign(new Error(message), { name });
+    expect(classifyRefusal(err('InsufficientInstanceCapacity'), 'spot')?.scope).toBe('pool');
+    expect(classifyRefusal(err('VcpuLimitExceeded'), 'on-demand')).toMatchObject({
+      scope: 'capacity-type',
+      reason: expect.stringContaining('On-Demand vCPU quota'),
+    });
+    expect(classifyRefusal(err('VcpuLimitExceeded'), 'spot')?.reason).toContain('Spot vCPU quota');
+    expect(classifyRefusal(err('MaxSpotInstanceCountExceeded'), 'spot')).toMatchObject({
+      scope: 'capacity-type',
+      reason: expect.stringContaining('Service Quotas'),
+    });
+    // The code EC2 answers when it may not create the role for the caller.
+    const noRoleCode = err(
+      'AuthFailure.ServiceLinkedRoleCreationNotPermitted',
+      'The provided credentials do not have permission to create the service-linked role for EC2 Spot Instances.',
+    );
+    const noRoleMessage = err(
+      'UnauthorizedOperation',
+      'You are not authorized to perform this operation: AWSServiceRoleForEC2Spot does not exist',
+    );
+    for (const e of [noRoleCode, noRoleMessage])
+      expect(classifyRefusal(e, 'spot')).toMatchObject({
+        error: e.name,
+        scope: 'capacity-type',
+        reason: expect.stringContaining(
+          'aws iam create-service-linked-role --aws-service-name spot.amazonaws.com',
+        ),
+      });
+    // Not the Spot role, or not a Spot launch: a broken deployment, not a pool to skip.
+    expect(classifyRefusal(noRoleMessage, 'on-demand')).toBeUndefined();
+    expect(
+      classifyRefusal(
+        err('UnauthorizedOperation', 'not authorized to perform ec2:RunInstances'),
+        'spot',
+      ),
+    ).toBeUndefined();
   });
 
   it('finds the slots no live worker fills; untagged workers fill the lowest free ones', () => {
@@ -158,7 +199,12 @@ describe('provision', () => {
       const [launched] = only(fleet.published, 'InstancesLaunched');
       expect(launched?.payload.instances.map((i) => i.instanceId).sort()).toEqual([...ids].sort());
       expect(launched?.payload.unavailablePools).toEqual([
-        { zone: 'us-east-1a', capacityType: 'spot', error: 'InsufficientInstanceCapacity' },
+        {
+          zone: 'us-east-1a',
+          capacityType: 'spot',
+          error: 'InsufficientInstanceCapacity',
+          reason: 'EC2 has no capacity for this instance type in this zone now',
+        },
       ]);
       const verify = fleet.delayed.map((d) => d.message as Envelope<'VerifyJoin'>);
       expect(verify).toHaveLength(1);
@@ -236,6 +282,85 @@ describe('provision', () => {
     expect(failed?.payload.reason).toBe('insufficient-capacity');
     for (const pool of ['spot in us-east-1a', 'spot in us-east-1b', 'on-demand in us-east-1a'])
       expect(failed?.payload.detail).toContain(pool);
+  });
+
+  it('launches on-demand when the Spot role is missing, trying spot once per slot at most and reporting every spot pool', async () => {
+    const noRole = () =>
+      Object.assign(
+        new Error(
+          'The provided credentials do not have permission to create the service-linked role for EC2 Spot Instances.',
+        ),
+        { name: 'AuthFailure.ServiceLinkedRoleCreationNotPermitted' },
+      );
+    const fleet = fakeFleet({ refuse: (g) => (g.capacityType === 'spot' ? noRole() : undefined) });
+    const outcome = await provision(scaleUp(3), fleet.ports);
+    expect(outcome.launched.map((w) => w.capacityType)).toEqual([
+      'on-demand',
+      'on-demand',
+      'on-demand',
+    ]);
+    // Zone balance is kept: the slots' own zones (a, b, a) on-demand.
+    expect(outcome.launched.map((w) => w.zone).sort()).toEqual([
+      'us-east-1a',
+      'us-east-1a',
+      'us-east-1b',
+    ]);
+    // Spot in the other zone is never tried after the role refusal.
+    expect(fleet.launches.filter((g) => g.capacityType === 'spot').length).toBeLessThanOrEqual(3);
+    for (const slot of [0, 1, 2])
+      expect(
+        fleet.launches.filter((g) => g.slot === slot && g.capacityType === 'spot'),
+      ).toHaveLength(1);
+    const [launched] = only(fleet.published, 'InstancesLaunched');
+    expect(launched?.payload.unavailablePools.map((p) => `${p.zone}/${p.capacityType}`)).toEqual([
+      'us-east-1a/spot',
+      'us-east-1b/spot',
+    ]);
+    expect(launched?.payload.unavailablePools[0]?.reason).toContain('AWSServiceRoleForEC2Spot');
+  });
+
+  it('falls back to spot when the On-Demand vCPU quota is used up, and fails the action naming the quota when spot is short too', async () => {
+    const quota = () =>
+      Object.assign(
+        new Error('You have requested more vCPU capacity than your current vCPU limit'),
+        { name: 'VcpuLimitExceeded' },
+      );
+    const onDemandOnly = { purchase: { spotShare: 0, onDemandBase: 0 } };
+    const fleet = fakeFleet({
+      config: onDemandOnly,
+      refuse: (g) => (g.capacityType === 'on-demand' ? quota() : undefined),
+    });
+    const outcome = await provision(scaleUp(1), fleet.ports);
+    expect(fleet.launches.map((g) => `${g.zone}/${g.capacityType}`)).toEqual([
+      'us-east-1a/on-demand',
+      'us-east-1a/spot',
+    ]);
+    expect(outcome.launched[0]).toMatchObject({ capacityType: 'spot', zone: 'us-east-1a' });
+    expect(outcome.unavailablePools.map((p) => p.error)).toEqual([
+      'VcpuLimitExceeded',
+      'VcpuLimitExceeded',
+    ]);
+
+    const none = fakeFleet({
+      config: onDemandOnly,
+      refuse: (g) => (g.capacityType === 'on-demand' ? quota() : capacityError()),
+    });
+    await provision(scaleUp(1), none.ports);
+    const [failed] = only(none.published, 'ActionFailed');
+    expect(failed?.payload.detail).toContain('On-Demand vCPU quota');
+    expect(failed?.payload.detail).toContain('spot in us-east-1b: InsufficientInstanceCapacity');
+  });
+
+  it('does not hide other permission errors behind on-demand launches', async () => {
+    const fleet = fakeFleet({
+      refuse: () =>
+        Object.assign(new Error('You are not authorized to perform this operation.'), {
+          name: 'UnauthorizedOperation',
+        }),
+    });
+    await expect(provision(scaleUp(1), fleet.ports)).rejects.toThrow('not authorized');
+    expect(fleet.launches).toHaveLength(1);
+    expect(fleet.published).toHaveLength(0);
   });
 
   it('delays VerifyJoin by whole seconds when the boot time is a fraction', async () => {
