@@ -29,7 +29,7 @@ interface FunctionSizing {
   readonly maximumConcurrency?: number;
 }
 
-/** Timeout stays below the queue's visibility timeout (checked by a test). */
+/** A queue's visibility timeout is at least 6x its consumer's timeout (stacks/tests/unit/queue-timeouts.test.ts). */
 export const sizing: Record<ServiceName, FunctionSizing> = {
   sampler: { timeoutSeconds: 30, memoryMb: 512 },
   decider: { timeoutSeconds: 30, memoryMb: 512, maximumConcurrency: 2 },

@@ -42,7 +42,14 @@ export interface SubscriptionSpec {
 export interface QueueSpec {
   /** The service whose handler consumes this queue. */
   readonly consumer: ServiceName;
-  /** Longer than the handler's timeout, so a message is not handed out twice at once. */
+  /**
+   * At least 6x the consumer function's timeout (stacks/functions.ts
+   * `sizing`, checked by a test), as AWS advises for SQS event sources: the
+   * event source mapping's retries of a throttled batch count against this
+   * window, and a shorter one re-delivers messages still being handled.
+   * Also the delay before a failed message is retried. Compressed local runs
+   * override it (packages/local ApplyOptions).
+   */
   readonly visibilityTimeoutSeconds: number;
   /** Receives before a message moves to `<queue>-dlq` (3 to 5). */
   readonly maxReceiveCount: 3 | 4 | 5;
@@ -166,7 +173,7 @@ export const NOTIFIED_EVENTS = [
 const queues = {
   decider: {
     consumer: 'decider',
-    visibilityTimeoutSeconds: 60,
+    visibilityTimeoutSeconds: 180,
     maxReceiveCount: 5,
     batchSize: 10,
     subscriptions: [
@@ -177,14 +184,14 @@ const queues = {
   provisioner: {
     consumer: 'provisioner',
     // RunInstances across several zones plus fallbacks can take a while.
-    visibilityTimeoutSeconds: 120,
+    visibilityTimeoutSeconds: 540,
     maxReceiveCount: 3,
     batchSize: 1,
     subscriptions: [{ topic: 'commands', types: ['ScaleUp', 'ReplaceCapacity'] }],
   },
   'join-verifier': {
     consumer: 'join-verifier',
-    visibilityTimeoutSeconds: 60,
+    visibilityTimeoutSeconds: 180,
     maxReceiveCount: 5,
     batchSize: 10,
     subscriptions: [{ topic: 'commands', types: ['VerifyJoin'] }],
@@ -192,21 +199,21 @@ const queues = {
   drainer: {
     consumer: 'drainer',
     // Evictions of one node; PDB refusals are re-sent with a delay, not waited for.
-    visibilityTimeoutSeconds: 180,
+    visibilityTimeoutSeconds: 720,
     maxReceiveCount: 3,
     batchSize: 1,
     subscriptions: [{ topic: 'commands', types: ['DrainNode'] }],
   },
   notifier: {
     consumer: 'notifier',
-    visibilityTimeoutSeconds: 30,
+    visibilityTimeoutSeconds: 120,
     maxReceiveCount: 5,
     batchSize: 10,
     subscriptions: [{ topic: 'events', types: NOTIFIED_EVENTS }, { topic: 'alarms' }],
   },
   'spot-listener': {
     consumer: 'spot-listener',
-    visibilityTimeoutSeconds: 30,
+    visibilityTimeoutSeconds: 120,
     maxReceiveCount: 3,
     batchSize: 10,
     // Fed by EventBridge rules, not by a topic.
