@@ -8,7 +8,12 @@ export interface NodeStates {
   readonly joining: number;
   /** Cordoned: being drained before it leaves, whether or not still Ready. */
   readonly draining: number;
+  /** Of all three, the workers on spot capacity (the rest are on-demand). */
+  readonly spot: number;
 }
+
+/** The label the join agent (and the real worker user data) puts on every worker. */
+const CAPACITY_TYPE_LABEL = 'smartscale.io/capacity-type';
 
 const isReady = (node: V1Node) =>
   node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -19,16 +24,18 @@ const isReady = (node: V1Node) =>
  * counting it as "not Ready" made a drain read as a join (`4+1`).
  *
  * @example
- * countNodeStates(nodes) // { ready: 4, joining: 0, draining: 1 }
+ * countNodeStates(nodes) // { ready: 4, joining: 0, draining: 1, spot: 2 }
  */
 export function countNodeStates(nodes: readonly V1Node[]): NodeStates {
   let ready = 0;
   let joining = 0;
   let draining = 0;
+  let spot = 0;
   for (const node of nodes) {
+    if (node.metadata?.labels?.[CAPACITY_TYPE_LABEL] === 'spot') spot += 1;
     if (node.spec?.unschedulable) draining += 1;
     else if (isReady(node)) ready += 1;
     else joining += 1;
   }
-  return { ready, joining, draining };
+  return { ready, joining, draining, spot };
 }

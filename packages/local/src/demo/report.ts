@@ -14,6 +14,8 @@ export interface TimelinePoint {
   readonly joiningNodes: number;
   /** Cordoned and draining on the way out. */
   readonly drainingNodes: number;
+  /** Workers on spot capacity, in any of the three states (the rest are on-demand). */
+  readonly spotNodes: number;
   readonly cpu: number | null;
 }
 
@@ -158,9 +160,12 @@ const NODES: readonly Series[] = [
   { label: 'draining', color: '#9467bd', pick: (p) => p.drainingNodes },
 ];
 
+// Drawn over the stacked states: how much of the fleet is spot capacity.
+const SPOT: Series = { label: 'of which spot', color: '#222', pick: (p) => p.spotNodes };
+
 /**
  * The report's chart: pods (desired, running, pending) and nodes (Ready,
- * joining, draining, stacked) in two panels on one time axis that spans the
+ * joining, draining, stacked; spot workers as a dotted line) in two panels on one time axis that spans the
  * run's first to last sample, each with its own count scale, and a marker
  * per decision (▲ scale-up, ▼ scale-down). Elements carry classes the
  * browser check reads: `plot`, `series`, `tick-time`, `decision`.
@@ -187,6 +192,7 @@ export function timelineSvg(
     unit: string,
     series: readonly Series[],
     stacked: boolean,
+    overlay?: Series,
   ) => {
     const y0 = top + index * (panelHeight + gap);
     const peak = Math.max(
@@ -256,6 +262,12 @@ export function timelineSvg(
         `<text x="${left + 24 + title.length * 9 + i * 130}" y="${y0 - 12}" font-size="12" fill="${s.color}">${s.dashed ? '┅' : '■'} ${escapeHtml(s.label)}</text>`,
       );
     });
+    if (overlay) {
+      out.push(
+        `<polyline class="series" data-series="${escapeHtml(overlay.label)}" fill="none" stroke="${overlay.color}" stroke-width="2" stroke-dasharray="2 3" points="${timeline.map((p) => `${x(p.t).toFixed(1)},${y(overlay.pick(p)).toFixed(1)}`).join(' ')}"><title>${escapeHtml(overlay.label)}</title></polyline>`,
+        `<text x="${left + 24 + title.length * 9 + series.length * 130}" y="${y0 - 12}" font-size="12" fill="${overlay.color}">┅ ${escapeHtml(overlay.label)}</text>`,
+      );
+    }
     for (const d of decisions) {
       if (d.t < from || d.t > to) continue;
       const dx = x(d.t).toFixed(1);
@@ -270,7 +282,7 @@ export function timelineSvg(
   };
 
   const height = top + 2 * panelHeight + gap + 50;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">${panel(0, 'Pods', 'pods', PODS, false)}${panel(1, 'Worker nodes by state', 'nodes', NODES, true)}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">${panel(0, 'Pods', 'pods', PODS, false)}${panel(1, 'Worker nodes by state', 'nodes', NODES, true, SPOT)}</svg>`;
 }
 
 /** The latencies in the order people read a scale-up, in words. */

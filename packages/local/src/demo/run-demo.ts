@@ -233,6 +233,7 @@ try {
       readyNodes: nodeStates.ready,
       joiningNodes: nodeStates.joining,
       drainingNodes: nodeStates.draining,
+      spotNodes: nodeStates.spot,
       cpu: lastCpu,
     });
     if (now - lastPrint >= 2000) {

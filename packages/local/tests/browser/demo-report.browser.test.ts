@@ -45,6 +45,8 @@ function techflowEvening(): { timeline: TimelinePoint[]; decisions: TimelineDeci
       readyNodes: ready,
       joiningNodes: joining,
       drainingNodes: draining,
+      // Two of the three sale workers are spot, like the provisioner's mix.
+      spotNodes: 2 + (grown ? 2 : 0) + (joining > 0 ? 2 : 0) - removed,
       cpu: sale ? 0.62 : 0.35,
     });
   }
@@ -124,9 +126,9 @@ describe('demo report in Chromium', () => {
     const pods = layout.plots[0];
     if (!pods) throw new Error('no pods plot');
     const width = pods.right - pods.left;
-    // Three pod lines and three stacked node areas, each across at least 80 %
-    // of the plot's width (the old chart used its right seventh).
-    expect(layout.series).toHaveLength(6);
+    // Three pod lines, three stacked node areas and the spot line, each across
+    // at least 80 % of the plot's width (the old chart used its right seventh).
+    expect(layout.series).toHaveLength(7);
     for (const s of layout.series)
       expect((s.right - s.left) / width, `${s.name} spans the axis`).toBeGreaterThanOrEqual(0.8);
     for (const d of layout.decisions) {

@@ -18,6 +18,7 @@ const point = (t: number, pendingPods: number, readyNodes = 3) => ({
   readyNodes,
   joiningNodes: 0,
   drainingNodes: 0,
+  spotNodes: 1,
   cpu: 0.5,
 });
 
@@ -67,7 +68,8 @@ describe('demo report', () => {
     expect(html).toContain('&lt;sale&gt;.csv');
     expect(html).toContain('<svg');
     // Pods as three lines, nodes as three stacked areas (Ready, joining, draining).
-    expect(timelineSvg(report.timeline).match(/<polyline/g)).toHaveLength(3);
+    // Spot workers as one more line over the node areas.
+    expect(timelineSvg(report.timeline).match(/<polyline/g)).toHaveLength(4);
     expect(timelineSvg(report.timeline).match(/<polygon/g)).toHaveLength(3);
     // Latencies in words, not field names.
     expect(html).toContain('launch → the new node is Ready');
@@ -97,24 +99,26 @@ describe('demo report', () => {
   });
 
   it('counts a cordoned node as draining, not joining, even while it is still Ready', () => {
-    const node = (ready: boolean, cordoned: boolean): V1Node => ({
+    const node = (ready: boolean, cordoned: boolean, spot = false): V1Node => ({
+      metadata: { labels: { 'smartscale.io/capacity-type': spot ? 'spot' : 'on-demand' } },
       spec: { unschedulable: cordoned },
       status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
     });
     expect(
       countNodeStates([
         node(true, false),
+        node(true, false, true),
         node(true, false),
         node(true, false),
-        node(true, false),
-        node(true, true),
+        node(true, true, true),
       ]),
-    ).toEqual({ ready: 4, joining: 0, draining: 1 });
+    ).toEqual({ ready: 4, joining: 0, draining: 1, spot: 2 });
     // A node registered but not Ready yet is joining; a NotReady cordoned one still leaves.
     expect(countNodeStates([node(false, false), node(false, true), {}])).toEqual({
       ready: 0,
       joining: 2,
       draining: 1,
+      spot: 0,
     });
   });
 });
