@@ -175,7 +175,8 @@ export function closeAction(
 function rememberFailedVictim(
   state: ClusterState,
   action: InFlightAction,
-  outcome: Extract<ActionOutcome, { type: 'ActionFailed' }>,
+  reason: string | undefined,
+  refusal: NodeRefusal | undefined,
   now: Date,
 ): ClusterState {
   if (action.nodeName === undefined) return state;
@@ -184,8 +185,8 @@ function rememberFailedVictim(
     actionId: action.actionId,
     failedAt: now.toISOString(),
     ...(action.instanceIds[0] !== undefined ? { instanceId: action.instanceIds[0] } : {}),
-    ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
-    ...(outcome.refusal !== undefined ? { refusal: outcome.refusal } : {}),
+    ...(reason !== undefined ? { reason } : {}),
+    ...(refusal !== undefined ? { refusal } : {}),
   };
   return { ...state, failedVictims: [...state.failedVictims, failed] };
 }
@@ -267,7 +268,12 @@ export function applyOutcome(state: ClusterState, outcome: ActionOutcome, now: D
   if (action.kind === 'scale-down') {
     if (outcome.type === 'NodeRemoved') return closeAction(state, action, 'completed', now);
     if (outcome.type === 'ActionFailed')
-      return closeAction(rememberFailedVictim(state, action, outcome, now), action, 'failed', now);
+      return closeAction(
+        rememberFailedVictim(state, action, outcome.reason, outcome.refusal, now),
+        action,
+        'failed',
+        now,
+      );
     return state;
   }
 
@@ -307,6 +313,26 @@ export function applyOutcome(state: ClusterState, outcome: ActionOutcome, now: D
 }
 
 /**
+ * Closes an action whose outcome never came. A drain whose outcome never
+ * came most likely failed (its ActionFailed lost or dead-lettered): its node
+ * is backed off as if it had said so, or a lost message would bring back the
+ * pick-fail-pick loop. (A drain that did finish left no node to back off.)
+ */
+export function expireAction(state: ClusterState, action: InFlightAction, now: Date): ClusterState {
+  const next =
+    action.kind === 'scale-down'
+      ? rememberFailedVictim(
+          state,
+          action,
+          'no outcome by the drain deadline (expired)',
+          undefined,
+          now,
+        )
+      : state;
+  return closeAction(next, action, 'expired', now);
+}
+
+/**
  * Drops actions that outlived every deadline they could have (a lost
  * outcome must not block scaling forever) into the closed list, so their
  * late outcomes change nothing. Returns the dropped ones so the caller can
@@ -319,7 +345,7 @@ export function expireStaleActions(
 ): { state: ClusterState; expired: InFlightAction[] } {
   const expired = state.inFlight.filter((a) => now.getTime() > actionDeadline(a, config).getTime());
   let next = state;
-  for (const action of expired) next = closeAction(next, action, 'expired', now);
+  for (const action of expired) next = expireAction(next, action, now);
   return { state: next, expired };
 }
 

@@ -1,6 +1,6 @@
 import type { ClusterState, InFlightAction, Repair } from '@smartscale/contracts';
 import { RepairCode } from '@smartscale/contracts';
-import { closeAction, expireStaleActions } from './action-ledger.js';
+import { closeAction, expireAction, expireStaleActions } from './action-ledger.js';
 import type { Config } from './config.js';
 
 /** One of the cluster's tagged EC2 workers, in any state, as EC2 reports it. */
@@ -247,7 +247,7 @@ export function applyLedgerRepairs(
     const action = next.inFlight.find((a) => a.actionId === repair.repairedActionId);
     if (!action) continue;
     if (repair.code === RepairCode.ActionDone) next = closeAction(next, action, 'completed', now);
-    if (repair.code === RepairCode.ActionOverdue) next = closeAction(next, action, 'expired', now);
+    if (repair.code === RepairCode.ActionOverdue) next = expireAction(next, action, now);
   }
   return next;
 }

@@ -4,6 +4,7 @@ import {
   applyOutcome,
   defaultConfig as config,
   decide,
+  expireStaleActions,
   parseConfig,
   pickVictim,
   startAction,
@@ -210,7 +211,9 @@ describe('failed victims: the livelock of issue #16', () => {
     for (const minutes of [1, 11, 29]) {
       const at = new Date(failedAt.getTime() + minutes * 60_000);
       const d = decide({ ...cluster, takenAt: at.toISOString() }, s, config, at);
-      expect(d.kind === 'scale-down' && d.victim.nodeName, JSON.stringify(d)).not.toBe(guarded.name);
+      expect(d.kind === 'scale-down' && d.victim.nodeName, JSON.stringify(d)).not.toBe(
+        guarded.name,
+      );
       expect(refusalsOf(d), JSON.stringify(d.reasons)).toContainEqual(
         expect.objectContaining({
           nodeName: guarded.name,
@@ -222,5 +225,39 @@ describe('failed victims: the livelock of issue #16', () => {
     const after = new Date(failedAt.getTime() + BACKOFF_MS + 1000);
     const retry = decide({ ...cluster, takenAt: after.toISOString() }, s, config, after);
     expect(retry.kind === 'scale-down' && retry.victim.nodeName).toBe(guarded.name);
+  });
+});
+
+describe('failed victims: a lost outcome', () => {
+  it('an expired scale-down (its ActionFailed lost) backs off its node too', () => {
+    const victim = node();
+    const started = startAction(
+      state(),
+      {
+        kind: 'scale-down',
+        victim: { nodeName: victim.name, instanceId: victim.instanceId as string },
+        reasons: [{ code: 'victim-chosen', message: 'x' }],
+      },
+      'lost-1',
+      NOW,
+    );
+    const past = later(
+      (config.scaleDown.drainTimeoutSeconds + config.reconcile.graceSeconds + 1) * 1000,
+    );
+    const { state: after, expired } = expireStaleActions(started, config, past);
+    expect(expired.map((a) => a.actionId)).toEqual(['lost-1']);
+    expect(after.failedVictims).toEqual([
+      {
+        nodeName: victim.name,
+        instanceId: victim.instanceId,
+        actionId: 'lost-1',
+        failedAt: past.toISOString(),
+        reason: 'no outcome by the drain deadline (expired)',
+      },
+    ]);
+    expect(pickVictim([victim], config, past, after.failedVictims)).toMatchObject({
+      ok: false,
+      rejected: [{ nodeName: victim.name, code: 'recently-failed-drain' }],
+    });
   });
 });

@@ -291,6 +291,29 @@ describe('ledger repairs', () => {
   });
 });
 
+describe('an overdue drain (issue #16)', () => {
+  it('backs off its node like a failed drain, so a lost ActionFailed does not bring back the pick-fail loop', () => {
+    const v = view(
+      [instance('i-1')],
+      [node('i-1')],
+      [
+        action({
+          actionId: 'A-drain',
+          kind: 'scale-down',
+          nodeName: 'i-1',
+          instanceIds: ['i-1'],
+          startedAt: ago(3600),
+        }),
+      ],
+    );
+    const next = applyLedgerRepairs(v.state, planRepairs(v, config, NOW), NOW);
+    expect(next.closed.map((c) => [c.actionId, c.end])).toEqual([['A-drain', 'expired']]);
+    expect(next.failedVictims).toMatchObject([
+      { nodeName: 'i-1', instanceId: 'i-1', actionId: 'A-drain', failedAt: NOW.toISOString() },
+    ]);
+  });
+});
+
 describe('level-triggered', () => {
   it('plans nothing for a healthy cluster, and the same repairs for the same view', () => {
     const healthy = view([instance('i-1'), instance('i-2')], [node('i-1'), node('i-2')], []);
