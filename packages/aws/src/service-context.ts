@@ -1,17 +1,32 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import type { AnyEnvelope } from '@smartscale/contracts';
-import { AuditLog } from './audit.js';
+import type { AnyEnvelope, ClusterState } from '@smartscale/contracts';
+import { type AuditEntry, AuditLog } from './audit.js';
 import { ClusterStateStore } from './cluster-state.js';
 import { type AwsClients, awsOptionsFromEnv, createAwsClients } from './config.js';
 import { DedupStore, StepInProgressError } from './dedup.js';
-import { ClusterLock } from './lock.js';
+import { ClusterLock, type Lease } from './lock.js';
 import { Parameters } from './parameters.js';
 import { Publisher } from './publisher.js';
 import { resourcesFromEnv, type ServiceResources } from './resources.js';
 import { SampleClaims } from './sample-claims.js';
 import { createServiceMetrics, metricsOf, recordMetrics } from './service-metrics.js';
+
+/**
+ * The cluster lock (taken with a short bounded wait), the versioned cluster
+ * state and the audit log, shaped as the ports of the services that change
+ * the ledger (the decider and the reconciler).
+ */
+export interface LedgerPorts {
+  /** The lock, or null when another holder kept it through the whole wait. */
+  acquireLock(clusterId: string): Promise<Lease | null>;
+  releaseLock(clusterId: string, lease: Lease): Promise<void>;
+  loadState(clusterId: string): Promise<ClusterState>;
+  /** Versioned, fenced write: refuses when the lease is stale or the version moved. */
+  saveState(state: ClusterState, lease: Lease): Promise<void>;
+  audit(entry: AuditEntry): Promise<void>;
+}
 
 /** Everything on AWS a service's handler may use, built once per process. */
 export interface ServiceContext {
@@ -29,6 +44,7 @@ export interface ServiceContext {
   readonly state: ClusterStateStore;
   readonly dedup: DedupStore;
   readonly audit: AuditLog;
+  readonly ledger: LedgerPorts;
   readonly parameters: Parameters;
   /**
    * Runs `effect` once per (actionId, step): true when it ran now, false when
@@ -65,6 +81,31 @@ async function runOnce(
   }
   await dedup.complete(actionId, step, true);
   return true;
+}
+
+function ledgerPorts(lock: ClusterLock, state: ClusterStateStore, audit: AuditLog): LedgerPorts {
+  return {
+    // The lock is held for milliseconds; a short bounded wait beats a
+    // redelivery a whole visibility timeout later.
+    async acquireLock(clusterId) {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const lease = await lock.acquire(clusterId);
+        if (lease) return lease;
+        await new Promise((r) => setTimeout(r, 50 + Math.random() * 100));
+      }
+      return null;
+    },
+    async releaseLock(clusterId, lease) {
+      await lock.release(clusterId, lease);
+    },
+    loadState: (clusterId) => state.load(clusterId),
+    async saveState(next, lease) {
+      await state.save(next, lease);
+    },
+    async audit(entry) {
+      await audit.record(entry);
+    },
+  };
 }
 
 /**
@@ -110,6 +151,9 @@ export function createServiceContext(
     claimSeconds: 120,
   });
   const parameters = new Parameters({ ssm: clients.ssm });
+  const lock = new ClusterLock({ documents: clients.documents, tableName: table, leaseMs: 30_000 });
+  const state = new ClusterStateStore({ documents: clients.documents, tableName: table });
+  const audit = new AuditLog({ documents: clients.documents, tableName: resources.tables.audit });
   const sampleClaims = resources.buckets
     ? new SampleClaims(clients.s3, resources.buckets.samples)
     : undefined;
@@ -128,10 +172,11 @@ export function createServiceContext(
     metrics,
     publisher,
     ...(sampleClaims ? { sampleClaims } : {}),
-    lock: new ClusterLock({ documents: clients.documents, tableName: table, leaseMs: 30_000 }),
-    state: new ClusterStateStore({ documents: clients.documents, tableName: table }),
+    lock,
+    state,
     dedup,
-    audit: new AuditLog({ documents: clients.documents, tableName: resources.tables.audit }),
+    audit,
+    ledger: ledgerPorts(lock, state, audit),
     parameters,
     once: (actionId, step, effect) => runOnce(dedup, actionId, step, effect),
     readSecret: async (name) => (await parameters.getSecure(name)).reveal(),
