@@ -8,6 +8,7 @@ export const ReasonCode = {
   PendingPods: 'pending-pods',
   PendingWithinGrace: 'pending-within-grace',
   PendingCoveredByInFlight: 'pending-covered-by-in-flight',
+  /** No longer given (pending-unhostable reports such pods); kept so older audit entries parse. */
   PodTooLargeForInstance: 'pod-too-large-for-instance',
   CpuHigh: 'cpu-high',
   MemoryHigh: 'memory-high',

@@ -139,17 +139,6 @@ function proposeForPendingPods(
     },
     config,
   );
-  if (plan.tooLarge > 0) {
-    notes.push(
-      reason(
-        ReasonCode.PodTooLargeForInstance,
-        `${plan.tooLarge} pending pod(s) request more than one ${config.instance.type} offers`,
-        {
-          pods: plan.tooLarge,
-        },
-      ),
-    );
-  }
   if (plan.podsOnIncoming > 0 && plan.nodesNeeded === 0) {
     notes.push(
       reason(
