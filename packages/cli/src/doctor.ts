@@ -3,7 +3,11 @@
 // do. Each check is one function returning findings; none changes anything.
 
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeLaunchTemplateVersionsCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeLaunchTemplateVersionsCommand,
+  DescribeRouteTablesCommand,
+  DescribeSubnetsCommand,
+} from '@aws-sdk/client-ec2';
 import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
@@ -269,7 +273,10 @@ export async function checkLaunchTemplate(
   return findings;
 }
 
-/** Each worker subnet exists, is in the zone given for it and hands out no public IP. */
+/**
+ * Each worker subnet exists, is in the zone given for it, hands out no
+ * public IP and routes 0.0.0.0/0 to a NAT gateway.
+ */
 export async function checkSubnets(
   clients: AwsClients,
   subnets: readonly { readonly zone: string; readonly subnetId: string }[],
@@ -278,7 +285,11 @@ export async function checkSubnets(
   for (const { zone, subnetId } of subnets) {
     const check = `subnet ${subnetId}`;
     let found:
-      | { AvailabilityZone?: string | undefined; MapPublicIpOnLaunch?: boolean | undefined }
+      | {
+          AvailabilityZone?: string | undefined;
+          MapPublicIpOnLaunch?: boolean | undefined;
+          VpcId?: string | undefined;
+        }
       | undefined;
     try {
       found = (await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })))
@@ -305,9 +316,54 @@ export async function checkSubnets(
           `use a private subnet (with a NAT gateway or VPC endpoints), or: aws ec2 modify-subnet-attribute --subnet-id ${subnetId} --no-map-public-ip-on-launch`,
         ),
       );
-    else findings.push(ok(check, `private, in ${zone}`));
+    else {
+      const nat = await defaultRouteOf(clients, subnetId, found.VpcId);
+      if (nat.startsWith('nat-'))
+        findings.push(ok(check, `private, in ${zone}, 0.0.0.0/0 via ${nat}`));
+      else
+        findings.push(
+          problem(
+            check,
+            `private, in ${zone}, but its route table ${nat}: workers cannot download K3s or pull images (every launch ends in JoinFailed) and the notifier cannot reach Slack`,
+            'add a route 0.0.0.0/0 to a NAT gateway in a public subnet of the zone: aws ec2 create-route --route-table-id <table> --destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-id> (docs/deploy.md, "Before you start")',
+          ),
+        );
+    }
   }
   return findings;
+}
+
+/**
+ * The NAT gateway id a subnet's default route (0.0.0.0/0) leads to, or a
+ * phrase saying what it has instead. A subnet without its own route table
+ * uses the VPC's main one, as EC2 does.
+ */
+async function defaultRouteOf(
+  clients: AwsClients,
+  subnetId: string,
+  vpcId: string | undefined,
+): Promise<string> {
+  const tables = async (filters: { Name: string; Values: string[] }[]) =>
+    (await clients.ec2.send(new DescribeRouteTablesCommand({ Filters: filters }))).RouteTables ??
+    [];
+  const own = await tables([{ Name: 'association.subnet-id', Values: [subnetId] }]);
+  const table =
+    own[0] ??
+    (vpcId === undefined
+      ? undefined
+      : (
+          await tables([
+            { Name: 'vpc-id', Values: [vpcId] },
+            { Name: 'association.main', Values: ['true'] },
+          ])
+        )[0]);
+  if (table === undefined) return 'was not found';
+  const route = table.Routes?.find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
+  if (route?.NatGatewayId !== undefined && route.State !== 'blackhole') return route.NatGatewayId;
+  const id = table.RouteTableId ?? '';
+  if (route?.GatewayId?.startsWith('igw-'))
+    return `${id} sends 0.0.0.0/0 to ${route.GatewayId}, not a NAT gateway`;
+  return `${id} has no route 0.0.0.0/0 to a NAT gateway`;
 }
 
 /** What the autoscaler does in Kubernetes (k3s/manifests/rbac-autoscaler.yaml grants exactly this). */

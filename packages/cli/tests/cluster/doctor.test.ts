@@ -3,8 +3,16 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AllocateAddressCommand,
+  AssociateRouteTableCommand,
   CreateLaunchTemplateCommand,
+  CreateNatGatewayCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  CreateSubnetCommand,
   DescribeImagesCommand,
+  DescribeSubnetsCommand,
+  DisassociateRouteTableCommand,
   ModifySubnetAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteQueueCommand, GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -38,6 +46,47 @@ let clients: AwsClients;
 let resources: ServiceResources;
 let resourcesFile: string;
 let network: WorkerNetwork;
+/** The worker subnets' route table (0.0.0.0/0 to a NAT gateway) and each subnet's association. */
+let natRoutes: { tableId: string; associations: Map<string, string> };
+
+/** As docs/deploy.md asks: a NAT gateway in a public subnet, the workers' default route to it. */
+async function routeThroughNat(net: WorkerNetwork) {
+  const first = net.subnets[0]?.subnetId ?? '';
+  const vpcId =
+    (await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [first] }))).Subnets?.[0]
+      ?.VpcId ?? '';
+  const publicSubnet = await clients.ec2.send(
+    new CreateSubnetCommand({
+      VpcId: vpcId,
+      CidrBlock: '10.0.200.0/24',
+      AvailabilityZone: 'us-east-1a',
+    }),
+  );
+  const eip = await clients.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+  const nat = await clients.ec2.send(
+    new CreateNatGatewayCommand({
+      SubnetId: publicSubnet.Subnet?.SubnetId,
+      AllocationId: eip.AllocationId,
+    }),
+  );
+  const table = await clients.ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }));
+  const tableId = table.RouteTable?.RouteTableId ?? '';
+  await clients.ec2.send(
+    new CreateRouteCommand({
+      RouteTableId: tableId,
+      DestinationCidrBlock: '0.0.0.0/0',
+      NatGatewayId: nat.NatGateway?.NatGatewayId,
+    }),
+  );
+  const associations = new Map<string, string>();
+  for (const { subnetId } of net.subnets) {
+    const a = await clients.ec2.send(
+      new AssociateRouteTableCommand({ RouteTableId: tableId, SubnetId: subnetId }),
+    );
+    associations.set(subnetId, a.AssociationId ?? '');
+  }
+  return { tableId, associations };
+}
 let autoscalerToken: string;
 const cluster = inject('cluster');
 
@@ -87,6 +136,7 @@ beforeAll(async () => {
   resourcesFile = join(await mkdtemp(join(tmpdir(), 'doctor-')), 'resources.json');
   writeFileSync(resourcesFile, JSON.stringify(resources));
   network = await createWorkerNetwork(clients.ec2, prefix, ['us-east-1a', 'us-east-1b']);
+  natRoutes = await routeThroughNat(network);
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.autoscalerKubeconfig);
   autoscalerToken = kc.getCurrentUser()?.token ?? '';
@@ -224,6 +274,33 @@ describe('smartscale doctor against moto and the local control plane', () => {
           MapPublicIpOnLaunch: { Value: false },
         }),
       );
+    }
+  });
+
+  it('reports a worker subnet whose default route does not lead to a NAT gateway', async () => {
+    const [a, b] = network.subnets;
+    if (!a || !b) throw new Error('expected two subnets');
+    const healthy = await doctor();
+    expect(healthy.report.findings.find((f) => f.check === `subnet ${a.subnetId}`)?.detail).toMatch(
+      /0\.0\.0\.0\/0 via nat-/,
+    );
+    // Back on the VPC's main table, which has only the local route.
+    await clients.ec2.send(
+      new DisassociateRouteTableCommand({ AssociationId: natRoutes.associations.get(a.subnetId) }),
+    );
+    try {
+      const { code, report } = await doctor();
+      expect(code).toBe(1);
+      const found = problems(report).find((f) => f.check === `subnet ${a.subnetId}`);
+      expect(found?.detail).toContain('has no route 0.0.0.0/0 to a NAT gateway');
+      expect(found?.detail).toContain('JoinFailed');
+      expect(found?.fix).toContain('aws ec2 create-route');
+      expect(problems(report).find((f) => f.check === `subnet ${b.subnetId}`)).toBeUndefined();
+    } finally {
+      const again = await clients.ec2.send(
+        new AssociateRouteTableCommand({ RouteTableId: natRoutes.tableId, SubnetId: a.subnetId }),
+      );
+      natRoutes.associations.set(a.subnetId, again.AssociationId ?? '');
     }
   });
 
