@@ -1,12 +1,20 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { podsPerNode, simOptions } from '../model.js';
-import { createPolicy, POLICY_NAMES } from '../policies/index.js';
+import { podsPerNode, type SimOptionsInput, simOptions } from '../model.js';
+import {
+  consolidationWithHeadroom,
+  createPolicy,
+  defaultDriver,
+  POLICY_NAMES,
+  smartScalePolicy,
+} from '../policies/index.js';
+import type { Policy } from '../simulator.js';
 import { type SimResult, simulate } from '../simulator.js';
 import { loadTrace, type Trace } from '../trace.js';
 import { benchChart } from './chart.js';
 import { benchEngine, type EngineTiming } from './engine-bench.js';
+import { type ParetoPoint, paretoChart, paretoFrontier } from './pareto.js';
 
 const PLANNING_BUDGET_MS = 200;
 const NODE_HOURS_VS_ORACLE = 1.1;
@@ -21,6 +29,48 @@ const MULTI_DAY_EXCESS_PENDING_VS_SEED = 0.05;
 const PEERS = ['cluster-autoscaler', 'karpenter'] as const;
 /** The policy the peer and multi-day targets judge: SmartScale as shipped. */
 const DEFAULT_POLICY = 'smartscale';
+
+/** SmartScale with one main knob moved, for the Pareto chart (the table's rows are the other points). */
+const SWEEP: readonly {
+  label: string;
+  config?: SimOptionsInput['config'];
+  policy: () => Policy;
+}[] = [
+  {
+    label: 'pending grace 0 s',
+    config: { scaleUp: { pendingGraceSeconds: 0 } },
+    policy: () => smartScalePolicy(),
+  },
+  {
+    label: 'scale-down CPU < 20 %',
+    config: { scaleDown: { cpuThreshold: 0.2 } },
+    policy: () => smartScalePolicy(),
+  },
+  {
+    label: 'scale-down CPU < 40 %',
+    config: { scaleDown: { cpuThreshold: 0.4 } },
+    policy: () => smartScalePolicy(),
+  },
+  {
+    label: 'consolidation, headroom 10 %',
+    policy: () =>
+      smartScalePolicy(defaultDriver, {
+        consolidation: { ...consolidationWithHeadroom, headroomPods: 0 },
+      }),
+  },
+  {
+    label: 'consolidation, headroom 3 pods + 10 %',
+    policy: () =>
+      smartScalePolicy(defaultDriver, {
+        consolidation: { ...consolidationWithHeadroom, headroomPods: 3 },
+      }),
+  },
+  {
+    label: 'consolidation+headroom, grace 0 s',
+    config: { scaleUp: { pendingGraceSeconds: 0 } },
+    policy: () => smartScalePolicy(defaultDriver, { consolidation: consolidationWithHeadroom }),
+  },
+];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../../..');
@@ -43,6 +93,11 @@ interface TraceReport {
   readonly source: string;
   readonly results: SimResult[];
   readonly runMs: Record<string, number>;
+  /** Every policy but static, and the knob sweep; the frontier is what no real policy beats on both. */
+  readonly pareto: {
+    readonly points: readonly ParetoPoint[];
+    readonly frontier: readonly string[];
+  };
   readonly targets: {
     readonly nodeHoursVsOracle: number;
     readonly nodeHoursWithin10Pct: boolean;
@@ -164,11 +219,34 @@ function runTrace(trace: Trace): TraceReport {
     join(repo, 'out', `bench-${trace.name}.svg`),
     benchChart(trace.name, results, podsPerNode(options)),
   );
+  const points: ParetoPoint[] = results
+    .filter((x) => x.policy !== 'static')
+    .map((x) => ({
+      label: x.policy,
+      nodeHours: x.metrics.node_hours,
+      pendingPodSeconds: x.metrics.pending_pod_seconds,
+      kind: x.policy === 'oracle' ? ('bound' as const) : ('policy' as const),
+    }));
+  for (const knob of SWEEP) {
+    const swept = simOptions(knob.config ? { config: knob.config } : {});
+    const m = simulate(trace, knob.policy(), swept).metrics;
+    points.push({
+      label: knob.label,
+      nodeHours: m.node_hours,
+      pendingPodSeconds: m.pending_pod_seconds,
+      kind: 'sweep',
+    });
+  }
+  writeFileSync(
+    join(repo, 'out', `pareto-${trace.name}.svg`),
+    paretoChart(trace.name, points, DEFAULT_POLICY),
+  );
   return {
     trace: trace.name,
     source: trace.source,
     results,
     runMs,
+    pareto: { points, frontier: paretoFrontier(points).map((p) => p.label) },
     targets: {
       nodeHoursVsOracle: Math.round(vsOracle * 1000) / 1000,
       nodeHoursWithin10Pct: vsOracle <= NODE_HOURS_VS_ORACLE,
@@ -240,7 +318,9 @@ function verdicts(reports: readonly TraceReport[], engine: readonly EngineTiming
     );
     const m = t.multiDay;
     const multiDay = `${m.applies ? mark(m.met) : 'info  '} ${r.trace}: ${DEFAULT_POLICY} node-hours ${pct(m.nodeHoursVsOracle)} of oracle (target <= ${fmt(MULTI_DAY_NODE_HOURS_VS_ORACLE * 100)}%), pending above oracle ${pct(m.excessPendingVsSeed)} of seed's (target <= ${fmt(MULTI_DAY_EXCESS_PENDING_VS_SEED * 100)}%)${m.applies ? '' : '; judged on multi-day traces only'}`;
+    const onFrontier = r.pareto.frontier.includes(DEFAULT_POLICY);
     return [
+      `info   ${r.trace}: ${DEFAULT_POLICY} ${onFrontier ? 'is' : 'is NOT'} on the node-hours/pending frontier (${r.pareto.frontier.join(', ')}); out/pareto-${r.trace}.svg`,
       ...peerLines,
       multiDay,
       `${mark(t.nodeHoursWithin10Pct)} ${r.trace}: smartscale node-hours ${pct(t.nodeHoursVsOracle)} of oracle (target <= 110%)`,
@@ -276,4 +356,6 @@ const json = {
   engine,
 };
 writeFileSync(join(repo, 'out', 'bench.json'), `${JSON.stringify(json, null, 2)}\n`);
-console.log(`\nwrote out/bench.json and out/bench-<trace>.svg for ${reports.length} traces`);
+console.log(
+  `\nwrote out/bench.json, out/bench-<trace>.svg and out/pareto-<trace>.svg for ${reports.length} traces`,
+);
