@@ -21,7 +21,7 @@ describe('queue visibility timeouts', () => {
   });
 
   it('covers every service: each consumes one queue, or runs on a schedule', () => {
-    const consumers = queues.map((q) => topology.queues[q].consumer);
+    const consumers: readonly string[] = queues.map((q) => topology.queues[q].consumer);
     const scheduled = ServiceNames.filter((s) => !consumers.includes(s));
     expect(scheduled.sort()).toEqual(['reconciler', 'sampler']);
     expect(Object.keys(sizing).sort()).toEqual([...ServiceNames].sort());
