@@ -1,5 +1,5 @@
 import type { ClusterState, Decision, Reason } from '@smartscale/contracts';
-import { ReasonCode } from '@smartscale/contracts';
+import { ReasonCode, RefusalCode } from '@smartscale/contracts';
 
 /**
  * How often a lasting condition is told again: an unhostable owner once per
@@ -18,6 +18,14 @@ const HOLD_CODES: ReadonlySet<string> = new Set([
   ReasonCode.VictimPodsWouldNotFit,
 ]);
 
+const ROUTINE_REFUSALS: ReadonlySet<string> = new Set([
+  RefusalCode.NotManaged,
+  RefusalCode.NotReady,
+  RefusalCode.Cordoned,
+  RefusalCode.TooYoung,
+  RefusalCode.PodsWouldNotFit,
+]);
+
 function toldSince(state: ClusterState, key: (k: string) => boolean, seconds: number, now: Date) {
   const since = now.getTime() - seconds * 1000;
   return state.announced.some((a) => key(a.key) && Date.parse(a.at) > since);
@@ -27,8 +35,11 @@ function toldSince(state: ClusterState, key: (k: string) => boolean, seconds: nu
 function keysOf(r: Reason): string[] {
   if (r.code === ReasonCode.PendingUnhostable)
     return [...new Set((r.unhostable ?? []).map((u) => `unhostable:${u.owner}:${u.code}`))];
-  if (HOLD_CODES.has(r.code) && r.refusals?.length) {
-    const refusals = r.refusals
+  // Only refusals a person can act on are news: a pod or budget that pins a
+  // node, a failed drain. Young, cordoned or unmanaged nodes are routine.
+  const actionable = (r.refusals ?? []).filter((f) => !ROUTINE_REFUSALS.has(f.code));
+  if (HOLD_CODES.has(r.code) && actionable.length > 0) {
+    const refusals = actionable
       .map((f) => [f.nodeName, f.code, f.pod ?? '', f.pdb ?? ''].join(':'))
       .sort();
     return [`hold:${refusals.join('|')}`];

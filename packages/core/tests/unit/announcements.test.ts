@@ -90,6 +90,23 @@ describe('noteAnnouncements: a lasting condition reaches people once', () => {
     ]);
   });
 
+  it('a hold of only routine refusals (young, cordoned, unmanaged nodes) is not news', () => {
+    const routine: Decision = {
+      kind: 'hold',
+      reasons: [
+        {
+          code: 'no-eligible-victim',
+          message: 'm',
+          refusals: [
+            { nodeName: 'w-1', code: 'too-young' },
+            { nodeName: 'w-2', code: 'not-managed' },
+          ],
+        },
+      ],
+    };
+    expect(announced(noteAnnouncements(routine, state(), NOW).decision)).toEqual([]);
+  });
+
   it('a decision with no news leaves the state as it was (no write)', () => {
     const s = state();
     const routine: Decision = { kind: 'hold', reasons: [{ code: 'no-trigger', message: 'm' }] };
