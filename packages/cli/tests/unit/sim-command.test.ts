@@ -51,7 +51,7 @@ describe('smartscale sim', () => {
     [['sim', '--policy', 'seed'], '--trace: expected the path of a trace CSV file'],
     [
       ['sim', '--trace', trace],
-      '--policy: expected one of static, seed, smartscale, smartscale+predictive, oracle',
+      '--policy: expected one of static, seed, cluster-autoscaler, karpenter, smartscale, smartscale+predictive, smartscale+consolidation, smartscale+consolidation+headroom, oracle',
     ],
     [['sim', '--trace', trace, '--policy', 'magic'], "got 'magic'"],
     [
