@@ -108,12 +108,13 @@ export function createFunctions(
   const batchSizes = Object.fromEntries(plan.queues.map((q) => [q.key, q.batchSize]));
   for (const { service, name, queue } of plan.functions) {
     const size = sizing[service];
-    const permissions = $resolve([
-      region,
-      account,
-      template.imageId,
-      template.vpcSecurityGroupIds,
-    ]).apply(([r, a, imageId, groups]) => {
+    // The object form keeps each value's own type (the array form widens them to a union).
+    const permissions = $resolve({
+      r: region,
+      a: account,
+      imageId: template.imageId,
+      groups: template.vpcSecurityGroupIds,
+    }).apply(({ r, a, imageId, groups }) => {
       const resolver: ArnResolver = {
         region: r,
         account: a,
