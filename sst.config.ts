@@ -17,6 +17,7 @@ export default $config({
     const { deploymentPlan } = await import('./stacks/plan.ts');
     const { createMessaging } = await import('./stacks/messaging.ts');
     const { createTables } = await import('./stacks/data.ts');
+    const { createBuckets } = await import('./stacks/storage.ts');
     const { createFunctions } = await import('./stacks/functions.ts');
     const { createAlarms } = await import('./stacks/alarms.ts');
 
@@ -24,13 +25,15 @@ export default $config({
     const plan = deploymentPlan(assertPrefix(`smartscale-${$app.stage}`));
     const messaging = createMessaging(plan);
     const tables = createTables(plan);
-    const { resources } = createFunctions(plan, settings, messaging, tables);
+    const buckets = createBuckets(plan);
+    const { resources } = createFunctions(plan, settings, messaging, tables, buckets);
     const { dashboard } = createAlarms(plan, messaging.topics.alarms.arn);
 
     return {
       topics: Object.fromEntries(Object.entries(messaging.topics).map(([k, t]) => [k, t.arn])),
       dlqs: Object.fromEntries(Object.entries(messaging.dlqs).map(([k, q]) => [k, q.url])),
       tables: Object.fromEntries(Object.entries(tables).map(([k, t]) => [k, t.name])),
+      buckets: Object.fromEntries(Object.entries(buckets).map(([k, b]) => [k, b.name])),
       dashboard: dashboard.dashboardName,
       // SMARTSCALE_RESOURCES for k3s/manifests/sampler-watch.yaml.
       resources,

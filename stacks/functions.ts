@@ -18,6 +18,7 @@ import {
   functionEnvironment,
   workerSubnetProblems,
 } from './settings.ts';
+import type { Buckets } from './storage.ts';
 import { names, type QueueName, type ServiceName, topology } from './topology.ts';
 
 interface FunctionSizing {
@@ -46,6 +47,7 @@ export function createFunctions(
   settings: DeploySettings,
   messaging: Messaging,
   tables: Tables,
+  buckets: Buckets,
 ) {
   const { prefix } = plan;
   const region = aws.getRegionOutput().name;
@@ -69,6 +71,7 @@ export function createFunctions(
     },
     queues: queueRefs,
     tables: { state: tables.state.name, audit: tables.audit.name },
+    buckets: { samples: buckets.samples.name },
     parameters: {
       joinToken: names.parameter(prefix, 'joinToken'),
       slackWebhook: names.parameter(prefix, 'slackWebhook'),
@@ -134,6 +137,9 @@ export function createFunctions(
               return `arn:aws:dynamodb:${r}:${a}:table/${names.table(prefix, ref.name)}`;
             case 'parameter':
               return `arn:aws:ssm:${r}:${a}:parameter${names.parameter(prefix, ref.name)}`;
+            case 'bucket':
+              // S3 ARNs carry neither region nor account.
+              return `arn:aws:s3:::${names.bucket(prefix, ref.name)}`;
           }
         },
       };

@@ -82,6 +82,8 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
       return { actions, resources: ['*'] };
     case 'table-index':
       return { actions, resources: [`${r.arn({ kind: 'table', name: p.resource.name })}/index/*`] };
+    case 'bucket':
+      return bucketStatements(actions, r.arn(p.resource), topology.buckets[p.resource.name]);
     case 'worker-role':
       return {
         actions,
@@ -113,6 +115,42 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
     default:
       return { actions, resources: [r.arn(p.resource)] };
   }
+}
+
+const OBJECT_ACTIONS = new Set(['s3:GetObject', 's3:PutObject']);
+
+/**
+ * A bucket's grants never reach past its `objectPrefix`: object actions on
+ * `<bucket>/<prefix>*`, ListBucket on the bucket only for listings (and
+ * existence checks) within the prefix.
+ */
+function bucketStatements(
+  actions: readonly string[],
+  bucketArn: string,
+  spec: { readonly objectPrefix: string },
+): IamStatement[] {
+  const unknown = actions.filter((a) => !OBJECT_ACTIONS.has(a) && a !== 's3:ListBucket');
+  if (unknown.length > 0)
+    throw new Error(
+      `a bucket grants only s3:GetObject, s3:PutObject and s3:ListBucket, got ${unknown.join(', ')}`,
+    );
+  const objects = actions.filter((a) => OBJECT_ACTIONS.has(a));
+  return [
+    ...(objects.length > 0
+      ? [{ actions: objects, resources: [`${bucketArn}/${spec.objectPrefix}*`] }]
+      : []),
+    ...(actions.includes('s3:ListBucket')
+      ? [
+          {
+            actions: ['s3:ListBucket'],
+            resources: [bucketArn],
+            conditions: [
+              { test: 'StringLike', variable: 's3:prefix', values: [`${spec.objectPrefix}*`] },
+            ],
+          },
+        ]
+      : []),
+  ];
 }
 
 /**

@@ -6,6 +6,8 @@
 // bootstrap really created in moto.
 import {
   type AlarmSpec,
+  type BucketName,
+  type BucketSpec,
   type DimensionRef,
   names,
   type ParameterName,
@@ -58,6 +60,12 @@ export interface PlannedTable {
   readonly spec: TableSpec;
 }
 
+export interface PlannedBucket {
+  readonly key: BucketName;
+  readonly name: string;
+  readonly spec: BucketSpec;
+}
+
 export interface PlannedAlarm {
   readonly key: string;
   readonly name: string;
@@ -82,6 +90,8 @@ export interface DeploymentPlan {
   readonly subscriptions: readonly PlannedSubscription[];
   readonly rules: readonly PlannedRule[];
   readonly tables: readonly PlannedTable[];
+  /** Private, encrypted, objects expiring under their prefix. */
+  readonly buckets: readonly PlannedBucket[];
   readonly alarms: readonly PlannedAlarm[];
   readonly functions: readonly PlannedFunction[];
   readonly parameters: readonly { readonly key: ParameterName; readonly name: string }[];
@@ -147,6 +157,11 @@ export function deploymentPlan(prefix: string): DeploymentPlan {
       key,
       name: names.table(prefix, key),
       spec: topology.tables[key],
+    })),
+    buckets: keys(topology.buckets).map((key) => ({
+      key,
+      name: names.bucket(prefix, key),
+      spec: topology.buckets[key],
     })),
     alarms: Object.entries(topology.alarms).map(([key, spec]) => ({
       key,

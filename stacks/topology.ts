@@ -94,6 +94,18 @@ export interface ParameterSpec {
   readonly secure: boolean;
 }
 
+/**
+ * An S3 bucket whose objects live under one key prefix and expire there: the
+ * services only ever touch that prefix (the IAM grants name it).
+ */
+export interface BucketSpec {
+  readonly description: string;
+  /** The key prefix the services write and read, ending in `/`. */
+  readonly objectPrefix: string;
+  /** Days after which objects under `objectPrefix` are deleted (lifecycle rule). */
+  readonly expireAfterDays: number;
+}
+
 /** What a metric dimension's value is, resolved to a physical name per stage. */
 export type DimensionRef =
   | { readonly kind: 'dlq'; readonly name: QueueName }
@@ -125,6 +137,11 @@ export type ResourceRef =
   | { readonly kind: 'table'; readonly name: TableName }
   | { readonly kind: 'table-index'; readonly name: TableName }
   | { readonly kind: 'parameter'; readonly name: ParameterName }
+  /**
+   * A bucket's objects under its `objectPrefix` (s3:GetObject, s3:PutObject),
+   * and listing the bucket only within that prefix (s3:ListBucket).
+   */
+  | { readonly kind: 'bucket'; readonly name: BucketName }
   /** EC2 instances, launch templates etc. scoped by the `smartscale:cluster` tag condition. */
   | { readonly kind: 'ec2-managed' }
   /** Actions AWS only allows on `*` (Describe*). */
@@ -250,6 +267,18 @@ const tables = {
   },
 } as const satisfies Record<string, TableSpec>;
 export type TableName = keyof typeof tables;
+
+const buckets = {
+  // Claim check (issue #17): a MetricsSampled too big for SNS is stored here
+  // and the message carries its key and digest. The decider reads it within
+  // seconds; a day leaves room for redeliveries, DLQ replays and `explain`.
+  samples: {
+    description: 'Samples too big for SNS (claim check) and snapshots too big for the audit log',
+    objectPrefix: 'samples/',
+    expireAfterDays: 1,
+  },
+} as const satisfies Record<string, BucketSpec>;
+export type BucketName = keyof typeof buckets;
 
 const rules = {
   'spot-interruption': {
@@ -413,7 +442,12 @@ const describeInstanceTypes: PermissionSpec = {
 
 /** Least privilege per service: exact actions on named resources. */
 const permissions = {
-  sampler: [publishTo('samples'), ...kubeAccess],
+  sampler: [
+    publishTo('samples'),
+    // The claim check: a sample too big for SNS is put in the bucket.
+    { actions: ['s3:PutObject'], resource: { kind: 'bucket', name: 'samples' } },
+    ...kubeAccess,
+  ],
   decider: [
     consume('decider'),
     deadLetter('decider'),
@@ -431,6 +465,13 @@ const permissions = {
     { actions: ['dynamodb:PutItem'], resource: { kind: 'table', name: 'audit' } },
     publishTo('commands'),
     publishTo('events'),
+    // Reads claimed samples back. ListBucket (within the prefix) makes a
+    // missing object answer NoSuchKey, which the decider holds on, instead
+    // of AccessDenied, which it would retry into the DLQ.
+    {
+      actions: ['s3:GetObject', 's3:ListBucket'],
+      resource: { kind: 'bucket', name: 'samples' },
+    },
   ],
   provisioner: [
     consume('provisioner'),
@@ -510,6 +551,7 @@ export const topology = {
   topics,
   queues,
   tables,
+  buckets,
   rules,
   schedules,
   parameters,
@@ -524,6 +566,12 @@ export const names = {
   queue: (prefix: string, name: QueueName) => `${prefix}-${name}`,
   dlq: (prefix: string, name: QueueName) => `${prefix}-${name}-dlq`,
   table: (prefix: string, name: TableName) => `${prefix}-${name}`,
+  /**
+   * S3 bucket names allow only lower-case letters, digits, `-` and `.`; the
+   * prefix may hold upper case and `_` (assertPrefix), so they are mapped.
+   */
+  bucket: (prefix: string, name: BucketName) =>
+    `${prefix}-${name}`.toLowerCase().replaceAll('_', '-'),
   rule: (prefix: string, name: keyof typeof rules) => `${prefix}-${name}`,
   parameter: (prefix: string, name: ParameterName) => `/${prefix}${parameters[name].path}`,
   alarm: (prefix: string, name: string) => `${prefix}-${name}`,

@@ -59,7 +59,10 @@ export const samplerPorts: SamplerPorts = {
   readUtilization: () => readPolicyUtilization(prometheus, config, scope),
   readAppSignals,
   ...(config.predictive.enabled ? { readDemandHistory: readDemand } : {}),
-  publish: ctx.publish,
+  // The claim check for samples too big for SNS is the sampler's alone.
+  publish: async (message) => {
+    await ctx.publisher.publishSample(message);
+  },
 };
 
 export const handler = async (): Promise<{ actionId: string }> => {

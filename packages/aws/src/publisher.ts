@@ -5,7 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type AnyEnvelope, parseMessage, type TopicName, TopicOf } from '@smartscale/contracts';
-import { type SampleClaims, wireBody } from './sample-claims.js';
+import { inlineWireBody, type SampleClaims, wireBody } from './sample-claims.js';
 
 /** Message attributes every message carries; filter policies match on `type`. */
 export const MessageAttribute = {
@@ -56,15 +56,35 @@ export class Publisher {
     this.#options = options;
   }
 
-  /** Publishes to `TopicOf[message.type]`; returns the SNS message id. */
+  /**
+   * Publishes to `TopicOf[message.type]`; returns the SNS message id. A
+   * sample goes compact and must fit inline: the claim check is
+   * {@link Publisher.publishSample}'s, kept apart so that only the sampler's
+   * code reaches the bucket (the IAM usage check follows calls, not flags).
+   */
   async publish(message: AnyEnvelope): Promise<string> {
     const checked = validated(message);
+    return this.#send(checked, inlineWireBody(checked));
+  }
+
+  /**
+   * Publishes a MetricsSampled in compact form, and behind a claim (the
+   * compact payload in the samples bucket, the message carrying its key and
+   * sha256) when it is still too big for SNS.
+   */
+  async publishSample(message: AnyEnvelope): Promise<string> {
+    const checked = validated(message);
+    if (checked.type !== 'MetricsSampled')
+      throw new Error(`publishSample takes MetricsSampled, got ${checked.type}: use publish`);
+    return this.#send(checked, await wireBody(checked, this.#options.sampleClaims));
+  }
+
+  async #send(checked: AnyEnvelope, body: string): Promise<string> {
     const topic = TopicOf[checked.type];
     const res = await this.#options.sns.send(
       new PublishCommand({
         TopicArn: this.#options.topicArns[topic],
-        // Samples travel compact, and behind a claim when still too big.
-        Message: await wireBody(checked, this.#options.sampleClaims),
+        Message: body,
         MessageAttributes: attributes(checked),
       }),
     );

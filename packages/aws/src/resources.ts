@@ -24,8 +24,15 @@ export const ServiceResourcesSchema = z.object({
   }),
   tables: z.object({ state: z.string().min(1), audit: z.string().min(1) }),
   parameters: z.object({ joinToken: z.string().min(1), slackWebhook: z.string().min(1) }),
-  /** The claim-check bucket for samples too big for SNS (issue #17); absent: such samples are refused. */
-  buckets: z.object({ samples: z.string().min(1) }).optional(),
+  /** The claim-check bucket for samples too big for SNS and snapshots too big for the audit log (issue #17). */
+  buckets: z.object({
+    samples: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'expected an S3 bucket name (3-63 lower-case letters, digits, dots or hyphens)',
+      ),
+  }),
 });
 export type ServiceResources = z.infer<typeof ServiceResourcesSchema>;
 

@@ -103,17 +103,35 @@ export class SampleClaims {
 }
 
 /**
- * The JSON body of a message on the wire: a sample in its compact form, and
- * in S3 behind a claim when even that is over `limitBytes`. Without a claim
- * store an oversized sample is refused here, naming the size and the limit,
- * rather than by SNS.
+ * The JSON body of a message sent inline: a sample in its compact form,
+ * refused here (naming its size and the limit, rather than by SNS) when that
+ * is over `limitBytes`. Reaches no bucket: only the sampler, through
+ * {@link wireBody}, may store a claim (least privilege, stacks/topology.ts).
+ */
+export function inlineWireBody(
+  message: AnyEnvelope,
+  limitBytes = SAMPLE_INLINE_LIMIT_BYTES,
+): string {
+  if (message.type !== 'MetricsSampled') return JSON.stringify(message);
+  const inline = JSON.stringify({ ...message, payload: encodeSnapshot(message.payload) });
+  const size = Buffer.byteLength(inline);
+  if (size > limitBytes)
+    throw new Error(
+      `MetricsSampled ${message.actionId} is ${size} bytes in compact form, over the ${limitBytes}-byte inline limit; publish it with Publisher.publishSample and a samples bucket (resources.buckets.samples) to send it by claim`,
+    );
+  return inline;
+}
+
+/**
+ * The JSON body of a sample on the wire: compact, and in S3 behind a claim
+ * when even that is over `limitBytes`. Without a claim store an oversized
+ * sample is refused, naming the size and the limit.
  */
 export async function wireBody(
-  message: AnyEnvelope,
+  message: AnyEnvelope & { type: 'MetricsSampled' },
   claims: SampleClaims | undefined,
   limitBytes = SAMPLE_INLINE_LIMIT_BYTES,
 ): Promise<string> {
-  if (message.type !== 'MetricsSampled') return JSON.stringify(message);
   const compact = encodeSnapshot(message.payload);
   const inline = JSON.stringify({ ...message, payload: compact });
   const size = Buffer.byteLength(inline);

@@ -1,4 +1,4 @@
-// Runs the SST mapping (stacks/messaging.ts, data.ts, alarms.ts) with SST's
+// Runs the SST mapping (stacks/messaging.ts, data.ts, storage.ts, alarms.ts) with SST's
 // own components from .sst/platform (what `sst install` put there) on
 // Pulumi's unit-test runtime: `pulumi.runtime.setMocks` stands in for the
 // AWS provider, which is a release download CI cannot reach. Every resource
@@ -32,6 +32,7 @@ async function main(prefix: string): Promise<void> {
   const arnOf = (type: string, name: string): string => {
     if (type === 'aws:sqs/queue:Queue') return `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
     if (type === 'aws:sns/topic:Topic') return `arn:aws:sns:${REGION}:${ACCOUNT}:${name}`;
+    if (type.startsWith('aws:s3/bucket')) return `arn:aws:s3:::${name}`;
     if (type === 'aws:cloudwatch/eventRule:EventRule')
       return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
     return `arn:aws:mock:${REGION}:${ACCOUNT}:${type}/${name}`;
@@ -40,7 +41,9 @@ async function main(prefix: string): Promise<void> {
     {
       newResource(args: { type: string; name: string; inputs: Record<string, unknown> }) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const name = typeof args.inputs.name === 'string' ? args.inputs.name : args.name;
+        // S3 names a bucket by its `bucket` input; its parts refer to it the same way.
+        const given = args.inputs.name ?? args.inputs.bucket;
+        const name = typeof given === 'string' ? given : args.name;
         const arn = arnOf(args.type, name);
         return {
           id: args.type === 'aws:sqs/queue:Queue' ? `https://sqs/${ACCOUNT}/${name}` : `${name}-id`,
@@ -88,10 +91,12 @@ async function main(prefix: string): Promise<void> {
   const { deploymentPlan } = await import('../../plan.ts');
   const { createMessaging } = await import('../../messaging.ts');
   const { createTables } = await import('../../data.ts');
+  const { createBuckets } = await import('../../storage.ts');
   const { createAlarms } = await import('../../alarms.ts');
   const plan = deploymentPlan(prefix);
   const messaging = createMessaging(plan);
   createTables(plan);
+  createBuckets(plan);
   createAlarms(plan, messaging.topics.alarms.arn);
 
   // Registration is asynchronous; wait until no new resource appears.

@@ -49,7 +49,7 @@ describe('sst.config.ts and stacks/', () => {
 
   // Parity, SST side: the mapping run with SST's real components on
   // Pulumi's mock runtime declares every planned topic, queue, DLQ,
-  // subscription, rule, table and alarm, as planned, and nothing else.
+  // subscription, rule, table, bucket and alarm, as planned, and nothing else.
   describe('declare exactly the deployment plan', () => {
     const prefix = 'smartscale-ci';
     const plan = deploymentPlan(prefix);
@@ -80,6 +80,11 @@ describe('sst.config.ts and stacks/', () => {
         'aws:cloudwatch/eventTarget:EventTarget',
         'aws:cloudwatch/metricAlarm:MetricAlarm',
         'aws:dynamodb/table:Table',
+        'aws:s3/bucket:Bucket',
+        'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+        'aws:s3/bucketPolicy:BucketPolicy',
+        'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
+        'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
         'aws:sns/topic:Topic',
         'aws:sns/topicSubscription:TopicSubscription',
         'aws:sqs/queue:Queue',
@@ -198,6 +203,57 @@ describe('sst.config.ts and stacks/', () => {
         expect((table?.globalSecondaryIndexes as { name: string }[]).map((i) => i.name)).toEqual(
           t.spec.globalIndexes.map((i) => i.name),
         );
+      }
+    });
+
+    it('buckets private, encrypted, HTTPS only, expiring their prefix', () => {
+      const ofBucket = (type: string, bucket: string) =>
+        ofType(type).filter((r) => r.inputs.bucket === bucket);
+      expect(sorted(ofType('s3/bucket:Bucket').map((b) => String(b.inputs.bucket)))).toEqual(
+        sorted(plan.buckets.map((b) => b.name)),
+      );
+      for (const b of plan.buckets) {
+        const [lifecycle, ...moreLifecycles] = ofBucket(
+          's3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
+          b.name,
+        );
+        expect(moreLifecycles, b.name).toEqual([]);
+        expect(lifecycle?.inputs.rules, b.name).toEqual([
+          {
+            id: `expire-${b.spec.objectPrefix.replace(/\/$/, '')}`,
+            status: 'Enabled',
+            filter: { prefix: b.spec.objectPrefix },
+            expiration: { days: b.spec.expireAfterDays },
+          },
+        ]);
+        const [block] = ofBucket('s3/bucketPublicAccessBlock:BucketPublicAccessBlock', b.name);
+        expect(block?.inputs, b.name).toMatchObject({
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        });
+        const [encryption] = ofBucket(
+          's3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+          b.name,
+        );
+        expect(encryption?.inputs.rules, b.name).toEqual([
+          { applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } },
+        ]);
+        // The only bucket policy denies plain HTTP and grants nobody anything:
+        // the functions' access is their IAM roles' (stacks/iam.ts).
+        const [policy, ...morePolicies] = ofBucket('s3/bucketPolicy:BucketPolicy', b.name);
+        expect(morePolicies, b.name).toEqual([]);
+        const statements = JSON.parse(String(policy?.inputs.policy)).statements as {
+          effect: string;
+          conditions: { variable: string; values: string[] }[];
+        }[];
+        expect(
+          statements.map(
+            (st) => `${st.effect} ${st.conditions.map((c) => `${c.variable}=${c.values}`)}`,
+          ),
+          b.name,
+        ).toEqual(['Deny aws:SecureTransport=false']);
       }
     });
 

@@ -403,6 +403,10 @@ const FIXED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'client-sqs ChangeMessageVisibilityBatchCommand': ['sqs:ChangeMessageVisibility'],
   'client-sqs GetQueueAttributesCommand': ['sqs:GetQueueAttributes'],
   'client-ssm PutParameterCommand': ['ssm:PutParameter'],
+  'client-s3 PutObjectCommand': ['s3:PutObject'],
+  // Without s3:ListBucket a missing key answers AccessDenied, not NoSuchKey:
+  // reading an object that may have expired needs both to tell the two apart.
+  'client-s3 GetObjectCommand': ['s3:GetObject', 's3:ListBucket'],
 };
 
 // TransactWriteItems is authorized per item: each kind needs its own action.

@@ -38,6 +38,7 @@ function resourcesAsDeployed(): string {
       ]),
     ),
     tables: { state: names.table(prefix, 'state'), audit: names.table(prefix, 'audit') },
+    buckets: { samples: names.bucket(prefix, 'samples') },
     parameters: {
       joinToken: names.parameter(prefix, 'joinToken'),
       slackWebhook: names.parameter(prefix, 'slackWebhook'),

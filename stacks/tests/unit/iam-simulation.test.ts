@@ -54,6 +54,8 @@ const resolver: ArnResolver = {
         return `arn:aws:dynamodb:${region}:${account}:table/${names.table(prefix, ref.name)}`;
       case 'parameter':
         return `arn:aws:ssm:${region}:${account}:parameter${names.parameter(prefix, ref.name)}`;
+      case 'bucket':
+        return `arn:aws:s3:::${names.bucket(prefix, ref.name)}`;
     }
   },
 };
@@ -396,5 +398,42 @@ describe("no function reaches another one's queue, topic or parameter", () => {
           'ImplicitlyDenied',
         );
     }
+  });
+});
+
+// The claim-check bucket (issue #17): the sampler may put samples, the
+// decider read them back (and list within the prefix, so a missing object
+// is NoSuchKey rather than AccessDenied); nobody else touches it, and
+// neither reaches past `samples/` or into another bucket.
+describe('the samples bucket', () => {
+  const bucket = `arn:aws:s3:::${names.bucket(prefix, 'samples')}`;
+  const sample = `${bucket}/samples/${clusterId}/01JZ0000000000000000000000.json`;
+  const outside = `${bucket}/audit/${clusterId}/x.json`;
+  const otherBucket = 'arn:aws:s3:::someone-elses-bucket/samples/x.json';
+  const expected = (yes: boolean): EvaluationResult => (yes ? 'Allowed' : 'ImplicitlyDenied');
+
+  it.each(ServiceNames)('%s', async (service) => {
+    expect(await evaluate(service, 's3:PutObject', sample), 'put a sample').toBe(
+      expected(service === 'sampler'),
+    );
+    expect(await evaluate(service, 's3:GetObject', sample), 'get a sample').toBe(
+      expected(service === 'decider'),
+    );
+    expect(
+      await evaluate(service, 's3:ListBucket', bucket, { 's3:prefix': `samples/${clusterId}/` }),
+      'list within samples/',
+    ).toBe(expected(service === 'decider'));
+    expect(
+      await evaluate(service, 's3:ListBucket', bucket, { 's3:prefix': '' }),
+      'list the whole bucket',
+    ).toBe('ImplicitlyDenied');
+    for (const action of ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'])
+      for (const resource of [outside, otherBucket])
+        expect(await evaluate(service, action, resource), `${action} ${resource}`).toBe(
+          'ImplicitlyDenied',
+        );
+    expect(await evaluate(service, 's3:DeleteObject', sample), 'delete a sample').toBe(
+      'ImplicitlyDenied',
+    );
   });
 });

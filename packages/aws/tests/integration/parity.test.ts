@@ -3,6 +3,12 @@ import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import {
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetPublicAccessBlockCommand,
+  ListBucketsCommand,
+} from '@aws-sdk/client-s3';
+import {
   GetSubscriptionAttributesCommand,
   ListSubscriptionsCommand,
   ListTopicsCommand,
@@ -18,7 +24,8 @@ const sorted = (xs: Iterable<string>) => [...xs].sort();
 
 // Parity, local side: what the bootstrap really created in moto under a
 // stage prefix is exactly the deployment plan the SST mapping builds from —
-// every topic, queue, DLQ, subscription, table, rule and alarm, nothing else.
+// every topic, queue, DLQ, subscription, table, bucket, rule and alarm,
+// nothing else.
 describe('local bootstrap = deployment plan', () => {
   let clients: AwsClients;
   let prefix: string;
@@ -129,6 +136,55 @@ describe('local bootstrap = deployment plan', () => {
       JSON.stringify({ name: r.name, pattern: r.pattern, targets: [`${prefix}-${r.targetQueue}`] }),
     );
     expect(sorted(found)).toEqual(sorted(expected));
+  });
+
+  it('has the planned buckets, private, encrypted, expiring their prefix, nothing else', async () => {
+    const listed = await clients.s3.send(new ListBucketsCommand({}));
+    expect(sorted((listed.Buckets ?? []).map((b) => b.Name ?? '').filter(ours))).toEqual(
+      sorted(plan().buckets.map((b) => b.name)),
+    );
+    expect(plan().buckets.map((b) => b.key)).toContain('samples');
+    for (const planned of plan().buckets) {
+      expect(applied.buckets[planned.key].name).toBe(planned.name);
+      const lifecycle = await clients.s3.send(
+        new GetBucketLifecycleConfigurationCommand({ Bucket: planned.name }),
+      );
+      expect(
+        (lifecycle.Rules ?? []).map((r) => ({
+          status: r.Status,
+          prefix: r.Filter?.Prefix,
+          days: r.Expiration?.Days,
+        })),
+        planned.name,
+      ).toEqual([
+        {
+          status: 'Enabled',
+          prefix: planned.spec.objectPrefix,
+          days: planned.spec.expireAfterDays,
+        },
+      ]);
+      const block = await clients.s3.send(
+        new GetPublicAccessBlockCommand({ Bucket: planned.name }),
+      );
+      expect(block.PublicAccessBlockConfiguration, planned.name).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const encryption = await clients.s3.send(
+        new GetBucketEncryptionCommand({ Bucket: planned.name }),
+      );
+      expect(
+        encryption.ServerSideEncryptionConfiguration?.Rules?.map(
+          (r) => r.ApplyServerSideEncryptionByDefault?.SSEAlgorithm,
+        ),
+        planned.name,
+      ).toEqual(['AES256']);
+    }
+    // A second run finds the bucket and changes nothing (the bootstrap is re-run on every start).
+    const again = await applyTopology(clients, prefix);
+    expect(again.buckets).toEqual(applied.buckets);
   });
 
   it('has the planned alarms, each notifying the alarms topic on ALARM and OK, nothing else', async () => {

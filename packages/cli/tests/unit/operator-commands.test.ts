@@ -58,6 +58,7 @@ function resourcesFile(): string {
         ),
       ),
       tables: { state: 'unit-state', audit: 'unit-audit' },
+      buckets: { samples: 'unit-samples' },
       parameters: { joinToken: '/unit/join', slackWebhook: '/unit/slack' },
     }),
   );

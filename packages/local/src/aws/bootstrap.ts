@@ -8,6 +8,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutPublicAccessBlockCommand,
+} from '@aws-sdk/client-s3';
+import {
   CreateTopicCommand,
   ListSubscriptionsByTopicCommand,
   SetSubscriptionAttributesCommand,
@@ -22,12 +29,14 @@ import type { AwsClients } from '@smartscale/aws';
 import {
   deploymentPlan,
   type PlannedAlarm,
+  type PlannedBucket,
   type PlannedQueue,
   type PlannedTable,
   queueSendPolicy,
 } from '../../../../stacks/plan.js';
 import {
   assertPrefix,
+  type BucketName,
   type ParameterName,
   type QueueName,
   type TableName,
@@ -59,6 +68,7 @@ export interface AppliedTopology {
     readonly filterPolicy: string | null;
   }[];
   readonly tables: Record<TableName, { readonly name: string }>;
+  readonly buckets: Record<BucketName, { readonly name: string }>;
   readonly rules: Record<
     string,
     { readonly name: string; readonly arn: string; readonly targetQueue: QueueName }
@@ -143,6 +153,56 @@ async function ensureTable(clients: AwsClients, name: string, spec: PlannedTable
   }
 }
 
+/**
+ * The bucket as the SST mapping declares it (stacks/storage.ts): private
+ * (every public access block on), encrypted at rest (SSE-S3), objects under
+ * the prefix expiring after the planned days. Safe to run again.
+ */
+async function ensureBucket(clients: AwsClients, bucket: PlannedBucket): Promise<void> {
+  let exists = true;
+  try {
+    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket.name }));
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'NotFound') throw error;
+    exists = false;
+  }
+  if (!exists) await clients.s3.send(new CreateBucketCommand({ Bucket: bucket.name }));
+  await clients.s3.send(
+    new PutPublicAccessBlockCommand({
+      Bucket: bucket.name,
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    }),
+  );
+  await clients.s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: bucket.name,
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+    }),
+  );
+  await clients.s3.send(
+    new PutBucketLifecycleConfigurationCommand({
+      Bucket: bucket.name,
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            ID: `expire-${bucket.spec.objectPrefix.replace(/\/$/, '')}`,
+            Status: 'Enabled',
+            Filter: { Prefix: bucket.spec.objectPrefix },
+            Expiration: { Days: bucket.spec.expireAfterDays },
+          },
+        ],
+      },
+    }),
+  );
+}
+
 export interface ApplyOptions {
   /**
    * Overrides every queue's visibility timeout: compressed local runs shorten
@@ -156,7 +216,8 @@ export interface ApplyOptions {
  * deployment plan) under `prefix`, or brings an existing one in line: safe
  * to run again. DLQs are created before the RedrivePolicy that names them;
  * SNS->SQS subscriptions use raw delivery and, where the topology lists
- * types, a filter policy on the `type` message attribute. Alarms publish to
+ * types, a filter policy on the `type` message attribute. Buckets are
+ * private, encrypted and expire their objects, as in AWS. Alarms publish to
  * the `alarms` topic as they would in AWS (moto stores them, never fires
  * them). The sampler schedule is not created (locally the sampler runs on its
  * own timer), nor are the functions or parameter values (their owners write
@@ -308,6 +369,12 @@ export async function applyTopology(
     tables[table.key] = { name: table.name };
   }
 
+  const buckets = {} as Record<BucketName, { name: string }>;
+  for (const bucket of plan.buckets) {
+    await ensureBucket(clients, bucket);
+    buckets[bucket.key] = { name: bucket.name };
+  }
+
   const alarms: Record<string, { name: string }> = {};
   for (const alarm of plan.alarms) {
     // PutMetricAlarm replaces an alarm of the same name: idempotent.
@@ -322,7 +389,7 @@ export async function applyTopology(
     string
   >;
 
-  return { prefix, topics, queues, subscriptions, tables, rules, alarms, parameters };
+  return { prefix, topics, queues, subscriptions, tables, buckets, rules, alarms, parameters };
 }
 
 /** The PutMetricAlarm request of a planned alarm, notifying `topicArn` on ALARM and on OK. */

@@ -32,6 +32,7 @@ export function toServiceResources(applied: AppliedTopology, clusterId: string):
     },
     queues,
     tables: { state: applied.tables.state.name, audit: applied.tables.audit.name },
+    buckets: { samples: applied.buckets.samples.name },
     parameters: {
       joinToken: applied.parameters.joinToken,
       slackWebhook: applied.parameters.slackWebhook,

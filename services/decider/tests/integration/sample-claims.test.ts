@@ -136,7 +136,7 @@ async function deliverBigSample(): Promise<{ claimed: ClaimedSample; fullBytes: 
     { clusterId: `claims-${Date.now()}` },
     new Date(),
   );
-  await publisher.publish(message);
+  await publisher.publishSample(message);
   const [received] = await receiveAll(clients.sqs, topology.queues.decider.url, {
     count: 1,
     remove: true,
