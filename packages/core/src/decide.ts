@@ -5,6 +5,7 @@ import {
   type NodeRefusal,
   type Reason,
   ReasonCode,
+  type UnhostablePod,
 } from '@smartscale/contracts';
 import { incomingWorkers, joiningInstanceIds, recentFailedVictims } from './action-ledger.js';
 import { freeRoom } from './binpack.js';
@@ -523,6 +524,27 @@ function considerScaleDown(
   };
 }
 
+/** At most this many unhostable pods travel in a decision (message and audit item sizes). */
+export const MAX_LISTED_UNHOSTABLE = 50;
+
+/**
+ * The unhostable pods a decision lists: one per owner first (so every owner
+ * up to the limit is named, and announced), then more pods of the same owners.
+ */
+function listUnhostable(all: readonly UnhostablePod[]): UnhostablePod[] {
+  const seen = new Set<string>();
+  const first: UnhostablePod[] = [];
+  const rest: UnhostablePod[] = [];
+  for (const u of all) {
+    if (seen.has(u.owner)) rest.push(u);
+    else {
+      seen.add(u.owner);
+      first.push(u);
+    }
+  }
+  return [...first, ...rest].slice(0, MAX_LISTED_UNHOSTABLE);
+}
+
 /**
  * SmartScale's policy: one evaluation of the cluster. Pure: the same
  * snapshot, state, config and `now` always give the same decision, and
@@ -583,13 +605,14 @@ export function decide(
   const info: Reason[] = [];
   if (unhostable.length > 0) {
     const owners = [...new Set(unhostable.map((u) => u.owner))];
+    const listed = listUnhostable(unhostable);
     info.push({
       ...reason(
         ReasonCode.PendingUnhostable,
-        `${unhostable.length} pending pod(s) no new ${config.instance.type} worker could host, not counted (${owners.join(', ')}: ${unhostable[0]?.code}, ${unhostable[0]?.detail})`,
-        { pods: unhostable.length, owners: owners.length },
+        `${unhostable.length} pending pod(s) no new ${config.instance.type} worker could host, not counted (${owners.slice(0, 5).join(', ')}${owners.length > 5 ? ', ...' : ''}: ${unhostable[0]?.code}, ${unhostable[0]?.detail})`,
+        { pods: unhostable.length, owners: owners.length, listed: listed.length },
       ),
-      unhostable,
+      unhostable: listed,
     });
   }
   const pattern = demandPattern(snapshot.demandHistory ?? [], now, config);

@@ -114,7 +114,7 @@ describe('decide: unhostable pending pods neither launch nor block scale-down (i
     const d = decide(snapshot(fullNodes(3), impossible, { cpu: 0.5 }), state(), config, NOW);
     expect(d.kind).toBe('hold');
     const report = d.reasons.find((r) => r.code === 'pending-unhostable');
-    expect(report?.data).toEqual({ pods: 2, owners: 1 });
+    expect(report?.data).toEqual({ pods: 2, owners: 1, listed: 2 });
     expect(report?.unhostable?.map((u) => u.code)).toEqual([
       'node-selector-unsatisfiable',
       'node-selector-unsatisfiable',
@@ -126,6 +126,21 @@ describe('decide: unhostable pending pods neither launch nor block scale-down (i
     expect(d.kind).toBe('scale-down');
     expect(d.reasons.map((r) => r.code)).toContain('pending-unhostable');
     expect(d.reasons.map((r) => r.code)).not.toContain('pending-pods-present');
+  });
+
+  it('lists at most 50 pods, one per owner first, so a big backlog stays a small decision', () => {
+    const backlog = [
+      ...pending(200, 600, { owner: 'ReplicaSet/etl', nodeSelector: { gpu: 'a100' } }),
+      ...pending(3, 600, { owner: 'Job/train', cpuMillis: 64_000 }),
+    ];
+    const d = decide(snapshot(fullNodes(3), backlog, { cpu: 0.5 }), state(), config, NOW);
+    const report = d.reasons.find((r) => r.code === 'pending-unhostable');
+    expect(report?.data).toEqual({ pods: 203, owners: 2, listed: 50 });
+    expect(report?.unhostable).toHaveLength(50);
+    expect(report?.unhostable?.slice(0, 2).map((u) => u.owner)).toEqual([
+      'shop/ReplicaSet/etl',
+      'shop/Job/train',
+    ]);
   });
 
   it('a hostable pod beside the impossible one still launches, for that pod only', () => {
