@@ -2,7 +2,7 @@
 // missing or malformed one stops the deploy with a readable message.
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../packages/core/src/config.ts';
-import { names } from './topology.ts';
+import { kubeIdentities, kubeIdentityOf, names, type ServiceName } from './topology.ts';
 
 export interface DeploySettings {
   readonly clusterId: string;
@@ -220,8 +220,11 @@ export function functionEnvironment(
   prefix: string,
   settings: DeploySettings,
   resourcesJson: string,
-  service: string,
+  service: ServiceName,
 ): Record<string, string> {
+  // Only the services that call the Kubernetes API get its parameters, each
+  // the token of its own identity (the one its IAM policy may read).
+  const identity = kubeIdentityOf(service);
   return {
     SMARTSCALE_PREFIX: prefix,
     SMARTSCALE_CLUSTER_ID: settings.clusterId,
@@ -233,8 +236,15 @@ export function functionEnvironment(
     SMARTSCALE_SUBNETS: settings.zones
       .map((z, i) => `${z}=${settings.subnetIds[i] ?? ''}`)
       .join(','),
-    SMARTSCALE_KUBE_CA_PARAMETER: names.parameter(prefix, 'kubeCa'),
-    SMARTSCALE_KUBE_TOKEN_PARAMETER: names.parameter(prefix, 'kubeToken'),
+    ...(identity
+      ? {
+          SMARTSCALE_KUBE_CA_PARAMETER: names.parameter(prefix, 'kubeCa'),
+          SMARTSCALE_KUBE_TOKEN_PARAMETER: names.parameter(
+            prefix,
+            kubeIdentities[identity].parameter,
+          ),
+        }
+      : {}),
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_SERVICE_NAME: `smartscale-${service}`,
   };

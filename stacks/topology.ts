@@ -326,9 +326,25 @@ const parameters = {
     path: '/slack/webhook-url',
     secure: true,
   },
-  kubeToken: {
+  // One token per Kubernetes identity (kubeIdentities), so a service reads
+  // only its own: the sampler never holds the token that cordons and evicts.
+  kubeTokenReader: {
     description:
-      "Token of the K3s ServiceAccount smartscale-system/smartscale (the autoscaler's only Kubernetes identity)",
+      'Token of the K3s ServiceAccount smartscale-system/smartscale-reader (sampler, spot-listener: read only)',
+    path: '/k3s/reader-token',
+    secure: true,
+  },
+  kubeTokenJoinVerifier: {
+    description:
+      'Token of the K3s ServiceAccount smartscale-system/smartscale-join-verifier (read Nodes, delete a Node that never joined)',
+    path: '/k3s/join-verifier-token',
+    secure: true,
+  },
+  // The path of the former single token, which was this ServiceAccount's:
+  // an existing deployment keeps working for the drainer and reconciler.
+  kubeTokenWriter: {
+    description:
+      'Token of the K3s ServiceAccount smartscale-system/smartscale (drainer, reconciler: cordon, evict, delete Nodes)',
     path: '/k3s/autoscaler-token',
     secure: true,
   },
@@ -340,6 +356,46 @@ const parameters = {
   },
 } as const satisfies Record<string, ParameterSpec>;
 export type ParameterName = keyof typeof parameters;
+
+/**
+ * The Kubernetes identities (ServiceAccounts in smartscale-system, RBAC in
+ * k3s/manifests/rbac-autoscaler.yaml), the parameter holding each one's
+ * token, and the services that use it. A service not listed here does not
+ * talk to the Kubernetes API.
+ */
+export const kubeIdentities = {
+  reader: {
+    serviceAccount: 'smartscale-reader',
+    parameter: 'kubeTokenReader',
+    services: ['sampler', 'spot-listener'],
+  },
+  'join-verifier': {
+    serviceAccount: 'smartscale-join-verifier',
+    parameter: 'kubeTokenJoinVerifier',
+    services: ['join-verifier'],
+  },
+  writer: {
+    serviceAccount: 'smartscale',
+    parameter: 'kubeTokenWriter',
+    services: ['drainer', 'reconciler'],
+  },
+} as const satisfies Record<
+  string,
+  {
+    readonly serviceAccount: string;
+    readonly parameter: ParameterName;
+    readonly services: readonly ServiceName[];
+  }
+>;
+export type KubeIdentity = keyof typeof kubeIdentities;
+export const KubeIdentities = Object.keys(kubeIdentities) as KubeIdentity[];
+
+/** The Kubernetes identity `service` uses, or undefined when it does not call the API. */
+export function kubeIdentityOf(service: ServiceName): KubeIdentity | undefined {
+  return KubeIdentities.find((id) =>
+    (kubeIdentities[id].services as readonly ServiceName[]).includes(service),
+  );
+}
 
 /**
  * Alarms: any message in a DLQ (it needs a person: `smartscale dlq`), any
@@ -421,11 +477,12 @@ const dedupSteps: PermissionSpec = {
   actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   resource: { kind: 'table', name: 'state' },
 };
-// Services that talk to the K3s API read its CA and the autoscaler token.
-const kubeAccess: PermissionSpec[] = [
+// Services that talk to the K3s API read its CA and their own identity's
+// token, never another identity's.
+const kubeAccess = (identity: KubeIdentity): PermissionSpec[] => [
   {
     actions: ['ssm:GetParameter', 'kms:Decrypt'],
-    resource: { kind: 'parameter', name: 'kubeToken' },
+    resource: { kind: 'parameter', name: kubeIdentities[identity].parameter },
   },
   { actions: ['ssm:GetParameter'], resource: { kind: 'parameter', name: 'kubeCa' } },
 ];
@@ -446,7 +503,7 @@ const permissions = {
     publishTo('samples'),
     // The claim check: a sample too big for SNS is put in the bucket.
     { actions: ['s3:PutObject'], resource: { kind: 'bucket', name: 'samples' } },
-    ...kubeAccess,
+    ...kubeAccess('reader'),
   ],
   decider: [
     consume('decider'),
@@ -488,7 +545,7 @@ const permissions = {
     sendTo('join-verifier'),
   ],
   'join-verifier': [
-    ...kubeAccess,
+    ...kubeAccess('join-verifier'),
     consume('join-verifier'),
     deadLetter('join-verifier'),
     dedupSteps,
@@ -498,7 +555,7 @@ const permissions = {
     sendTo('join-verifier'),
   ],
   drainer: [
-    ...kubeAccess,
+    ...kubeAccess('writer'),
     consume('drainer'),
     deadLetter('drainer'),
     dedupSteps,
@@ -508,7 +565,7 @@ const permissions = {
     sendTo('drainer'),
   ],
   'spot-listener': [
-    ...kubeAccess,
+    ...kubeAccess('reader'),
     consume('spot-listener'),
     deadLetter('spot-listener'),
     describeEc2,
@@ -517,9 +574,9 @@ const permissions = {
   ],
   // Compares EC2, Kubernetes and the ledger and repairs: terminates orphan
   // workers, deletes ghost Nodes and lifts stale cordons (Kubernetes, with
-  // the autoscaler token), closes or expires actions under the cluster lock.
+  // the writer token), closes or expires actions under the cluster lock.
   reconciler: [
-    ...kubeAccess,
+    ...kubeAccess('writer'),
     // Dedup steps, the lock and the versioned state all live in the state table.
     {
       actions: [

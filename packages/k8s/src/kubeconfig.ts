@@ -136,7 +136,8 @@ export function kubeConfigInCluster(
  * Kubernetes access from the environment (`kubeAccessMode` picks which):
  * `SMARTSCALE_KUBECONFIG` (a file); or `SMARTSCALE_KUBE_API_URL` with the CA
  * and the ServiceAccount token read through `readSecret` from the parameters
- * named by `SMARTSCALE_KUBE_CA_PARAMETER` and `SMARTSCALE_KUBE_TOKEN_PARAMETER`;
+ * named by `SMARTSCALE_KUBE_CA_PARAMETER` and `SMARTSCALE_KUBE_TOKEN_PARAMETER`
+ * (the token of the service's own identity, trailing whitespace removed);
  * or, inside a pod, its own ServiceAccount (`kubeConfigInCluster`).
  */
 export async function kubeConfigFromEnv(
@@ -153,6 +154,8 @@ export async function kubeConfigFromEnv(
   return kubeConfigFor({
     ...(env.SMARTSCALE_KUBE_API_URL ? { server: env.SMARTSCALE_KUBE_API_URL } : {}),
     ...(caName ? { caPem: await readSecret(caName) } : {}),
-    ...(tokenName ? { token: await readSecret(tokenName) } : {}),
+    // `kubectl create token ... > file` ends with a newline, and a token
+    // stored from that file would make every request a 401 (issue #22).
+    ...(tokenName ? { token: (await readSecret(tokenName)).replace(/\s+$/, '') } : {}),
   });
 }

@@ -134,7 +134,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     const services = await startServices({
       resources: toServiceResources(applied, options.name),
       awsEndpoint: moto.endpoint,
-      kubeconfigPath: cluster.autoscalerKubeconfig,
+      kubeconfigs: cluster.kubeconfigs,
       prometheusUrl: prometheus.url,
       network,
       config: options.config,

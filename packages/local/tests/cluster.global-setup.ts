@@ -8,6 +8,7 @@ declare module 'vitest' {
       caCert: string;
       adminKubeconfig: string;
       autoscalerKubeconfig: string;
+      kubeconfigs: Record<'reader' | 'join-verifier' | 'writer', string>;
     };
   }
 }
@@ -22,6 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     caCert: cluster.caCert,
     adminKubeconfig: cluster.adminKubeconfig,
     autoscalerKubeconfig: cluster.autoscalerKubeconfig,
+    kubeconfigs: cluster.kubeconfigs,
   });
   return () => cluster.stop();
 }

@@ -10,7 +10,13 @@ import { applyTopology } from '../../../packages/local/src/aws/bootstrap.js';
 import { type MotoServer, startMoto } from '../../../packages/local/src/aws/moto-server.js';
 import { toServiceResources } from '../../../packages/local/src/services/run-services.js';
 import { bundleForNode20 } from '../../../services/sampler/watch-bundle.js';
-import { names, ServiceNames } from '../../topology.js';
+import {
+  KubeIdentities,
+  kubeIdentities,
+  kubeIdentityOf,
+  names,
+  ServiceNames,
+} from '../../topology.js';
 
 // What `sst deploy` ships: each handler bundled by esbuild into one ESM file
 // for Node 20, loaded cold with the environment a Lambda function gets. This
@@ -22,6 +28,17 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const outDir = mkdtempSync(join(tmpdir(), 'smartscale-bundles-'));
 let moto: MotoServer;
 let lambdaEnv: Record<string, string>;
+let bundlePrefix: string;
+
+/** The Kubernetes parameters a function gets as deployed: its own identity's token, or none. */
+function kubeEnv(service: (typeof ServiceNames)[number]): Record<string, string> {
+  const id = kubeIdentityOf(service);
+  if (!id) return {};
+  return {
+    SMARTSCALE_KUBE_CA_PARAMETER: names.parameter(bundlePrefix, 'kubeCa'),
+    SMARTSCALE_KUBE_TOKEN_PARAMETER: names.parameter(bundlePrefix, kubeIdentities[id].parameter),
+  };
+}
 
 beforeAll(async () => {
   moto = await startMoto();
@@ -29,7 +46,12 @@ beforeAll(async () => {
   const prefix = `t-bundle-${randomBytes(3).toString('hex')}`;
   const applied = await applyTopology(clients, prefix);
   const parameters = new Parameters({ ssm: clients.ssm });
-  await parameters.putSecure(names.parameter(prefix, 'kubeToken'), 'token-for-the-bundle-test');
+  for (const id of KubeIdentities)
+    await parameters.putSecure(
+      names.parameter(prefix, kubeIdentities[id].parameter),
+      `${id}-token-for-the-bundle-test`,
+    );
+  bundlePrefix = prefix;
   await parameters.putSecure(names.parameter(prefix, 'kubeCa'), 'ca-for-the-bundle-test');
   clients.destroy();
   lambdaEnv = {
@@ -43,8 +65,6 @@ beforeAll(async () => {
     // Nothing listens on port 9: start-up must not need Prometheus or the API server.
     SMARTSCALE_PROMETHEUS_URL: 'http://127.0.0.1:9',
     SMARTSCALE_KUBE_API_URL: 'https://127.0.0.1:9',
-    SMARTSCALE_KUBE_CA_PARAMETER: names.parameter(prefix, 'kubeCa'),
-    SMARTSCALE_KUBE_TOKEN_PARAMETER: names.parameter(prefix, 'kubeToken'),
     SMARTSCALE_LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
     SMARTSCALE_SUBNETS: 'us-east-1a=subnet-0123456789abcdef0',
   };
@@ -72,7 +92,7 @@ describe('Lambda bundles', () => {
           '-e',
           `const m = await import(${JSON.stringify(outfile)}); process.stdout.write(typeof m.handler);`,
         ],
-        { env: lambdaEnv, encoding: 'utf8', timeout: 60_000 },
+        { env: { ...lambdaEnv, ...kubeEnv(service) }, encoding: 'utf8', timeout: 60_000 },
       );
       expect(load.stderr.split('\n').filter((l) => /Error|ERR_/.test(l))).toEqual([]);
       expect(load.status).toBe(0);

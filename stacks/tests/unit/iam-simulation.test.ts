@@ -324,7 +324,9 @@ const KUBE_USERS: ServiceName[] = [
 const READERS: Record<ParameterName, ServiceName[]> = {
   joinToken: [],
   slackWebhook: ['notifier'],
-  kubeToken: KUBE_USERS,
+  kubeTokenReader: ['sampler', 'spot-listener'],
+  kubeTokenJoinVerifier: ['join-verifier'],
+  kubeTokenWriter: ['drainer', 'reconciler'],
   kubeCa: KUBE_USERS,
 };
 
@@ -371,10 +373,7 @@ describe("no function reaches another one's queue, topic or parameter", () => {
       );
     }
     const key = `arn:aws:kms:${region}:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-    const decrypts = [
-      'notifier',
-      ...KUBE_USERS.filter((s) => READERS.kubeToken.includes(s)),
-    ].includes(service);
+    const decrypts = ['notifier', ...KUBE_USERS].includes(service);
     expect(
       await evaluate(service, 'kms:Decrypt', key, {
         'kms:ViaService': `ssm.${region}.amazonaws.com`,
@@ -385,6 +384,44 @@ describe("no function reaches another one's queue, topic or parameter", () => {
         'kms:ViaService': `s3.${region}.amazonaws.com`,
       }),
     ).toBe('ImplicitlyDenied');
+  });
+
+  // The rows of issue #21 item 3 spelled out: a token that cordons, evicts
+  // and deletes Nodes is out of reach of the services that only read.
+  it.each([
+    ['sampler', 'kubeTokenWriter'],
+    ['sampler', 'kubeTokenJoinVerifier'],
+    ['spot-listener', 'kubeTokenWriter'],
+    ['join-verifier', 'kubeTokenWriter'],
+    ['join-verifier', 'kubeTokenReader'],
+    ['drainer', 'kubeTokenReader'],
+    ['reconciler', 'kubeTokenJoinVerifier'],
+    ['decider', 'kubeTokenReader'],
+    ['notifier', 'kubeTokenWriter'],
+  ] as [ServiceName, ParameterName][])('the %s cannot read %s', async (service, parameter) => {
+    expect(
+      await evaluate(
+        service,
+        'ssm:GetParameter',
+        resolver.arn({ kind: 'parameter', name: parameter }),
+      ),
+    ).toBe('ImplicitlyDenied');
+  });
+
+  it('the sampler can read the reader token, the drainer the writer token', async () => {
+    for (const [service, parameter] of [
+      ['sampler', 'kubeTokenReader'],
+      ['drainer', 'kubeTokenWriter'],
+      ['join-verifier', 'kubeTokenJoinVerifier'],
+    ] as [ServiceName, ParameterName][])
+      expect(
+        await evaluate(
+          service,
+          'ssm:GetParameter',
+          resolver.arn({ kind: 'parameter', name: parameter }),
+        ),
+        `${service} ${parameter}`,
+      ).toBe('Allowed');
   });
 
   it('the audit log is appended by the decider and the reconciler only, and read by none', async () => {

@@ -6,7 +6,11 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { functionEnvironment, readDeploySettings } from '../../settings.ts';
 import {
+  kubeIdentities,
+  names,
+  type ParameterName,
   type PermissionSpec,
   type QueueName,
   type ServiceName,
@@ -180,6 +184,47 @@ describe('IAM grants match what each service calls', () => {
     expect(actions('spot-listener').has('dynamodb:PutItem')).toBe(false);
     expect(actions('join-verifier').has('dynamodb:PutItem')).toBe(true);
   }, 30_000);
+});
+
+// Parameters are granted by name from the environment the function gets, so
+// the environment and the grant are compared here: each Kubernetes user is
+// told to read the token its policy allows, and may read no other token.
+describe('the Kubernetes token each function reads is the one it is granted', () => {
+  const prefix = 'smartscale-prod';
+  const settings = readDeploySettings(
+    {
+      SMARTSCALE_CLUSTER_ID: 'prod',
+      SMARTSCALE_PROMETHEUS_URL: 'http://10.0.1.10:30090',
+      SMARTSCALE_KUBE_API_URL: 'https://10.0.1.10:6443',
+      SMARTSCALE_LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
+      SMARTSCALE_WORKER_ROLE_NAME: 'smartscale-worker',
+      SMARTSCALE_SUBNET_IDS: 'subnet-0123456789abcdef0',
+      SMARTSCALE_SECURITY_GROUP_IDS: 'sg-0123456789abcdef0',
+      SMARTSCALE_ZONES: 'eu-west-1a',
+      SMARTSCALE_CONFIG_FILE: 'policy.json',
+    },
+    () => '{}',
+  );
+  const tokens = Object.values(kubeIdentities).map((i) => i.parameter as ParameterName);
+  const readable = (service: ServiceName) =>
+    (topology.permissions[service] as readonly PermissionSpec[])
+      .filter((p) => p.actions.includes('ssm:GetParameter') && p.resource.kind === 'parameter')
+      .map((p) => (p.resource as { name: ParameterName }).name);
+
+  it.each(ServiceNames)('%s', (service) => {
+    const env = functionEnvironment(prefix, settings, '{}', service);
+    const granted = readable(service).filter((name) => tokens.includes(name));
+    expect(granted.length, 'token parameters granted').toBeLessThanOrEqual(1);
+    expect(env.SMARTSCALE_KUBE_TOKEN_PARAMETER).toBe(
+      granted[0] ? names.parameter(prefix, granted[0]) : undefined,
+    );
+  });
+
+  it('the sampler cannot read the writer token', () => {
+    expect(readable('sampler')).not.toContain('kubeTokenWriter');
+    expect(readable('sampler')).toContain('kubeTokenReader');
+    expect(readable('drainer')).toContain('kubeTokenWriter');
+  });
 });
 
 // A tiny repository in memory, to show the analyser and the comparison can fail.

@@ -83,12 +83,17 @@ describe('least-privilege IAM', () => {
         ),
       );
     expect(who('ssm:GetParameter', 'arn:test:parameter:slackWebhook')).toEqual(['notifier']);
-    expect(who('ssm:GetParameter', 'arn:test:parameter:kubeToken').sort()).toEqual([
-      'drainer',
-      'join-verifier',
-      'reconciler',
+    // Each Kubernetes identity's token only to the services that use it.
+    expect(who('ssm:GetParameter', 'arn:test:parameter:kubeTokenReader').sort()).toEqual([
       'sampler',
       'spot-listener',
+    ]);
+    expect(who('ssm:GetParameter', 'arn:test:parameter:kubeTokenJoinVerifier')).toEqual([
+      'join-verifier',
+    ]);
+    expect(who('ssm:GetParameter', 'arn:test:parameter:kubeTokenWriter').sort()).toEqual([
+      'drainer',
+      'reconciler',
     ]);
     expect(who('ec2:RunInstances')).toEqual(['provisioner']);
     // Launching passes the workers' role to EC2, and no other role anywhere.

@@ -138,4 +138,17 @@ describe('kubeConfigFromEnv', () => {
       skipTLSVerify: false,
     });
   });
+
+  it('drops the trailing newline of a token stored from a file', async () => {
+    const kc = await kubeConfigFromEnv(
+      {
+        ...inPod,
+        SMARTSCALE_KUBE_API_URL: 'https://10.0.1.10:6443',
+        SMARTSCALE_KUBE_CA_PARAMETER: '/p/ca',
+        SMARTSCALE_KUBE_TOKEN_PARAMETER: '/p/token',
+      },
+      async (name) => (name === '/p/token' ? 'eyJhbGciOi.payload.sig\n' : 'ca'),
+    );
+    expect(kc.getCurrentUser()?.token).toBe('eyJhbGciOi.payload.sig');
+  });
 });

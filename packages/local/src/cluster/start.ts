@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, loadAllYaml } from '@kubernetes/client-node';
+import { KubeIdentities, type KubeIdentity, kubeIdentities } from '../../../../stacks/topology.ts';
 import { type ClusterBinaries, ensureClusterBinaries } from './binaries.ts';
 import { type ClientIdentity, createClusterPki, kubeconfigYaml } from './certs.ts';
 import { freePort, ProcessGroup } from './processes.ts';
@@ -33,8 +34,14 @@ export interface LocalCluster {
   caCert: string;
   /** Kubeconfig of a cluster admin (client certificate, group system:masters). */
   adminKubeconfig: string;
-  /** Kubeconfig of the autoscaler's ServiceAccount (bearer token, only its RBAC). */
+  /** Kubeconfig of the autoscaler's writer ServiceAccount smartscale (bearer token, only its RBAC). */
   autoscalerKubeconfig: string;
+  /**
+   * A kubeconfig per SmartScale Kubernetes identity (stacks/topology.ts
+   * kubeIdentities), each with a token of its own ServiceAccount, so every
+   * local service runs with only the RBAC its deployed function has.
+   */
+  kubeconfigs: Record<KubeIdentity, string>;
   dataDir: string;
   /** The server processes started for this cluster, by component name. */
   pids: Record<string, number>;
@@ -275,15 +282,17 @@ export async function startLocalCluster(options: StartOptions = {}): Promise<Loc
     const kc = new KubeConfig();
     kc.loadFromFile(adminKubeconfig);
     await applyManifest(kc, readFileSync(AUTOSCALER_RBAC_MANIFEST, 'utf8'));
-    const autoscalerKubeconfig = join(dataDir, 'autoscaler.kubeconfig');
-    const token = await requestToken(kc);
-    writeFileSync(
-      autoscalerKubeconfig,
-      kubeconfigYaml({ server, caCert: pki.caCert, user: { token } }),
-      {
-        mode: 0o600,
-      },
-    );
+    const kubeconfigs = {} as Record<KubeIdentity, string>;
+    for (const id of KubeIdentities) {
+      kubeconfigs[id] = join(dataDir, `smartscale-${id}.kubeconfig`);
+      const token = await requestToken(kc, kubeIdentities[id].serviceAccount);
+      writeFileSync(
+        kubeconfigs[id],
+        kubeconfigYaml({ server, caCert: pki.caCert, user: { token } }),
+        { mode: 0o600 },
+      );
+    }
+    const autoscalerKubeconfig = kubeconfigs.writer;
     group.assertRunning();
     log(`local cluster up in ${formatElapsed(Date.now() - started)} (data: ${dataDir})`);
     return {
@@ -291,6 +300,7 @@ export async function startLocalCluster(options: StartOptions = {}): Promise<Loc
       caCert: pki.caCert,
       adminKubeconfig,
       autoscalerKubeconfig,
+      kubeconfigs,
       dataDir,
       pids: group.pids(),
       stop,
@@ -314,14 +324,17 @@ export async function applyManifest(kc: KubeConfig, yaml: string): Promise<void>
   }
 }
 
-async function requestToken(kc: KubeConfig): Promise<string> {
+async function requestToken(kc: KubeConfig, serviceAccount: string): Promise<string> {
   const core = kc.makeApiClient(CoreV1Api);
   const result = await core.createNamespacedServiceAccountToken({
-    name: AUTOSCALER_SERVICE_ACCOUNT.name,
+    name: serviceAccount,
     namespace: AUTOSCALER_SERVICE_ACCOUNT.namespace,
     body: { spec: { audiences: [], expirationSeconds: 24 * 3600 } },
   });
   const token = result.status?.token;
-  if (!token) throw new Error('TokenRequest for the autoscaler ServiceAccount returned no token');
+  if (!token)
+    throw new Error(
+      `TokenRequest for the ServiceAccount ${AUTOSCALER_SERVICE_ACCOUNT.namespace}/${serviceAccount} returned no token`,
+    );
   return token;
 }

@@ -4,7 +4,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ServiceResources } from '@smartscale/aws';
-import { type ServiceName, ServiceNames } from '../../../../stacks/topology.ts';
+import {
+  type KubeIdentity,
+  kubeIdentityOf,
+  type ServiceName,
+  ServiceNames,
+} from '../../../../stacks/topology.ts';
 import type { AppliedTopology } from '../aws/bootstrap.ts';
 import { REPO_ROOT } from '../env.ts';
 import type { WorkerNetwork } from './worker-network.ts';
@@ -43,7 +48,11 @@ export function toServiceResources(applied: AppliedTopology, clusterId: string):
 export interface ServicesOptions {
   readonly resources: ServiceResources;
   readonly awsEndpoint: string;
-  readonly kubeconfigPath: string;
+  /**
+   * A kubeconfig per Kubernetes identity (LocalCluster.kubeconfigs): each
+   * service gets its own identity's, as each function reads its own token.
+   */
+  readonly kubeconfigs: Readonly<Record<KubeIdentity, string>>;
   readonly prometheusUrl: string;
   readonly network: WorkerNetwork;
   /** Policy configuration (JSON-able), validated by each service at start. */
@@ -95,7 +104,6 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     SMARTSCALE_RESOURCES: JSON.stringify(options.resources),
     SMARTSCALE_AWS_ENDPOINT: options.awsEndpoint,
     AWS_REGION: 'us-east-1',
-    SMARTSCALE_KUBECONFIG: options.kubeconfigPath,
     SMARTSCALE_PROMETHEUS_URL: options.prometheusUrl,
     SMARTSCALE_CONFIG: JSON.stringify(options.config),
     SMARTSCALE_LAUNCH_TEMPLATE_ID: options.network.launchTemplateId,
@@ -113,6 +121,12 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       : {}),
   };
   delete env.SMARTSCALE_FAULT;
+  delete env.SMARTSCALE_KUBECONFIG;
+  // A service without an identity gets no kubeconfig, as its function gets no token.
+  const kubeEnv = (service: LocalServiceName): NodeJS.ProcessEnv => {
+    const id = kubeIdentityOf(service);
+    return id ? { SMARTSCALE_KUBECONFIG: options.kubeconfigs[id] } : {};
+  };
   const children = new Map<LocalServiceName, ChildProcess[]>();
   const restarts: Record<string, number> = {};
   // Processes ended on purpose (stop, kill) are not restarted.
@@ -133,6 +147,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
         cwd: REPO_ROOT,
         env: {
           ...env,
+          ...kubeEnv(service),
           POWERTOOLS_SERVICE_NAME: `smartscale-${service}`,
           ...(fault ? { SMARTSCALE_FAULT: fault } : {}),
         },

@@ -3,7 +3,14 @@
 // short-lived token (TokenRequest, as the rotation step issues them) and
 // tries what its services call and what they must not. Arranging is admin.
 import { readFileSync } from 'node:fs';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kubeconfigYaml } from '../../src/cluster/certs.ts';
 import { AUTOSCALER_RBAC_MANIFEST, applyManifest } from '../../src/cluster/start.ts';
@@ -117,5 +124,29 @@ describe('the autoscaler identities on the real API server', () => {
     expect(await status(evict(writer, pod?.metadata?.name ?? ''))).toBe(200);
     expect(await status(() => writer.listNamespacedSecret({ namespace: NAMESPACE }))).toBe(403);
     expect(await status(() => writer.deleteNode({ name: `${group}-2` }))).toBe(200);
+  });
+});
+
+// The local stack hands each service process the kubeconfig of its own
+// identity (run-services.ts); this proves those files really are those
+// ServiceAccounts, as the API server authenticates them.
+describe('the local control plane issues one kubeconfig per identity', () => {
+  it.each([
+    ['reader', 'smartscale-reader'],
+    ['join-verifier', 'smartscale-join-verifier'],
+    ['writer', 'smartscale'],
+  ] as const)('%s authenticates as %s and may do only its part', async (identity, sa) => {
+    const user = new KubeConfig();
+    user.loadFromFile(inject('cluster').kubeconfigs[identity]);
+    const review = await user
+      .makeApiClient(AuthenticationV1Api)
+      .createSelfSubjectReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      });
+    expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${NAMESPACE}:${sa}`);
+    const canCordon = await user.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+      body: { spec: { resourceAttributes: { verb: 'patch', resource: 'nodes' } } },
+    });
+    expect(canCordon.status?.allowed).toBe(identity === 'writer');
   });
 });
