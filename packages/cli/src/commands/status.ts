@@ -47,7 +47,15 @@ export interface StatusReport {
     readonly joining: number;
     /** Nodes being drained by a scale-down (from the action ledger). */
     readonly draining: number;
+    /** Of the nodes counted, those on spot capacity (the rest on-demand); null when not counted. */
+    readonly spot: number | null;
   };
+  /** The newest audited decision, holds included, with its reasons in words. */
+  readonly lastDecision: {
+    readonly at: string;
+    readonly kind: string;
+    readonly reasons: readonly { readonly code: string; readonly message: string }[];
+  } | null;
   readonly paused: ClusterState['paused'];
   readonly inFlight: readonly InFlightAction[];
   readonly cooldowns: {
@@ -100,6 +108,9 @@ async function nodesFromKubernetes(kubeconfig: string): Promise<NodeInfo[]> {
   }
 }
 
+const spotCount = (nodes: readonly NodeInfo[]) =>
+  nodes.filter((n) => n.capacityType === 'spot').length;
+
 async function workersOf(
   deployment: Deployment,
   state: ClusterState,
@@ -113,29 +124,45 @@ async function workersOf(
     draining: state.inFlight.filter((a) => a.kind === 'scale-down').length,
   };
   if (deployment.kubeconfig) {
-    const counts = countNodes(await nodesFromKubernetes(deployment.kubeconfig));
-    return { source: 'kubernetes', at: now.toISOString(), ...counts, ...ledger };
+    const nodes = await nodesFromKubernetes(deployment.kubeconfig);
+    return {
+      source: 'kubernetes',
+      at: now.toISOString(),
+      ...countNodes(nodes),
+      ...ledger,
+      spot: spotCount(nodes),
+    };
   }
   const last = await latestDecision(deployment.audit, deployment.clusterId, now);
   if (!last?.snapshot) {
-    return { source: 'none', at: null, ready: null, notReady: null, cordoned: null, ...ledger };
+    return {
+      source: 'none',
+      at: null,
+      ready: null,
+      notReady: null,
+      cordoned: null,
+      ...ledger,
+      spot: null,
+    };
   }
   return {
     source: 'last-decision',
     at: last.snapshot.takenAt,
     ...countNodes(last.snapshot.nodes),
     ...ledger,
+    spot: spotCount(last.snapshot.nodes),
   };
 }
 
 /** Gathers the status of the deployment's cluster. */
 export async function clusterStatus(deployment: Deployment, now: Date): Promise<StatusReport> {
   const config = configFromEnv();
-  const [state, holder, queues, reconciliation] = await Promise.all([
+  const [state, holder, queues, reconciliation, last] = await Promise.all([
     deployment.state.load(deployment.clusterId),
     deployment.lock.holder(deployment.clusterId),
     allQueueDepths(deployment.clients.sqs, deployment.resources),
     deployment.reconciliations.latest(deployment.clusterId),
+    latestDecision(deployment.audit, deployment.clusterId, now),
   ]);
   return {
     clusterId: deployment.clusterId,
@@ -162,6 +189,13 @@ export async function clusterStatus(deployment: Deployment, now: Date): Promise<
     stateVersion: state.version,
     queues,
     reconciliation,
+    lastDecision: last
+      ? {
+          at: last.entry.at,
+          kind: last.decision.kind,
+          reasons: last.decision.reasons.map((r) => ({ code: r.code, message: r.message })),
+        }
+      : null,
   };
 }
 
@@ -191,6 +225,13 @@ export function formatReconciliation(r: ReconciliationSummary | null, now: Date)
   )}${busy}${failed}`;
 }
 
+/** The newest decision in one line: what, how long ago, and why in words. */
+export function lastDecisionText(d: StatusReport['lastDecision'], now: Date): string {
+  if (!d) return 'none yet';
+  const why = d.reasons.map((r) => r.message).join('; ');
+  return `${d.kind} ${formatAge(new Date(d.at), now)} ago${why ? `: ${why}` : ''}`;
+}
+
 /** The readable form of a status report. */
 export function formatStatus(report: StatusReport, now: Date): string {
   const w = report.workers;
@@ -211,8 +252,9 @@ export function formatStatus(report: StatusReport, now: Date): string {
     ['deployment', report.deployment],
     [
       'workers',
-      `${count(w.ready)} ready, ${count(w.notReady)} not ready, ${count(w.cordoned)} cordoned, ${w.joining} joining, ${w.draining} draining (${workerSource})`,
+      `${count(w.ready)} ready, ${count(w.notReady)} not ready, ${count(w.cordoned)} cordoned, ${w.joining} joining, ${w.draining} draining; ${count(w.spot)} on spot (${workerSource})`,
     ],
+    ['last decision', lastDecisionText(report.lastDecision, now)],
     ['paused', paused],
     ['scale-up cooldown', cooldownText(report.cooldowns.scaleUp, now)],
     ['scale-down cooldown', cooldownText(report.cooldowns.scaleDown, now)],

@@ -56,6 +56,8 @@ describe('smartscale status --watch', () => {
       expect(f.text.startsWith(CLEAR_SCREEN)).toBe(true);
       expect(f.text).toContain(`cluster`);
       expect(f.text).toContain('in-flight actions');
+      // No decider runs here: the last decision says so rather than going missing.
+      expect(f.text).toMatch(/last decision\s+none yet/);
     }
     expect(frames[0]?.text).toContain('no (scaling active)');
     expect(frames[2]?.text).toContain('PAUSED by carol');
