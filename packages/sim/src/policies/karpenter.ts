@@ -207,7 +207,10 @@ export function karpenterPolicy(settings: KarpenterSettings = karpenterDefaults)
         podsChangedAt.set(n.id, { pods: n.pods.size, at: now });
     }
     if (command) {
-      if (now - command.decidedAt < settings.consolidationValidationSeconds) return;
+      // The wait ends on the nearest step (ties early, in the peer's favour): 10 s steps
+      // cannot hold 15 s, and rounding up would keep Karpenter's nodes 5 s longer each time.
+      const waited = now + ctx.options.stepSeconds / 2 - command.decidedAt;
+      if (waited < settings.consolidationValidationSeconds) return;
       const nodes = command.nodes;
       command = null;
       if (stillValid(ctx, nodes)) for (const n of nodes) cluster.scaleDown(n, now);
