@@ -10,7 +10,7 @@ const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readS
 const ports: JoinVerifierPorts = {
   now: () => new Date(),
   async findNodeByInstanceId(instanceId) {
-    const node = await cluster.findNodeByInstanceId(instanceId);
+    const node = await cluster.findNodeStatusByInstanceId(instanceId);
     return node ? { name: node.name, ready: node.ready } : null;
   },
   async terminate(instanceIds) {

@@ -22,7 +22,7 @@ const ports: SpotListenerPorts = {
   now: () => new Date(),
   findManagedWorker: (instanceId) => fleet.findWorker(instanceId),
   findNodeName: async (instanceId) =>
-    (await cluster.findNodeByInstanceId(instanceId))?.name ?? null,
+    (await cluster.findNodeStatusByInstanceId(instanceId))?.name ?? null,
   publish: ctx.publish,
 };
 

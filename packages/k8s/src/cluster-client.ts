@@ -144,6 +144,23 @@ export class ClusterClient {
       .map((node) => toNodeInfo(node, podInfos.get(node.metadata?.name ?? '') ?? []));
   }
 
+  /**
+   * Name and readiness of an EC2 instance's Node, without reading its pods:
+   * what the join-verifier and spot-listener need, so their identities need
+   * no access to pods (issue #21).
+   */
+  async findNodeStatusByInstanceId(
+    instanceId: string,
+  ): Promise<{ name: string; ready: boolean } | undefined> {
+    const nodes = await this.#core.listNode();
+    const node = nodes.items.find(
+      (n) => parseProviderId(n.spec?.providerID)?.instanceId === instanceId,
+    );
+    if (!node) return undefined;
+    const { name, ready } = toNodeInfo(node, []);
+    return { name, ready };
+  }
+
   /** The node of an EC2 instance (providerID `aws:///<az>/<instance-id>`), if it has joined. */
   async findNodeByInstanceId(instanceId: string): Promise<NodeInfo | undefined> {
     const nodes = await this.#core.listNode();

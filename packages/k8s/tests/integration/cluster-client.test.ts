@@ -296,6 +296,18 @@ describe('nodes by instance id', () => {
       capacityType: 'spot',
     });
     expect(await autoscaler.findNodeByInstanceId('i-0000000000000000')).toBeUndefined();
+    // The join-verifier's identity may not list pods (403): its lookup reads Nodes only.
+    const joinVerifier = ClusterClient.fromKubeconfigFile(
+      inject('cluster').kubeconfigs['join-verifier'],
+    );
+    await expect(joinVerifier.findNodeByInstanceId(instanceId)).rejects.toMatchObject({
+      code: 403,
+    });
+    expect(await joinVerifier.findNodeStatusByInstanceId(instanceId)).toEqual({
+      name: `${group}-1`,
+      ready: true,
+    });
+    expect(await joinVerifier.findNodeStatusByInstanceId('i-0000000000000000')).toBeUndefined();
 
     expect(await autoscaler.deleteNode(`${group}-1`)).toEqual({ outcome: 'deleted' });
     expect(await autoscaler.findNodeByInstanceId(instanceId)).toBeUndefined();
