@@ -16,7 +16,13 @@ import { AuthorizationV1Api, type KubeConfig, VersionApi } from '@kubernetes/cli
 import type { AwsClients, ReconciliationLog } from '@smartscale/aws';
 import { kubeConfigFor } from '@smartscale/k8s';
 import { deploymentPlan } from '../../../stacks/plan.ts';
-import { topology } from '../../../stacks/topology.ts';
+import {
+  KubeIdentities,
+  type KubeIdentity,
+  kubeIdentities,
+  type ParameterName,
+  topology,
+} from '../../../stacks/topology.ts';
 
 /** One line of the doctor's report. */
 export interface DoctorFinding {
@@ -169,11 +175,8 @@ export async function checkPlannedResources(
   return findings;
 }
 
-/** What `checkParameters` found readable, for the Kubernetes check. */
-export interface ParameterValues {
-  readonly kubeToken?: string;
-  readonly kubeCa?: string;
-}
+/** What `checkParameters` found readable, by parameter, for the Kubernetes check. */
+export type ParameterValues = Readonly<Partial<Record<ParameterName, string>>>;
 
 /**
  * Every SSM parameter of the plan exists with its declared type; the Slack
@@ -367,14 +370,46 @@ async function defaultRouteOf(
 }
 
 /** What the autoscaler does in Kubernetes (k3s/manifests/rbac-autoscaler.yaml grants exactly this). */
-export const AUTOSCALER_ACCESS = [
+export const AUTOSCALER_ACCESS: readonly Access[] = [
   { verb: 'list', resource: 'nodes' },
   { verb: 'patch', resource: 'nodes' },
   { verb: 'delete', resource: 'nodes' },
   { verb: 'list', resource: 'pods' },
   { verb: 'create', resource: 'pods', subresource: 'eviction' },
   { verb: 'list', resource: 'poddisruptionbudgets', group: 'policy' },
-] as const;
+];
+/** One Kubernetes API permission, as a SelfSubjectAccessReview asks it. */
+export interface Access {
+  readonly verb: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  readonly group?: string;
+}
+
+/**
+ * What each identity's services call, and one thing it must not be able to
+ * do: a token of the wrong ServiceAccount stored in a parameter (the writer's
+ * in the reader's) works, so only this check notices it.
+ */
+export const IDENTITY_ACCESS: Record<
+  KubeIdentity,
+  { readonly needs: readonly Access[]; readonly mustNot: Access }
+> = {
+  reader: {
+    needs: AUTOSCALER_ACCESS.filter((a) => a.verb === 'list'),
+    mustNot: { verb: 'patch', resource: 'nodes' },
+  },
+  'join-verifier': {
+    needs: AUTOSCALER_ACCESS.filter(
+      (a) => a.resource === 'nodes' && (a.verb === 'list' || a.verb === 'delete'),
+    ),
+    mustNot: { verb: 'patch', resource: 'nodes' },
+  },
+  writer: {
+    needs: AUTOSCALER_ACCESS,
+    mustNot: { verb: 'list', resource: 'secrets' },
+  },
+};
 
 /** How the doctor reaches Kubernetes: as the functions do (SSM token and CA) or through a kubeconfig. */
 export type KubeAccessForDoctor =
@@ -395,105 +430,135 @@ export function tokenExpiry(token: string): Date | null {
   }
 }
 
-/**
- * The API server answers with the autoscaler's credentials, TLS verified,
- * and allows every verb the autoscaler uses; the token is not about to expire.
- */
-export async function checkKubernetes(
-  access: KubeAccessForDoctor,
-  now: Date,
+const describeAccess = (a: Access) =>
+  `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}`;
+
+async function allowed(kc: KubeConfig, a: Access): Promise<boolean> {
+  const review = await kc.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
+    body: {
+      spec: {
+        resourceAttributes: {
+          verb: a.verb,
+          resource: a.resource,
+          ...(a.subresource ? { subresource: a.subresource } : {}),
+          ...(a.group ? { group: a.group } : {}),
+        },
+      },
+    },
+  });
+  return review.status?.allowed === true;
+}
+
+/** Reachable with `kc`, TLS verified; then `access.needs` allowed and `access.mustNot` denied. */
+async function checkIdentity(
+  kc: KubeConfig,
+  server: string,
+  label: string,
+  serviceAccount: string,
+  access: { readonly needs: readonly Access[]; readonly mustNot?: Access },
 ): Promise<DoctorFinding[]> {
-  const findings: DoctorFinding[] = [];
-  let kc: KubeConfig;
-  let server: string;
-  if (access.kind === 'kubeconfig') {
-    kc = kubeConfigFor({ kubeconfigPath: access.path });
-    server = kc.getCurrentCluster()?.server ?? access.path;
-  } else {
-    const { kubeToken, kubeCa } = access.values;
-    server = access.server;
-    if (!kubeToken || !kubeCa)
-      return [
-        problem(
-          `kubernetes ${server}`,
-          'not checked: the autoscaler token or CA parameter is missing (above)',
-          'store both as docs/deploy.md section 1 says',
-        ),
-      ];
-    if (kubeToken !== kubeToken.trim())
-      findings.push(
-        problem(
-          'parameter kube token',
-          'has leading or trailing whitespace (a newline from the file it was stored from): every request is refused',
-          "store it again without the newline: kubectl create token ... | tr -d '\\n' > /tmp/t",
-        ),
-      );
-    const expiry = tokenExpiry(kubeToken.trim());
-    if (expiry) {
-      const days = (expiry.getTime() - now.getTime()) / 86_400_000;
-      findings.push(
-        days <= 0
-          ? problem(
-              'kube token expiry',
-              `expired ${expiry.toISOString()}`,
-              'create a new token and store it (docs/deploy.md section 1)',
-            )
-          : days < 30
-            ? warning(
-                'kube token expiry',
-                `expires ${expiry.toISOString()} (in ${Math.floor(days)} days)`,
-                'create a new token and store it before then (docs/deploy.md section 1)',
-              )
-            : ok('kube token expiry', `expires ${expiry.toISOString()}`),
-      );
-    }
-    kc = kubeConfigFor({ server, caPem: kubeCa, token: kubeToken.trim() });
-  }
-  const check = `kubernetes ${server}`;
+  const check = `kubernetes ${server}${label}`;
   try {
     const version = await kc.makeApiClient(VersionApi).getCode();
-    findings.push(ok(check, `reachable, ${version.gitVersion}, TLS verified`));
+    const findings = [ok(check, `reachable, ${version.gitVersion}, TLS verified`)];
+    const denied: string[] = [];
+    for (const a of access.needs) if (!(await allowed(kc, a))) denied.push(describeAccess(a));
+    const rbac = `kubernetes RBAC${label}`;
+    const fix = `kubectl apply -f k3s/manifests/rbac-autoscaler.yaml, and store a token of smartscale-system/${serviceAccount} (docs/deploy.md, Kubernetes tokens)`;
+    findings.push(
+      denied.length > 0
+        ? problem(rbac, `denies ${denied.join(', ')}`, fix)
+        : access.mustNot && (await allowed(kc, access.mustNot))
+          ? problem(
+              rbac,
+              `also allows ${describeAccess(access.mustNot)}: this is not a token of smartscale-system/${serviceAccount}`,
+              fix,
+            )
+          : ok(
+              rbac,
+              `allows the ${access.needs.length} verbs of ${serviceAccount}${access.mustNot ? `, not ${describeAccess(access.mustNot)}` : ''}`,
+            ),
+    );
+    return findings;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    findings.push(
+    return [
       problem(
         check,
         `not reachable with the autoscaler's credentials (${typeof code === 'string' || typeof code === 'number' ? `${code}: ` : ''}${errorText(error)})`,
         'check SMARTSCALE_KUBE_API_URL, that the functions security group may reach 6443 on the server, and that the token and CA parameters are current',
       ),
+    ];
+  }
+}
+
+/** Whitespace around a stored token, and its expiry: a warning 30 days ahead. */
+function checkTokenValue(token: string, serviceAccount: string, now: Date): DoctorFinding[] {
+  const findings: DoctorFinding[] = [];
+  const fix = `create a new token of smartscale-system/${serviceAccount} and store it (docs/deploy.md, Kubernetes tokens)`;
+  if (token !== token.trim())
+    // The functions drop a trailing newline since #21; kubectl users may not.
+    findings.push(
+      warning(
+        `kube token ${serviceAccount}`,
+        'has leading or trailing whitespace (a newline from the file it was stored from)',
+        "store it again without the newline: kubectl create token ... | tr -d '\\n' > /tmp/t",
+      ),
     );
-    return findings;
-  }
-  const authz = kc.makeApiClient(AuthorizationV1Api);
-  const denied: string[] = [];
-  for (const a of AUTOSCALER_ACCESS) {
-    const review = await authz.createSelfSubjectAccessReview({
-      body: {
-        spec: {
-          resourceAttributes: {
-            verb: a.verb,
-            resource: a.resource,
-            ...('subresource' in a ? { subresource: a.subresource } : {}),
-            ...('group' in a ? { group: a.group } : {}),
-          },
-        },
-      },
-    });
-    if (!review.status?.allowed)
-      denied.push(`${a.verb} ${a.resource}${'subresource' in a ? `/${a.subresource}` : ''}`);
-  }
+  const expiry = tokenExpiry(token.trim());
+  if (!expiry) return findings;
+  const check = `kube token ${serviceAccount} expiry`;
+  const days = (expiry.getTime() - now.getTime()) / 86_400_000;
   findings.push(
-    denied.length === 0
-      ? ok(
-          'kubernetes RBAC',
-          `allows ${AUTOSCALER_ACCESS.length} of ${AUTOSCALER_ACCESS.length} autoscaler verbs`,
-        )
-      : problem(
-          'kubernetes RBAC',
-          `denies ${denied.join(', ')}`,
-          'kubectl apply -f k3s/manifests/rbac-autoscaler.yaml, and store a token of smartscale-system/smartscale',
-        ),
+    days <= 0
+      ? problem(check, `expired ${expiry.toISOString()}`, fix)
+      : days < 30
+        ? warning(
+            check,
+            `expires ${expiry.toISOString()} (in ${Math.floor(days)} days)`,
+            `${fix} before then`,
+          )
+        : ok(check, `expires ${expiry.toISOString()}`),
   );
+  return findings;
+}
+
+/**
+ * The API server answers with each identity's credentials (its own token
+ * parameter), TLS verified, and allows what that identity's services call
+ * and not more; no token is about to expire. With a kubeconfig, that one
+ * user is checked for everything the autoscaler does.
+ */
+export async function checkKubernetes(
+  access: KubeAccessForDoctor,
+  now: Date,
+): Promise<DoctorFinding[]> {
+  if (access.kind === 'kubeconfig') {
+    const kc = kubeConfigFor({ kubeconfigPath: access.path });
+    const server = kc.getCurrentCluster()?.server ?? access.path;
+    return checkIdentity(kc, server, '', 'smartscale', { needs: AUTOSCALER_ACCESS });
+  }
+  const { server, values } = access;
+  const kubeCa = values.kubeCa;
+  const findings: DoctorFinding[] = [];
+  for (const id of KubeIdentities) {
+    const { serviceAccount, parameter } = kubeIdentities[id];
+    const token = values[parameter];
+    const label = ` as ${serviceAccount}`;
+    if (!token || !kubeCa) {
+      findings.push(
+        problem(
+          `kubernetes ${server}${label}`,
+          `not checked: the ${!kubeCa ? 'CA' : `${serviceAccount} token`} parameter is missing (above)`,
+          'store it as docs/deploy.md section 1 says',
+        ),
+      );
+      continue;
+    }
+    findings.push(...checkTokenValue(token, serviceAccount, now));
+    const kc = kubeConfigFor({ server, caPem: kubeCa, token: token.trim() });
+    findings.push(...(await checkIdentity(kc, server, label, serviceAccount, IDENTITY_ACCESS[id])));
+  }
   return findings;
 }
 

@@ -26,6 +26,13 @@ import {
   type ServiceResources,
 } from '@smartscale/aws';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  KubeIdentities,
+  type KubeIdentity,
+  kubeIdentities,
+  names,
+  type ParameterName,
+} from '../../../../stacks/topology.ts';
 import { applyTopology } from '../../../local/src/aws/bootstrap.ts';
 import { freePort, type MotoServer, startMoto } from '../../../local/src/aws/moto-server.ts';
 import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';
@@ -87,7 +94,8 @@ async function routeThroughNat(net: WorkerNetwork) {
   }
   return { tableId, associations };
 }
-let autoscalerToken: string;
+/** The token of each identity, from the local control plane's kubeconfig for it. */
+const tokens = {} as Record<KubeIdentity, string>;
 const cluster = inject('cluster');
 
 async function doctor(...extra: string[]): Promise<{ code: number; report: DoctorReport }> {
@@ -117,8 +125,8 @@ async function doctor(...extra: string[]): Promise<{ code: number; report: Docto
 }
 
 const problems = (report: DoctorReport) => report.findings.filter((f) => f.status === 'problem');
-const parameter = (key: 'kubeToken' | 'kubeCa' | 'joinToken') =>
-  `/${resources.prefix}/k3s/${{ kubeToken: 'autoscaler-token', kubeCa: 'ca', joinToken: 'join-token' }[key]}`;
+const parameter = (key: ParameterName) => names.parameter(resources.prefix, key);
+const tokenParameter = (id: KubeIdentity) => parameter(kubeIdentities[id].parameter);
 
 async function put(name: string, value: string, type: 'String' | 'SecureString') {
   await clients.ssm.send(
@@ -137,11 +145,13 @@ beforeAll(async () => {
   writeFileSync(resourcesFile, JSON.stringify(resources));
   network = await createWorkerNetwork(clients.ec2, prefix, ['us-east-1a', 'us-east-1b']);
   natRoutes = await routeThroughNat(network);
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.autoscalerKubeconfig);
-  autoscalerToken = kc.getCurrentUser()?.token ?? '';
   await put(parameter('joinToken'), 'K10join::server:secret', 'SecureString');
-  await put(parameter('kubeToken'), autoscalerToken, 'SecureString');
+  for (const id of KubeIdentities) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigs[id]);
+    tokens[id] = kc.getCurrentUser()?.token ?? '';
+    await put(tokenParameter(id), tokens[id], 'SecureString');
+  }
   await put(parameter('kubeCa'), readFileSync(cluster.caCert, 'utf8'), 'String');
   await new ReconciliationLog({
     documents: clients.documents,
@@ -173,10 +183,16 @@ describe('smartscale doctor against moto and the local control plane', () => {
         `queue ${resources.prefix}-decider`,
         `queue ${resources.prefix}-decider-dlq`,
         `table ${resources.prefix}-state`,
-        `parameter ${parameter('kubeToken')}`,
+        `parameter ${tokenParameter('reader')}`,
+        `parameter ${tokenParameter('join-verifier')}`,
+        `parameter ${tokenParameter('writer')}`,
         `launch template ${network.launchTemplateId}`,
-        `kubernetes ${cluster.server}`,
-        'kubernetes RBAC',
+        `kubernetes ${cluster.server} as smartscale-reader`,
+        `kubernetes ${cluster.server} as smartscale-join-verifier`,
+        `kubernetes ${cluster.server} as smartscale`,
+        'kubernetes RBAC as smartscale-reader',
+        'kubernetes RBAC as smartscale-join-verifier',
+        'kubernetes RBAC as smartscale',
         'reconciler',
       ]),
     );
@@ -203,13 +219,40 @@ describe('smartscale doctor against moto and the local control plane', () => {
     }
   });
 
-  it('finds a token stored with its trailing newline', async () => {
-    await put(parameter('kubeToken'), `${autoscalerToken}\n`, 'SecureString');
+  it('warns of a token stored with its trailing newline (the functions drop it)', async () => {
+    await put(tokenParameter('join-verifier'), `${tokens['join-verifier']}\n`, 'SecureString');
     try {
       const { report } = await doctor();
-      expect(problems(report).map((f) => f.check)).toContain('parameter kube token');
+      const found = report.findings.find((f) => f.check === 'kube token smartscale-join-verifier');
+      expect(found?.status).toBe('warning');
+      expect(found?.detail).toContain('trailing whitespace');
+      expect(problems(report)).toEqual([]);
     } finally {
-      await put(parameter('kubeToken'), autoscalerToken, 'SecureString');
+      await put(tokenParameter('join-verifier'), tokens['join-verifier'], 'SecureString');
+    }
+  });
+
+  it("finds the writer's token stored as the reader's, and a token about to expire", async () => {
+    await put(tokenParameter('reader'), tokens.writer, 'SecureString');
+    try {
+      const { code, report } = await doctor();
+      expect(code).toBe(1);
+      const found = problems(report).find(
+        (f) => f.check === 'kubernetes RBAC as smartscale-reader',
+      );
+      expect(found?.detail).toBe(
+        'also allows patch nodes: this is not a token of smartscale-system/smartscale-reader',
+      );
+    } finally {
+      await put(tokenParameter('reader'), tokens.reader, 'SecureString');
+    }
+    // The local tokens live 24 h, inside the 30-day warning window: each
+    // identity's parameter is checked for expiry, not one token.
+    const { report } = await doctor();
+    for (const sa of ['smartscale-reader', 'smartscale-join-verifier', 'smartscale']) {
+      const expiry = report.findings.find((f) => f.check === `kube token ${sa} expiry`);
+      expect(expiry?.status, sa).toBe('warning');
+      expect(expiry?.fix).toContain(`smartscale-system/${sa} `);
     }
   });
 
@@ -217,20 +260,27 @@ describe('smartscale doctor against moto and the local control plane', () => {
     const closed = `https://127.0.0.1:${await freePort()}`;
     const { code, report } = await doctor('--kube-api-url', closed);
     expect(code).toBe(1);
-    const found = problems(report).find((f) => f.check === `kubernetes ${closed}`);
+    const found = problems(report).find((f) => f.check === `kubernetes ${closed} as smartscale`);
     expect(found?.detail).toContain('not reachable');
     expect(found?.fix).toContain('SMARTSCALE_KUBE_API_URL');
   });
 
   it('reports a token the API server refuses', async () => {
-    await put(parameter('kubeToken'), 'not-a-token', 'SecureString');
+    await put(tokenParameter('writer'), 'not-a-token', 'SecureString');
     try {
       const { report: denied } = await doctor();
       expect(
-        problems(denied).find((f) => f.check === `kubernetes ${cluster.server}`)?.detail,
+        problems(denied).find((f) => f.check === `kubernetes ${cluster.server} as smartscale`)
+          ?.detail,
       ).toMatch(/not reachable with the autoscaler's credentials \(401/);
+      // The other identities are checked on their own tokens and pass.
+      expect(
+        problems(denied)
+          .filter((f) => f.check.startsWith('kubernetes'))
+          .map((f) => f.check),
+      ).toEqual([`kubernetes ${cluster.server} as smartscale`]);
     } finally {
-      await put(parameter('kubeToken'), autoscalerToken, 'SecureString');
+      await put(tokenParameter('writer'), tokens.writer, 'SecureString');
     }
   });
 
