@@ -74,10 +74,14 @@ export async function startClusterLoadExporter(options: {
     loads = nodeLoads(await options.cluster.listNodes(), options.trace, now());
   };
   await refresh();
+  // close() waits for a read in flight: the stack stops the control plane
+  // right after, and a read still running then fails on its removed files.
+  let closed = false;
+  let reading: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    refresh().catch((error: Error) =>
-      log(`load exporter: reading the cluster failed: ${error.message}`),
-    );
+    reading = refresh().catch((error: Error) => {
+      if (!closed) log(`load exporter: reading the cluster failed: ${error.message}`);
+    });
   }, options.refreshMs ?? 2000);
   timer.unref();
   const exporter = await startLoadExporter(() => loads);
@@ -86,7 +90,9 @@ export async function startClusterLoadExporter(options: {
     currentLoads: () => loads,
     refresh,
     close: async () => {
+      closed = true;
       clearInterval(timer);
+      await reading;
       await exporter.close();
     },
   };
