@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Issues a bound ServiceAccount token (TokenRequest, `kubectl create token`)
+# for each SmartScale Kubernetes identity and stores it in that identity's
+# SSM SecureString, so each function reads only its own (issue #21):
+#   smartscale-reader         -> /<prefix>/k3s/reader-token         sampler, spot-listener
+#   smartscale-join-verifier  -> /<prefix>/k3s/join-verifier-token  join-verifier
+#   smartscale                -> /<prefix>/k3s/autoscaler-token     drainer, reconciler
+# Run it at install and again to rotate (docs/deploy.md, "Kubernetes tokens").
+# A token stays valid until it expires, so a function still holding the old
+# one keeps working until its next cold start.
+#
+# Usage: store-kube-tokens.sh <prefix> [duration]
+#   prefix    e.g. smartscale-production (the SSM path prefix of the stage)
+#   duration  token lifetime for kubectl create token (default 2160h, 90 days)
+# Uses kubectl (KUBECONFIG of a cluster admin) and the AWS CLI.
+set -euo pipefail
+
+prefix=${1:-}
+duration=${2:-2160h}
+if [[ ! $prefix =~ ^[A-Za-z0-9_.-]+$ ]]; then
+  echo "usage: $0 <prefix> [duration]; prefix is the stage's parameter prefix, e.g. smartscale-production, got '${prefix}'" >&2
+  exit 2
+fi
+if [[ ! $duration =~ ^[0-9]+[hms]$ ]]; then
+  echo "duration '${duration}' is invalid: expected a number with h, m or s, e.g. 2160h" >&2
+  exit 2
+fi
+
+# The token goes through a 0600 file, never a command line (ps shows those).
+umask 077
+workdir=$(mktemp -d)
+trap 'rm -rf "$workdir"' EXIT
+
+store() {
+  local account=$1 path=$2
+  kubectl -n smartscale-system create token "$account" --duration="$duration" |
+    tr -d '\n' >"$workdir/token"
+  if [[ ! -s $workdir/token ]]; then
+    echo "kubectl returned no token for smartscale-system/$account: is k3s/manifests/rbac-autoscaler.yaml applied?" >&2
+    exit 1
+  fi
+  aws ssm put-parameter --overwrite --type SecureString \
+    --name "/$prefix/k3s/$path" --value "file://$workdir/token" >/dev/null
+  echo "stored a ${duration} token of smartscale-system/$account in /$prefix/k3s/$path"
+}
+
+store smartscale-reader reader-token
+store smartscale-join-verifier join-verifier-token
+store smartscale autoscaler-token
