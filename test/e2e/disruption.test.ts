@@ -139,8 +139,17 @@ describe('pods that keep their node, and pods that do not', () => {
 
     await eventually(
       'the mirror pod’s worker removed',
-      async () => !(await liveInstances(stack)).includes(mirrorNode),
-      75_000,
+      async () => {
+        if (!(await liveInstances(stack)).includes(mirrorNode)) return true;
+        // Thrown, not returned: on timeout the message says what the decider last thought.
+        const last = (await auditSince(stack, idleFrom)).filter(isDecision).at(-1);
+        const reasons = last ? decisionOf(last).reasons : [];
+        throw new Error(
+          `last decision: ${last?.summary ?? 'none'} (${reasons.map((r) => `${r.code}: ${r.message}`).join('; ')})`,
+        );
+      },
+      // About 30 s on a quiet machine; a loaded one (load 25 on 2 cores) took longer.
+      120_000,
     );
     // Then the decider holds at min with the two pinned workers.
     const entries = await eventually('a hold at min after the removal', async () => {
@@ -193,7 +202,7 @@ describe('pods that keep their node, and pods that do not', () => {
         [annotatedNode, undefined],
       ]),
     );
-  });
+  }, 240_000);
 
   it('a scale-down drain sent for the guarded worker anyway aborts at its first pass, naming the pod and the PDB', async () => {
     const nodeName = guarded;
