@@ -10,6 +10,7 @@ import {
   encodeSnapshot,
   type InFlightAction,
   parseMessage,
+  type SampleClaim,
 } from '@smartscale/contracts';
 import {
   type ActionOutcome,
@@ -154,6 +155,8 @@ function commandForRecorded(
 export async function evaluateSample<L>(
   sample: Envelope<'MetricsSampled'>,
   ports: DeciderPorts<L>,
+  /** The S3 object the sample came in, when it came by claim. */
+  claim?: SampleClaim,
 ): Promise<EvaluationResult> {
   const result = await withLock(ports, sample.clusterId, async (lease) => {
     const now = ports.now();
@@ -203,7 +206,7 @@ export async function evaluateSample<L>(
             : 'hold',
       detail: {
         decision,
-        snapshot: auditedSnapshot(sample.payload),
+        ...auditedSnapshotDetail(sample.payload, claim),
         stateVersion: state.version,
         ...costDetail(decisionCostEffect(decision, sample.payload, ports.config)),
       },
@@ -240,7 +243,7 @@ export async function evaluateClaimedSample<L>(
   }
   const parsed = parseMessage({ ...sample.header, payload });
   if (!parsed.ok) return holdUnreadableSample(sample, parsed.error.message, ports);
-  return evaluateSample(parsed.value as Envelope<'MetricsSampled'>, ports);
+  return evaluateSample(parsed.value as Envelope<'MetricsSampled'>, ports, sample.claim);
 }
 
 /**
@@ -289,6 +292,64 @@ export async function holdUnreadableSample<L>(
     detail: { decision, claim: sample.claim, messageId: sample.header.id },
   });
   return { status: 'decided', decision };
+}
+
+/**
+ * A DynamoDB item holds 400 KB (names and values); the decision, its
+ * refusals and the cost detail share the item with the snapshot, so the
+ * snapshot is kept inline only up to 300 KiB.
+ */
+export const AUDIT_SNAPSHOT_INLINE_LIMIT_BYTES = 300 * 1024;
+
+/** The headline numbers of a snapshot, audited in place of one too big for the item. */
+export interface AuditedSnapshotSummary {
+  readonly takenAt: string;
+  readonly workers: number;
+  readonly readyWorkers: number;
+  readonly pendingPods: number;
+  readonly cpu: number | null;
+  readonly memory: number | null;
+  /** Bytes of the compact snapshot that did not fit. */
+  readonly compactBytes: number;
+}
+
+/**
+ * The snapshot part of a decision's audit detail: the compact snapshot when
+ * it fits the item (`snapshot`), else a summary and the S3 object the
+ * sample came in (`snapshotRef`: key, sha256, bytes; `smartscale explain`
+ * reads it with the operator's credentials while the bucket keeps it). A
+ * sample sent inline is at most SAMPLE_INLINE_LIMIT_BYTES (200 KiB) compact,
+ * so only claimed samples exceed the limit; should one not, the snapshot is
+ * left out with the summary and a note rather than failing the audit write
+ * or giving the decider write access to the bucket.
+ */
+export function auditedSnapshotDetail(
+  snapshot: ClusterSnapshot,
+  claim: SampleClaim | undefined,
+  limitBytes = AUDIT_SNAPSHOT_INLINE_LIMIT_BYTES,
+): Record<string, unknown> {
+  const audited = auditedSnapshot(snapshot);
+  const bytes = Buffer.byteLength(JSON.stringify(audited));
+  if (bytes <= limitBytes) return { snapshot: audited };
+  const u = snapshot.utilization;
+  const snapshotSummary: AuditedSnapshotSummary = {
+    takenAt: snapshot.takenAt,
+    workers: snapshot.nodes.length,
+    readyWorkers: snapshot.nodes.filter((n) => n.ready).length,
+    pendingPods: snapshot.pendingPods.length,
+    cpu: u.available ? u.cpu.now : null,
+    memory: u.available ? u.memory.now : null,
+    compactBytes: bytes,
+  };
+  if (claim)
+    return {
+      snapshotSummary,
+      snapshotRef: { key: claim.key, sha256: claim.sha256, bytes: claim.bytes },
+    };
+  return {
+    snapshotSummary,
+    snapshotOmitted: `${bytes} bytes compact, over the ${limitBytes}-byte audit limit, and the sample came inline (no S3 object to refer to)`,
+  };
 }
 
 /**

@@ -73,7 +73,7 @@ export class SampleClaims {
    * differs is a {@link SampleClaimUnreadableError}; other S3 errors
    * (throttling, network) are thrown as they are, so the message is retried.
    */
-  async read(claim: SampleClaim): Promise<unknown> {
+  async read(claim: Pick<SampleClaim, 'key' | 'sha256'>): Promise<unknown> {
     let body: string;
     try {
       const res = await this.#s3.send(

@@ -1,4 +1,4 @@
-import type { StoredAuditEntry } from '@smartscale/aws';
+import { SampleClaims, type StoredAuditEntry } from '@smartscale/aws';
 import {
   type ClusterSnapshot,
   type Decision,
@@ -8,7 +8,7 @@ import {
 import { isValid } from 'ulid';
 import { parseCommandArgs } from '../args.js';
 import { type Command, ExitCode, type Io, UsageError } from '../command.js';
-import { asDecision, latestDecision } from '../decisions.js';
+import { asDecision, fetchSnapshot, latestDecision, type SnapshotRef } from '../decisions.js';
 import { deploymentArgs, deploymentUsage, withDeployment } from '../deployment.js';
 import { formatPairs, formatTable } from '../table.js';
 
@@ -39,6 +39,12 @@ export interface Explanation {
   readonly decidedAt: string | null;
   readonly decision: Decision | null;
   readonly snapshot: ClusterSnapshot | null;
+  /**
+   * The S3 object of a snapshot too big for the audit item; `snapshot` is
+   * read from it when it can be, else `snapshotNote` says why not.
+   */
+  readonly snapshotRef: SnapshotRef | null;
+  readonly snapshotNote: string | null;
   /** For a reconciler repair's action: what it found and repaired. */
   readonly repair: Repair | null;
   readonly timeline: readonly {
@@ -73,6 +79,8 @@ export function explainEntries(
     decidedAt: decided?.entry.at ?? null,
     decision: decided?.decision ?? null,
     snapshot: decided?.snapshot ?? null,
+    snapshotRef: decided?.snapshotRef ?? null,
+    snapshotNote: null,
     repair: entries.map(asRepair).find((r) => r !== null) ?? null,
     timeline: entries.map((e) => ({ at: e.at, kind: e.kind, summary: timelineLine(e) })),
   };
@@ -177,6 +185,7 @@ export function formatExplanation(x: Explanation): string {
       ]),
     );
   }
+  if (x.snapshotNote) parts.push(`snapshot: ${x.snapshotNote}`);
   if (x.snapshot) {
     const s = summarizeSnapshot(x.snapshot);
     parts.push(
@@ -228,7 +237,17 @@ export const explainCommand: Command = {
         actionId = latest.entry.actionId;
       }
       const entries = await d.audit.byAction(actionId);
-      return entries.length === 0 ? null : explainEntries(actionId, entries);
+      if (entries.length === 0) return null;
+      const x = explainEntries(actionId, entries);
+      if (x.snapshot || !x.snapshotRef) return x;
+      // Too big for its audit item: the snapshot is the sample's S3 object.
+      const fetched = await fetchSnapshot(
+        new SampleClaims(d.clients.s3, d.resources.buckets.samples),
+        x.snapshotRef,
+      );
+      return fetched.ok
+        ? { ...x, snapshot: fetched.snapshot }
+        : { ...x, snapshotNote: `not shown (${fetched.reason})` };
     });
     if (!explanation) {
       io.err(
