@@ -20,7 +20,8 @@ export function clusterPorts(
   return {
     async getNode(nodeName, instanceId) {
       const found = await cluster.findNodeByInstanceId(instanceId);
-      if (found?.name !== nodeName) return null;
+      if (!found) return null;
+      if (found.name !== nodeName) return { otherNode: found.name };
       return { unschedulable: found.unschedulable, cordonedBy: found.cordonedBy ?? null };
     },
     async hasReadyNode(instanceId) {

@@ -30,6 +30,14 @@ export interface DrainedNode {
   readonly cordonedBy: string | null;
 }
 
+/**
+ * The instance has a Node, but not the one the DrainNode names: the command
+ * is stale (the name was reused) or forged, and must change nothing.
+ */
+export interface OtherNode {
+  readonly otherNode: string;
+}
+
 /** An EC2 instance of this cluster with its state (pending, running, shutting-down, ...). */
 export interface WorkerState {
   readonly state: string;
@@ -47,8 +55,11 @@ export interface DrainerPorts {
   readonly now: () => Date;
   /** How long a new worker has from launch to a Node: instance.bootSeconds + join.timeoutSeconds. */
   readonly joinWindowSeconds: number;
-  /** null when the Node object no longer exists (or does not exist yet). */
-  getNode(nodeName: string, instanceId: string): Promise<DrainedNode | null>;
+  /**
+   * The instance's Node when it is `nodeName`; null when the instance has
+   * no Node (not yet, or no longer); `OtherNode` when its Node has another name.
+   */
+  getNode(nodeName: string, instanceId: string): Promise<DrainedNode | OtherNode | null>;
   /** null when the instance is not a managed worker of this cluster. */
   findWorker(instanceId: string): Promise<WorkerState | null>;
   /** Live workers tagged with `actionId`, other than `doomedInstanceId`. */
@@ -187,6 +198,16 @@ export async function drainNode(
   const { nodeName, instanceId, deadline } = command.payload;
   const now = ports.now();
   const node = await ports.getNode(nodeName, instanceId);
+  // Before anything else: taking "no such Node" for "never joined" would
+  // terminate a loaded worker without cordon or eviction (issue #21 item 4).
+  if (node && 'otherNode' in node)
+    return fail(
+      command,
+      ports,
+      now,
+      'node does not match the instance',
+      `instance ${instanceId} is Node ${node.otherNode}, not ${nodeName}: nothing cordoned, evicted or terminated`,
+    );
   if (!node) return drainWithoutNode(command, ports, now);
   if (now.getTime() >= Date.parse(deadline)) return finishOverdue(command, node, ports, now);
 

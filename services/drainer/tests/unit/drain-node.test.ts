@@ -10,6 +10,7 @@ import {
   type DrainerPorts,
   drainNode,
   type Eviction,
+  type OtherNode,
   type PodToEvict,
   type Replacement,
   type WorkerState,
@@ -34,7 +35,7 @@ function command(payload: Partial<PayloadInput<'DrainNode'>> = {}): Envelope<'Dr
 }
 
 interface WorldSetup {
-  node?: DrainedNode | null;
+  node?: DrainedNode | OtherNode | null;
   pods?: (PodToEvict & { eviction: Eviction })[];
   worker?: WorkerState | null;
   replacements?: Replacement[];
@@ -43,7 +44,7 @@ interface WorldSetup {
 
 /** A cluster and fleet that answer like the real adapters and record what the drainer did. */
 function world(setup: WorldSetup = {}) {
-  let node: DrainedNode | null =
+  let node: DrainedNode | OtherNode | null =
     setup.node === undefined ? { unschedulable: false, cordonedBy: null } : setup.node;
   let pods = [...(setup.pods ?? [])];
   const done = new Set<string>();
@@ -103,7 +104,8 @@ function world(setup: WorldSetup = {}) {
       seen.delayed.push({ message, delaySeconds });
     },
   };
-  return { ports, seen, node: () => node };
+  // The Node as the drain left it (an OtherNode setup never changes).
+  return { ports, seen, node: () => node as DrainedNode | null };
 }
 
 const typesOf = (messages: AnyEnvelope[]) => messages.map((m) => m.type);
@@ -370,6 +372,34 @@ describe('drainNode: past the deadline', () => {
       expect(again.seen.published).toEqual([]);
     },
   );
+});
+
+describe('drainNode: the instance is another Node', () => {
+  it.each([
+    ['a loaded worker long past its join window', at(-3600)],
+    ['a worker inside its join window', at(-5)],
+  ])('changes nothing and fails the action for %s', async (_, launchedAt) => {
+    const { ports, seen } = world({
+      node: { otherNode: 'worker-7' },
+      worker: { state: 'running', launchedAt },
+      pods: [{ namespace: 'shop', name: 'web-1', eviction: 'evicted' }],
+    });
+
+    expect(await drainNode(command(), ports)).toEqual({
+      status: 'aborted',
+      reason: 'node does not match the instance',
+    });
+    expect(seen.terminated).toEqual([]);
+    expect(seen.cordons).toEqual([]);
+    expect(seen.evictions).toEqual([]);
+    expect(seen.deletedNodes).toEqual([]);
+    expect(seen.delayed).toEqual([]);
+    const [failed] = seen.published as Envelope<'ActionFailed'>[];
+    expect(typesOf(seen.published)).toEqual(['ActionFailed']);
+    expect(failed?.payload.detail).toBe(
+      `instance ${DOOMED} is Node worker-7, not ${NODE}: nothing cordoned, evicted or terminated`,
+    );
+  });
 });
 
 describe('drainNode: no Node', () => {
