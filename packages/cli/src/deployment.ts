@@ -136,7 +136,15 @@ function reportUnreachable(clients: AwsClients, endpoint: string, hint: string):
         );
       }
     };
-  for (const client of [clients.sqs, clients.sns, clients.dynamodb, clients.ssm, clients.ec2]) {
+  // s3: explain reads snapshots too big for the audit log from the samples bucket.
+  for (const client of [
+    clients.sqs,
+    clients.sns,
+    clients.dynamodb,
+    clients.ssm,
+    clients.ec2,
+    clients.s3,
+  ]) {
     // Outside the retry step: report once the SDK has given up.
     (client.middlewareStack as unknown as Stack).add(translate, {
       step: 'initialize',
