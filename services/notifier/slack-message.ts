@@ -31,18 +31,44 @@ function message(title: string, body: string, event: AnyEnvelope): SlackMessage 
   );
 }
 
+/**
+ * Text from messages (pod, node and PDB names, reasons, alarm descriptions)
+ * as Slack shows it, never as markup: `<!channel>`, `<@U123>` and
+ * `<https://…|…>` would mention people or hide a link. Slack asks for
+ * exactly these three characters to be escaped.
+ */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * At most `max` UTF-16 units, ending in … when cut; never splits a
+ * surrogate pair (an emoji) or an entity escapeSlack wrote.
+ */
+export function cutForSlack(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end).replace(/&[a-z]{0,3}$/, '')}…`;
+}
+
+/** Slack's limits: header 150, section text 3,000, a message's text 40,000 characters. */
+const LIMITS = { header: 150, section: 3000, text: 40_000 } as const;
+
 function slack(title: string, body: string, context: string): SlackMessage {
+  const safeBody = escapeSlack(body.trim() === '' ? 'no details given' : body);
   return {
-    text: `${title}: ${body}`,
+    text: cutForSlack(`${escapeSlack(title)}: ${safeBody}`, LIMITS.text),
     blocks: [
-      { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
-      { type: 'section', text: { type: 'mrkdwn', text: body.slice(0, 3000) } },
+      { type: 'header', text: { type: 'plain_text', text: cutForSlack(title, LIMITS.header) } },
+      { type: 'section', text: { type: 'mrkdwn', text: cutForSlack(safeBody, LIMITS.section) } },
       {
         type: 'context',
         elements: [
           {
             type: 'mrkdwn',
-            text: context,
+            text: cutForSlack(escapeSlack(context), LIMITS.section),
           },
         ],
       },

@@ -164,3 +164,46 @@ describe('toSlackMessage', () => {
     ).toBeNull();
   });
 });
+
+// Issue #21 item 11: text that comes from messages is shown, never parsed.
+describe('Slack text from messages', () => {
+  const failed = (reason: string, detail?: string) =>
+    toSlackMessage(
+      createMessage(
+        'ActionFailed',
+        { step: 'drain', reason, ...(detail !== undefined ? { detail } : {}) },
+        ctx,
+        now,
+      ),
+    );
+  const sectionOf = (m: ReturnType<typeof failed>) =>
+    (m?.blocks.find((b) => b.type === 'section') as { text: { text: string } } | undefined)?.text
+      .text ?? '';
+
+  it('cannot mention the channel or hide a link', () => {
+    const m = failed('pod <!channel> & <https://evil.example|your bank>', 'node <@U123>');
+    const all = JSON.stringify(m);
+    expect(all).not.toMatch(/<!channel>|<@U123>|<https:/);
+    expect(m?.text).toContain('&lt;!channel&gt; &amp; &lt;https://evil.example|your bank&gt;');
+    expect(sectionOf(m)).toContain('&lt;!channel&gt;');
+  });
+
+  it("cuts to Slack's limits without splitting an emoji or an entity", () => {
+    // The cut (2,999 units and the ellipsis) falls inside the emoji, then inside &amp;.
+    for (const reason of [`${'x'.repeat(2998)}😀 more`, `${'x'.repeat(2997)}& more`]) {
+      const m = failed(reason, 'y'.repeat(50_000));
+      expect(m?.text.length).toBeLessThanOrEqual(40_000);
+      expect(m?.text.endsWith('…')).toBe(true);
+      const section = sectionOf(m);
+      expect(section.length).toBeLessThanOrEqual(3000);
+      expect(section).toBe(`${'x'.repeat(reason.startsWith('x'.repeat(2998)) ? 2998 : 2997)}…`);
+      for (const cut of [m?.text ?? '', section])
+        expect(() => encodeURIComponent(cut)).not.toThrow();
+    }
+  });
+
+  it('never sends an empty section', () => {
+    const m = failed(' ');
+    expect(sectionOf(m).trim()).not.toBe('');
+  });
+});
