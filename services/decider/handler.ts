@@ -37,6 +37,7 @@ export const handler = createMessageHandler<AnyEnvelope | ClaimedSample>({
     };
   },
   sqs: ctx.clients.sqs,
+  clusterId: ctx.resources.clusterId,
   deadLetterQueueUrl: ctx.resources.queues.decider.dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,

@@ -61,6 +61,7 @@ const ports: DrainerPorts = {
 
 export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
+  clusterId: ctx.resources.clusterId,
   deadLetterQueueUrl: ctx.resources.queues.drainer.dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,

@@ -28,6 +28,7 @@ const ports: JoinVerifierPorts = {
 
 export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
+  clusterId: ctx.resources.clusterId,
   deadLetterQueueUrl: ctx.resources.queues['join-verifier'].dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,

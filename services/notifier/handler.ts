@@ -37,6 +37,7 @@ const ports: NotifierPorts = {
 export const handler = createMessageHandler<Notification>({
   parse: parseNotificationJson,
   sqs: ctx.clients.sqs,
+  clusterId: ctx.resources.clusterId,
   deadLetterQueueUrl: ctx.resources.queues.notifier.dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,

@@ -33,6 +33,7 @@ const ports: ProvisionerPorts = {
 
 export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
+  clusterId: ctx.resources.clusterId,
   deadLetterQueueUrl: ctx.resources.queues.provisioner.dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,

@@ -37,6 +37,7 @@ function parseEvent(body: string): Parsed<Ec2Event> {
 
 export const handler = createMessageHandler<Ec2Event>({
   sqs: ctx.clients.sqs,
+  clusterId: ctx.resources.clusterId,
   deadLetterQueueUrl: ctx.resources.queues['spot-listener'].dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,

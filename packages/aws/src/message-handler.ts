@@ -30,6 +30,13 @@ export interface MessageHandlerOptions<T = AnyEnvelope> {
    * spot listener passes its EventBridge event parser instead.
    */
   readonly parse?: (body: string) => Parsed<T>;
+  /**
+   * This deployment's cluster id. An envelope for another cluster (replayed
+   * from another stage's DLQ, or injected) is rejected to the DLQ with its
+   * reason, never acted on here. Bodies without a clusterId (EventBridge
+   * events, alarm notifications) are not affected.
+   */
+  readonly clusterId?: string;
   /** Handles one valid message; a throw fails only this record (it is redelivered). */
   handle(message: T, record: SQSRecord): Promise<void>;
 }
@@ -96,8 +103,24 @@ export function createMessageHandler<T = AnyEnvelope>(
       metrics?.addMetric('MessagesRejected', MetricUnit.Count, 1);
       return;
     }
+    const { actionId, type, clusterId } = parsed.value as {
+      actionId?: unknown;
+      type?: unknown;
+      clusterId?: unknown;
+    };
+    if (
+      options.clusterId !== undefined &&
+      typeof clusterId === 'string' &&
+      clusterId !== options.clusterId
+    ) {
+      await reject(
+        record,
+        `for cluster '${clusterId}', but this deployment runs cluster '${options.clusterId}'`,
+      );
+      metrics?.addMetric('MessagesRejected', MetricUnit.Count, 1);
+      return;
+    }
     // Every log line while handling a message names its action.
-    const { actionId, type } = parsed.value as { actionId?: unknown; type?: unknown };
     if (typeof actionId === 'string') logger.appendKeys({ actionId, messageType: String(type) });
     try {
       await options.handle(parsed.value, record);

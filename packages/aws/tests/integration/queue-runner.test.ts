@@ -246,4 +246,28 @@ describe('QueueRunner', () => {
     expect(handled).toHaveLength(2);
     expect(await receiveAll(clients.sqs, queue.url, { timeoutMs: 1500 })).toHaveLength(0);
   });
+  it("rejects to the DLQ a message for another cluster, and handles this cluster's (issue #21)", async () => {
+    const queue = topology.queues.drainer;
+    const ours = sampleMessages.DrainNode();
+    const foreign = { ...sampleMessages.DrainNode(), clusterId: 'someone-elses' };
+    await send(queue, JSON.stringify(foreign), 'DrainNode');
+    await send(queue, JSON.stringify(ours), 'DrainNode');
+    const handled: string[] = [];
+    const handler = createMessageHandler({
+      sqs: clients.sqs,
+      deadLetterQueueUrl: queue.dlqUrl,
+      clusterId: ours.clusterId,
+      async handle(message) {
+        handled.push(message.id);
+      },
+    });
+    run(queue, handler);
+    const [dead] = await receiveAll(clients.sqs, queue.dlqUrl, { count: 1, timeoutMs: 10_000 });
+    await eventually(async () => handled.length === 1, 10_000, "this cluster's message");
+    expect(handled).toEqual([ours.id]);
+    expect(dead?.Body).toBe(JSON.stringify(foreign));
+    expect(dead?.MessageAttributes?.reason?.StringValue).toBe(
+      `for cluster 'someone-elses', but this deployment runs cluster '${ours.clusterId}'`,
+    );
+  });
 });
