@@ -1,0 +1,64 @@
+// The soak's report: what was fired, what the reconciler repaired, how long
+// the cluster took to come back, and each invariant with its evidence.
+import type { FiredFault } from './inject.ts';
+import type { PeakFact, Verdict } from './invariants.ts';
+import { countByKind, type FaultKind } from './schedule.ts';
+
+export interface SoakReport {
+  readonly seed: number;
+  readonly minutes: number;
+  readonly trace: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Faults fired, by kind; `missed` counts those that found nothing to hit. */
+  readonly faultsByKind: Record<FaultKind, number>;
+  readonly missed: number;
+  readonly faults: readonly FiredFault[];
+  /** The reconciler's repairs (audit kind 'repair') by repair code. */
+  readonly repairsByCode: Record<string, number>;
+  /** Seconds from the last fault (the DLQ replay) until invariants 1-4 first held together; null if never in the settle window. */
+  readonly convergeSeconds: number | null;
+  readonly peakLiveWorkers: PeakFact;
+  readonly peakReadyManagedNodes: { readonly count: number; readonly at: string };
+  /** Launches and non-hold decisions, for diagnosing a broken invariant. */
+  readonly events: readonly string[];
+  readonly invariants: readonly Verdict[];
+  readonly held: boolean;
+}
+
+export function buildSoakReport(
+  input: Omit<SoakReport, 'faultsByKind' | 'missed' | 'held'>,
+): SoakReport {
+  const faults = input.faults.filter((f) => !f.followUp);
+  const hit = faults.filter((f) => f.target !== null);
+  return {
+    ...input,
+    faultsByKind: countByKind(hit),
+    missed: faults.length - hit.length,
+    held: input.invariants.every((v) => v.held),
+  };
+}
+
+/** The short table printed at the end of a soak. */
+export function soakTable(report: SoakReport): string {
+  const kinds = Object.entries(report.faultsByKind)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const repairs = Object.entries(report.repairsByCode)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const lines = [
+    `seed ${report.seed}, ${report.minutes} min of ${report.trace}`,
+    `  faults      ${kinds || 'none'}${report.missed ? ` (+${report.missed} with nothing to hit)` : ''}`,
+    `  repairs     ${repairs || 'none'}`,
+    `  converged   ${report.convergeSeconds === null ? 'not within the settle window' : `${report.convergeSeconds.toFixed(1)} s after the last fault`}`,
+    `  peak        ${report.peakLiveWorkers.count} live workers at ${report.peakLiveWorkers.at}; ${report.peakReadyManagedNodes.count} Ready managed Nodes at ${report.peakReadyManagedNodes.at}`,
+    '  invariants',
+  ];
+  for (const v of report.invariants) {
+    lines.push(`    ${v.held ? 'held  ' : 'BROKEN'}  ${v.invariant}`);
+    for (const e of v.evidence.slice(0, 10)) lines.push(`              ${e}`);
+  }
+  return lines.join('\n');
+}

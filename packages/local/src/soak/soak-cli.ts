@@ -1,0 +1,55 @@
+// `npm run soak -- --seed N --minutes M [--trace FILE]`: one seeded chaos
+// soak on the whole local stack; prints the table, writes out/soak-report.json,
+// exits 1 when an invariant broke.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../env.ts';
+import { soakTable } from './report.ts';
+import { runSoak } from './run-soak.ts';
+
+const USAGE =
+  'usage: npm run soak -- --seed N --minutes M [--trace FILE] [--settle-seconds S] [--mean-gap-seconds G]';
+const fail = (message: string): never => {
+  console.error(`soak: ${message}\n${USAGE}`);
+  process.exit(2);
+};
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: 'string', default: '1' },
+    minutes: { type: 'string', default: '5' },
+    trace: { type: 'string' },
+    'settle-seconds': { type: 'string', default: '120' },
+    'mean-gap-seconds': { type: 'string', default: '15' },
+  },
+});
+const seed = Number(values.seed);
+if (!Number.isInteger(seed)) fail(`--seed '${values.seed}' must be an integer`);
+const minutes = Number(values.minutes);
+if (!(minutes > 0 && minutes <= 600)) fail(`--minutes '${values.minutes}' must be from 0 to 600`);
+const settleSeconds = Number(values['settle-seconds']);
+const meanGapSeconds = Number(values['mean-gap-seconds']);
+if (!(settleSeconds > 0) || !(meanGapSeconds > 0))
+  fail('--settle-seconds and --mean-gap-seconds must be positive');
+
+// TechFlow by default, its evening (19:00-22:00: before, during and after the
+// flash sale), looped at 60x; another trace plays whole.
+const tracePath = resolve(
+  values.trace ?? join(REPO_ROOT, '..', 'shared', 'scenarios', 'techflow-day.csv'),
+);
+const window = values.trace ? {} : { from: 19 * 3600, to: 22 * 3600 };
+
+const report = await runSoak({
+  seed,
+  minutes,
+  tracePath,
+  settleSeconds,
+  meanGapSeconds,
+  ...window,
+});
+const outDir = join(REPO_ROOT, 'out');
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'soak-report.json'), `${JSON.stringify(report, null, 2)}\n`);
+console.log(`\n${soakTable(report)}\n  wrote out/soak-report.json`);
+process.exit(report.held ? 0 : 1);
