@@ -282,6 +282,23 @@ export async function provision(
   ports: ProvisionerPorts,
 ): Promise<LaunchOutcome> {
   const wanted = command.type === 'ScaleUp' ? command.payload.count : 1;
+  // The decider never asks for more than the cluster may have; a ScaleUp
+  // that does is forged or replayed from another policy (issue #21 item 5).
+  if (wanted > ports.config.workers.max) {
+    await ports.publish(
+      followUp(
+        command,
+        'ActionFailed',
+        {
+          step: 'launch',
+          reason: 'count-over-max',
+          detail: `ScaleUp asks for ${wanted} workers, over workers.max ${ports.config.workers.max}: nothing launched`,
+        },
+        ports.now(),
+      ),
+    );
+    return { launched: [], unavailablePools: [] };
+  }
   const already = distinct(await ports.findByAction(command.actionId));
   const slots = missingSlots(wanted, already);
   const outcome =

@@ -183,6 +183,20 @@ describe('provisioner rules', () => {
 });
 
 describe('provision', () => {
+  it('launches nothing for a ScaleUp over workers.max and fails the action (issue #21)', async () => {
+    const fleet = fakeFleet({ config: { ...allSpot, workers: { min: 0, max: 10 } } });
+    const outcome = await provision(scaleUp(11), fleet.ports);
+    expect(outcome.launched).toEqual([]);
+    expect(fleet.launches).toEqual([]);
+    const [failed] = only(fleet.published, 'ActionFailed');
+    expect(failed?.payload).toMatchObject({ step: 'launch', reason: 'count-over-max' });
+    expect(failed?.payload.detail).toBe(
+      'ScaleUp asks for 11 workers, over workers.max 10: nothing launched',
+    );
+    // At the limit it launches.
+    expect((await provision(scaleUp(10), fleet.ports)).launched).toHaveLength(10);
+  });
+
   for (const count of [2, 3]) {
     it(`launches ${count} distinct workers when spot in one zone is short, each reported once`, async () => {
       const fleet = fakeFleet({ refuse: spotShortInA });
