@@ -96,13 +96,17 @@ async function act<L>(ports: ReconcilerPorts<L>, repair: PlannedRepair): Promise
   }
 }
 
-/** Publishes the repair for people (Slack) and audits it under its own action id. */
+/**
+ * Publishes the repair for people (Slack) and audits it under its own
+ * action id, stamped when it was made (after the act), not when the pass
+ * began: the audit's order is then the world's.
+ */
 async function report<L>(
   ports: ReconcilerPorts<L>,
   repair: PlannedRepair,
   actionId: string,
-  now: Date,
 ): Promise<void> {
+  const now = ports.now();
   const payload = published(repair);
   await ports.publish(
     createMessage('RepairMade', payload, { clusterId: ports.clusterId, actionId }, now),
@@ -167,7 +171,7 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
     if (closed === null) ledgerLockBusy = true;
     for (const repair of closed ?? []) {
       const actionId = repairActionId(repair);
-      await report(ports, repair, actionId, now);
+      await report(ports, repair, actionId);
       repaired.push({ ...published(repair), actionId });
     }
   }
@@ -179,7 +183,7 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
     try {
       const ran = await ports.once(actionId, repair.code, async () => {
         await act(ports, repair);
-        await report(ports, repair, actionId, now);
+        await report(ports, repair, actionId);
       });
       if (ran) repaired.push({ ...published(repair), actionId });
     } catch (err) {
