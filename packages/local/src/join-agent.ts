@@ -89,8 +89,8 @@ export interface JoinAgent {
 /**
  * Plays the worker's user data on the local environment: when a managed
  * instance runs in moto, after `bootSeconds` it registers a Node that kwok
- * then keeps Ready; when the instance is terminated its Node goes NotReady,
- * as a real kubelet that vanished would.
+ * then keeps Ready; when the instance is stopped or terminated its Node goes
+ * NotReady, as a real kubelet that vanished would.
  */
 export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
@@ -129,13 +129,20 @@ export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
         }
         joined.set(id, bootedFor);
       } else if (
-        (state === 'terminated' || state === 'shutting-down') &&
+        // A stopped worker's kubelet stops posting status just like a
+        // terminated one's: without this its kwok Node stayed Ready for
+        // good, a ghost the reconciler rightly leaves alone while Ready
+        // (found by the soak, issue #19).
+        (state === 'terminated' ||
+          state === 'shutting-down' ||
+          state === 'stopping' ||
+          state === 'stopped') &&
         joined.has(id) &&
         !lost.has(id)
       ) {
         lost.add(id);
-        await markLost(core, id).catch(() => {});
-        log(`join-agent: ${id} terminated; its Node goes NotReady`);
+        await markLost(core, id, state).catch(() => {});
+        log(`join-agent: ${id} ${state}; its Node goes NotReady`);
       }
     }
   };
@@ -156,7 +163,7 @@ export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
   };
 }
 
-async function markLost(core: CoreV1Api, nodeName: string): Promise<void> {
+async function markLost(core: CoreV1Api, nodeName: string, state: string): Promise<void> {
   // kwok stops heart-beating once the annotation is gone; the condition is
   // set at once so tests do not wait out the node-monitor grace period.
   await core.patchNode(
@@ -174,7 +181,7 @@ async function markLost(core: CoreV1Api, nodeName: string): Promise<void> {
               type: 'Ready',
               status: 'Unknown',
               reason: 'NodeStatusUnknown',
-              message: 'instance terminated',
+              message: `instance ${state}`,
               lastHeartbeatTime: at,
               lastTransitionTime: at,
             },
