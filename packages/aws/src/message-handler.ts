@@ -127,6 +127,11 @@ export function createMessageHandler<T = AnyEnvelope>(
       metrics?.addMetric('MessagesHandled', MetricUnit.Count, 1);
     } catch (error) {
       metrics?.addMetric('MessagesFailed', MetricUnit.Count, 1);
+      // Logged here, with the action, or a failure is only a metric until the DLQ.
+      logger.warn('message failed; it will be redelivered', {
+        error: error instanceof Error ? error.message : String(error),
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+      });
       throw error;
     } finally {
       logger.removeKeys(['actionId', 'messageType']);
