@@ -7,7 +7,7 @@ import {
 } from '@smartscale/contracts';
 import { recentFailedVictims } from './action-ledger.js';
 import type { Config } from './config.js';
-import { countFleet } from './decide.js';
+import { countFleet, scaleDownGates } from './decide.js';
 import { pickVictim } from './victim-selection.js';
 
 /** Resource requests (or room for them) on the fleet. */
@@ -83,34 +83,7 @@ export function planConsolidation(
 ): Decision {
   const fleet = countFleet(snapshot, state);
   const holds: Reason[] = [];
-  if (snapshot.pendingPods.length > 0)
-    holds.push(
-      reason(ReasonCode.PendingPodsPresent, `${snapshot.pendingPods.length} pod(s) pending`),
-    );
-  if (fleet.workers <= config.workers.min)
-    holds.push(
-      reason(ReasonCode.AtMin, `at min ${config.workers.min} workers`, { min: config.workers.min }),
-    );
-  const draining = state.inFlight.filter((a) => a.kind === 'scale-down').length;
-  if (draining >= config.scaleDown.maxStep)
-    holds.push(reason(ReasonCode.ScaleDownInFlight, `${draining} node(s) already draining`));
-  if (fleet.incoming > 0)
-    holds.push(reason(ReasonCode.ScaleUpInFlight, `${fleet.incoming} node(s) still joining`));
-  if (fleet.notReady > 0)
-    holds.push(
-      reason(ReasonCode.NodesNotReady, `${fleet.notReady} node(s) not Ready`, {
-        nodes: fleet.notReady,
-      }),
-    );
-  const sinceUp = secondsSince(state.lastScaleUpAt, now);
-  if (sinceUp < config.scaleUp.cooldownSeconds)
-    holds.push(
-      reason(
-        ReasonCode.CooldownAfterScaleUp,
-        `last scale-up ${Math.round(sinceUp)}s ago; cooldown is ${config.scaleUp.cooldownSeconds}s`,
-        { secondsLeft: Math.ceil(config.scaleUp.cooldownSeconds - sinceUp) },
-      ),
-    );
+  holds.push(...scaleDownGates(snapshot, state, fleet, config, now));
 
   const hosts = snapshot.nodes.filter((n) => n.ready && !n.unschedulable);
   const perNode: RequestTotals = hosts[0]?.allocatable ?? { cpuMillis: 0, memoryBytes: 0 };

@@ -365,6 +365,50 @@ function riseAhead(
   return null;
 }
 
+/**
+ * What holds back any scale-down, whatever its trigger (CPU thresholds or
+ * requests-based consolidation): pods pending, at min, a drain or a launch
+ * in flight, a node not Ready, the scale-up cooldown.
+ */
+export function scaleDownGates(
+  snapshot: ClusterSnapshot,
+  state: ClusterState,
+  fleet: Fleet,
+  config: Config,
+  now: Date,
+): Reason[] {
+  const holds: Reason[] = [];
+  if (snapshot.pendingPods.length > 0)
+    holds.push(
+      reason(ReasonCode.PendingPodsPresent, `${snapshot.pendingPods.length} pod(s) pending`),
+    );
+  if (fleet.workers <= config.workers.min)
+    holds.push(
+      reason(ReasonCode.AtMin, `at min ${config.workers.min} workers`, { min: config.workers.min }),
+    );
+  const draining = state.inFlight.filter((a) => a.kind === 'scale-down').length;
+  if (draining >= config.scaleDown.maxStep)
+    holds.push(reason(ReasonCode.ScaleDownInFlight, `${draining} node(s) already draining`));
+  if (fleet.incoming > 0)
+    holds.push(reason(ReasonCode.ScaleUpInFlight, `${fleet.incoming} node(s) still joining`));
+  if (fleet.notReady > 0)
+    holds.push(
+      reason(ReasonCode.NodesNotReady, `${fleet.notReady} node(s) not Ready`, {
+        nodes: fleet.notReady,
+      }),
+    );
+  const sinceUp = secondsSince(state.lastScaleUpAt, now);
+  if (sinceUp < config.scaleUp.cooldownSeconds)
+    holds.push(
+      reason(
+        ReasonCode.CooldownAfterScaleUp,
+        `last scale-up ${Math.round(sinceUp)}s ago; cooldown is ${config.scaleUp.cooldownSeconds}s`,
+        { secondsLeft: Math.ceil(config.scaleUp.cooldownSeconds - sinceUp) },
+      ),
+    );
+  return holds;
+}
+
 function considerScaleDown(
   snapshot: ClusterSnapshot,
   pattern: DemandPattern,
@@ -410,34 +454,7 @@ function considerScaleDown(
       reasons: [reason(ReasonCode.NoTrigger, 'no scaling trigger holds'), ...holds],
     };
 
-  if (snapshot.pendingPods.length > 0)
-    holds.push(
-      reason(ReasonCode.PendingPodsPresent, `${snapshot.pendingPods.length} pod(s) pending`),
-    );
-  if (fleet.workers <= config.workers.min)
-    holds.push(
-      reason(ReasonCode.AtMin, `at min ${config.workers.min} workers`, { min: config.workers.min }),
-    );
-  const draining = state.inFlight.filter((a) => a.kind === 'scale-down').length;
-  if (draining >= config.scaleDown.maxStep)
-    holds.push(reason(ReasonCode.ScaleDownInFlight, `${draining} node(s) already draining`));
-  if (fleet.incoming > 0)
-    holds.push(reason(ReasonCode.ScaleUpInFlight, `${fleet.incoming} node(s) still joining`));
-  if (fleet.notReady > 0)
-    holds.push(
-      reason(ReasonCode.NodesNotReady, `${fleet.notReady} node(s) not Ready`, {
-        nodes: fleet.notReady,
-      }),
-    );
-  const sinceUp = secondsSince(state.lastScaleUpAt, now);
-  if (sinceUp < config.scaleUp.cooldownSeconds)
-    holds.push(
-      reason(
-        ReasonCode.CooldownAfterScaleUp,
-        `last scale-up ${Math.round(sinceUp)}s ago; cooldown is ${config.scaleUp.cooldownSeconds}s`,
-        { secondsLeft: Math.ceil(config.scaleUp.cooldownSeconds - sinceUp) },
-      ),
-    );
+  holds.push(...scaleDownGates(snapshot, state, fleet, config, now));
   const after = Math.max(fleet.ready - 1, 1);
   const projectedCpu = (u.cpu.downWindowMax * fleet.ready) / after;
   const projectedMemory = (u.memory.downWindowMax * fleet.ready) / after;
