@@ -179,12 +179,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         sleep(ms)
           .then(work)
           .then((f) => {
+            lastFaultAt = Date.now();
             fired.push(f);
             note(`fault ${f.kind} -> ${f.target}: ${f.detail}`);
           }),
       );
     };
     const faultsStart = Date.now();
+    // Convergence is timed from the last thing that disturbed the cluster:
+    // the last fault fired (a resume included) or the replay, if it moved any.
+    let lastFaultAt = faultsStart;
     let nextFault = 0;
     let lastReplicas = -1;
     const span = to - from;
@@ -209,6 +213,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         if (!fault) break;
         try {
           const f = await fire({ stack, resourcesFile }, fault, later);
+          if (f.target !== null) lastFaultAt = Date.now();
           fired.push(f);
           note(`fault ${f.kind} -> ${f.target}: ${f.detail}`);
           log(
@@ -230,10 +235,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // The last fault: what the faults dead-lettered goes back, with the CLI.
     for (const queue of Object.keys(stack.applied.queues)) {
       const replayed = await runCli(['dlq', 'replay', queue, '--resources', resourcesFile]);
-      if (!/0 message|nothing|no dead/i.test(replayed.output))
+      if (/: moved [1-9]/.test(replayed.output)) {
+        lastFaultAt = Date.now();
         note(`dlq replay ${queue}: ${replayed.output.split('\n')[0]}`);
+      }
     }
-    const lastFaultAt = Date.now();
     log('fault window over, DLQs replayed; settling (the workload holds still)');
 
     // Settle: the workload holds still; poll until invariants 1-4 hold three
