@@ -98,6 +98,12 @@ export const ClusterStateSchema = z.object({
   failedVictims: z.array(FailedVictimSchema).default([]),
   /** Recent announcements, newest last; bounded (see core's noteAnnouncements). */
   announced: z.array(AnnouncementSchema).default([]),
+  /**
+   * Workers whose NodeJoined the ledger recorded lately, with when: a sample
+   * taken before that moment does not show them yet, and the decider must
+   * not count them as missing (it launched above max when it did).
+   */
+  recentJoins: z.array(z.object({ instanceId: z.string().min(1), at: isoTime })).optional(),
 });
 export type ClusterState = z.infer<typeof ClusterStateSchema>;
 

@@ -245,6 +245,43 @@ function openReplacement(
  * state = applyOutcome(state, { type: 'NodeJoined', actionId, instanceId }, now);
  */
 export function applyOutcome(state: ClusterState, outcome: ActionOutcome, now: Date): ClusterState {
+  const next = applyToActions(state, outcome, now);
+  return outcome.type === 'NodeJoined' ? rememberJoin(next, outcome.instanceId, now) : next;
+}
+
+/** How long a join is remembered for the fleet count: longer than any sample may be old. */
+const RECENT_JOIN_SECONDS = 900;
+
+/** Records a join (once per instance), forgetting joins older than {@link RECENT_JOIN_SECONDS}. */
+function rememberJoin(state: ClusterState, instanceId: string, now: Date): ClusterState {
+  const joins = state.recentJoins ?? [];
+  if (joins.some((j) => j.instanceId === instanceId)) return state;
+  const since = now.getTime() - RECENT_JOIN_SECONDS * 1000;
+  return {
+    ...state,
+    recentJoins: [
+      ...joins.filter((j) => Date.parse(j.at) >= since),
+      { instanceId, at: now.toISOString() },
+    ].slice(-LedgerMemory.maxClosed),
+  };
+}
+
+/**
+ * Workers that joined after the sample was taken and are not in it: real
+ * capacity the sample cannot show yet.
+ */
+export function joinedSince(
+  state: ClusterState,
+  takenAt: string,
+  seen: ReadonlySet<string>,
+): number {
+  const taken = Date.parse(takenAt);
+  return (state.recentJoins ?? []).filter(
+    (j) => Date.parse(j.at) >= taken && !seen.has(j.instanceId),
+  ).length;
+}
+
+function applyToActions(state: ClusterState, outcome: ActionOutcome, now: Date): ClusterState {
   if (isRecentlyClosed(state, outcome.actionId)) return state;
   const action = state.inFlight.find((a) => a.actionId === outcome.actionId);
   if (!action) {

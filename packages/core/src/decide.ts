@@ -7,7 +7,12 @@ import {
   ReasonCode,
   type UnhostablePod,
 } from '@smartscale/contracts';
-import { incomingWorkers, joiningInstanceIds, recentFailedVictims } from './action-ledger.js';
+import {
+  incomingWorkers,
+  joinedSince,
+  joiningInstanceIds,
+  recentFailedVictims,
+} from './action-ledger.js';
 import { freeRoom } from './binpack.js';
 import { planScaleUp } from './capacity-planner.js';
 import { type Config, podAllocatable } from './config.js';
@@ -73,7 +78,13 @@ export interface Fleet {
 export function countFleet(snapshot: ClusterSnapshot, state: ClusterState): Fleet {
   const joining = joiningInstanceIds(state);
   const settled = snapshot.nodes.filter((n) => !(n.instanceId && joining.has(n.instanceId)));
-  const incoming = incomingWorkers(state);
+  // A worker whose join the ledger recorded after the sample was taken is in
+  // neither the sample nor the in-flight actions: count it as incoming.
+  const seen = new Set([
+    ...joining,
+    ...snapshot.nodes.flatMap((n) => (n.instanceId ? [n.instanceId] : [])),
+  ]);
+  const incoming = incomingWorkers(state) + joinedSince(state, snapshot.takenAt, seen);
   return {
     workers: settled.length + incoming,
     ready: settled.filter((n) => n.ready).length,

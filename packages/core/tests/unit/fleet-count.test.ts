@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { applyOutcome, countFleet, decide, parseConfig, startAction } from '../../src/index.js';
+import { ago, NOW, node, nodes, pending, snapshot, state } from './fixtures.js';
+
+// Found by the chaos soak (issue #19, seed 3): a sample taken before a
+// worker's NodeJoined reached the ledger shows neither its Node nor a
+// pending join, so the decider saw one worker fewer and launched above max.
+describe('a sample older than the ledger', () => {
+  const config = parseConfig({ workers: { min: 2, max: 4 } });
+
+  it('counts a worker that joined after the sample was taken, and launches nothing above max', () => {
+    const sampleTakenAt = new Date(NOW.getTime() - 6_000);
+    let s = startAction(
+      state(),
+      { kind: 'scale-up', count: 1, reasons: [{ code: 'pending-pods', message: 'x' }] },
+      'A-up',
+      new Date(NOW.getTime() - 120_000),
+    );
+    s = applyOutcome(
+      s,
+      { type: 'InstancesLaunched', actionId: 'A-up', instanceIds: ['i-new'] },
+      NOW,
+    );
+    // NodeJoined recorded 3 s ago, after the sample below was taken.
+    s = applyOutcome(
+      s,
+      { type: 'NodeJoined', actionId: 'A-up', instanceId: 'i-new' },
+      new Date(NOW.getTime() - 3_000),
+    );
+    expect(s.inFlight).toEqual([]);
+
+    const sample = { ...snapshot(nodes(3), pending(6)), takenAt: sampleTakenAt.toISOString() };
+    expect(countFleet(sample, s).workers).toBe(4);
+    const d = decide(sample, s, config, NOW);
+    // The old count saw 3 of 4 and launched one more: 5 workers over a max of 4.
+    expect(d.kind).toBe('hold');
+  });
+
+  it('does not count it twice once the sample shows its Node, nor once the sample is newer', () => {
+    const s = applyOutcome(
+      state(),
+      { type: 'NodeJoined', actionId: 'A-gone', instanceId: 'i-new' },
+      new Date(NOW.getTime() - 3_000),
+    );
+    const withNode = {
+      ...snapshot([...nodes(3), node({ instanceId: 'i-new' })]),
+      takenAt: ago(6),
+    };
+    expect(countFleet(withNode, s).workers).toBe(4);
+    const newer = { ...snapshot(nodes(3)), takenAt: NOW.toISOString() };
+    expect(countFleet(newer, s).workers).toBe(3);
+  });
+
+  it('remembers each join once and forgets joins after 15 minutes', () => {
+    let s = state();
+    s = applyOutcome(
+      s,
+      { type: 'NodeJoined', actionId: 'A', instanceId: 'i-1' },
+      new Date(NOW.getTime() - 1_000_000),
+    );
+    s = applyOutcome(s, { type: 'NodeJoined', actionId: 'A', instanceId: 'i-2' }, NOW);
+    s = applyOutcome(s, { type: 'NodeJoined', actionId: 'A', instanceId: 'i-2' }, NOW);
+    expect(s.recentJoins?.map((j) => j.instanceId)).toEqual(['i-2']);
+  });
+});
