@@ -14,7 +14,8 @@ const COLORS: Record<string, string> = {
 
 const W = 1000;
 const H = 220;
-const PAD = { left: 48, right: 130, top: 24, bottom: 28 };
+// The right margin holds the legend: room for the longest policy name at 11 px.
+const PAD = { left: 48, right: 230, top: 24, bottom: 28 };
 
 /** Only the points where the value changes, so a week stays a small file. */
 function steps(timeline: readonly TimelinePoint[], value: (p: TimelinePoint) => number) {
