@@ -4,11 +4,12 @@ const COLORS: Record<string, string> = {
   static: '#9e9e9e',
   seed: '#e6550d',
   'cluster-autoscaler': '#d62728',
-  karpenter: '#ff7f0e',
+  // Told apart from seed's orange at a glance.
+  karpenter: '#8c564b',
   smartscale: '#3182bd',
   'smartscale+predictive': '#756bb1',
   'smartscale+consolidation': '#17becf',
-  'smartscale+consolidation+headroom': '#1f77b4',
+  'smartscale+consolidation+headroom': '#e377c2',
   oracle: '#31a354',
 };
 
