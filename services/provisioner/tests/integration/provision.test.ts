@@ -1,10 +1,4 @@
-import {
-  CreateLaunchTemplateCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { type AwsClients, DedupStore, Ec2Fleet, FleetTag, Publisher } from '@smartscale/aws';
 import {
   type AnyEnvelope,
@@ -21,6 +15,7 @@ import {
   receiveAll,
 } from '../../../../packages/aws/tests/integration/support.js';
 import type { AppliedTopology } from '../../../../packages/local/src/aws/bootstrap.js';
+import { createWorkerNetwork } from '../../../../packages/local/src/services/worker-network.js';
 import { type ProvisionerPorts, provision } from '../../launch-workers.js';
 
 let clients: AwsClients;
@@ -36,26 +31,13 @@ beforeAll(async () => {
   clients = motoClients();
   faulty = motoClients();
   topology = await freshTopology(clients, 'provision');
-  const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }));
-  subnets = [];
-  for (const [i, zone] of ['us-east-1a', 'us-east-1b'].entries()) {
-    const subnet = await clients.ec2.send(
-      new CreateSubnetCommand({
-        VpcId: vpc.Vpc?.VpcId,
-        CidrBlock: `10.1.${i}.0/24`,
-        AvailabilityZone: zone,
-      }),
-    );
-    subnets.push({ zone, subnetId: subnet.Subnet?.SubnetId ?? '' });
-  }
-  const images = await clients.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
-  const template = await clients.ec2.send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: `${topology.prefix}-workers`,
-      LaunchTemplateData: { ImageId: images.Images?.[0]?.ImageId, InstanceType: 't3.medium' },
-    }),
-  );
-  templateId = template.LaunchTemplate?.LaunchTemplateId ?? '';
+  // The same worker network the local stack makes (a VPC, a subnet per zone, the template).
+  const network = await createWorkerNetwork(clients.ec2, topology.prefix, [
+    'us-east-1a',
+    'us-east-1b',
+  ]);
+  subnets = [...network.subnets];
+  templateId = network.launchTemplateId;
   const spotShortIn = subnets[0]?.subnetId;
   faulty.ec2.middlewareStack.add(
     (next, context) => async (args) => {

@@ -1,16 +1,11 @@
-import {
-  CreateLaunchTemplateCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { type AwsClients, DedupStore, Ec2Fleet, FleetTag } from '@smartscale/aws';
 import { type AnyEnvelope, createMessage, type Envelope } from '@smartscale/contracts';
 import { parseConfig } from '@smartscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshTopology, motoClients } from '../../../../packages/aws/tests/integration/support.js';
 import type { AppliedTopology } from '../../../../packages/local/src/aws/bootstrap.js';
+import { createWorkerNetwork } from '../../../../packages/local/src/services/worker-network.js';
 import { type ProvisionerPorts, provision } from '../../../provisioner/launch-workers.js';
 import { parseEc2Event, toInterruption } from '../../ec2-events.js';
 import { handleInterruption, type SpotListenerPorts } from '../../handle-interruption.js';
@@ -25,30 +20,16 @@ beforeAll(async () => {
   topology = await freshTopology(clients, 'spot-listener');
   // moto's EC2 is shared by every test file; the cluster id keeps them apart.
   clusterId = topology.prefix;
-  const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.2.0.0/16' }));
-  const subnets: { zone: string; subnetId: string }[] = [];
-  for (const [i, zone] of ['us-east-1a', 'us-east-1b'].entries()) {
-    const subnet = await clients.ec2.send(
-      new CreateSubnetCommand({
-        VpcId: vpc.Vpc?.VpcId,
-        CidrBlock: `10.2.${i}.0/24`,
-        AvailabilityZone: zone,
-      }),
-    );
-    subnets.push({ zone, subnetId: subnet.Subnet?.SubnetId ?? '' });
-  }
-  const images = await clients.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
-  const template = await clients.ec2.send(
-    new CreateLaunchTemplateCommand({
-      LaunchTemplateName: `${topology.prefix}-workers`,
-      LaunchTemplateData: { ImageId: images.Images?.[0]?.ImageId, InstanceType: 't3.medium' },
-    }),
-  );
+  // The same worker network the local stack makes (a VPC, a subnet per zone, the template).
+  const network = await createWorkerNetwork(clients.ec2, topology.prefix, [
+    'us-east-1a',
+    'us-east-1b',
+  ]);
   fleet = new Ec2Fleet({
     ec2: clients.ec2,
     clusterId,
-    launchTemplate: { id: template.LaunchTemplate?.LaunchTemplateId ?? '' },
-    subnets,
+    launchTemplate: { id: network.launchTemplateId },
+    subnets: network.subnets,
     dedup: new DedupStore({
       documents: clients.documents,
       tableName: topology.tables.state.name,
