@@ -134,33 +134,6 @@ export async function assertInstanceTypeOffered(
   if (!offered.includes(instanceType)) refuse('is not offered by EC2 here');
 }
 
-/**
- * Splits `count` workers over zones (round robin, so zones differ by at most
- * one) with `spot` of them on spot, into one launch group per zone and
- * capacity type.
- *
- * @example
- * planLaunchGroups(5, 3, ['us-east-1a', 'us-east-1b']);
- */
-export function planLaunchGroups(
-  count: number,
-  spot: number,
-  zones: readonly string[],
-): LaunchGroup[] {
-  if (zones.length === 0) throw new Error('planLaunchGroups: no zones to launch in');
-  if (spot < 0 || spot > count) throw new RangeError(`spot must be 0..${count}, got ${spot}`);
-  const groups = new Map<string, { zone: string; capacityType: CapacityType; count: number }>();
-  for (let i = 0; i < count; i++) {
-    const zone = zones[i % zones.length] as string;
-    const capacityType: CapacityType = i < spot ? 'spot' : 'on-demand';
-    const key = `${zone}/${capacityType}`;
-    const group = groups.get(key) ?? { zone, capacityType, count: 0 };
-    group.count += 1;
-    groups.set(key, group);
-  }
-  return [...groups.values()];
-}
-
 function tag(instance: Instance, key: string): string | undefined {
   return instance.Tags?.find((t) => t.Key === key)?.Value;
 }
@@ -206,7 +179,10 @@ function toWorker(w: ManagedWorker): Worker {
  * recording them, and EC2 gets a ClientToken derived from the action id.
  *
  * @example
- * const workers = await fleet.launchWorkers(actionId, planLaunchGroups(3, 2, zones));
+ * const workers = await fleet.launchWorkers(actionId, [
+ *   { zone: 'us-east-1a', capacityType: 'spot', count: 2 },
+ *   { zone: 'us-east-1b', capacityType: 'on-demand', count: 1 },
+ * ]);
  */
 export class Ec2Fleet {
   readonly #options: Ec2FleetOptions;

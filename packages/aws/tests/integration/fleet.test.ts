@@ -20,7 +20,6 @@ import {
   FleetTag,
   LaunchInProgressError,
   Publisher,
-  planLaunchGroups,
   QueueRunner,
 } from '../../src/index.js';
 import { eventually, freshTopology, motoClients, receiveAll } from './support.js';
@@ -84,15 +83,6 @@ async function taggedInstances(actionId: string): Promise<number> {
 }
 
 describe('Ec2Fleet', () => {
-  it('plans groups across zones with the requested spot share', () => {
-    expect(planLaunchGroups(5, 3, ['a', 'b'])).toEqual([
-      { zone: 'a', capacityType: 'spot', count: 2 },
-      { zone: 'b', capacityType: 'spot', count: 1 },
-      { zone: 'b', capacityType: 'on-demand', count: 1 },
-      { zone: 'a', capacityType: 'on-demand', count: 1 },
-    ]);
-  });
-
   it('launches spot and on-demand workers across zones, tagged, and returns the same workers on repeats', async () => {
     const actionId = createMessage(
       'ScaleUp',
@@ -100,7 +90,12 @@ describe('Ec2Fleet', () => {
       { clusterId },
       new Date(),
     ).actionId;
-    const groups = planLaunchGroups(3, 2, fleet.zones);
+    const [zoneA, zoneB] = fleet.zones as [string, string];
+    const groups = [
+      { zone: zoneA, capacityType: 'spot', count: 1 },
+      { zone: zoneB, capacityType: 'spot', count: 1 },
+      { zone: zoneA, capacityType: 'on-demand', count: 1 },
+    ] as const;
     const first = await fleet.launchWorkers(actionId, groups);
     const second = await fleet.launchWorkers(actionId, groups);
     const third = await fleet.launchWorkers(actionId, groups);
@@ -169,9 +164,13 @@ describe('Ec2Fleet', () => {
         logger: new Logger({ serviceName: 'provisioner', logLevel: 'SILENT' }),
         async handle(message) {
           if (message.type !== 'ScaleUp') throw new Error(`unexpected ${message.type}`);
+          // The command asks for 4: one spot and one on-demand in each zone.
           const workers = await fleet.launchWorkers(
             message.actionId,
-            planLaunchGroups(message.payload.count, 2, fleet.zones),
+            fleet.zones.flatMap((zone) => [
+              { zone, capacityType: 'spot' as const, count: message.payload.count / 4 },
+              { zone, capacityType: 'on-demand' as const, count: message.payload.count / 4 },
+            ]),
           );
           launches.push(workers.map((w) => w.instanceId).sort());
           handled += 1;
@@ -289,7 +288,9 @@ describe('Ec2Fleet', () => {
       { clusterId },
       new Date(),
     ).actionId;
-    const [mine] = await fleet.launchWorkers(actionId, planLaunchGroups(1, 0, fleet.zones));
+    const [mine] = await fleet.launchWorkers(actionId, [
+      { zone: fleet.zones[0] as string, capacityType: 'on-demand', count: 1 },
+    ]);
     const foreign = await clients.ec2.send(
       new RunInstancesCommand({
         ImageId: imageId,

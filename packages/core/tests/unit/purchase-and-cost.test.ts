@@ -30,6 +30,14 @@ describe('planPurchase', () => {
     expect(slots.map((s) => s.zone).sort()).toEqual(['a', 'b', 'c']);
   });
 
+  it('spreads an odd count from an empty fleet so zones differ by at most one', () => {
+    const slots = planPurchase(5, [], ['a', 'b'], config);
+    const inZone = (zone: string) => slots.filter((s) => s.zone === zone).length;
+    expect([inZone('a'), inZone('b')]).toEqual([3, 2]);
+    // Above the on-demand base of 2, half of 5 rounds to 3 on spot.
+    expect(slots.filter((s) => s.capacityType === 'spot')).toHaveLength(3);
+  });
+
   it('refuses an empty zone list', () => {
     expect(() => planPurchase(1, [], [], config)).toThrow(/availability zone/);
   });
