@@ -119,12 +119,35 @@ export const PendingPodSchema = ResourcesSchema.extend({
 export type PendingPod = z.infer<typeof PendingPodSchema>;
 
 /**
+ * How many of the workers that should report CPU and memory did (issue #17):
+ * Ready workers past their warm-up, as the sampler lists them. `missing`
+ * names the first few that did not.
+ */
+export const MetricsCoverageSchema = z.object({
+  code: z.literal('metrics-incomplete'),
+  reporting: z.number().int().nonnegative(),
+  expected: z.number().int().nonnegative(),
+  /** The first few workers that did not report (at most 10). */
+  missing: z.array(z.string()),
+  /** Over a window: evaluation steps where coverage held, and steps in the window. */
+  stepsCovered: z.number().int().nonnegative().optional(),
+  steps: z.number().int().nonnegative().optional(),
+});
+export type MetricsCoverage = z.infer<typeof MetricsCoverageSchema>;
+
+/**
  * Cluster utilisation read from Prometheus. Windows are computed by the
  * query (min/max over time) so the decider needs no sample history.
  */
 export const UtilizationSchema = z.discriminatedUnion('available', [
   z.object({
     available: z.literal(true),
+    /**
+     * Set when some step of the scale-down window had too few workers
+     * reporting (a Prometheus restart, missed scrapes): "low over the
+     * window" is then unproven and scale-down holds with metrics-incomplete.
+     */
+    downWindowIncomplete: MetricsCoverageSchema.optional(),
     cpu: z.object({
       now: utilization,
       /** Lowest average CPU over the scale-up sustain window. */
@@ -141,6 +164,8 @@ export const UtilizationSchema = z.discriminatedUnion('available', [
   z.object({
     available: z.literal(false),
     reason: z.string().min(1),
+    /** Present when the reading exists but too few workers reported it. */
+    unavailable: MetricsCoverageSchema.optional(),
   }),
 ]);
 export type Utilization = z.infer<typeof UtilizationSchema>;

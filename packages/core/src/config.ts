@@ -4,6 +4,59 @@ import { z } from 'zod';
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
+/** The single type SmartScale launches when the config names none. */
+export const DEFAULT_INSTANCE_TYPE = 't3.medium';
+/** t3.medium as EC2 describes it (2 vCPU, 4 GiB): the capacity assumed before start-up resolves the types. */
+const T3_MEDIUM_CAPACITY = { cpuMillis: 2000, memoryBytes: 4 * GiB };
+
+/**
+ * Where `instance.capacity` came from: `ec2` once start-up resolved the
+ * types, `config` for a deprecated explicit override, `assumed` (t3.medium)
+ * before resolution.
+ */
+export type CapacityFrom = 'ec2' | 'config' | 'assumed';
+
+const range = (unit: string) =>
+  z
+    .object({
+      min: z.number().finite().positive().optional(),
+      max: z.number().finite().positive().optional(),
+    })
+    .strict()
+    .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, {
+      message: `min must not exceed max (${unit})`,
+    });
+
+/**
+ * Instance types by what they offer, resolved against EC2's
+ * DescribeInstanceTypes at start-up (packages/aws, resolveInstanceTypes).
+ *
+ * @example
+ * { families: ['t3', 'm6i'], vcpu: { min: 2, max: 8 }, memoryGiB: { min: 4 }, architecture: 'x86_64' }
+ */
+export const InstanceRequirementsSchema = z
+  .object({
+    /** Instance families, e.g. ['t3', 'm6i'] (any family when absent). */
+    families: z
+      .array(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected an instance family like t3 or m6i'))
+      .min(1)
+      .optional(),
+    /** vCPUs per instance, inclusive. */
+    vcpu: range('vCPUs').optional(),
+    /** Memory per instance in GiB (1024^3 bytes), inclusive. */
+    memoryGiB: range('GiB').optional(),
+    /**
+     * The workers' launch template names one AMI, so one architecture:
+     * x86_64 unless the AMI is arm64.
+     */
+    architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
+    /** Only types EC2 marks current generation (true by default). */
+    currentGenerationOnly: z.boolean().default(true),
+  })
+  .strict();
+export type InstanceRequirements = z.output<typeof InstanceRequirementsSchema>;
+const instanceRequirements = InstanceRequirementsSchema;
+
 const share = z.number().finite().min(0).max(1);
 const seconds = z.number().finite().nonnegative();
 const resources = z.object({
@@ -66,8 +119,22 @@ export const ConfigSchema = z
       .prefault({}),
     instance: z
       .object({
-        type: z.string().min(1).default('t3.medium'),
-        capacity: resources.default({ cpuMillis: 2000, memoryBytes: 4 * GiB }),
+        /**
+         * One instance type (the old form, still accepted). Give at most one
+         * of `type`, `types` and `requirements`; with none, t3.medium.
+         */
+        type: z.string().min(1).optional(),
+        /** Instance types to launch, in order of preference (resolved against EC2 at start-up). */
+        types: z.array(z.string().min(1)).min(1).optional(),
+        /** Instance types described by what they offer (resolved against EC2 at start-up). */
+        requirements: instanceRequirements.optional(),
+        /**
+         * Deprecated: capacity comes from EC2's DescribeInstanceTypes at
+         * start-up. Still accepted with a single `type`, as an explicit
+         * override that start-up warns about; refused with `types` or
+         * `requirements` (one capacity cannot describe several types).
+         */
+        capacity: resources.optional(),
         /** Kept back for K3s agent, kubelet and the OS (kube/system-reserved). */
         reserved: resources.default({ cpuMillis: 100, memoryBytes: 384 * MiB }),
         /** Requests of the DaemonSet pods every worker runs. */
@@ -81,6 +148,32 @@ export const ConfigSchema = z
          */
         nodeLabels: z.record(z.string(), z.string()).default({}),
       })
+      .superRefine((i, ctx) => {
+        const forms = (['type', 'types', 'requirements'] as const).filter(
+          (k) => i[k] !== undefined,
+        );
+        if (forms.length > 1)
+          ctx.addIssue({
+            code: 'custom',
+            path: [forms[1] as string],
+            message: `give one of instance.type, instance.types and instance.requirements, got ${forms.map((f) => `instance.${f}`).join(' and ')}`,
+          });
+        const seen = new Set<string>();
+        (i.types ?? []).forEach((t, n) => {
+          if (seen.has(t))
+            ctx.addIssue({ code: 'custom', path: ['types', n], message: `duplicate type '${t}'` });
+          seen.add(t);
+        });
+      })
+      .transform(({ capacity, ...instance }) => ({
+        ...instance,
+        type: instance.type ?? DEFAULT_INSTANCE_TYPE,
+        // Until start-up resolved the types against EC2 (resolveInstanceTypes
+        // in packages/aws), pure uses (the simulator, tests) see t3.medium's
+        // capacity; `capacityFrom` says where the number came from.
+        capacity: capacity ?? T3_MEDIUM_CAPACITY,
+        capacityFrom: (capacity === undefined ? 'assumed' : 'config') as CapacityFrom,
+      }))
       .prefault({}),
     purchase: z
       .object({
@@ -115,6 +208,41 @@ export const ConfigSchema = z
          * Two sampling intervals of 60 s.
          */
         maxAgeSeconds: seconds.default(120),
+      })
+      .prefault({}),
+    metrics: z
+      .object({
+        /**
+         * Share of the Ready workers past warm-up that must report CPU and
+         * memory for the average to count; below it the decision holds with
+         * metrics-incomplete. With coverage c the true average lies within
+         * [c·read, c·read + (1 - c)]: at 0.9 the workers not seen can hide
+         * at most 10 points (a saturated node missing scrapes is exactly the
+         * case that reads low). One of 10 workers may miss, neither of 2.
+         */
+        minCoverage: share.default(0.9),
+        /**
+         * A worker that joined less than this ago stays out of the average
+         * and the coverage: it may not be scraped yet, and a real node burns
+         * CPU pulling images. Two scrape-and-rate windows of the defaults.
+         */
+        warmupSeconds: seconds.default(120),
+      })
+      .prefault({}),
+    commands: z
+      .object({
+        /**
+         * A command (ScaleUp, ReplaceCapacity, VerifyJoin, DrainNode) or an
+         * EC2 event older than this when its consumer reads it is refused to
+         * the DLQ, never acted on: a DLQ replay days later must not launch or
+         * drain on a world that has moved on (dedup records live 7 days, DLQs
+         * keep 14). At least 1800 s: a re-sent command may wait 900 s (SQS's
+         * longest delay) and a few receives before it is handled.
+         */
+        maxAgeSeconds: seconds
+          .min(1800, 'at least 1800 (SQS delays a re-sent command up to 900 s, then retries it)')
+          .max(6 * 86400, 'at most 518400 (6 days): dedup records expire after 7')
+          .default(3600),
       })
       .prefault({}),
     interruptions: z
@@ -203,6 +331,13 @@ export const ConfigSchema = z
       });
     }
     const a = c.instance;
+    if (a.capacityFrom === 'config' && (a.types ?? a.requirements) !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['instance', 'capacity'],
+        message:
+          'is read from EC2 for each type; remove it (an override is accepted only with a single instance.type)',
+      });
     for (const r of ['cpuMillis', 'memoryBytes'] as const) {
       if (a.reserved[r] + a.daemonSetOverhead[r] >= a.capacity[r]) {
         ctx.addIssue({
