@@ -10,3 +10,15 @@ export type { QueryScope } from './promql.ts';
 export { PROMQL } from './promql.ts';
 export type { UtilizationWindows } from './utilization.ts';
 export { readUtilization } from './utilization.ts';
+export type {
+  CoveragePolicy,
+  NodeSeries,
+  WindowSeconds,
+  WorkerRef,
+} from './worker-utilization.ts';
+export {
+  durationSeconds,
+  expectedWorkers,
+  readWorkerUtilization,
+  summarizeWorkerUtilization,
+} from './worker-utilization.ts';

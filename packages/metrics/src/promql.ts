@@ -10,6 +10,19 @@ export interface QueryScope {
   rateWindow?: string;
   /** Subquery resolution for the sustained windows. Default `30s`. */
   step?: string;
+  /**
+   * The label naming the Kubernetes Node on node-exporter series. Default
+   * `node` (k3s/manifests/monitoring.yaml relabels `__meta_kubernetes_node_name` to it).
+   */
+  nodeLabel?: string;
+}
+
+const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function checkLabel(value: string): string {
+  if (!LABEL.test(value))
+    throw new Error(`nodeLabel '${value}' is not a Prometheus label name like node`);
+  return value;
 }
 
 const WINDOW = /^\d+(ms|s|m|h|d)$/;
@@ -41,6 +54,18 @@ export const PROMQL = {
   memoryUtilisation(scope: QueryScope = {}): string {
     const m = matchers(scope);
     return `avg(1 - node_memory_MemAvailable_bytes${m} / node_memory_MemTotal_bytes${m})`;
+  },
+  /** Each node's busy CPU fraction, one series per node (labelled by `scope.nodeLabel`). */
+  cpuByNode(scope: QueryScope = {}): string {
+    const rate = checkWindow('rateWindow', scope.rateWindow ?? '2m');
+    const node = checkLabel(scope.nodeLabel ?? 'node');
+    return `1 - avg by (${node}) (rate(node_cpu_seconds_total${matchers(scope, 'mode="idle"')}[${rate}]))`;
+  },
+  /** Each node's used memory fraction, one series per node. */
+  memoryByNode(scope: QueryScope = {}): string {
+    const m = matchers(scope);
+    const node = checkLabel(scope.nodeLabel ?? 'node');
+    return `1 - max by (${node}) (node_memory_MemAvailable_bytes${m}) / max by (${node}) (node_memory_MemTotal_bytes${m})`;
   },
   /** Lowest CPU utilisation over `window`: above a threshold means "sustained above". */
   cpuMinOver(window: string, scope: QueryScope = {}): string {
