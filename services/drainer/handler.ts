@@ -62,6 +62,8 @@ const ports: DrainerPorts = {
 export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
   clusterId: ctx.resources.clusterId,
+  // A DrainNode replayed long after it was sent is refused, never drained on.
+  maxAge: { maxAgeSeconds: config.commands.maxAgeSeconds },
   deadLetterQueueUrl: ctx.resources.queues.drainer.dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,

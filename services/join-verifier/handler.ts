@@ -1,9 +1,15 @@
 // Lambda entry of the join verifier: VerifyJoin commands.
-import { createMessageHandler, createServiceContext, fleetFromEnv } from '@smartscale/aws';
+import {
+  configFromEnv,
+  createMessageHandler,
+  createServiceContext,
+  fleetFromEnv,
+} from '@smartscale/aws';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
 import { type JoinVerifierPorts, verifyJoin } from './verify-join.js';
 
 const ctx = createServiceContext('join-verifier');
+const config = configFromEnv();
 const fleet = fleetFromEnv(ctx.clients.ec2, ctx.resources.clusterId, ctx.dedup);
 const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readSecret));
 
@@ -29,6 +35,8 @@ const ports: JoinVerifierPorts = {
 export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
   clusterId: ctx.resources.clusterId,
+  // A VerifyJoin replayed long after it was sent must not terminate a worker.
+  maxAge: { maxAgeSeconds: config.commands.maxAgeSeconds },
   deadLetterQueueUrl: ctx.resources.queues['join-verifier'].dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,

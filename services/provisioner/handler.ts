@@ -33,6 +33,8 @@ const ports: ProvisionerPorts = {
 
 export const handler = createMessageHandler({
   sqs: ctx.clients.sqs,
+  // A ScaleUp replayed long after it was sent is refused, never launched.
+  maxAge: { maxAgeSeconds: config.commands.maxAgeSeconds },
   clusterId: ctx.resources.clusterId,
   deadLetterQueueUrl: ctx.resources.queues.provisioner.dlqUrl,
   logger: ctx.logger,

@@ -42,6 +42,10 @@ export const handler = createMessageHandler<Ec2Event>({
   logger: ctx.logger,
   metrics: ctx.metrics,
   parse: parseEvent,
+  // An interruption or rebalance event replayed long after AWS sent it
+  // (its worker long gone or long safe) is refused, never drained on.
+  maxAge: { maxAgeSeconds: config.commands.maxAgeSeconds },
+  occurredAtOf: (event) => event.time,
   async handle(event) {
     const interruption = toInterruption(event);
     const results = await handleInterruption(interruption, ports);

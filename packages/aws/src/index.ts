@@ -4,6 +4,7 @@ export * from './config.js';
 export * from './dedup.js';
 export * from './fleet.js';
 export * from './lock.js';
+export * from './message-age.js';
 export * from './message-handler.js';
 export * from './parameters.js';
 export * from './publisher.js';

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type AnyEnvelope, type Parsed, parseMessageJson } from '@smartscale/contracts';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { type MessageAgeLimit, messageAgeProblem } from './message-age.js';
 import { flushMetrics } from './service-metrics.js';
 
 /** Message attribute that says why a message was sent to a DLQ. */
@@ -37,6 +38,18 @@ export interface MessageHandlerOptions<T = AnyEnvelope> {
    * events, alarm notifications) are not affected.
    */
   readonly clusterId?: string;
+  /**
+   * Commands are refused when older than this (`commands.maxAgeSeconds`):
+   * rejected to the DLQ with their age as the reason, never acted on, so a
+   * replay days later cannot launch or drain. A message without a time (an
+   * alarm notification) is not affected.
+   */
+  readonly maxAge?: MessageAgeLimit;
+  /**
+   * When a parsed message happened; the default reads an envelope's
+   * `occurredAt`. The spot listener passes the EventBridge event's `time`.
+   */
+  readonly occurredAtOf?: (message: T) => string | undefined;
   /** Handles one valid message; a throw fails only this record (it is redelivered). */
   handle(message: T, record: SQSRecord): Promise<void>;
 }
@@ -65,9 +78,15 @@ export function createMessageHandler<T = AnyEnvelope>(
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const parse = options.parse ?? (parseMessageJson as unknown as (body: string) => Parsed<T>);
   const logger = options.logger ?? new Logger({ serviceName: 'smartscale' });
+  const occurredAtOf =
+    options.occurredAtOf ??
+    ((message: T) => {
+      const at = (message as { occurredAt?: unknown }).occurredAt;
+      return typeof at === 'string' ? at : undefined;
+    });
 
   const reject = async (record: SQSRecord, reason: string): Promise<void> => {
-    logger.error('message rejected: failed validation, sent to the DLQ', {
+    logger.error('message rejected (invalid, for another cluster or too old), sent to the DLQ', {
       messageId: record.messageId,
       eventSourceARN: record.eventSourceARN,
       reason,
@@ -119,6 +138,19 @@ export function createMessageHandler<T = AnyEnvelope>(
       );
       metrics?.addMetric('MessagesRejected', MetricUnit.Count, 1);
       return;
+    }
+    if (options.maxAge) {
+      const occurredAt = occurredAtOf(parsed.value);
+      const now = options.maxAge.now?.() ?? new Date();
+      const problem =
+        occurredAt === undefined
+          ? null
+          : messageAgeProblem(occurredAt, now, options.maxAge.maxAgeSeconds);
+      if (problem) {
+        await reject(record, problem);
+        metrics?.addMetric('MessagesRejected', MetricUnit.Count, 1);
+        return;
+      }
     }
     // Every log line while handling a message names its action.
     if (typeof actionId === 'string') logger.appendKeys({ actionId, messageType: String(type) });

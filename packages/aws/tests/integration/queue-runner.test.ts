@@ -270,4 +270,35 @@ describe('QueueRunner', () => {
       `for cluster 'someone-elses', but this deployment runs cluster '${ours.clusterId}'`,
     );
   });
+
+  it('rejects to the DLQ a command older than its age limit, naming its age, and handles a fresh one (issue #21)', async () => {
+    const queue = topology.queues.drainer;
+    // The sample DrainNode occurred at 2026-01-01T00:00:00Z; the consumer's clock
+    // reads it 3 days later (a DLQ replay), then 10 minutes later (a backlog).
+    const replayed = sampleMessages.DrainNode();
+    const fresh = sampleMessages.DrainNode();
+    await send(queue, JSON.stringify(replayed), 'DrainNode');
+    let now = new Date('2026-01-04T00:00:00.000Z');
+    const handled: string[] = [];
+    const handler = createMessageHandler({
+      sqs: clients.sqs,
+      deadLetterQueueUrl: queue.dlqUrl,
+      maxAge: { maxAgeSeconds: 3600, now: () => now },
+      async handle(message) {
+        handled.push(message.id);
+      },
+    });
+    run(queue, handler);
+    const [dead] = await receiveAll(clients.sqs, queue.dlqUrl, { count: 1, timeoutMs: 10_000 });
+    expect(dead?.Body).toBe(JSON.stringify(replayed));
+    expect(dead?.MessageAttributes?.reason?.StringValue).toBe(
+      'too old to act on: occurred at 2026-01-01T00:00:00.000Z, 259200 s ago, more than commands.maxAgeSeconds (3600)',
+    );
+    expect(handled).toEqual([]);
+    now = new Date('2026-01-01T00:10:00.000Z');
+    await send(queue, JSON.stringify(fresh), 'DrainNode');
+    await eventually(async () => handled.length === 1, 10_000, 'the fresh command');
+    expect(handled).toEqual([fresh.id]);
+    expect(await receiveAll(clients.sqs, queue.dlqUrl, { timeoutMs: 1500 })).toHaveLength(0);
+  });
 });

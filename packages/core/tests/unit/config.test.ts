@@ -19,6 +19,7 @@ describe('configuration', () => {
       maxStep: 1,
     });
     expect(defaultConfig.instance.type).toBe('t3.medium');
+    expect(defaultConfig.commands.maxAgeSeconds).toBe(3600);
   });
 
   it('keeps defaults beside overrides', () => {
@@ -38,6 +39,8 @@ describe('configuration', () => {
       { instance: { reserved: { cpuMillis: 1950, memoryBytes: 0 } } },
       'instance.reserved.cpuMillis',
     ],
+    [{ commands: { maxAgeSeconds: 600 } }, 'commands.maxAgeSeconds: at least 1800'],
+    [{ commands: { maxAgeSeconds: 7 * 86400 } }, 'commands.maxAgeSeconds: at most 518400'],
   ])('rejects %j naming the setting', (input, message) => {
     expect(() => parseConfig(input)).toThrow(ValidationError);
     expect(() => parseConfig(input)).toThrow(message);

@@ -114,6 +114,8 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     SMARTSCALE_PROMQL_RATE_WINDOW: '5s',
     SMARTSCALE_PROMQL_STEP: '1s',
+    // The load exporter names each node in `instance` (no relabelling locally).
+    SMARTSCALE_PROMQL_NODE_LABEL: 'instance',
     // Fault hooks are honoured only in processes this runtime starts.
     SMARTSCALE_LOCAL_PROCESS: '1',
     ...(options.visibilityTimeoutSeconds !== undefined
