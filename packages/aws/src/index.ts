@@ -3,6 +3,7 @@ export * from './cluster-state.js';
 export * from './config.js';
 export * from './dedup.js';
 export * from './fleet.js';
+export * from './instance-types.js';
 export * from './lock.js';
 export * from './message-age.js';
 export * from './message-handler.js';

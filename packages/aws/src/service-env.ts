@@ -2,6 +2,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { type Config, parseConfig } from '@smartscale/core';
 import type { DedupStore } from './dedup.js';
 import { Ec2Fleet } from './fleet.js';
+import { type ResolvedConfig, regionOf, resolveConfig } from './instance-types.js';
 
 /**
  * The policy configuration from `SMARTSCALE_CONFIG` (JSON; defaults when
@@ -17,6 +18,26 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`SMARTSCALE_CONFIG is not valid JSON: ${(err as Error).message}`);
   }
   return parseConfig(value);
+}
+
+/**
+ * The policy configuration with its instance types resolved against EC2
+ * (DescribeInstanceTypes, once per process): what a service that sizes or
+ * launches workers (decider, provisioner) loads at start-up. An unknown
+ * type or an empty resolution throws naming the setting; `notes` (a
+ * deprecated `instance.capacity`, the capacity rule) are passed to `log`.
+ *
+ * @example
+ * const { config, instanceTypes } = await resolvedConfigFromEnv(ctx.clients.ec2, (n) => ctx.logger.warn(n));
+ */
+export async function resolvedConfigFromEnv(
+  ec2: EC2Client,
+  log: (note: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ResolvedConfig> {
+  const resolved = await resolveConfig(ec2, await regionOf(ec2), configFromEnv(env));
+  for (const note of resolved.notes) log(note);
+  return resolved;
 }
 
 /**

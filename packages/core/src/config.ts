@@ -331,6 +331,8 @@ export const ConfigSchema = z
       });
     }
     const a = c.instance;
+    // An instance setting already refused leaves the object untransformed (no capacity).
+    if (a.capacity === undefined) return;
     if (a.capacityFrom === 'config' && (a.types ?? a.requirements) !== undefined)
       ctx.addIssue({
         code: 'custom',

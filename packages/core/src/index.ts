@@ -10,6 +10,7 @@ export * from './cost-model.js';
 export * from './decide.js';
 export * from './evaluate.js';
 export * from './forecast.js';
+export * from './instance-types.js';
 export * from './outcome.js';
 export * from './pending-pods.js';
 export * from './pod-disruption.js';
