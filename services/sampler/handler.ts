@@ -56,7 +56,7 @@ export const samplerPorts: SamplerPorts = {
   now: () => new Date(),
   listNodes: () => cluster.listWorkerNodes(),
   listPendingPods: () => cluster.listPendingPods(),
-  readUtilization: () => readPolicyUtilization(prometheus, config, scope),
+  readUtilization: (workers) => readPolicyUtilization(prometheus, config, scope, workers),
   readAppSignals,
   ...(config.predictive.enabled ? { readDemandHistory: readDemand } : {}),
   // The claim check for samples too big for SNS is the sampler's alone.

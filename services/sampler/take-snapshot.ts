@@ -15,8 +15,11 @@ export interface SamplerPorts {
   /** Worker nodes with their pods (control-plane nodes excluded). */
   listNodes(): Promise<NodeInfo[]>;
   listPendingPods(): Promise<PendingPod[]>;
-  /** CPU and memory with their windows, or why they are unavailable. */
-  readUtilization(): Promise<Utilization>;
+  /**
+   * CPU and memory with their windows, or why they are unavailable,
+   * averaged over `workers` (what listNodes returned).
+   */
+  readUtilization(workers: readonly NodeInfo[]): Promise<Utilization>;
   /** Values of the configured application triggers, by name. */
   readAppSignals?(): Promise<Record<string, number>>;
   /** Past demand for predictive pre-scaling (up to 7 days); only when it is enabled. */
@@ -35,15 +38,19 @@ async function optional<T>(read: (() => Promise<T>) | undefined): Promise<T | un
  * pending pods and will refuse to scale down blind.
  */
 export async function takeSnapshot(ports: SamplerPorts): Promise<ClusterSnapshot> {
+  // Utilization waits for the node list: its average and coverage are over those workers.
+  const listed = ports.listNodes();
   const [nodes, pendingPods, utilization, appSignals, demandHistory] = await Promise.all([
-    ports.listNodes(),
+    listed,
     ports.listPendingPods(),
-    ports.readUtilization().catch(
-      (err: unknown): Utilization => ({
-        available: false,
-        reason: `metrics unavailable: ${(err as Error).message}`,
-      }),
-    ),
+    listed
+      .then((workers) => ports.readUtilization(workers))
+      .catch(
+        (err: unknown): Utilization => ({
+          available: false,
+          reason: `metrics unavailable: ${(err as Error).message}`,
+        }),
+      ),
     optional(ports.readAppSignals?.bind(ports)),
     optional(ports.readDemandHistory?.bind(ports)),
   ]);

@@ -72,11 +72,13 @@ describe('ten concurrent deciders', () => {
       listNodes: () => cluster.listWorkerNodes(),
       listPendingPods: () => cluster.listPendingPods(),
       // The windows the local runtime gives the sampler.
-      readUtilization: () =>
-        readPolicyUtilization(prometheus, parseConfig(FAST_CONFIG), {
-          rateWindow: '5s',
-          step: '1s',
-        }),
+      readUtilization: (workers) =>
+        readPolicyUtilization(
+          prometheus,
+          parseConfig(FAST_CONFIG),
+          { rateWindow: '5s', step: '1s', nodeLabel: 'instance' },
+          workers,
+        ),
       publish: async () => {},
     });
     expect(snapshot.nodes).toHaveLength(0);

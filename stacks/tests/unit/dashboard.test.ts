@@ -1,7 +1,7 @@
 import { MessageTypes } from '@smartscale/contracts';
+import { sampleMessages } from '@smartscale/testing';
 import { describe, expect, it } from 'vitest';
 import { metricsOf } from '../../../packages/aws/src/service-metrics.ts';
-import { sampleMessages } from '../../../packages/aws/tests/integration/messages.ts';
 import { ACTION_COUNTS, ACTION_LATENCIES, dashboardBody } from '../../dashboard.ts';
 import { deploymentPlan } from '../../plan.ts';
 

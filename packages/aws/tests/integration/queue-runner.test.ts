@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { AnyEnvelope } from '@smartscale/contracts';
+import { sampleMessages } from '@smartscale/testing';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AppliedQueue, AppliedTopology } from '../../../local/src/aws/bootstrap.js';
@@ -10,7 +11,6 @@ import {
   QueueRunner,
   type SqsHandler,
 } from '../../src/index.js';
-import { sampleMessages } from './messages.js';
 import { eventually, freshTopology, motoClients, receiveAll } from './support.js';
 
 let clients: AwsClients;

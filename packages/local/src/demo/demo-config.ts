@@ -28,5 +28,8 @@ export function compressedConfig(speed: number) {
     // and that lag must not read as a stale sample.
     samples: { maxAgeSeconds: s(120, 10) },
     reconcile: { graceSeconds: s(120, 5) },
+    // At least 10 s of wall clock: a new kwok worker's load reaches the
+    // exporter within 2 s, a scrape and a 5 s rate window later.
+    metrics: { warmupSeconds: s(120, 10) },
   };
 }

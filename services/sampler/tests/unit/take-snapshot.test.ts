@@ -40,4 +40,39 @@ describe('takeSnapshot', () => {
     expect(failed).not.toHaveProperty('demandHistory');
     expect(failed.takenAt).toBe(now.toISOString());
   });
+
+  it('reads utilization over the workers it listed and carries metrics-incomplete as data', async () => {
+    const worker = {
+      name: 'w1',
+      managed: true,
+      ready: true,
+      unschedulable: false,
+      allocatable: { cpuMillis: 2000, memoryBytes: 2 ** 32 },
+      pods: [],
+    };
+    const seen: string[][] = [];
+    const snapshot = await takeSnapshot(
+      ports({
+        listNodes: async () => [worker],
+        readUtilization: async (workers) => {
+          seen.push(workers.map((w) => w.name));
+          return {
+            available: false,
+            reason: 'only 0 of 1 workers reported',
+            unavailable: {
+              code: 'metrics-incomplete',
+              reporting: 0,
+              expected: 1,
+              missing: ['w1'],
+            },
+          };
+        },
+      }),
+    );
+    expect(seen).toEqual([['w1']]);
+    expect(snapshot.utilization).toMatchObject({
+      available: false,
+      unavailable: { code: 'metrics-incomplete', expected: 1, missing: ['w1'] },
+    });
+  });
 });

@@ -8,6 +8,12 @@ describe('queryScopeFromEnv', () => {
     ).toEqual({ rateWindow: '5s', step: '1s' });
   });
 
+  it('takes the label naming the Node from the environment', () => {
+    expect(queryScopeFromEnv({ SMARTSCALE_PROMQL_NODE_LABEL: 'instance' })).toEqual({
+      nodeLabel: 'instance',
+    });
+  });
+
   it("leaves production's defaults when unset or empty", () => {
     expect(queryScopeFromEnv({})).toEqual({});
     expect(queryScopeFromEnv({ SMARTSCALE_PROMQL_RATE_WINDOW: '' })).toEqual({});
