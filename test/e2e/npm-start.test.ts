@@ -1,5 +1,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +113,41 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+/** Each service log of the run (the folder npm start prints) with its size now. */
+function serviceLogSizes(): Map<string, number> {
+  const logDir = /Service logs: (\S+)/.exec(output)?.[1];
+  if (!logDir) throw new Error(`npm start printed no service log folder:\n${output}`);
+  const sizes = new Map<string, number>();
+  for (const f of readdirSync(logDir))
+    if (f.endsWith('.log')) sizes.set(join(logDir, f), statSync(join(logDir, f)).size);
+  return sizes;
+}
+
+/**
+ * Lines a service wrote after `sizes` were taken that report a failure: a
+ * logged ERROR or WARN, or text output naming an error (a stack trace, a
+ * refused connection).
+ */
+function errorLinesSince(sizes: Map<string, number>): string[] {
+  const out: string[] = [];
+  for (const [file, size] of sizes) {
+    const added = readFileSync(file).subarray(size).toString('utf8');
+    for (const line of added.split('\n')) {
+      if (!line.trim()) continue;
+      let level: unknown;
+      try {
+        level = (JSON.parse(line) as { level?: unknown }).level;
+      } catch {
+        if (/error|ECONNREFUSED|ECONNRESET|unhandled/i.test(line)) out.push(`${file}: ${line}`);
+        continue;
+      }
+      if (level === 'ERROR' || level === 'WARN' || level === 'CRITICAL')
+        out.push(`${file}: ${line}`);
+    }
+  }
+  return out;
+}
 
 const refuses = (address: string) =>
   new Promise<boolean>((resolve) => {
@@ -223,7 +265,7 @@ describe('npm start', () => {
     expect(pods.filter((p) => p.status?.phase === 'Failed')).toEqual([]);
   }, 300_000);
 
-  it('Ctrl-C stops every process it started', async () => {
+  it('Ctrl-C stops every process it started, the services first: none logs an error on the way down', async () => {
     const processes = [child.pid ?? -1, ...descendants(child.pid ?? -1)];
     const listening = processes.flatMap((p) => {
       try {
@@ -236,6 +278,7 @@ describe('npm start', () => {
     expect(listening.length).toBeGreaterThanOrEqual(8);
     expect(listening.every((a) => a.startsWith('127.0.0.1:'))).toBe(true);
 
+    const logSizes = serviceLogSizes();
     child.kill('SIGINT');
     const code = await Promise.race([
       exited,
@@ -254,5 +297,9 @@ describe('npm start', () => {
     expect(answered).toEqual([]);
     expect(existsSync(stateFile)).toBe(false);
     expect(output).toContain('stopped.');
+    // The control plane, moto and Prometheus stop after the services, so no
+    // service meets a refused connection while it stops.
+    expect(logSizes.size).toBeGreaterThanOrEqual(8);
+    expect(errorLinesSince(logSizes)).toEqual([]);
   }, 90_000);
 });

@@ -5,6 +5,7 @@ import {
   awsOptionsFromEnv,
   ClusterLock,
   ClusterStateStore,
+  configFromEnv,
   createAwsClients,
   localAwsOptions,
   ReconciliationLog,
@@ -12,6 +13,7 @@ import {
   type ServiceResources,
   ServiceResourcesSchema,
 } from '@smartscale/aws';
+import { type Config, parseConfig } from '@smartscale/core';
 import { type EnvState, isAlive, STATE_FILE } from '@smartscale/local/env';
 import { readJsonArg } from './args.js';
 import { UsageError } from './command.js';
@@ -23,7 +25,7 @@ export interface DeploymentOptions {
   /** `--kubeconfig FILE`: Kubernetes access for worker counts from the API. */
   readonly kubeconfig?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** The state file `npm run local:up` writes; this checkout's by default. */
+  /** The state file `npm start` (or `npm run local:up`) writes; this checkout's by default. */
   readonly localStateFile?: string;
 }
 
@@ -41,6 +43,11 @@ export interface Deployment {
   readonly audit: AuditLog;
   /** The reconciler's last pass per cluster. */
   readonly reconciliations: ReconciliationLog;
+  /**
+   * The policy the deployment runs with (cooldowns in status): the one the
+   * local environment recorded, else SMARTSCALE_CONFIG, else the defaults.
+   */
+  readonly config: Config;
   /** A kubeconfig for the cluster's API, when one was given or the local environment has one. */
   readonly kubeconfig?: string;
   close(): void;
@@ -96,7 +103,22 @@ interface LocalDeployment {
   readonly endpoint: string;
   readonly region: string;
   readonly kubeconfig?: string;
+  /** The policy `npm start` runs the services with, when it recorded one. */
+  readonly config?: Config;
   readonly running: boolean;
+}
+
+/** The policy in the state file's `smartscale` part; an unreadable one names the file and field. */
+function recordedConfig(state: EnvState, file: string): Config | undefined {
+  const recorded = state.parts.find((p) => p.name === 'smartscale')?.details.config;
+  if (recorded === undefined) return undefined;
+  try {
+    return parseConfig(recorded);
+  } catch (error) {
+    throw new Error(
+      `${file}: the recorded policy (parts[name=smartscale].details.config) is not a SmartScale config: ${(error as Error).message}`,
+    );
+  }
 }
 
 /** The deployment `npm run local:up` recorded, or null when there is none (or it predates `resources`). */
@@ -108,11 +130,13 @@ export function readLocalDeployment(file: string = STATE_FILE): LocalDeployment 
   if (!aws || !parsed.success || typeof aws.endpoint !== 'string') return null;
   const cluster = state.parts.find((p) => p.name === 'cluster')?.details;
   const kubeconfig = cluster?.autoscalerKubeconfig;
+  const config = recordedConfig(state, file);
   return {
     resources: parsed.data,
     endpoint: aws.endpoint,
     region: typeof aws.region === 'string' ? aws.region : 'us-east-1',
     ...(typeof kubeconfig === 'string' ? { kubeconfig } : {}),
+    ...(config ? { config } : {}),
     running: isAlive(state.pid),
   };
 }
@@ -170,6 +194,7 @@ export function resolveDeployment(options: DeploymentOptions = {}): Deployment {
   let awsOptions = awsOptionsFromEnv(env);
   let hint = '';
   let kubeconfig = options.kubeconfig ?? env.SMARTSCALE_KUBECONFIG;
+  let config: Config | undefined;
   if (options.resourcesFile) {
     resources = readResourcesFile(options.resourcesFile);
     source = `--resources ${options.resourcesFile}`;
@@ -181,16 +206,18 @@ export function resolveDeployment(options: DeploymentOptions = {}): Deployment {
     const local = readLocalDeployment(stateFile);
     if (!local) {
       throw new Error(
-        `no deployment to talk to: pass --resources FILE, set SMARTSCALE_RESOURCES (the services' resources JSON), or start the local environment with 'npm run local:up' (no usable ${stateFile})`,
+        `no deployment to talk to: pass --resources FILE, set SMARTSCALE_RESOURCES (the services' resources JSON), or start the local environment with 'npm start' (no usable ${stateFile})`,
       );
     }
     resources = local.resources;
     source = `local environment (${stateFile})`;
     awsOptions = localAwsOptions(local.endpoint, local.region);
     kubeconfig ??= local.kubeconfig;
+    // The services run with what `npm start` recorded, not the defaults.
+    config = local.config;
     hint = local.running
       ? '; is the local environment still up?'
-      : `; the local environment that wrote ${stateFile} is not running: start it with 'npm run local:up'`;
+      : `; the local environment that wrote ${stateFile} is not running: start it with 'npm start'`;
   }
   const clients = createAwsClients({ ...awsOptions, maxAttempts: 2, connectionTimeoutMs: 3000 });
   const endpoint =
@@ -210,6 +237,10 @@ export function resolveDeployment(options: DeploymentOptions = {}): Deployment {
     lock: new ClusterLock({ documents: clients.documents, tableName, leaseMs: 30_000 }),
     audit: new AuditLog({ documents: clients.documents, tableName: resources.tables.audit }),
     reconciliations: new ReconciliationLog({ documents: clients.documents, tableName }),
+    // Read when asked: a command that needs no policy never fails on SMARTSCALE_CONFIG.
+    get config() {
+      return config ?? configFromEnv(env);
+    },
     ...(kubeconfig ? { kubeconfig } : {}),
     close: () => clients.destroy(),
   };
@@ -225,7 +256,7 @@ export const deploymentArgs = {
 
 /** Usage lines of `deploymentArgs`. */
 export const deploymentUsage = `  --resources FILE      the deployment's resources JSON (as in SMARTSCALE_RESOURCES);
-                        default: SMARTSCALE_RESOURCES, else the 'npm run local:up' environment
+                        default: SMARTSCALE_RESOURCES, else the 'npm start' environment
   --json                print JSON instead of tables`;
 
 /**

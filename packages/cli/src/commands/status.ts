@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { configFromEnv, type ReconciliationSummary } from '@smartscale/aws';
+import type { ReconciliationSummary } from '@smartscale/aws';
 import type { ClusterState, InFlightAction, NodeInfo } from '@smartscale/contracts';
 import { ClusterClient } from '@smartscale/k8s';
 import { parseCommandArgs } from '../args.js';
@@ -156,7 +156,7 @@ async function workersOf(
 
 /** Gathers the status of the deployment's cluster. */
 export async function clusterStatus(deployment: Deployment, now: Date): Promise<StatusReport> {
-  const config = configFromEnv();
+  const config = deployment.config;
   const [state, holder, queues, reconciliation, last] = await Promise.all([
     deployment.state.load(deployment.clusterId),
     deployment.lock.holder(deployment.clusterId),

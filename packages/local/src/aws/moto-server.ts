@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../cluster/processes.ts';
+import { spawnServer } from '../own-session.ts';
 import { ensureMotoVenv } from './venv.js';
 
 /**
@@ -70,7 +71,7 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
     mkdirSync(dirname(options.logFile), { recursive: true });
     out = openSync(options.logFile, 'a');
   }
-  const child = spawn(python, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawnServer(python, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', out, out],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });

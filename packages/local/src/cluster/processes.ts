@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawnServer } from '../own-session.ts';
 
 /** Asks the kernel for a free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -28,6 +29,9 @@ export interface ManagedProcess {
   logTail(lines?: number): string;
 }
 
+/** The signal handlers of every live ProcessGroup, told apart from the program's own. */
+const GROUP_SIGNAL_HANDLERS = new Set<unknown>();
+
 /**
  * Starts and stops a set of server processes. Only processes started through
  * this group are ever signalled, by their own pid. If this Node process exits
@@ -46,23 +50,31 @@ export class ProcessGroup {
     } catch {}
   };
   readonly #onSignal = (signal: NodeJS.Signals) => {
+    // A handler of the program's own (npm start, the demo, local:up) stops
+    // things in order, the services before the control plane they talk to;
+    // killing our servers here would pull the control plane out from under
+    // them. The exit hook still kills whatever that handler leaves behind.
+    const others = process.listeners(signal).filter((l) => !GROUP_SIGNAL_HANDLERS.has(l));
+    if (others.length > 0) return;
     this.#onExit();
     this.#detach();
-    // Re-raise so the default behaviour (or another handler) still runs.
+    // Re-raise so the default behaviour (or another group's handler) still runs.
     process.kill(process.pid, signal);
   };
 
   constructor(options: { cleanupSync?: () => void } = {}) {
     this.#cleanupSync = options.cleanupSync;
+    GROUP_SIGNAL_HANDLERS.add(this.#onSignal);
     process.on('exit', this.#onExit);
-    process.once('SIGINT', this.#onSignal);
-    process.once('SIGTERM', this.#onSignal);
+    process.on('SIGINT', this.#onSignal);
+    process.on('SIGTERM', this.#onSignal);
   }
 
   #detach(): void {
     process.off('exit', this.#onExit);
     process.off('SIGINT', this.#onSignal);
     process.off('SIGTERM', this.#onSignal);
+    GROUP_SIGNAL_HANDLERS.delete(this.#onSignal);
   }
 
   /** Starts `command args`, appending stdout and stderr to `logFile`. */
@@ -75,7 +87,10 @@ export class ProcessGroup {
   ): ManagedProcess {
     if (this.#stopping) throw new Error(`Cannot start ${name}: the process group is stopping`);
     const fd = openSync(logFile, 'a');
-    const child = spawn(command, args, { stdio: ['ignore', fd, fd], env: env ?? process.env });
+    const child = spawnServer(command, args, {
+      stdio: ['ignore', fd, fd],
+      env: env ?? process.env,
+    });
     closeSync(fd);
     child.on('error', () => {});
     const managed: ManagedProcess = {

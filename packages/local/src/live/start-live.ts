@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { CLUSTER_VERSIONS, cacheRoot } from '../cluster/binaries.ts';
 import { type EnvState, isAlive, readEnvState, STATE_FILE } from '../env.ts';
+import { startServersInOwnSession } from '../own-session.ts';
 import { toServiceResources } from '../services/run-services.ts';
 import { type LocalStack, startLocalStack } from '../stack.ts';
 import { webDeployment } from '../workload.ts';
@@ -98,6 +99,11 @@ async function shutdown(code: number, why: string): Promise<void> {
 // has started so far (startLocalStack undoes its own partial start).
 process.on('SIGINT', () => void shutdown(0, 'Ctrl-C'));
 process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+// A closed terminal no longer reaches the servers (own session, below).
+process.on('SIGHUP', () => void shutdown(0, 'SIGHUP'));
+// The terminal's Ctrl-C reaches only this process, which stops the services
+// before the control plane, moto and Prometheus (stack.stop, newest first).
+startServersInOwnSession();
 
 try {
   stack = await startLocalStack({
@@ -151,6 +157,13 @@ try {
       {
         name: 'cluster',
         details: { autoscalerKubeconfig: stack.cluster.autoscalerKubeconfig },
+        processes: [],
+      },
+      // The policy the services run with, so `npx smartscale status` computes
+      // cooldowns with it rather than with the defaults.
+      {
+        name: 'smartscale',
+        details: { config: policy, ...(values.config ? { configFile: values.config } : {}) },
         processes: [],
       },
     ],

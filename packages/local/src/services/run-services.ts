@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import {
 } from '../../../../stacks/topology.ts';
 import type { AppliedTopology } from '../aws/bootstrap.ts';
 import { REPO_ROOT } from '../env.ts';
+import { spawnServer } from '../own-session.ts';
 import type { WorkerNetwork } from './worker-network.ts';
 
 export const SERVICES = ServiceNames;
@@ -142,7 +143,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       { flags: 'a' },
     );
     // The SDK's Node-version notice would repeat in every service's output.
-    const child = spawn(
+    const child = spawnServer(
       process.execPath,
       ['--disable-warning=NodeVersionSupportWarning', '--import', 'tsx', entry, service],
       {
