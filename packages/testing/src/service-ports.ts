@@ -26,12 +26,20 @@ export interface World {
   readonly dedup: OnceStore;
 }
 
-/** The drainer's ports; `joinWindowSeconds` is instance.bootSeconds + join.timeoutSeconds. */
-export function drainerPorts(world: World, joinWindowSeconds = 690): DrainerPorts {
+/**
+ * The drainer's ports. `joinWindowSeconds` is instance.bootSeconds +
+ * join.timeoutSeconds (690 by default), `drainTimeoutSeconds` is
+ * scaleDown.drainTimeoutSeconds (600).
+ */
+export function drainerPorts(
+  world: World,
+  options: { joinWindowSeconds?: number; drainTimeoutSeconds?: number } = {},
+): DrainerPorts {
   const { clock, cluster, fleet, publisher, dedup } = world;
   return {
     now: clock.now,
-    joinWindowSeconds,
+    joinWindowSeconds: options.joinWindowSeconds ?? 690,
+    drainTimeoutSeconds: options.drainTimeoutSeconds ?? 600,
     async getNode(nodeName, instanceId) {
       const node = cluster.findByInstance(instanceId);
       if (!node) return null;
