@@ -12,6 +12,9 @@ export interface FleetInstance {
   readonly capacityType: CapacityType;
   /** The `smartscale:cluster` tag; another cluster's (or no) tag makes it not ours. */
   readonly clusterId: string | null;
+  readonly instanceType: string;
+  /** The `smartscale:slot` tag: the slot of its action it fills. */
+  readonly slot?: number;
 }
 
 /** States of an instance that is on its way out or gone. */
@@ -26,6 +29,9 @@ export class InMemoryFleet {
   readonly instances = new Map<string, FleetInstance>();
   readonly terminated: string[] = [];
   readonly refused: string[] = [];
+  /** Every RunInstances that launched something, by its client token (action and slot). */
+  readonly launches = new Map<string, string[]>();
+  #launched = 0;
 
   constructor(readonly clusterId: string) {}
 
@@ -37,6 +43,7 @@ export class InMemoryFleet {
       zone: 'us-east-1a',
       capacityType: 'on-demand',
       clusterId: this.clusterId,
+      instanceType: 't3.medium',
       ...instance,
     };
     this.instances.set(full.instanceId, full);
@@ -67,6 +74,33 @@ export class InMemoryFleet {
     }
     this.refused.push(...refused);
     return { refused };
+  }
+
+  /**
+   * Launches one worker for (actionId, slot) once, like RunInstances with a
+   * client token: a repeat returns the first launch's instance.
+   */
+  launch(
+    actionId: string,
+    group: { zone: string; capacityType: CapacityType; slot: number },
+    launchedAt: string,
+  ): FleetInstance[] {
+    const token = `${actionId}/${group.slot}`;
+    const known = this.launches.get(token);
+    if (known) return known.flatMap((id) => this.instances.get(id) ?? []);
+    this.#launched += 1;
+    const instanceId = `i-${(0xf0000 + this.#launched).toString(16).padStart(17, '0')}`;
+    const instance = this.add({
+      instanceId,
+      state: 'pending',
+      launchedAt,
+      actionId,
+      zone: group.zone,
+      capacityType: group.capacityType,
+      slot: group.slot,
+    });
+    this.launches.set(token, [instanceId]);
+    return [instance];
   }
 
   /** This cluster's instances in every state, as the reconciler observes them. */

@@ -34,6 +34,7 @@ export {
   deciderPorts,
   drainerPorts,
   joinVerifierPorts,
+  provisionerPorts,
   reconcilerPorts,
   spotListenerPorts,
   type World,

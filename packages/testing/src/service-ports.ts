@@ -5,6 +5,7 @@ import type { Config } from '@smartscale/core';
 import type { DeciderPorts } from '@smartscale/service-decider/decide-action';
 import type { DrainerPorts } from '@smartscale/service-drainer/drain-node';
 import type { JoinVerifierPorts } from '@smartscale/service-join-verifier/verify-join';
+import type { ProvisionerPorts } from '@smartscale/service-provisioner/launch-workers';
 import type { ReconcilerPorts } from '@smartscale/service-reconciler/reconcile-cluster';
 import type {
   RebalancePolicy,
@@ -12,7 +13,7 @@ import type {
 } from '@smartscale/service-spot-listener/handle-interruption';
 import type { MovableClock } from './clock.js';
 import type { InMemoryCluster } from './in-memory-cluster.js';
-import type { InMemoryFleet } from './in-memory-fleet.js';
+import type { FleetInstance, InMemoryFleet } from './in-memory-fleet.js';
 import type { InMemoryLedger, LedgerLease } from './in-memory-ledger.js';
 import type { OnceStore } from './once-store.js';
 import type { RecordingPublisher } from './recording-publisher.js';
@@ -70,6 +71,35 @@ export function drainerPorts(
     },
     deleteNode: (nodeName) => cluster.deleteNode(nodeName),
     once: dedup.once,
+    publish: publisher.publish,
+    publishDelayed: publisher.publishDelayed,
+  };
+}
+
+/** The provisioner's ports: launches land in the fleet, tagged with their action and slot. */
+export function provisionerPorts(
+  world: World,
+  options: { config: Config; zones?: readonly string[] },
+): ProvisionerPorts {
+  const { clock, fleet, publisher } = world;
+  const asWorker = (i: FleetInstance) => ({
+    instanceId: i.instanceId,
+    zone: i.zone,
+    capacityType: i.capacityType,
+    instanceType: i.instanceType,
+    ...(i.slot !== undefined ? { slot: i.slot } : {}),
+  });
+  return {
+    config: options.config,
+    zones: options.zones ?? ['us-east-1a', 'us-east-1b'],
+    now: clock.now,
+    findByAction: async (actionId) => fleet.live(actionId, '').map(asWorker),
+    describeWorkers: async () =>
+      [...fleet.instances.values()]
+        .filter((i) => fleet.ours(i.instanceId) && ['pending', 'running'].includes(i.state))
+        .map(asWorker),
+    launch: async (actionId, group) =>
+      fleet.launch(actionId, group, clock.now().toISOString()).map(asWorker),
     publish: publisher.publish,
     publishDelayed: publisher.publishDelayed,
   };
