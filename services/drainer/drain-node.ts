@@ -56,6 +56,11 @@ export interface DrainerPorts {
   /** How long a new worker has from launch to a Node: instance.bootSeconds + join.timeoutSeconds. */
   readonly joinWindowSeconds: number;
   /**
+   * `scaleDown.drainTimeoutSeconds`: no drain SmartScale sends ends later than
+   * this from now, so a deadline beyond it (plus clock skew) is refused.
+   */
+  readonly drainTimeoutSeconds: number;
+  /**
    * The instance's Node when it is `nodeName`; null when the instance has
    * no Node (not yet, or no longer); `OtherNode` when its Node has another name.
    */
@@ -110,6 +115,33 @@ export type DrainResult =
       readonly delaySeconds: number;
     }
   | { readonly status: 'aborted'; readonly reason: string; readonly refusal?: NodeRefusal };
+
+/**
+ * Clock skew allowed between the service that set a drain's deadline and the
+ * drainer, beyond the drain timeout.
+ */
+export const DEADLINE_SKEW_SECONDS = 60;
+
+/** AWS's two-minute Spot notice: a spot drain keeps it even under a shorter drain timeout. */
+const SPOT_NOTICE_SECONDS = 120;
+
+/**
+ * Why a drain deadline is too far away to honour, or null. The decider sets
+ * start + drain timeout and the spot listener at most now + the longer of
+ * the drain timeout and the Spot notice (AWS's deadline when earlier), so a
+ * later one is forged or replayed under another policy: honoured, it would
+ * keep a node cordoned, and its drain retried, until then (issue #21 item 11).
+ */
+export function drainDeadlineProblem(
+  deadline: string,
+  now: Date,
+  drainTimeoutSeconds: number,
+): string | null {
+  const allowed = Math.max(drainTimeoutSeconds, SPOT_NOTICE_SECONDS);
+  const latest = now.getTime() + (allowed + DEADLINE_SKEW_SECONDS) * 1000;
+  if (Date.parse(deadline) <= latest) return null;
+  return `deadline ${deadline} is more than ${allowed} s (scaleDown.drainTimeoutSeconds ${drainTimeoutSeconds}, at least the ${SPOT_NOTICE_SECONDS} s Spot notice) + ${DEADLINE_SKEW_SECONDS} s skew from now (${now.toISOString()}): nothing cordoned, evicted or terminated`;
+}
 
 /** EC2 states of an instance that is already on its way out. */
 const GONE_STATES: ReadonlySet<string> = new Set(['shutting-down', 'terminated']);
@@ -197,6 +229,8 @@ export async function drainNode(
 ): Promise<DrainResult> {
   const { nodeName, instanceId, deadline } = command.payload;
   const now = ports.now();
+  const tooLate = drainDeadlineProblem(deadline, now, ports.drainTimeoutSeconds);
+  if (tooLate) return fail(command, ports, now, 'deadline beyond the drain timeout', tooLate);
   const node = await ports.getNode(nodeName, instanceId);
   // Before anything else: taking "no such Node" for "never joined" would
   // terminate a loaded worker without cordon or eviction (issue #21 item 4).

@@ -18,6 +18,7 @@ const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readS
 const ports: DrainerPorts = {
   now: () => new Date(),
   joinWindowSeconds: config.instance.bootSeconds + config.join.timeoutSeconds,
+  drainTimeoutSeconds: config.scaleDown.drainTimeoutSeconds,
   ...clusterPorts(cluster, ctx.logger),
   async findWorker(instanceId) {
     const worker = await fleet.findWorker(instanceId);

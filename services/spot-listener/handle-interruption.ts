@@ -1,6 +1,6 @@
 import type { AnyEnvelope, CapacityType } from '@smartscale/contracts';
 import { createMessage } from '@smartscale/contracts';
-import { actionIdForInstance, type Interruption } from './ec2-events.js';
+import { actionIdForInstance, type Interruption, SPOT_NOTICE_MS } from './ec2-events.js';
 
 /** How to treat a rebalance recommendation (AWS's early hint of reclaim). */
 export type RebalancePolicy = 'ignore' | 'replace-then-drain';
@@ -116,7 +116,15 @@ export async function handleInterruption(
       ),
     );
     if (nodeName) {
-      const deadline = event.deadline ?? new Date(now.getTime() + ports.drainTimeoutSeconds * 1000);
+      // At most the drain timeout (never under the Spot notice) from now,
+      // AWS's deadline when earlier: the drainer refuses a later one. A
+      // scheduled change may be weeks away; the node is drained now and, like
+      // any interruption, terminated at the deadline rather than kept
+      // cordoned until AWS retires it.
+      const timeoutAt = new Date(
+        now.getTime() + Math.max(ports.drainTimeoutSeconds * 1000, SPOT_NOTICE_MS),
+      );
+      const deadline = event.deadline && event.deadline < timeoutAt ? event.deadline : timeoutAt;
       await ports.publish(
         createMessage(
           'DrainNode',

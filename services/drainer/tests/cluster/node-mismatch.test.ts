@@ -43,6 +43,7 @@ describe('drainer: a DrainNode naming another Node than the instance has', () =>
       ...cluster,
       now: () => now,
       joinWindowSeconds: 690,
+      drainTimeoutSeconds: 600,
       // Launched an hour ago: past its join window, the case that terminated.
       findWorker: async () => ({
         state: 'running',

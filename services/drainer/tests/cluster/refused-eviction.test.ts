@@ -101,6 +101,7 @@ describe('a drain whose eviction the API server forbids', () => {
     const ports: DrainerPorts = {
       now: () => new Date(),
       joinWindowSeconds: 690,
+      drainTimeoutSeconds: 600,
       ...clusterPorts(limited, { info: () => undefined }),
       async podsToEvict(name) {
         return (await limited.listPodsOnNode(name)).map((p) => ({

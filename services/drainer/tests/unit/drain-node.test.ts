@@ -61,6 +61,7 @@ function world(setup: WorldSetup = {}) {
   const ports: DrainerPorts = {
     now: () => NOW,
     joinWindowSeconds: JOIN_WINDOW_SECONDS,
+    drainTimeoutSeconds: 600,
     getNode: async () => node,
     findWorker: async () =>
       setup.worker === undefined ? { state: 'running', launchedAt: at(-3600) } : setup.worker,
@@ -372,6 +373,61 @@ describe('drainNode: past the deadline', () => {
       expect(again.seen.published).toEqual([]);
     },
   );
+});
+
+describe('drainNode: a deadline beyond the drain timeout (issue #21 item 11)', () => {
+  it.each(['scale-down', 'spot-interruption', 'rebalance', 'scheduled-change'] as const)(
+    'a %s drain due in a year changes nothing and fails the action naming the deadline and the bound',
+    async (reason) => {
+      const drain = command({ reason, deadline: at(365 * 86400) });
+      const { ports, seen, node } = world({
+        pods: [{ namespace: 'shop', name: 'web-1', eviction: 'evicted' }],
+      });
+      expect(await drainNode(drain, ports)).toEqual({
+        status: 'aborted',
+        reason: 'deadline beyond the drain timeout',
+      });
+      expect(seen.cordons).toEqual([]);
+      expect(seen.evictions).toEqual([]);
+      expect(seen.terminated).toEqual([]);
+      expect(node()).toEqual({ unschedulable: false, cordonedBy: null });
+      expect(seen.published.map((m) => [m.type, m.payload])).toEqual([
+        [
+          'ActionFailed',
+          {
+            step: 'drain',
+            reason: 'deadline beyond the drain timeout',
+            detail: `deadline ${at(365 * 86400)} is more than 600 s (scaleDown.drainTimeoutSeconds 600, at least the 120 s Spot notice) + 60 s skew from now (${NOW.toISOString()}): nothing cordoned, evicted or terminated`,
+          },
+        ],
+      ]);
+    },
+  );
+
+  it('honours a deadline up to the timeout plus the skew', async () => {
+    const { ports, seen } = world({
+      pods: [{ namespace: 'shop', name: 'web-1', eviction: 'evicted' }],
+    });
+    expect(await drainNode(command({ deadline: at(660) }), ports)).toMatchObject({
+      status: 'removed',
+    });
+    expect(seen.terminated).toEqual([DOOMED]);
+    const late = world();
+    expect(await drainNode(command({ deadline: at(661) }), late.ports)).toMatchObject({
+      status: 'aborted',
+    });
+  });
+
+  it("keeps a spot drain's two-minute notice under a shorter drain timeout", async () => {
+    const short = world({ pods: [{ namespace: 'shop', name: 'web-1', eviction: 'evicted' }] });
+    const ports = { ...short.ports, drainTimeoutSeconds: 10 };
+    const drain = command({ reason: 'spot-interruption', deadline: at(120) });
+    expect(await drainNode(drain, ports)).toMatchObject({ status: 'removed' });
+    expect(await drainNode(command({ deadline: at(181) }), ports)).toMatchObject({
+      status: 'aborted',
+      reason: 'deadline beyond the drain timeout',
+    });
+  });
 });
 
 describe('drainNode: the instance is another Node', () => {

@@ -85,6 +85,38 @@ describe('handleInterruption', () => {
     ]);
   });
 
+  it("drains a scheduled change weeks away within the drain timeout, and tells people AWS's date (issue #21)", async () => {
+    const { ports, published } = portsFor('ignore');
+    const retirement = toInterruption(
+      (() => {
+        const parsed = parseEc2Event({
+          ...base,
+          source: 'aws.health',
+          id: 'evt-health',
+          time: '2026-11-22T12:00:00Z',
+          'detail-type': 'AWS Health Event',
+          detail: {
+            service: 'EC2',
+            eventTypeCategory: 'scheduledChange',
+            startTime: '2026-12-06T12:00:00Z',
+            affectedEntities: [{ entityValue: ID }],
+          },
+        });
+        if (!parsed.ok) throw parsed.error;
+        return parsed.value;
+      })(),
+    );
+    expect(await handleInterruption(retirement, ports)).toEqual(['replacing']);
+    const drain = published.find((m) => m.type === 'DrainNode');
+    // 600 s from now, not AWS's start time two weeks out: the drainer refuses that.
+    expect(drain?.payload).toMatchObject({
+      reason: 'scheduled-change',
+      deadline: '2026-11-22T12:10:00.000Z',
+    });
+    const received = published.find((m) => m.type === 'InterruptionReceived');
+    expect(received?.payload).toMatchObject({ deadline: '2026-12-06T12:00:00.000Z' });
+  });
+
   it('with rebalance ignored, only notes the recommendation', async () => {
     const { ports, published } = portsFor('ignore');
     expect(await handleInterruption(rebalance, ports)).toEqual(['noted']);
