@@ -1,7 +1,7 @@
 // Maps the topology's per-service permissions to IAM statements. Pure, so
 // the least-privilege test can read exactly what the deployment will grant.
 
-import { parseConfig } from '../packages/core/src/config.ts';
+import { parseConfig } from '@smartscale/core';
 import {
   type PermissionSpec,
   type ResourceRef,
@@ -95,9 +95,13 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
     case 'parameter':
       if (actions.includes('kms:Decrypt')) {
         // The parameter for SSM; its key only when used through SSM (needed
-        // when the SecureString uses a customer-managed key).
+        // when the SecureString uses a customer-managed key), and only to
+        // decrypt this parameter: SSM sends the parameter's ARN as the
+        // encryption context PARAMETER_ARN, so the grant cannot decrypt
+        // another SecureString under the same key (issue #21 item 11).
+        const parameterArn = r.arn(p.resource);
         return [
-          { actions: actions.filter((a) => a !== 'kms:Decrypt'), resources: [r.arn(p.resource)] },
+          { actions: actions.filter((a) => a !== 'kms:Decrypt'), resources: [parameterArn] },
           {
             actions: ['kms:Decrypt'],
             resources: [`arn:aws:kms:${r.region}:${r.account}:key/*`],
@@ -106,6 +110,11 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
                 test: 'StringEquals',
                 variable: 'kms:ViaService',
                 values: [`ssm.${r.region}.amazonaws.com`],
+              },
+              {
+                test: 'StringEquals',
+                variable: 'kms:EncryptionContext:PARAMETER_ARN',
+                values: [parameterArn],
               },
             ],
           },

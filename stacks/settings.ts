@@ -1,7 +1,7 @@
 // Deployment settings read from the environment at `sst deploy` time, so a
 // missing or malformed one stops the deploy with a readable message.
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../packages/core/src/config.ts';
+import { parseConfig } from '@smartscale/core';
 import { kubeIdentities, kubeIdentityOf, names, type ServiceName } from './topology.ts';
 
 export interface DeploySettings {

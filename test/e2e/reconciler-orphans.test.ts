@@ -5,9 +5,9 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { ServiceNames } from '@smartscale/stacks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../packages/local/src/stack.ts';
-import { ServiceNames } from '../../stacks/topology.ts';
 import { auditSince, eventually, FAST_CONFIG, launchedIds, startTestStack } from './support.ts';
 
 // A VerifyJoin that ends in its dead-letter queue (the join-verifier kept

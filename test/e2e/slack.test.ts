@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { createMessage } from '@smartscale/contracts';
+import { topology } from '@smartscale/stacks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../packages/local/src/stack.ts';
-import { topology } from '../../stacks/topology.ts';
 import { auditSince, eventually, publisherOf, startTestStack } from './support.ts';
 
 // A local HTTP server is the Slack incoming webhook; its URL is the SSM

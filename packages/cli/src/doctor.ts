@@ -15,14 +15,14 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { AuthorizationV1Api, type KubeConfig, VersionApi } from '@kubernetes/client-node';
 import type { AwsClients, ReconciliationLog } from '@smartscale/aws';
 import { kubeConfigFor } from '@smartscale/k8s';
-import { deploymentPlan } from '../../../stacks/plan.ts';
 import {
+  deploymentPlan,
   KubeIdentities,
   type KubeIdentity,
   kubeIdentities,
   type ParameterName,
   topology,
-} from '../../../stacks/topology.ts';
+} from '@smartscale/stacks';
 
 /** One line of the doctor's report. */
 export interface DoctorFinding {

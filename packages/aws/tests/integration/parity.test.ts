@@ -14,8 +14,8 @@ import {
   ListTopicsCommand,
 } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { deploymentPlan } from '@smartscale/stacks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deploymentPlan } from '../../../../stacks/plan.js';
 import { type AppliedTopology, applyTopology } from '../../../local/src/aws/bootstrap.js';
 import type { AwsClients } from '../../src/index.js';
 import { motoClients } from './support.js';

@@ -1,8 +1,8 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { type MessageType, MessageTypes, parseMessageJson, TopicOf } from '@smartscale/contracts';
+import { topology as declared, type QueueName } from '@smartscale/stacks';
 import { sampleMessages } from '@smartscale/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topology as declared, type QueueName } from '../../../../stacks/topology.js';
 import type { AppliedTopology } from '../../../local/src/aws/bootstrap.js';
 import { type AwsClients, Publisher } from '../../src/index.js';
 import { freshTopology, motoClients, receiveAll } from './support.js';

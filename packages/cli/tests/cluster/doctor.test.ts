@@ -25,14 +25,14 @@ import {
   ReconciliationLog,
   type ServiceResources,
 } from '@smartscale/aws';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   KubeIdentities,
   type KubeIdentity,
   kubeIdentities,
   names,
   type ParameterName,
-} from '../../../../stacks/topology.ts';
+} from '@smartscale/stacks';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyTopology } from '../../../local/src/aws/bootstrap.ts';
 import { freePort, type MotoServer, startMoto } from '../../../local/src/aws/moto-server.ts';
 import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';

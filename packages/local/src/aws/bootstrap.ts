@@ -27,21 +27,19 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '@smartscale/aws';
 import {
+  assertPrefix,
+  type BucketName,
   deploymentPlan,
+  type ParameterName,
   type PlannedAlarm,
   type PlannedBucket,
   type PlannedQueue,
   type PlannedTable,
-  queueSendPolicy,
-} from '../../../../stacks/plan.js';
-import {
-  assertPrefix,
-  type BucketName,
-  type ParameterName,
   type QueueName,
+  queueSendPolicy,
   type TableName,
   type TopologyTopic,
-} from '../../../../stacks/topology.js';
+} from '@smartscale/stacks';
 
 /** Physical identity of one queue and its dead-letter queue. */
 export interface AppliedQueue {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CoreV1Api, KubeConfig, KubernetesObjectApi, loadAllYaml } from '@kubernetes/client-node';
-import { KubeIdentities, type KubeIdentity, kubeIdentities } from '../../../../stacks/topology.ts';
+import { KubeIdentities, type KubeIdentity, kubeIdentities } from '@smartscale/stacks';
 import { type ClusterBinaries, ensureClusterBinaries } from './binaries.ts';
 import { type ClientIdentity, createClusterPki, kubeconfigYaml } from './certs.ts';
 import { freePort, ProcessGroup } from './processes.ts';

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,10 +9,9 @@ import {
   kubeIdentityOf,
   type ServiceName,
   ServiceNames,
-} from '../../../../stacks/topology.ts';
+} from '@smartscale/stacks';
 import type { AppliedTopology } from '../aws/bootstrap.ts';
 import { REPO_ROOT } from '../env.ts';
-import { spawnServer } from '../own-session.ts';
 import type { WorkerNetwork } from './worker-network.ts';
 
 export const SERVICES = ServiceNames;
@@ -115,8 +114,6 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     SMARTSCALE_PROMQL_RATE_WINDOW: '5s',
     SMARTSCALE_PROMQL_STEP: '1s',
-    // The load exporter names each node in `instance` (no relabelling locally).
-    SMARTSCALE_PROMQL_NODE_LABEL: 'instance',
     // Fault hooks are honoured only in processes this runtime starts.
     SMARTSCALE_LOCAL_PROCESS: '1',
     ...(options.visibilityTimeoutSeconds !== undefined
@@ -143,7 +140,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       { flags: 'a' },
     );
     // The SDK's Node-version notice would repeat in every service's output.
-    const child = spawnServer(
+    const child = spawn(
       process.execPath,
       ['--disable-warning=NodeVersionSupportWarning', '--import', 'tsx', entry, service],
       {

@@ -8,7 +8,7 @@ import {
   QueueRunner,
   resourcesFromEnv,
 } from '@smartscale/aws';
-import { type QueueName, topology } from '../../../../stacks/topology.ts';
+import { type QueueName, topology } from '@smartscale/stacks';
 
 const service = process.argv[2] ?? '';
 const resources = resourcesFromEnv();
