@@ -95,13 +95,9 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
     case 'parameter':
       if (actions.includes('kms:Decrypt')) {
         // The parameter for SSM; its key only when used through SSM (needed
-        // when the SecureString uses a customer-managed key), and only to
-        // decrypt this parameter: SSM sends the parameter's ARN as the
-        // encryption context PARAMETER_ARN, so the grant cannot decrypt
-        // another SecureString under the same key (issue #21 item 11).
-        const parameterArn = r.arn(p.resource);
+        // when the SecureString uses a customer-managed key).
         return [
-          { actions: actions.filter((a) => a !== 'kms:Decrypt'), resources: [parameterArn] },
+          { actions: actions.filter((a) => a !== 'kms:Decrypt'), resources: [r.arn(p.resource)] },
           {
             actions: ['kms:Decrypt'],
             resources: [`arn:aws:kms:${r.region}:${r.account}:key/*`],
@@ -110,11 +106,6 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
                 test: 'StringEquals',
                 variable: 'kms:ViaService',
                 values: [`ssm.${r.region}.amazonaws.com`],
-              },
-              {
-                test: 'StringEquals',
-                variable: 'kms:EncryptionContext:PARAMETER_ARN',
-                values: [parameterArn],
               },
             ],
           },

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import {
 } from '@smartscale/stacks';
 import type { AppliedTopology } from '../aws/bootstrap.ts';
 import { REPO_ROOT } from '../env.ts';
+import { spawnServer } from '../own-session.ts';
 import type { WorkerNetwork } from './worker-network.ts';
 
 export const SERVICES = ServiceNames;
@@ -114,6 +115,8 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     SMARTSCALE_PROMQL_RATE_WINDOW: '5s',
     SMARTSCALE_PROMQL_STEP: '1s',
+    // The load exporter names each node in `instance` (no relabelling locally).
+    SMARTSCALE_PROMQL_NODE_LABEL: 'instance',
     // Fault hooks are honoured only in processes this runtime starts.
     SMARTSCALE_LOCAL_PROCESS: '1',
     ...(options.visibilityTimeoutSeconds !== undefined
@@ -140,7 +143,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       { flags: 'a' },
     );
     // The SDK's Node-version notice would repeat in every service's output.
-    const child = spawn(
+    const child = spawnServer(
       process.execPath,
       ['--disable-warning=NodeVersionSupportWarning', '--import', 'tsx', entry, service],
       {
