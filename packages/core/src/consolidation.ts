@@ -1,14 +1,10 @@
-import {
-  type ClusterSnapshot,
-  type ClusterState,
-  type Decision,
-  type Reason,
-  ReasonCode,
-} from '@smartscale/contracts';
-import { recentFailedVictims } from './action-ledger.js';
+import type { ClusterSnapshot, ClusterState, Decision, Reason } from '@smartscale/contracts';
 import type { Config } from './config.js';
-import { countFleet, scaleDownGates } from './decide.js';
-import { pickVictim } from './victim-selection.js';
+import { cooldownAfterScaleDown } from './decide/cooldowns.js';
+import { countFleet } from './decide/fleet.js';
+import { reasons } from './decide/reasons.js';
+import { scaleDownGates } from './decide/scale-down-gates.js';
+import { removeOneNode } from './decide/victim.js';
 
 /** Resource requests (or room for them) on the fleet. */
 export interface RequestTotals {
@@ -44,16 +40,6 @@ export interface ConsolidationInput {
   /** Highest total requests of running and pending pods over `sustainSeconds`. */
   readonly requestsWindowMax: RequestTotals;
 }
-
-function reason(code: ReasonCode, message: string, data?: Reason['data']): Reason {
-  return data ? { code, message, data } : { code, message };
-}
-
-function secondsSince(iso: string | null, now: Date): number {
-  return iso === null ? Number.POSITIVE_INFINITY : (now.getTime() - Date.parse(iso)) / 1000;
-}
-
-const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 /**
  * Requests-based consolidation: remove a node when the fleet's peak
@@ -106,11 +92,13 @@ export function planConsolidation(
   const withOneFewer = share(hosts.length - 1);
   if (withOneFewer > 1)
     holds.push(
-      reason(
-        ReasonCode.CpuNotLow,
-        `requests peaked at ${pct(share(hosts.length))} of the fleet in the last ${options.sustainSeconds}s${options.headroomPods > 0 || options.headroomShare > 0 ? ' with headroom' : ''}; one node fewer would need ${pct(withOneFewer)}`,
-        { basis: 'requests', projected: withOneFewer },
-      ),
+      reasons.CpuNotLow({
+        basis: 'requests',
+        peak: share(hosts.length),
+        projected: withOneFewer,
+        sustainSeconds: options.sustainSeconds,
+        withHeadroom: options.headroomPods > 0 || options.headroomShare > 0,
+      }),
     );
   // Requests may fit while usage would not: a removal that the CPU rule would undo at once is churn.
   const u = snapshot.utilization;
@@ -118,66 +106,19 @@ export function planConsolidation(
     const projectedCpu = (u.cpu.downWindowMax * hosts.length) / (hosts.length - 1);
     if (projectedCpu >= config.scaleUp.targetCpuUtilization)
       holds.push(
-        reason(
-          ReasonCode.ProjectedCpuTooHigh,
-          `one node fewer would put CPU at ${pct(projectedCpu)}, above the ${pct(config.scaleUp.targetCpuUtilization)} target`,
-          { projectedCpu },
-        ),
+        reasons.ProjectedCpuTooHigh({ projectedCpu, target: config.scaleUp.targetCpuUtilization }),
       );
   }
-  const sinceDown = secondsSince(state.lastScaleDownAt, now);
   const clearSurplus = config.scaleDown.skipCooldownWhenSurplus && share(hosts.length - 2) <= 1;
-  if (sinceDown < config.scaleDown.cooldownSeconds && !clearSurplus)
-    holds.push(
-      reason(
-        ReasonCode.CooldownAfterScaleDown,
-        `last scale-down ${Math.round(sinceDown)}s ago; cooldown is ${config.scaleDown.cooldownSeconds}s`,
-        { secondsLeft: Math.ceil(config.scaleDown.cooldownSeconds - sinceDown) },
-      ),
-    );
+  const cooldown = cooldownAfterScaleDown({ snapshot, state, config, now }, clearSurplus);
+  if (cooldown) holds.push(cooldown);
   if (holds.length > 0) return { kind: 'hold', reasons: holds };
 
-  const low = reason(
-    ReasonCode.CpuLow,
-    `requests peaked at ${pct(share(hosts.length))} of the fleet in the last ${options.sustainSeconds}s; one node fewer holds them at ${pct(withOneFewer)}`,
-    { basis: 'requests', projected: withOneFewer },
-  );
-  const choice = pickVictim(
-    snapshot.nodes,
-    config,
-    now,
-    recentFailedVictims(state, config.scaleDown.failedVictimBackoffSeconds, now),
-  );
-  if (!choice.ok)
-    return {
-      kind: 'hold',
-      reasons: [
-        low,
-        {
-          ...reason(
-            choice.reason === 'no-eligible-victim'
-              ? ReasonCode.NoEligibleVictim
-              : ReasonCode.VictimPodsWouldNotFit,
-            `no node can be removed safely (${choice.rejected.map((r) => `${r.nodeName}: ${r.code}`).join(', ')})`,
-            { rejected: choice.rejected.length },
-          ),
-          refusals: [...choice.rejected],
-        },
-      ],
-    };
-  return {
-    kind: 'scale-down',
-    victim: { nodeName: choice.node.name, instanceId: choice.node.instanceId },
-    reasons: [
-      low,
-      {
-        ...reason(
-          ReasonCode.VictimChosen,
-          `removing ${choice.node.name}: its ${choice.podsToMove} pod(s) fit on the other nodes by requests`,
-          { podsToMove: choice.podsToMove },
-        ),
-        ...(choice.rejected.length > 0 ? { refusals: [...choice.rejected] } : {}),
-      },
-    ],
-  };
+  const low = reasons.CpuLow({
+    basis: 'requests',
+    peak: share(hosts.length),
+    projected: withOneFewer,
+    sustainSeconds: options.sustainSeconds,
+  });
+  return removeOneNode({ snapshot, state, config, now }, [low], 'requests');
 }

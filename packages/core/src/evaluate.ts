@@ -15,7 +15,7 @@ import { type AuditRecord, auditedSnapshotDetail } from './audit-record.js';
 import { commandForRecorded, commandsFor } from './commands.js';
 import type { Config } from './config.js';
 import { decisionCostEffect } from './cost-effect.js';
-import { decide } from './decide.js';
+import { decide } from './decide/index.js';
 
 /** A policy: what to do about one snapshot given the ledger. core's `decide` unless told otherwise. */
 export type DecisionPolicy = (

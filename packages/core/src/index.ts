@@ -7,7 +7,7 @@ export * from './commands.js';
 export * from './config.js';
 export * from './cost-effect.js';
 export * from './cost-model.js';
-export * from './decide.js';
+export * from './decide/index.js';
 export * from './evaluate.js';
 export * from './forecast.js';
 export * from './instance-types.js';

@@ -1,0 +1,120 @@
+import type { ClusterSnapshot, ClusterState, Decision, Reason } from '@smartscale/contracts';
+import type { Config } from '../config.js';
+import { demandPattern } from '../forecast.js';
+import { classifyPendingPods } from '../pending-pods.js';
+import { belowMin } from './below-min.js';
+import {
+  type DecideContext,
+  type DecideInput,
+  type Gate,
+  holdsOf,
+  type TriggerOutcome,
+} from './context.js';
+import { countFleet } from './fleet.js';
+import { predictedRise } from './forecast.js';
+import { pendingPods, unhostableInfo } from './pending-pods.js';
+import { sustainedPressure } from './pressure.js';
+import { reasons } from './reasons.js';
+import { paused, sampleStale } from './sample-gates.js';
+import { lowUsage, lowUsageGates, usageGates } from './scale-down-gates.js';
+import { removeOneNode } from './victim.js';
+
+/** Before anything is counted: a stale sample, then a pause; the first that holds is the decision. */
+const sampleGates: readonly Gate<DecideInput>[] = [sampleStale, paused];
+
+const hold = (why: readonly Reason[]): Decision => ({ kind: 'hold', reasons: [...why] });
+
+/** The context every trigger and gate reads; only hostable pending pods count. */
+function contextOf(input: DecideInput, hostable: ClusterSnapshot['pendingPods']): DecideContext {
+  const { snapshot, config, now } = input;
+  return {
+    ...input,
+    snapshot: { ...snapshot, pendingPods: hostable },
+    fleet: countFleet(snapshot, input.state),
+    pattern: demandPattern(snapshot.demandHistory ?? [], now, config),
+  };
+}
+
+/**
+ * The scale-up triggers, in the order their reasons are given. Pre-scaling
+ * runs only when neither pending pods nor pressure proposes: those size the
+ * step on what the cluster needs now.
+ */
+function scaleUpOutcomes(ctx: DecideContext): TriggerOutcome[] {
+  const reactive = [belowMin(ctx), pendingPods(ctx), sustainedPressure(ctx)];
+  const [, pending, pressure] = reactive;
+  return pending?.proposal || pressure?.proposal ? reactive : [...reactive, predictedRise(ctx)];
+}
+
+/** Remove one node for low CPU and memory, unless a gate holds. */
+function considerScaleDown(ctx: DecideContext): Decision {
+  const usage = ctx.snapshot.utilization;
+  if (!usage.available)
+    return hold([reasons.MetricsUnavailable({ detail: usage.reason, scalingDown: true })]);
+  const down = { ...ctx, usage };
+  const notLow = holdsOf(usageGates, down);
+  if (notLow.length > 0) return hold([reasons.NoTrigger(), ...notLow]);
+  const holds = holdsOf(lowUsageGates, down);
+  if (holds.length > 0) return hold(holds);
+  return removeOneNode(ctx, lowUsage(down), 'usage');
+}
+
+/** Held triggers, or pending pods with none, make a hold; so do missing metrics beside them. */
+function holdForPending(ctx: DecideContext, held: readonly Reason[]): Reason[] {
+  const u = ctx.snapshot.utilization;
+  const missing = u.available
+    ? []
+    : [reasons.MetricsUnavailable({ detail: u.reason, scalingDown: false })];
+  const why = [...held, ...missing];
+  return why.length > 0
+    ? why
+    : [reasons.PendingPodsPresent({ pods: ctx.snapshot.pendingPods.length })];
+}
+
+/**
+ * SmartScale's policy: one evaluation of the cluster. Pure: the same
+ * snapshot, state, config and `now` always give the same decision, and
+ * every decision, holds included, carries its reasons.
+ *
+ * Scale up when ANY holds: unschedulable pods past the grace (sized by bin
+ * packing, ignoring cooldown since idle pods cost most), sustained CPU or
+ * memory pressure or an application trigger (respecting the scale-up
+ * cooldown), a rise the daily pattern predicts, or fewer than min workers.
+ * Scale down one node when ALL hold: low CPU and memory over the window,
+ * nothing pending, above min, no action in flight, both cooldowns passed,
+ * no predicted rise, and a victim whose pods fit elsewhere.
+ *
+ * @example
+ * const decision = decide(snapshot, state, config, new Date());
+ */
+export function decide(
+  snapshot: ClusterSnapshot,
+  state: ClusterState,
+  config: Config,
+  now: Date,
+): Decision {
+  const input: DecideInput = { snapshot, state, config, now };
+  const [gated] = holdsOf(sampleGates, input);
+  if (gated) return hold([gated]);
+
+  const { hostable, unhostable } = classifyPendingPods(snapshot.pendingPods, config);
+  const ctx = contextOf(input, hostable);
+  const outcomes = scaleUpOutcomes(ctx);
+  const proposals = outcomes.flatMap((o) => o.proposal ?? []);
+  const held = outcomes.flatMap((o) => o.held ?? []);
+  // Unhostable pods and prediction notes inform; they never turn a scale-down into a hold.
+  const info = [...unhostableInfo(unhostable, config), ...outcomes.flatMap((o) => o.info ?? [])];
+
+  if (proposals.length > 0) {
+    const room = Math.max(0, config.workers.max - ctx.fleet.workers);
+    return {
+      kind: 'scale-up',
+      count: Math.min(Math.max(...proposals.map((p) => p.count)), room),
+      reasons: [...proposals.flatMap((p) => p.reasons), ...held, ...info],
+    };
+  }
+  if (held.length > 0 || ctx.snapshot.pendingPods.length > 0)
+    return hold([...holdForPending(ctx, held), ...info]);
+  const down = considerScaleDown(ctx);
+  return info.length > 0 ? { ...down, reasons: [...down.reasons, ...info] } : down;
+}

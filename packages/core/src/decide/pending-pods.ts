@@ -1,0 +1,95 @@
+import type { Reason, UnhostablePod } from '@smartscale/contracts';
+import { freeRoom } from '../binpack.js';
+import { planScaleUp } from '../capacity-planner.js';
+import type { Config } from '../config.js';
+import { capReasons } from './caps.js';
+import type { Trigger } from './context.js';
+import { reasons } from './reasons.js';
+
+/**
+ * Scale-up for pods the scheduler cannot place, past the grace and sized by
+ * bin packing; not subject to cooldown, since idle pods cost most.
+ */
+export const pendingPods: Trigger = ({ snapshot, fleet, config, now }) => {
+  const pending = snapshot.pendingPods;
+  if (pending.length === 0) return {};
+  const graceMs = config.scaleUp.pendingGraceSeconds * 1000;
+  const due = pending.filter((p) => now.getTime() - Date.parse(p.pendingSince) >= graceMs);
+  const held: Reason[] = [];
+  if (due.length < pending.length)
+    held.push(
+      reasons.PendingWithinGrace({
+        pods: pending.length - due.length,
+        graceSeconds: config.scaleUp.pendingGraceSeconds,
+      }),
+    );
+  if (due.length === 0) return { held };
+  const plan = planScaleUp(
+    {
+      pendingPods: due,
+      currentWorkers: fleet.workers,
+      incomingWorkers: fleet.incoming,
+      existingFree: snapshot.nodes.filter((n) => n.ready && !n.unschedulable).map(freeRoom),
+    },
+    config,
+  );
+  if (plan.nodesNeeded === 0) {
+    if (plan.podsOnIncoming > 0)
+      held.push(
+        reasons.PendingCoveredByInFlight({ pods: plan.podsOnIncoming, incoming: fleet.incoming }),
+      );
+    return { held };
+  }
+  if (plan.nodesToAdd === 0) {
+    held.push(reasons.AtMax({ pods: due.length, max: config.workers.max }));
+    return { held };
+  }
+  return {
+    proposal: {
+      count: plan.nodesToAdd,
+      reasons: [
+        reasons.PendingPods({
+          pods: due.length,
+          nodesNeeded: plan.nodesNeeded,
+          podsOnIncoming: plan.podsOnIncoming,
+          instanceType: config.instance.type,
+        }),
+        ...capReasons(plan.nodesToAdd, plan.nodesNeeded, fleet, config),
+      ],
+    },
+    held,
+  };
+};
+
+/** At most this many unhostable pods travel in a decision (message and audit item sizes). */
+export const MAX_LISTED_UNHOSTABLE = 50;
+
+/**
+ * The unhostable pods a decision lists: one per owner first (so every owner
+ * up to the limit is named, and announced), then more pods of the same owners.
+ */
+function listUnhostable(all: readonly UnhostablePod[]): UnhostablePod[] {
+  const seen = new Set<string>();
+  const first: UnhostablePod[] = [];
+  const rest: UnhostablePod[] = [];
+  for (const u of all) {
+    if (seen.has(u.owner)) rest.push(u);
+    else {
+      seen.add(u.owner);
+      first.push(u);
+    }
+  }
+  return [...first, ...rest].slice(0, MAX_LISTED_UNHOSTABLE);
+}
+
+/** Pending pods no new worker could host: reported beside the decision, never acted on. */
+export function unhostableInfo(unhostable: readonly UnhostablePod[], config: Config): Reason[] {
+  if (unhostable.length === 0) return [];
+  return [
+    reasons.PendingUnhostable({
+      unhostable,
+      listed: listUnhostable(unhostable),
+      instanceType: config.instance.type,
+    }),
+  ];
+}

@@ -1,0 +1,344 @@
+import {
+  type NodeRefusal,
+  type Reason,
+  ReasonCode,
+  type UnhostablePod,
+} from '@smartscale/contracts';
+
+/**
+ * The reasons catalogue: one constructor per reason code, taking the
+ * numbers and writing the sentence. Every reason core gives is built here,
+ * so a message is worded once; the audit log, Slack, `smartscale explain`
+ * and the e2e tests match on these texts, so change them with care.
+ */
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** "HH:MM" of an ISO time, as the forecast messages print it. */
+const clock = (iso: string) => iso.slice(11, 16);
+
+function reason(code: ReasonCode, message: string, data?: Reason['data']): Reason {
+  return data ? { code, message, data } : { code, message };
+}
+
+/**
+ * Where a scale-down reason comes from: measured usage (decide's CPU and
+ * memory rule) or resource requests (consolidation), worded differently.
+ */
+export type ScaleDownBasis = 'usage' | 'requests';
+
+/** "node: code (pod, PDB)" for a hold's sentence; the typed refusals travel beside it. */
+function describeRefusal(r: NodeRefusal): string {
+  const subject = [r.pod, r.pdb && `PDB ${r.pdb}`, r.until && `until ${r.until}`]
+    .filter(Boolean)
+    .join(', ');
+  return subject ? `${r.nodeName}: ${r.code} (${subject})` : `${r.nodeName}: ${r.code}`;
+}
+
+function noVictim(
+  code: ReasonCode,
+  d: { readonly rejected: readonly NodeRefusal[]; readonly basis: ScaleDownBasis },
+): Reason {
+  // Consolidation has always listed only node and code.
+  const describe =
+    d.basis === 'usage' ? describeRefusal : (r: NodeRefusal) => `${r.nodeName}: ${r.code}`;
+  return {
+    ...reason(code, `no node can be removed safely (${d.rejected.map(describe).join(', ')})`, {
+      rejected: d.rejected.length,
+    }),
+    refusals: [...d.rejected],
+  };
+}
+
+/** "last scale-up 42s ago; cooldown is 300s" for either cooldown. */
+function cooldown(
+  code: ReasonCode,
+  action: 'scale-up' | 'scale-down',
+  d: { readonly sinceSeconds: number; readonly cooldownSeconds: number },
+): Reason {
+  return reason(
+    code,
+    `last ${action} ${Math.round(d.sinceSeconds)}s ago; cooldown is ${d.cooldownSeconds}s`,
+    { secondsLeft: Math.ceil(d.cooldownSeconds - d.sinceSeconds) },
+  );
+}
+
+/** Codes core never gives: kept in contracts so older audit entries parse, or not yet given. */
+type NotGivenByCore = 'PodTooLargeForInstance' | 'MetricsIncomplete';
+
+/**
+ * One constructor per reason code (the keys are ReasonCode's keys; the
+ * `satisfies` below fails the build when a code has none).
+ *
+ * @example
+ * reasons.AtMin({ min: 2 }) // { code: 'at-min', message: 'at min 2 workers', data: { min: 2 } }
+ */
+export const reasons = {
+  PendingPods: (d: {
+    pods: number;
+    nodesNeeded: number;
+    podsOnIncoming: number;
+    instanceType: string;
+  }) =>
+    reason(
+      ReasonCode.PendingPods,
+      `${d.pods} pod(s) unschedulable; ${d.nodesNeeded} ${d.instanceType} node(s) fit them`,
+      { pods: d.pods, nodesNeeded: d.nodesNeeded, podsOnIncoming: d.podsOnIncoming },
+    ),
+
+  PendingWithinGrace: (d: { pods: number; graceSeconds: number }) =>
+    reason(
+      ReasonCode.PendingWithinGrace,
+      `${d.pods} pod(s) pending for less than ${d.graceSeconds}s`,
+      { pods: d.pods },
+    ),
+
+  PendingCoveredByInFlight: (d: { pods: number; incoming: number }) =>
+    reason(
+      ReasonCode.PendingCoveredByInFlight,
+      `${d.pods} pending pod(s) fit on free room of Ready nodes or on ${d.incoming} node(s) already launching`,
+      { pods: d.pods, incoming: d.incoming },
+    ),
+
+  /** `unhostable`: every such pod, for the counts; `listed`: those the reason carries. */
+  PendingUnhostable: (d: {
+    unhostable: readonly UnhostablePod[];
+    listed: readonly UnhostablePod[];
+    instanceType: string;
+  }): Reason => {
+    const owners = [...new Set(d.unhostable.map((u) => u.owner))];
+    const first = d.unhostable[0];
+    return {
+      ...reason(
+        ReasonCode.PendingUnhostable,
+        `${d.unhostable.length} pending pod(s) no new ${d.instanceType} worker could host, not counted (${owners.slice(0, 5).join(', ')}${owners.length > 5 ? ', ...' : ''}: ${first?.code}, ${first?.detail})`,
+        { pods: d.unhostable.length, owners: owners.length, listed: d.listed.length },
+      ),
+      unhostable: [...d.listed],
+    };
+  },
+
+  CpuHigh: (d: { cpu: number; windowMin: number; threshold: number; sustainSeconds: number }) =>
+    reason(
+      ReasonCode.CpuHigh,
+      `CPU above ${pct(d.threshold)} for ${d.sustainSeconds}s (lowest ${pct(d.windowMin)})`,
+      { cpu: d.cpu, windowMin: d.windowMin, threshold: d.threshold },
+    ),
+
+  MemoryHigh: (d: { memory: number; threshold: number }) =>
+    reason(ReasonCode.MemoryHigh, `memory at ${pct(d.memory)}, above ${pct(d.threshold)}`, {
+      memory: d.memory,
+      threshold: d.threshold,
+    }),
+
+  AppTrigger: (d: {
+    trigger: string;
+    direction: string;
+    value: number;
+    threshold: number;
+    sustainSeconds: number;
+  }) =>
+    reason(
+      ReasonCode.AppTrigger,
+      `${d.trigger} ${d.direction} ${d.threshold} for ${d.sustainSeconds}s (${d.value})`,
+      { trigger: d.trigger, value: d.value, threshold: d.threshold },
+    ),
+
+  BelowMin: (d: { workers: number; min: number }) =>
+    reason(ReasonCode.BelowMin, `${d.workers} worker(s), below min ${d.min}`, {
+      workers: d.workers,
+      min: d.min,
+    }),
+
+  PredictedRise: (d: {
+    forecastCpuMillis: number;
+    capacityCpuMillis: number;
+    at: string;
+    basis: string;
+    daysUsed: number;
+    count: number;
+  }) =>
+    reason(
+      ReasonCode.PredictedRise,
+      `demand of ${Math.round(d.forecastCpuMillis)}m CPU expected at ${clock(d.at)} UTC (${d.basis}); adding ${d.count} node(s) one boot time ahead`,
+      {
+        forecastCpuMillis: Math.round(d.forecastCpuMillis),
+        capacityCpuMillis: Math.round(d.capacityCpuMillis),
+        daysUsed: d.daysUsed,
+      },
+    ),
+
+  PredictionUnavailable: (d: { detail: string }) =>
+    reason(ReasonCode.PredictionUnavailable, `pre-scaling off for now: ${d.detail}`),
+
+  PredictedRiseAhead: (d: { forecastCpuMillis: number; at: string }) =>
+    reason(
+      ReasonCode.PredictedRiseAhead,
+      `the daily pattern expects ${Math.round(d.forecastCpuMillis)}m CPU at ${clock(d.at)} UTC; keeping the node`,
+      { forecastCpuMillis: Math.round(d.forecastCpuMillis) },
+    ),
+
+  CappedByStep: (d: { needed: number; step: number }) =>
+    reason(ReasonCode.CappedByStep, `capped by the step limit of ${d.step}`, {
+      needed: d.needed,
+      step: d.step,
+    }),
+
+  CappedByMax: (d: { needed: number; max: number }) =>
+    reason(ReasonCode.CappedByMax, `capped at max ${d.max} workers`, {
+      needed: d.needed,
+      max: d.max,
+    }),
+
+  /** With `pods`: pending pods that would need a worker beyond max; without: a sustained trigger. */
+  AtMax: (d: { max: number; pods?: number }) =>
+    d.pods === undefined
+      ? reason(ReasonCode.AtMax, `already at max ${d.max} workers`, { max: d.max })
+      : reason(ReasonCode.AtMax, `${d.pods} pod(s) pending but already at max ${d.max} workers`, {
+          pods: d.pods,
+          max: d.max,
+        }),
+
+  AtMin: (d: { min: number }) =>
+    reason(ReasonCode.AtMin, `at min ${d.min} workers`, { min: d.min }),
+
+  CooldownAfterScaleUp: (d: { sinceSeconds: number; cooldownSeconds: number }) =>
+    cooldown(ReasonCode.CooldownAfterScaleUp, 'scale-up', d),
+
+  CooldownAfterScaleDown: (d: { sinceSeconds: number; cooldownSeconds: number }) =>
+    cooldown(ReasonCode.CooldownAfterScaleDown, 'scale-down', d),
+
+  /**
+   * `holding` says what the joining nodes hold back: a sustained scale-up
+   * trigger (their capacity counts first) or a scale-down.
+   */
+  ScaleUpInFlight: (d: { incoming: number; holding: 'scale-up' | 'scale-down' }) =>
+    d.holding === 'scale-up'
+      ? reason(
+          ReasonCode.ScaleUpInFlight,
+          `${d.incoming} node(s) still joining; their capacity counts first`,
+          { incoming: d.incoming },
+        )
+      : reason(ReasonCode.ScaleUpInFlight, `${d.incoming} node(s) still joining`),
+
+  ScaleDownInFlight: (d: { draining: number }) =>
+    reason(ReasonCode.ScaleDownInFlight, `${d.draining} node(s) already draining`),
+
+  NodesNotReady: (d: { nodes: number }) =>
+    reason(ReasonCode.NodesNotReady, `${d.nodes} node(s) not Ready`, { nodes: d.nodes }),
+
+  /** `scalingDown`: the reading was needed to remove a node, which never happens blind. */
+  MetricsUnavailable: (d: { detail: string; scalingDown: boolean }) =>
+    reason(
+      ReasonCode.MetricsUnavailable,
+      d.scalingDown
+        ? `metrics unavailable (${d.detail}); never scaling down blind`
+        : `metrics unavailable (${d.detail})`,
+    ),
+
+  PendingPodsPresent: (d: { pods: number }) =>
+    reason(ReasonCode.PendingPodsPresent, `${d.pods} pod(s) pending`),
+
+  NoTrigger: () => reason(ReasonCode.NoTrigger, 'no scaling trigger holds'),
+
+  /**
+   * usage: CPU's highest over the scale-down window; requests: the fleet's
+   * peak share of its allocatable (`peak`) and that share on one node fewer.
+   */
+  CpuNotLow: (
+    d:
+      | { basis: 'usage'; windowMax: number; sustainSeconds: number; threshold: number }
+      | {
+          basis: 'requests';
+          peak: number;
+          projected: number;
+          sustainSeconds: number;
+          withHeadroom: boolean;
+        },
+  ) =>
+    d.basis === 'usage'
+      ? reason(
+          ReasonCode.CpuNotLow,
+          `CPU reached ${pct(d.windowMax)} in the last ${d.sustainSeconds}s; scale-down needs below ${pct(d.threshold)}`,
+          { windowMax: d.windowMax },
+        )
+      : reason(
+          ReasonCode.CpuNotLow,
+          `requests peaked at ${pct(d.peak)} of the fleet in the last ${d.sustainSeconds}s${d.withHeadroom ? ' with headroom' : ''}; one node fewer would need ${pct(d.projected)}`,
+          { basis: 'requests', projected: d.projected },
+        ),
+
+  MemoryNotLow: (d: { windowMax: number; threshold: number }) =>
+    reason(
+      ReasonCode.MemoryNotLow,
+      `memory reached ${pct(d.windowMax)}; scale-down needs below ${pct(d.threshold)}`,
+      { windowMax: d.windowMax },
+    ),
+
+  /** Same shapes as CpuNotLow, for a fleet that may lose a node. */
+  CpuLow: (
+    d:
+      | { basis: 'usage'; windowMax: number; sustainSeconds: number; threshold: number }
+      | { basis: 'requests'; peak: number; projected: number; sustainSeconds: number },
+  ) =>
+    d.basis === 'usage'
+      ? reason(
+          ReasonCode.CpuLow,
+          `CPU below ${pct(d.threshold)} for ${d.sustainSeconds}s (highest ${pct(d.windowMax)})`,
+          { windowMax: d.windowMax },
+        )
+      : reason(
+          ReasonCode.CpuLow,
+          `requests peaked at ${pct(d.peak)} of the fleet in the last ${d.sustainSeconds}s; one node fewer holds them at ${pct(d.projected)}`,
+          { basis: 'requests', projected: d.projected },
+        ),
+
+  MemoryLow: (d: { windowMax: number; threshold: number }) =>
+    reason(ReasonCode.MemoryLow, `memory below ${pct(d.threshold)} (highest ${pct(d.windowMax)})`, {
+      windowMax: d.windowMax,
+    }),
+
+  ProjectedCpuTooHigh: (d: { projectedCpu: number; target: number }) =>
+    reason(
+      ReasonCode.ProjectedCpuTooHigh,
+      `one node fewer would put CPU at ${pct(d.projectedCpu)}, above the ${pct(d.target)} target`,
+      { projectedCpu: d.projectedCpu },
+    ),
+
+  NoEligibleVictim: (d: { rejected: readonly NodeRefusal[]; basis: ScaleDownBasis }) =>
+    noVictim(ReasonCode.NoEligibleVictim, d),
+
+  VictimPodsWouldNotFit: (d: { rejected: readonly NodeRefusal[]; basis: ScaleDownBasis }) =>
+    noVictim(ReasonCode.VictimPodsWouldNotFit, d),
+
+  /** `rejected`: the nodes passed over first ("why not worker-3?" is explain's next question). */
+  VictimChosen: (d: {
+    nodeName: string;
+    podsToMove: number;
+    rejected: readonly NodeRefusal[];
+    basis: ScaleDownBasis;
+  }): Reason => ({
+    ...reason(
+      ReasonCode.VictimChosen,
+      `removing ${d.nodeName}: its ${d.podsToMove} pod(s) fit on the other nodes${d.basis === 'requests' ? ' by requests' : ''}`,
+      { podsToMove: d.podsToMove },
+    ),
+    ...(d.rejected.length > 0 ? { refusals: [...d.rejected] } : {}),
+  }),
+
+  Paused: (d: { by: string; reason: string }) =>
+    reason(ReasonCode.Paused, `paused by ${d.by}: ${d.reason}`),
+
+  SampleStale: (d: { ageSeconds: number; maxAgeSeconds: number; takenAt: string }) =>
+    reason(
+      ReasonCode.SampleStale,
+      `sample taken ${d.ageSeconds}s ago (at ${d.takenAt}), older than the ${d.maxAgeSeconds}s limit; waiting for a fresh one`,
+      { ageSeconds: d.ageSeconds, maxAgeSeconds: d.maxAgeSeconds, takenAt: d.takenAt },
+    ),
+
+  SampleUnreadable: (d: { detail: string; key: string; sha256: string }) =>
+    reason(ReasonCode.SampleUnreadable, `the sample's snapshot could not be read: ${d.detail}`, {
+      key: d.key,
+      sha256: d.sha256,
+    }),
+} satisfies Record<Exclude<keyof typeof ReasonCode, NotGivenByCore>, (d: never) => Reason>;

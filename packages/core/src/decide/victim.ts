@@ -1,0 +1,43 @@
+import type { Decision, Reason } from '@smartscale/contracts';
+import { recentFailedVictims } from '../action-ledger.js';
+import { pickVictim } from '../victim-selection.js';
+import type { DecideInput } from './context.js';
+import { reasons, type ScaleDownBasis } from './reasons.js';
+
+/**
+ * Remove one node, `because` the fleet can do without it: the node
+ * victim-selection picks (skipping those whose drain failed recently), or a
+ * hold naming why no node can go.
+ */
+export function removeOneNode(
+  { snapshot, state, config, now }: DecideInput,
+  because: readonly Reason[],
+  basis: ScaleDownBasis,
+): Decision {
+  const choice = pickVictim(
+    snapshot.nodes,
+    config,
+    now,
+    recentFailedVictims(state, config.scaleDown.failedVictimBackoffSeconds, now),
+  );
+  if (!choice.ok) {
+    const refused =
+      choice.reason === 'no-eligible-victim'
+        ? reasons.NoEligibleVictim({ rejected: choice.rejected, basis })
+        : reasons.VictimPodsWouldNotFit({ rejected: choice.rejected, basis });
+    return { kind: 'hold', reasons: [...because, refused] };
+  }
+  return {
+    kind: 'scale-down',
+    victim: { nodeName: choice.node.name, instanceId: choice.node.instanceId },
+    reasons: [
+      ...because,
+      reasons.VictimChosen({
+        nodeName: choice.node.name,
+        podsToMove: choice.podsToMove,
+        rejected: choice.rejected,
+        basis,
+      }),
+    ],
+  };
+}
