@@ -1,4 +1,4 @@
-import type { V1Node, V1Pod, V1Status } from '@kubernetes/client-node';
+import type { V1Node, V1PodDisruptionBudget, V1Status } from '@kubernetes/client-node';
 import {
   type ApiException,
   CoreV1Api,
@@ -26,6 +26,40 @@ export type EvictionResult =
   | { outcome: 'already-gone' }
   /** Anything else; `retryable` for throttling and server-side errors. */
   | { outcome: 'failed'; status: number | undefined; retryable: boolean; detail: string };
+
+/** Options of {@link ClusterClient}. */
+export interface ClusterClientOptions {
+  /**
+   * Objects per list request (`limit`, then `continue`): what one response
+   * holds in memory while it is turned into the fields SmartScale keeps.
+   * Default 500, the page size kubectl uses.
+   */
+  listPageSize?: number;
+}
+
+/** One page of a Kubernetes list call. */
+interface ListPage<T> {
+  items: T[];
+  metadata?: { _continue?: string };
+}
+
+/**
+ * Calls `list` page by page until the server gives no continue token,
+ * handing each page's items to `each` so a page can be dropped before the
+ * next one is read.
+ */
+export async function forEachListed<T>(
+  list: (page: { limit: number; _continue?: string }) => Promise<ListPage<T>>,
+  pageSize: number,
+  each: (item: T) => void,
+): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await list({ limit: pageSize, ...(token ? { _continue: token } : {}) });
+    for (const item of page.items) each(item);
+    token = page.metadata?._continue || undefined;
+  } while (token);
+}
 
 /** Outcome of deleting a Node object. */
 export type NodeDeleteResult = { outcome: 'deleted' } | { outcome: 'already-gone' };
@@ -99,8 +133,13 @@ function isDisruptionBudgetRefusal(error: unknown): boolean {
 export class ClusterClient {
   readonly #core: CoreV1Api;
   readonly #policy: PolicyV1Api;
+  readonly #pageSize: number;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, options: ClusterClientOptions = {}) {
+    const pageSize = options.listPageSize ?? 500;
+    if (!Number.isInteger(pageSize) || pageSize < 1)
+      throw new Error(`listPageSize must be a whole number of objects above 0, got ${pageSize}`);
+    this.#pageSize = pageSize;
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster?.skipTLSVerify) {
       throw new Error(
@@ -112,10 +151,10 @@ export class ClusterClient {
   }
 
   /** Loads a kubeconfig file (token or client certificate). */
-  static fromKubeconfigFile(path: string): ClusterClient {
+  static fromKubeconfigFile(path: string, options: ClusterClientOptions = {}): ClusterClient {
     const kc = new KubeConfig();
     kc.loadFromFile(path);
-    return new ClusterClient(kc);
+    return new ClusterClient(kc, options);
   }
 
   /** Every node with its readiness, providerID-derived instance id and the pods bound to it. */
@@ -128,8 +167,8 @@ export class ClusterClient {
    * the reconciler compares with EC2.
    */
   async listNodesWithoutPods(): Promise<NodeInfo[]> {
-    const nodes = await this.#core.listNode();
-    return nodes.items.map((node) => toNodeInfo(node, []));
+    const nodes = await this.#allNodes();
+    return nodes.map((node) => toNodeInfo(node, []));
   }
 
   /** The worker nodes (control-plane nodes left out) with their pods: what the sampler reports. */
@@ -138,10 +177,21 @@ export class ClusterClient {
   }
 
   async #listNodes(keep: (node: V1Node) => boolean): Promise<NodeInfo[]> {
-    const [nodes, podInfos] = await Promise.all([this.#core.listNode(), this.#podInfosByNode()]);
-    return nodes.items
+    const [nodes, podInfos] = await Promise.all([this.#allNodes(), this.#podInfosByNode()]);
+    return nodes
       .filter(keep)
       .map((node) => toNodeInfo(node, podInfos.get(node.metadata?.name ?? '') ?? []));
+  }
+
+  /** Every Node, read by pages. */
+  async #allNodes(): Promise<V1Node[]> {
+    const nodes: V1Node[] = [];
+    await forEachListed(
+      (page) => this.#core.listNode(page),
+      this.#pageSize,
+      (n) => nodes.push(n),
+    );
+    return nodes;
   }
 
   /**
@@ -152,10 +202,8 @@ export class ClusterClient {
   async findNodeStatusByInstanceId(
     instanceId: string,
   ): Promise<{ name: string; ready: boolean } | undefined> {
-    const nodes = await this.#core.listNode();
-    const node = nodes.items.find(
-      (n) => parseProviderId(n.spec?.providerID)?.instanceId === instanceId,
-    );
+    const nodes = await this.#allNodes();
+    const node = nodes.find((n) => parseProviderId(n.spec?.providerID)?.instanceId === instanceId);
     if (!node) return undefined;
     const { name, ready } = toNodeInfo(node, []);
     return { name, ready };
@@ -163,10 +211,8 @@ export class ClusterClient {
 
   /** The node of an EC2 instance (providerID `aws:///<az>/<instance-id>`), if it has joined. */
   async findNodeByInstanceId(instanceId: string): Promise<NodeInfo | undefined> {
-    const nodes = await this.#core.listNode();
-    const node = nodes.items.find(
-      (n) => parseProviderId(n.spec?.providerID)?.instanceId === instanceId,
-    );
+    const nodes = await this.#allNodes();
+    const node = nodes.find((n) => parseProviderId(n.spec?.providerID)?.instanceId === instanceId);
     if (!node) return undefined;
     const podInfos = await this.#podInfosByNode(node.metadata?.name);
     return toNodeInfo(node, podInfos.get(node.metadata?.name ?? '') ?? []);
@@ -174,10 +220,19 @@ export class ClusterClient {
 
   /** Pods the scheduler could not place, with their requests (millicores, bytes). */
   async listPendingPods(): Promise<PendingPod[]> {
-    const pods = await this.#core.listPodForAllNamespaces({
-      fieldSelector: 'status.phase=Pending,spec.nodeName=',
-    });
-    return pods.items.filter(isUnschedulable).map(toPendingPod);
+    const pending: PendingPod[] = [];
+    await forEachListed(
+      (page) =>
+        this.#core.listPodForAllNamespaces({
+          fieldSelector: 'status.phase=Pending,spec.nodeName=',
+          ...page,
+        }),
+      this.#pageSize,
+      (pod) => {
+        if (isUnschedulable(pod)) pending.push(toPendingPod(pod));
+      },
+    );
+    return pending;
   }
 
   /** The live pods bound to one node, with what decides whether they may move. */
@@ -273,44 +328,49 @@ export class ClusterClient {
     }
   }
 
-  /** Pods that still hold resources (not Succeeded or Failed). */
-  async #livePods(): Promise<V1Pod[]> {
-    const pods = await this.#core.listPodForAllNamespaces();
-    return pods.items.filter(
-      (p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
-    );
-  }
-
+  /**
+   * The live pods (not Succeeded or Failed) bound to nodes, as PodInfo, read
+   * by pages: each page is turned into the fields scale-down needs and
+   * dropped, so the sampler's memory follows the pods it keeps, not the
+   * API's full objects. Replica counts come from every live pod of the
+   * owner, wherever it runs, so they are filled in once all pages are read.
+   */
   async #podInfosByNode(onlyNode?: string): Promise<Map<string, PodInfo[]>> {
-    // Replica counts come from every live pod of the owner, wherever it runs.
-    const [all, pdbs] = await Promise.all([
-      this.#livePods(),
-      this.#policy.listPodDisruptionBudgetForAllNamespaces(),
-    ]);
+    const pdbs: V1PodDisruptionBudget[] = [];
+    await forEachListed(
+      (page) => this.#policy.listPodDisruptionBudgetForAllNamespaces(page),
+      this.#pageSize,
+      (pdb) => pdbs.push(pdb),
+    );
     const siblings = new Map<string, number>();
-    for (const pod of all) {
-      const owner = ownerOf(pod);
-      if (owner.name === undefined) continue;
-      const key = `${pod.metadata?.namespace}/${owner.kind}/${owner.name}`;
-      siblings.set(key, (siblings.get(key) ?? 0) + 1);
-    }
     const byNode = new Map<string, PodInfo[]>();
-    for (const pod of all) {
-      const nodeName = pod.spec?.nodeName;
-      if (!nodeName || (onlyNode !== undefined && nodeName !== onlyNode)) continue;
-      const owner = ownerOf(pod);
-      const count =
-        owner.name === undefined
-          ? undefined
-          : siblings.get(`${pod.metadata?.namespace}/${owner.kind}/${owner.name}`);
-      const info = toPodInfo(pod, {
-        pdbs: pdbs.items,
-        ...(count !== undefined ? { siblings: count } : {}),
-      });
-      const list = byNode.get(nodeName) ?? [];
-      list.push(info);
-      byNode.set(nodeName, list);
-    }
+    await forEachListed(
+      (page) => this.#core.listPodForAllNamespaces(page),
+      this.#pageSize,
+      (pod) => {
+        if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+        const owner = ownerOf(pod);
+        if (owner.name !== undefined) {
+          const key = ownerKey(pod.metadata?.namespace, owner.kind, owner.name);
+          siblings.set(key, (siblings.get(key) ?? 0) + 1);
+        }
+        const nodeName = pod.spec?.nodeName;
+        if (!nodeName || (onlyNode !== undefined && nodeName !== onlyNode)) return;
+        const list = byNode.get(nodeName) ?? [];
+        list.push(toPodInfo(pod, { pdbs }));
+        byNode.set(nodeName, list);
+      },
+    );
+    for (const pods of byNode.values())
+      for (const info of pods) {
+        if (info.ownerName === undefined || info.ownerKind === 'None') continue;
+        const count = siblings.get(ownerKey(info.namespace, info.ownerKind, info.ownerName));
+        if (count !== undefined) info.ownerReplicas = count;
+      }
     return byNode;
   }
+}
+
+function ownerKey(namespace: string | undefined, kind: string, name: string): string {
+  return `${namespace}/${kind}/${name}`;
 }

@@ -1,5 +1,10 @@
-export type { EvictionResult, NodeDeleteResult, PodRef } from './cluster-client.ts';
-export { ClusterClient } from './cluster-client.ts';
+export type {
+  ClusterClientOptions,
+  EvictionResult,
+  NodeDeleteResult,
+  PodRef,
+} from './cluster-client.ts';
+export { ClusterClient, forEachListed } from './cluster-client.ts';
 export type { KubeAccess, KubeAccessMode } from './kubeconfig.ts';
 export {
   kubeAccessMode,
