@@ -1,8 +1,8 @@
 import { AuditLog, type Publisher, type QueueRunner } from '@smartscale/aws';
+import { eventually, motoClients } from '@smartscale/aws/test-support';
 import { createMessage, followUp, type NodeInfo } from '@smartscale/contracts';
 import type { SpendAccount } from '@smartscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, motoClients } from '../../../aws/tests/integration/support.ts';
 import { costCommand } from '../../src/commands/cost.js';
 import { deployForTest, startConsumer, type TestDeployment } from './support.ts';
 

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { clientConfig, localAwsOptions, type Publisher, type QueueRunner } from '@smartscale/aws';
+import { eventually, motoClients } from '@smartscale/aws/test-support';
 import { type AnyEnvelope, createMessage } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, motoClients } from '../../../aws/tests/integration/support.ts';
 import { queueDepth, replayDeadLetters } from '../../src/index.js';
 import { deployForTest, smartscale, startConsumer, type TestDeployment } from './support.ts';
 

@@ -6,9 +6,9 @@ import {
   type QueueRunner,
   SampleClaims,
 } from '@smartscale/aws';
+import { eventually, motoClients } from '@smartscale/aws/test-support';
 import { type ClusterSnapshot, createMessage, type PodInfo } from '@smartscale/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, motoClients } from '../../../aws/tests/integration/support.ts';
 import type { Explanation } from '../../src/commands/explain.js';
 import { deployForTest, smartscale, startConsumer, type TestDeployment } from './support.ts';
 

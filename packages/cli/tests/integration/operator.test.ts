@@ -1,8 +1,8 @@
 import type { Lease, Publisher, QueueRunner } from '@smartscale/aws';
+import { eventually, motoClients, receiveAll } from '@smartscale/aws/test-support';
 import { type AnyEnvelope, createMessage, type NodeInfo } from '@smartscale/contracts';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, motoClients, receiveAll } from '../../../aws/tests/integration/support.ts';
 import {
   type Explanation,
   type HistoryLine,

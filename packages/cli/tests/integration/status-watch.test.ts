@@ -1,5 +1,5 @@
+import { motoClients } from '@smartscale/aws/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { motoClients } from '../../../aws/tests/integration/support.ts';
 import { CLEAR_SCREEN, type Io, main } from '../../src/index.js';
 import { deployForTest, smartscale, type TestDeployment } from './support.ts';
 

@@ -2,8 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
-import { createClusterPki } from '../../../local/src/cluster/certs.ts';
 import {
   adminClients,
   createKwokNode,
@@ -12,7 +10,9 @@ import {
   eventually,
   runningPods,
   uniqueGroup,
-} from '../../../local/tests/support/cluster-fixtures.ts';
+} from '@smartscale/local/test-support';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { createClusterPki } from '../../../local/src/cluster/certs.ts';
 import { ClusterClient } from '../../src/index.ts';
 
 // Every test talks to the API server as the autoscaler's ServiceAccount

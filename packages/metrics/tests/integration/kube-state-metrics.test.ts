@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { eventually } from '@smartscale/local/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';
-import { eventually } from '../../../local/tests/support/cluster-fixtures.ts';
 import { PrometheusClient, readDemandHistory, rejectedQueries } from '../../src/index.ts';
 
 // Real Prometheus scraping kube-state-metrics series every second: two web

@@ -1,10 +1,10 @@
+import { eventually } from '@smartscale/local/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type LoadExporter,
   startLoadExporter,
 } from '../../../local/src/prometheus/load-exporter.ts';
 import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';
-import { eventually } from '../../../local/tests/support/cluster-fixtures.ts';
 import { PROMQL, PrometheusClient, readUtilization } from '../../src/index.ts';
 
 // Real Prometheus (Debian package) scraping simulated node-exporter metrics

@@ -5,6 +5,7 @@ import {
   ClusterStateStore,
   type Lease,
 } from '@smartscale/aws';
+import { freshTopology, motoClients } from '@smartscale/aws/test-support';
 import {
   type AnyEnvelope,
   type ClusterSnapshot,
@@ -15,7 +16,6 @@ import {
 } from '@smartscale/contracts';
 import { defaultConfig as config } from '@smartscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshTopology, motoClients } from '../../../../packages/aws/tests/integration/support.js';
 import type { AppliedTopology } from '../../../../packages/local/src/aws/bootstrap.js';
 import { type DeciderPorts, evaluateSample, recordOutcome } from '../../decide-action.js';
 

@@ -8,6 +8,7 @@ import {
   Publisher,
   SampleClaims,
 } from '@smartscale/aws';
+import { freshTopology, motoClients, receiveAll } from '@smartscale/aws/test-support';
 import {
   type AnyEnvelope,
   type ClaimedSample,
@@ -18,11 +19,6 @@ import {
 } from '@smartscale/contracts';
 import { parseConfig } from '@smartscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freshTopology,
-  motoClients,
-  receiveAll,
-} from '../../../../packages/aws/tests/integration/support.js';
 import type { AppliedTopology } from '../../../../packages/local/src/aws/bootstrap.js';
 import { type DeciderPorts, evaluateClaimedSample } from '../../decide-action.js';
 

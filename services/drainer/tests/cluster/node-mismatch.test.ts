@@ -6,12 +6,8 @@
 import type { AnyEnvelope, Envelope } from '@smartscale/contracts';
 import { createMessage } from '@smartscale/contracts';
 import { ClusterClient } from '@smartscale/k8s';
+import { adminClients, createKwokNode, uniqueGroup } from '@smartscale/local/test-support';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  adminClients,
-  createKwokNode,
-  uniqueGroup,
-} from '../../../../packages/local/tests/support/cluster-fixtures.ts';
 import { clusterPorts } from '../../cluster-ports.js';
 import { type DrainerPorts, drainNode } from '../../drain-node.js';
 

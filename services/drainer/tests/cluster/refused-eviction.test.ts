@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { type AnyEnvelope, createMessage, type Envelope } from '@smartscale/contracts';
 import { ClusterClient, CORDONED_BY_ANNOTATION } from '@smartscale/k8s';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { kubeconfigYaml } from '../../../../packages/local/src/cluster/certs.ts';
 import {
   adminClients,
   createKwokNode,
@@ -13,7 +11,9 @@ import {
   deployment,
   runningPods,
   uniqueGroup,
-} from '../../../../packages/local/tests/support/cluster-fixtures.ts';
+} from '@smartscale/local/test-support';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kubeconfigYaml } from '../../../../packages/local/src/cluster/certs.ts';
 import { clusterPorts } from '../../cluster-ports.js';
 import { type DrainerPorts, drainNode } from '../../drain-node.js';
 

@@ -1,5 +1,6 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { type AwsClients, DedupStore, Ec2Fleet, FleetTag, Publisher } from '@smartscale/aws';
+import { freshTopology, motoClients, receiveAll } from '@smartscale/aws/test-support';
 import {
   type AnyEnvelope,
   createMessage,
@@ -9,11 +10,6 @@ import {
 } from '@smartscale/contracts';
 import { parseConfig } from '@smartscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freshTopology,
-  motoClients,
-  receiveAll,
-} from '../../../../packages/aws/tests/integration/support.js';
 import type { AppliedTopology } from '../../../../packages/local/src/aws/bootstrap.js';
 import { createWorkerNetwork } from '../../../../packages/local/src/services/worker-network.js';
 import { type ProvisionerPorts, provision } from '../../launch-workers.js';

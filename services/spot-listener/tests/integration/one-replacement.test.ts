@@ -1,12 +1,12 @@
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { type AwsClients, DedupStore, Ec2Fleet, FleetTag } from '@smartscale/aws';
+import { freshTopology, motoClients } from '@smartscale/aws/test-support';
 import { type AnyEnvelope, createMessage, type Envelope } from '@smartscale/contracts';
 import { parseConfig } from '@smartscale/core';
+import { type ProvisionerPorts, provision } from '@smartscale/service-provisioner/launch-workers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshTopology, motoClients } from '../../../../packages/aws/tests/integration/support.js';
 import type { AppliedTopology } from '../../../../packages/local/src/aws/bootstrap.js';
 import { createWorkerNetwork } from '../../../../packages/local/src/services/worker-network.js';
-import { type ProvisionerPorts, provision } from '../../../provisioner/launch-workers.js';
 import { parseEc2Event, toInterruption } from '../../ec2-events.js';
 import { handleInterruption, type SpotListenerPorts } from '../../handle-interruption.js';
 
