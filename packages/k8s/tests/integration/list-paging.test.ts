@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   adminClients,
   createKwokNode,
   createNamespace,
   eventually,
   uniqueGroup,
-} from '../../../local/tests/support/cluster-fixtures.ts';
+} from '@smartscale/local/test-support';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ClusterClient } from '../../src/index.ts';
 
 // Lists on the real kube-apiserver with a page size far below the number of
