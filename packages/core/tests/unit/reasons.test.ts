@@ -1,0 +1,389 @@
+import { type NodeRefusal, type Reason, ReasonCode, ReasonSchema } from '@smartscale/contracts';
+import { describe, expect, it } from 'vitest';
+import { reasons } from '../../src/decide/reasons.js';
+
+const refusals: NodeRefusal[] = [
+  { nodeName: 'w-1', code: 'pdb-allows-no-disruption', pod: 'shop/web-1', pdb: 'shop/web' },
+  { nodeName: 'w-2', code: 'too-young' },
+];
+const unhostable = [
+  {
+    pod: 'ml/train-0',
+    owner: 'Job/train',
+    code: 'too-large-for-instance' as const,
+    detail: '4000m CPU > 1800m',
+  },
+  {
+    pod: 'ml/train-1',
+    owner: 'Job/train',
+    code: 'too-large-for-instance' as const,
+    detail: '4000m CPU > 1800m',
+  },
+];
+
+/** Each constructor with typed data, and the reason it must give (the texts users and tests read). */
+const cases: [keyof typeof reasons, Reason][] = [
+  [
+    'PendingPods',
+    {
+      code: 'pending-pods',
+      message: '7 pod(s) unschedulable; 3 t3.medium node(s) fit them',
+      data: { pods: 7, nodesNeeded: 3, podsOnIncoming: 1 },
+    },
+  ],
+  [
+    'PendingWithinGrace',
+    {
+      code: 'pending-within-grace',
+      message: '4 pod(s) pending for less than 30s',
+      data: { pods: 4 },
+    },
+  ],
+  [
+    'PendingCoveredByInFlight',
+    {
+      code: 'pending-covered-by-in-flight',
+      message: '6 pending pod(s) fit on free room of Ready nodes or on 2 node(s) already launching',
+      data: { pods: 6, incoming: 2 },
+    },
+  ],
+  [
+    'PendingUnhostable',
+    {
+      code: 'pending-unhostable',
+      message:
+        '2 pending pod(s) no new t3.medium worker could host, not counted (Job/train: too-large-for-instance, 4000m CPU > 1800m)',
+      data: { pods: 2, owners: 1, listed: 1 },
+      unhostable: unhostable.slice(0, 1),
+    },
+  ],
+  [
+    'CpuHigh',
+    {
+      code: 'cpu-high',
+      message: 'CPU above 70% for 180s (lowest 81%)',
+      data: { cpu: 0.9, windowMin: 0.81, threshold: 0.7 },
+    },
+  ],
+  [
+    'MemoryHigh',
+    {
+      code: 'memory-high',
+      message: 'memory at 80%, above 75%',
+      data: { memory: 0.8, threshold: 0.75 },
+    },
+  ],
+  [
+    'AppTrigger',
+    {
+      code: 'app-trigger',
+      message: 'queue-depth above 100 for 120s (250)',
+      data: { trigger: 'queue-depth', value: 250, threshold: 100 },
+    },
+  ],
+  [
+    'BelowMin',
+    {
+      code: 'below-min',
+      message: '1 worker(s), below min 2',
+      data: { workers: 1, min: 2 },
+    },
+  ],
+  [
+    'PredictedRise',
+    {
+      code: 'predicted-rise',
+      message:
+        'demand of 13001m CPU expected at 20:04 UTC (median of 3 day(s)); adding 2 node(s) one boot time ahead',
+      data: { forecastCpuMillis: 13001, capacityCpuMillis: 9000, daysUsed: 3 },
+    },
+  ],
+  [
+    'PredictionUnavailable',
+    {
+      code: 'prediction-unavailable',
+      message: 'pre-scaling off for now: 1 day(s) of history; need 2',
+    },
+  ],
+  [
+    'PredictedRiseAhead',
+    {
+      code: 'predicted-rise-ahead',
+      message: 'the daily pattern expects 13000m CPU at 20:10 UTC; keeping the node',
+      data: { forecastCpuMillis: 13000 },
+    },
+  ],
+  [
+    'CappedByStep',
+    {
+      code: 'capped-by-step',
+      message: 'capped by the step limit of 5',
+      data: { needed: 8, step: 5 },
+    },
+  ],
+  [
+    'CappedByMax',
+    { code: 'capped-by-max', message: 'capped at max 10 workers', data: { needed: 8, max: 10 } },
+  ],
+  ['AtMin', { code: 'at-min', message: 'at min 2 workers', data: { min: 2 } }],
+  [
+    'CooldownAfterScaleUp',
+    {
+      code: 'cooldown-after-scale-up',
+      message: 'last scale-up 60s ago; cooldown is 180s',
+      data: { secondsLeft: 121 },
+    },
+  ],
+  [
+    'CooldownAfterScaleDown',
+    {
+      code: 'cooldown-after-scale-down',
+      message: 'last scale-down 100s ago; cooldown is 600s',
+      data: { secondsLeft: 501 },
+    },
+  ],
+  ['ScaleDownInFlight', { code: 'scale-down-in-flight', message: '1 node(s) already draining' }],
+  [
+    'NodesNotReady',
+    { code: 'nodes-not-ready', message: '2 node(s) not Ready', data: { nodes: 2 } },
+  ],
+  ['PendingPodsPresent', { code: 'pending-pods-present', message: '3 pod(s) pending' }],
+  ['NoTrigger', { code: 'no-trigger', message: 'no scaling trigger holds' }],
+  [
+    'MemoryNotLow',
+    {
+      code: 'memory-not-low',
+      message: 'memory reached 66%; scale-down needs below 50%',
+      data: { windowMax: 0.66 },
+    },
+  ],
+  [
+    'MemoryLow',
+    {
+      code: 'memory-low',
+      message: 'memory below 50% (highest 30%)',
+      data: { windowMax: 0.3 },
+    },
+  ],
+  [
+    'ProjectedCpuTooHigh',
+    {
+      code: 'projected-cpu-too-high',
+      message: 'one node fewer would put CPU at 63%, above the 60% target',
+      data: { projectedCpu: 0.625 },
+    },
+  ],
+  ['Paused', { code: 'paused', message: 'paused by ops@example.com: maintenance' }],
+  [
+    'SampleStale',
+    {
+      code: 'sample-stale',
+      message:
+        'sample taken 900s ago (at 2026-11-22T11:45:00.000Z), older than the 300s limit; waiting for a fresh one',
+      data: { ageSeconds: 900, maxAgeSeconds: 300, takenAt: '2026-11-22T11:45:00.000Z' },
+    },
+  ],
+  [
+    'SampleUnreadable',
+    {
+      code: 'sample-unreadable',
+      message: "the sample's snapshot could not be read: NoSuchKey",
+      data: { key: 'samples/c/1.json', sha256: 'ab12' },
+    },
+  ],
+];
+
+/** The data each case's constructor gets, keyed as in `cases`. */
+const inputs: Record<string, unknown> = {
+  PendingPods: { pods: 7, nodesNeeded: 3, podsOnIncoming: 1, instanceType: 't3.medium' },
+  PendingWithinGrace: { pods: 4, graceSeconds: 30 },
+  PendingCoveredByInFlight: { pods: 6, incoming: 2 },
+  PendingUnhostable: { unhostable, listed: unhostable.slice(0, 1), instanceType: 't3.medium' },
+  CpuHigh: { cpu: 0.9, windowMin: 0.81, threshold: 0.7, sustainSeconds: 180 },
+  MemoryHigh: { memory: 0.8, threshold: 0.75 },
+  AppTrigger: {
+    trigger: 'queue-depth',
+    direction: 'above',
+    value: 250,
+    threshold: 100,
+    sustainSeconds: 120,
+  },
+  BelowMin: { workers: 1, min: 2 },
+  PredictedRise: {
+    forecastCpuMillis: 13000.6,
+    capacityCpuMillis: 9000.2,
+    at: '2026-11-22T20:04:00.000Z',
+    basis: 'median of 3 day(s)',
+    daysUsed: 3,
+    count: 2,
+  },
+  PredictionUnavailable: { detail: '1 day(s) of history; need 2' },
+  PredictedRiseAhead: { forecastCpuMillis: 12999.7, at: '2026-11-22T20:10:00.000Z' },
+  CappedByStep: { needed: 8, step: 5 },
+  CappedByMax: { needed: 8, max: 10 },
+  AtMin: { min: 2 },
+  CooldownAfterScaleUp: { sinceSeconds: 59.6, cooldownSeconds: 180 },
+  CooldownAfterScaleDown: { sinceSeconds: 99.5, cooldownSeconds: 600 },
+  ScaleDownInFlight: { draining: 1 },
+  NodesNotReady: { nodes: 2 },
+  PendingPodsPresent: { pods: 3 },
+  NoTrigger: undefined,
+  MemoryNotLow: { windowMax: 0.66, threshold: 0.5 },
+  MemoryLow: { windowMax: 0.3, threshold: 0.5 },
+  ProjectedCpuTooHigh: { projectedCpu: 0.625, target: 0.6 },
+  Paused: { by: 'ops@example.com', reason: 'maintenance' },
+  SampleStale: {
+    ageSeconds: 900,
+    maxAgeSeconds: 300,
+    takenAt: '2026-11-22T11:45:00.000Z',
+  },
+  SampleUnreadable: { detail: 'NoSuchKey', key: 'samples/c/1.json', sha256: 'ab12' },
+};
+
+const build = (name: keyof typeof reasons, data: unknown): Reason =>
+  (reasons[name] as (d: unknown) => Reason)(data);
+
+describe('reasons catalogue', () => {
+  it('has a constructor for every reason code core gives, keyed by the code name', () => {
+    const retired = ['PodTooLargeForInstance', 'MetricsIncomplete'];
+    const given = Object.keys(ReasonCode).filter((k) => !retired.includes(k));
+    expect(Object.keys(reasons).sort()).toEqual(given.sort());
+  });
+
+  it.each(cases)('%s writes its code, sentence and data', (name, expected) => {
+    const r = build(name, inputs[name]);
+    expect(r).toEqual(expected);
+    expect(r.code).toBe(ReasonCode[name as keyof typeof ReasonCode]);
+    // Audit records and messages carry reasons through the contract schema.
+    expect(ReasonSchema.parse(r)).toEqual(r);
+  });
+
+  it('words at-max for pending pods and for a sustained trigger', () => {
+    expect(reasons.AtMax({ max: 10, pods: 4 })).toEqual({
+      code: 'at-max',
+      message: '4 pod(s) pending but already at max 10 workers',
+      data: { pods: 4, max: 10 },
+    });
+    expect(reasons.AtMax({ max: 10 })).toEqual({
+      code: 'at-max',
+      message: 'already at max 10 workers',
+      data: { max: 10 },
+    });
+  });
+
+  it('words scale-up-in-flight for the trigger it holds and for a scale-down', () => {
+    expect(reasons.ScaleUpInFlight({ incoming: 2, holding: 'scale-up' })).toEqual({
+      code: 'scale-up-in-flight',
+      message: '2 node(s) still joining; their capacity counts first',
+      data: { incoming: 2 },
+    });
+    expect(reasons.ScaleUpInFlight({ incoming: 2, holding: 'scale-down' })).toEqual({
+      code: 'scale-up-in-flight',
+      message: '2 node(s) still joining',
+    });
+  });
+
+  it('says why metrics are missing, and that a scale-down never happens blind', () => {
+    const detail = 'prometheus timed out';
+    expect(reasons.MetricsUnavailable({ detail, scalingDown: true }).message).toBe(
+      'metrics unavailable (prometheus timed out); never scaling down blind',
+    );
+    expect(reasons.MetricsUnavailable({ detail, scalingDown: false })).toEqual({
+      code: 'metrics-unavailable',
+      message: 'metrics unavailable (prometheus timed out)',
+    });
+  });
+
+  it('words CPU low and not low on usage and on requests', () => {
+    const usage = { basis: 'usage', windowMax: 0.42, sustainSeconds: 600, threshold: 0.3 } as const;
+    expect(reasons.CpuNotLow(usage)).toEqual({
+      code: 'cpu-not-low',
+      message: 'CPU reached 42% in the last 600s; scale-down needs below 30%',
+      data: { windowMax: 0.42 },
+    });
+    expect(reasons.CpuLow({ ...usage, windowMax: 0.2 })).toEqual({
+      code: 'cpu-low',
+      message: 'CPU below 30% for 600s (highest 20%)',
+      data: { windowMax: 0.2 },
+    });
+    const requests = { basis: 'requests', peak: 0.5, projected: 1.2, sustainSeconds: 600 } as const;
+    expect(reasons.CpuNotLow({ ...requests, withHeadroom: true })).toEqual({
+      code: 'cpu-not-low',
+      message:
+        'requests peaked at 50% of the fleet in the last 600s with headroom; one node fewer would need 120%',
+      data: { basis: 'requests', projected: 1.2 },
+    });
+    expect(reasons.CpuNotLow({ ...requests, withHeadroom: false }).message).not.toContain(
+      'headroom',
+    );
+    expect(reasons.CpuLow({ ...requests, projected: 0.75 })).toEqual({
+      code: 'cpu-low',
+      message:
+        'requests peaked at 50% of the fleet in the last 600s; one node fewer holds them at 75%',
+      data: { basis: 'requests', projected: 0.75 },
+    });
+  });
+
+  it('names every refused node, with pod and PDB on usage, with the refusals beside', () => {
+    const usage = reasons.NoEligibleVictim({ rejected: refusals, basis: 'usage' });
+    expect(usage).toEqual({
+      code: 'no-eligible-victim',
+      message:
+        'no node can be removed safely (w-1: pdb-allows-no-disruption (shop/web-1, PDB shop/web), w-2: too-young)',
+      data: { rejected: 2 },
+      refusals,
+    });
+    const requests = reasons.VictimPodsWouldNotFit({ rejected: refusals, basis: 'requests' });
+    expect(requests).toEqual({
+      code: 'victim-pods-would-not-fit',
+      message: 'no node can be removed safely (w-1: pdb-allows-no-disruption, w-2: too-young)',
+      data: { rejected: 2 },
+      refusals,
+    });
+    const until = { nodeName: 'w-3', code: 'recently-failed-drain' as const, until: 'T1' };
+    expect(reasons.NoEligibleVictim({ rejected: [until], basis: 'usage' }).message).toBe(
+      'no node can be removed safely (w-3: recently-failed-drain (until T1))',
+    );
+  });
+
+  it('names the chosen victim, with the nodes passed over only when there were some', () => {
+    expect(
+      reasons.VictimChosen({ nodeName: 'w-4', podsToMove: 3, rejected: refusals, basis: 'usage' }),
+    ).toEqual({
+      code: 'victim-chosen',
+      message: 'removing w-4: its 3 pod(s) fit on the other nodes',
+      data: { podsToMove: 3 },
+      refusals,
+    });
+    const byRequests = reasons.VictimChosen({
+      nodeName: 'w-4',
+      podsToMove: 0,
+      rejected: [],
+      basis: 'requests',
+    });
+    expect(byRequests).toEqual({
+      code: 'victim-chosen',
+      message: 'removing w-4: its 0 pod(s) fit on the other nodes by requests',
+      data: { podsToMove: 0 },
+    });
+    expect(byRequests).not.toHaveProperty('refusals');
+  });
+
+  it('names at most five owners of unhostable pods, then says there are more', () => {
+    const many = Array.from({ length: 7 }, (_, i) => ({
+      pod: `ml/p-${i}`,
+      owner: `Job/j-${i}`,
+      code: 'node-selector-unsatisfiable' as const,
+      detail: 'disktype=ssd',
+    }));
+    const r = reasons.PendingUnhostable({
+      unhostable: many,
+      listed: many,
+      instanceType: 'm5.large',
+    });
+    expect(r.message).toBe(
+      '7 pending pod(s) no new m5.large worker could host, not counted (Job/j-0, Job/j-1, Job/j-2, Job/j-3, Job/j-4, ...: node-selector-unsatisfiable, disktype=ssd)',
+    );
+    expect(r.data).toEqual({ pods: 7, owners: 7, listed: 7 });
+  });
+});
