@@ -14,18 +14,19 @@
 # ec2:CreateLaunchTemplate (and ec2:CreateTags on the template).
 set -euo pipefail
 
-usage='usage: create-launch-template.sh <template-name> <ami-id> <instance-type> <instance-profile-name> <security-group-id> <cluster-id> <server-url> <join-token-parameter> <k3s-version>
-  e.g.  create-launch-template.sh smartscale-prod-workers ami-0abc... t3.medium smartscale-worker sg-0abc... prod-eu https://10.0.1.10:6443 /smartscale-prod/k3s/join-token v1.35.4+k3s1'
+usage='usage: create-launch-template.sh <template-name> <ami-id> <instance-type> <instance-profile-name> <security-group-id> <cluster-id> <server-url> <join-token-parameter> <k3s-version> <k3s-sha256> <installer-sha256>
+  e.g.  create-launch-template.sh smartscale-prod-workers ami-0abc... t3.medium smartscale-worker sg-0abc... prod-eu https://10.0.1.10:6443 /smartscale-prod/k3s/join-token v1.35.4+k3s1 <sha256 of k3s> <sha256 of install.sh>
+  (the two digests: docs/deploy.md, "K3s version and checksums")'
 
 fail() {
   echo "create-launch-template: $*" >&2
   exit 2
 }
-[ "$#" -eq 9 ] || fail "expected 9 arguments, got $#
+[ "$#" -eq 11 ] || fail "expected 11 arguments, got $#
 $usage"
 
 name=$1 ami=$2 instance_type=$3 profile=$4 security_group=$5
-cluster_id=$6 server_url=$7 token_parameter=$8 k3s_version=$9
+cluster_id=$6 server_url=$7 token_parameter=$8 k3s_version=$9 k3s_sha256=${10} installer_sha256=${11}
 
 # Checked here, before AWS sees them: every value is written into JSON or
 # into the user data, so none may carry quotes, spaces or newlines.
@@ -42,17 +43,21 @@ check cluster-id "$cluster_id" '^[A-Za-z0-9-]{1,40}$' "1-40 letters, digits or '
 check server-url "$server_url" '^https://[A-Za-z0-9.:-]+$' 'the K3s API URL, e.g. https://10.0.1.10:6443'
 check join-token-parameter "$token_parameter" '^/[A-Za-z0-9/_.-]+$' 'an SSM parameter name like /smartscale-prod/k3s/join-token'
 check k3s-version "$k3s_version" '^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$' 'a K3s release like v1.35.4+k3s1'
+check k3s-sha256 "$k3s_sha256" '^[0-9a-f]{64}$' "the SHA-256 of the release's k3s binary (64 lower-case hex digits)"
+check installer-sha256 "$installer_sha256" '^[0-9a-f]{64}$' 'the SHA-256 of install.sh at that tag (64 lower-case hex digits)'
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 template="$here/worker-launch-template.json"
 user_data_script="$here/worker-user-data.sh"
+fetch_script="$here/fetch-k3s.sh"
 
 root_device=$(aws ec2 describe-images --image-ids "$ami" --query 'Images[0].RootDeviceName' --output text) \
   || fail "cannot describe image $ami (does it exist in this region?)"
 [[ $root_device =~ ^/dev/[a-z0-9]+$ ]] || fail "image $ami has no root device name (got '$root_device')"
 
 # The user data is worker-user-data.sh with the cluster's values set right
-# after its first line (the interpreter line).
+# after its first line (the interpreter line), then fetch-k3s.sh's function
+# (without its interpreter line), then the rest of worker-user-data.sh.
 user_data=$(
   {
     head -n 1 "$user_data_script"
@@ -60,6 +65,9 @@ user_data=$(
     echo "export SMARTSCALE_SERVER_URL='$server_url'"
     echo "export SMARTSCALE_JOIN_TOKEN_PARAMETER='$token_parameter'"
     echo "export SMARTSCALE_K3S_VERSION='$k3s_version'"
+    echo "export SMARTSCALE_K3S_SHA256='$k3s_sha256'"
+    echo "export SMARTSCALE_K3S_INSTALL_SHA256='$installer_sha256'"
+    tail -n +2 "$fetch_script"
     tail -n +2 "$user_data_script"
   } | base64 | tr -d '\n'
 )

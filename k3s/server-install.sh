@@ -10,8 +10,12 @@
 # parameter. The agent token (K3s --agent-token) only joins agents.
 #
 # Usage: sudo ./server-install.sh <cluster-id> <k3s-version> [ssm-parameter-name]
-# Environment (for images that bake K3s in, and for tests):
-#   SMARTSCALE_K3S_INSTALLER  a local K3s install script; otherwise get.k3s.io
+# Environment:
+#   SMARTSCALE_K3S_SHA256          SHA-256 of the release's k3s binary   } both required unless
+#   SMARTSCALE_K3S_INSTALL_SHA256  SHA-256 of install.sh at that tag     } the installer is local
+#                                  (docs/deploy.md, "K3s version and checksums")
+#   SMARTSCALE_K3S_INSTALLER  a local K3s install script, for images that
+#                             bake K3s in (and tests); nothing is downloaded
 #   SMARTSCALE_K3S_DATA_DIR   K3s data dir (default /var/lib/rancher/k3s)
 #   SMARTSCALE_K3S_CONFIG_DIR where the agent token file lives (default /etc/rancher/k3s)
 # Rotating the agent token: docs/deploy.md, "Join token".
@@ -47,15 +51,25 @@ if [ ! -s "$AGENT_TOKEN_FILE" ]; then
 fi
 
 installer=${SMARTSCALE_K3S_INSTALLER:-}
+skip_download=false
 if [ -z "$installer" ]; then
+  # The pinned release only, each file checked against its pinned SHA-256
+  # (fetch-k3s.sh); the installer then installs that binary.
+  : "${SMARTSCALE_K3S_SHA256:?set it to the SHA-256 of the k3s binary of $K3S_VERSION (docs/deploy.md, K3s version and checksums)}"
+  : "${SMARTSCALE_K3S_INSTALL_SHA256:?set it to the SHA-256 of install.sh at $K3S_VERSION (docs/deploy.md, K3s version and checksums)}"
+  # Checked on its own (shellcheck.test.ts checks every k3s/*.sh).
+  # shellcheck disable=SC1091
+  . "$(dirname "${BASH_SOURCE[0]}")/fetch-k3s.sh"
   installer=$(mktemp)
   trap 'rm -f "$installer"' EXIT
-  curl -sfL https://get.k3s.io -o "$installer" || fail "cannot download the K3s installer"
+  fetch_k3s "$K3S_VERSION" "$SMARTSCALE_K3S_SHA256" "$SMARTSCALE_K3S_INSTALL_SHA256" "$installer" ||
+    fail "K3s $K3S_VERSION could not be fetched and verified (see above)"
+  skip_download=true
 fi
 # The server keeps its own workloads off (taint) so SmartScale's workers
 # carry the application and scale-down never touches the control plane.
 # The agent token goes by file, never on a command line (ps shows those).
-INSTALL_K3S_VERSION="$K3S_VERSION" sh "$installer" server \
+INSTALL_K3S_SKIP_DOWNLOAD=$skip_download INSTALL_K3S_VERSION="$K3S_VERSION" sh "$installer" server \
   --agent-token-file "$AGENT_TOKEN_FILE" \
   --node-taint "node-role.kubernetes.io/control-plane=true:NoSchedule" \
   --node-label "smartscale.io/cluster=$CLUSTER_ID" \

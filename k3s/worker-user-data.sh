@@ -12,6 +12,8 @@ set -euo pipefail
 : "${SMARTSCALE_SERVER_URL:?set by the launch template, e.g. https://10.0.1.10:6443}"
 : "${SMARTSCALE_JOIN_TOKEN_PARAMETER:?set by the launch template}"
 : "${SMARTSCALE_K3S_VERSION:?set by the launch template, e.g. v1.35.4+k3s1}"
+: "${SMARTSCALE_K3S_SHA256:?set by the launch template: SHA-256 of the k3s binary of the release}"
+: "${SMARTSCALE_K3S_INSTALL_SHA256:?set by the launch template: SHA-256 of install.sh at that tag}"
 
 LOG=/var/log/smartscale-join.log
 exec > >(tee -a "$LOG") 2>&1
@@ -48,10 +50,14 @@ K3S_TOKEN=$(aws ssm get-parameter --region "$REGION" --with-decryption \
   || fail "cannot read $SMARTSCALE_JOIN_TOKEN_PARAMETER from SSM (instance role needs ssm:GetParameter)"
 [ -n "$K3S_TOKEN" ] || fail "join token parameter $SMARTSCALE_JOIN_TOKEN_PARAMETER is empty"
 
-# The install script is fetched from the K3s project; pin the version so
-# every worker runs the same agent as the server.
-curl -sfL https://get.k3s.io -o /tmp/k3s-install.sh || fail "cannot download the K3s installer"
-INSTALL_K3S_VERSION="$SMARTSCALE_K3S_VERSION" K3S_URL="$SMARTSCALE_SERVER_URL" K3S_TOKEN="$K3S_TOKEN" \
+# The pinned release only: the k3s binary and the install script at its tag,
+# each kept only when it matches the SHA-256 written into this template
+# (fetch_k3s, from k3s/fetch-k3s.sh, is written in above). The installer
+# then installs that binary, never downloading one of its own.
+fetch_k3s "$SMARTSCALE_K3S_VERSION" "$SMARTSCALE_K3S_SHA256" "$SMARTSCALE_K3S_INSTALL_SHA256" /tmp/k3s-install.sh \
+  || fail "K3s $SMARTSCALE_K3S_VERSION could not be fetched and verified (see above)"
+INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION="$SMARTSCALE_K3S_VERSION" \
+  K3S_URL="$SMARTSCALE_SERVER_URL" K3S_TOKEN="$K3S_TOKEN" \
   sh /tmp/k3s-install.sh agent \
   --node-name "$INSTANCE_ID" \
   --kubelet-arg "provider-id=aws:///$ZONE/$INSTANCE_ID" \

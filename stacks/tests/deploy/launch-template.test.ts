@@ -39,6 +39,10 @@ function createLaunchTemplate(args: string[]) {
   });
 }
 
+// Stand-in digests: the script checks their form; fetch-k3s.test.ts checks their use.
+const K3S_SHA256 = 'a'.repeat(64);
+const INSTALLER_SHA256 = 'b'.repeat(64);
+
 const args = (overrides: Partial<Record<number, string>> = {}) =>
   [
     'smartscale-ci-workers',
@@ -50,6 +54,8 @@ const args = (overrides: Partial<Record<number, string>> = {}) =>
     'https://10.0.1.10:6443',
     '/smartscale-ci/k3s/join-token',
     'v1.35.4+k3s1',
+    K3S_SHA256,
+    INSTALLER_SHA256,
   ].map((v, i) => overrides[i] ?? v);
 
 beforeAll(async () => {
@@ -101,15 +107,21 @@ describe('k3s/create-launch-template.sh', () => {
 
     const userData = Buffer.from(data?.UserData ?? '', 'base64').toString('utf8');
     const original = readFileSync(join(k3s, 'worker-user-data.sh'), 'utf8').split('\n');
+    const fetchK3s = readFileSync(join(k3s, 'fetch-k3s.sh'), 'utf8').split('\n').slice(1);
     const lines = userData.split('\n');
     expect(lines[0]).toBe('#!/bin/bash');
-    expect(lines.slice(1, 5)).toEqual([
+    expect(lines.slice(1, 7)).toEqual([
       "export SMARTSCALE_CLUSTER_ID='prod-eu'",
       "export SMARTSCALE_SERVER_URL='https://10.0.1.10:6443'",
       "export SMARTSCALE_JOIN_TOKEN_PARAMETER='/smartscale-ci/k3s/join-token'",
       "export SMARTSCALE_K3S_VERSION='v1.35.4+k3s1'",
+      `export SMARTSCALE_K3S_SHA256='${K3S_SHA256}'`,
+      `export SMARTSCALE_K3S_INSTALL_SHA256='${INSTALLER_SHA256}'`,
     ]);
-    expect([lines[0], ...lines.slice(5)]).toEqual(original);
+    // Then the verified download (fetch_k3s), then the join script; no get.k3s.io.
+    expect(lines.slice(7, 7 + fetchK3s.length - 1)).toEqual(fetchK3s.slice(0, -1));
+    expect([lines[0], ...lines.slice(7 + fetchK3s.length - 1)]).toEqual(original);
+    expect(userData).not.toContain('get.k3s.io');
     // EC2 takes at most 16 KB of user data.
     expect(userData.length).toBeLessThan(16 * 1024);
 
@@ -139,6 +151,12 @@ describe('k3s/create-launch-template.sh', () => {
     [6, 'http://10.0.1.10:6443', /server-url '.*' is invalid: expected the K3s API URL/],
     [5, "prod eu'; rm -rf /", /cluster-id '.*' is invalid: expected 1-40 letters/],
     [8, '1.35', /k3s-version '1.35' is invalid: expected a K3s release/],
+    [
+      9,
+      'latest',
+      /k3s-sha256 'latest' is invalid: expected the SHA-256 of the release's k3s binary/,
+    ],
+    [10, 'A'.repeat(64), /installer-sha256 '.*' is invalid: expected the SHA-256 of install.sh/],
   ])('refuses argument %i = %s before calling AWS, naming it', (index, value, message) => {
     const run = createLaunchTemplate(args({ [index]: value }));
     expect(run.status).toBe(2);
@@ -155,6 +173,6 @@ describe('k3s/create-launch-template.sh', () => {
   it('says how to call it when the arguments are missing', () => {
     const run = createLaunchTemplate([]);
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/expected 9 arguments, got 0\nusage: create-launch-template.sh/);
+    expect(run.stderr).toMatch(/expected 11 arguments, got 0\nusage: create-launch-template.sh/);
   });
 });

@@ -137,6 +137,16 @@ describe('k3s/server-install.sh', () => {
     expect(await parameter('/ci/k3s/refused')).toBeUndefined();
   });
 
+  it('without a local installer, refuses to download K3s unless both digests are pinned (issue #21 item 6)', async () => {
+    const dir = mkdtempSync(join(work, 'unpinned-'));
+    const run = install(dir, '/ci/k3s/unpinned', '');
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain(
+      'SMARTSCALE_K3S_SHA256: set it to the SHA-256 of the k3s binary of v1.35.4+k3s1',
+    );
+    expect(await parameter('/ci/k3s/unpinned')).toBeUndefined();
+  });
+
   it('names a bad argument and what it expected', () => {
     const dir = mkdtempSync(join(work, 'bad-'));
     const run = install(dir, '/ci/k3s/x', fakeInstaller(dir), ['prod eu', 'v1.35.4+k3s1']);
