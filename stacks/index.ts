@@ -3,6 +3,7 @@
 // them (messaging.ts, data.ts, storage.ts, functions.ts, alarms.ts) use SST's
 // globals and are loaded only by sst.config.ts, so they stay out of here.
 export {
+  type DeploymentPlan,
   deploymentPlan,
   type PlannedAlarm,
   type PlannedBucket,

@@ -2,7 +2,7 @@
 // SST mapping of the plan's S3 buckets: private (every public access block
 // on, no CORS, HTTPS only, SST's default policy), encrypted at rest with
 // SSE-S3, objects under the bucket's prefix expiring after the planned days.
-// The local bootstrap (packages/local/src/aws/bootstrap.ts) applies the same.
+// The local bootstrap (packages/local/src/aws/storage.ts) applies the same.
 import type { DeploymentPlan } from './plan.ts';
 import type { BucketName } from './topology.ts';
 
