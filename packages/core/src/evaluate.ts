@@ -112,19 +112,29 @@ export function evaluate(
     now,
   );
   const decision = noted.decision;
-  const cost = decisionCostEffect(decision, sample.payload, config);
-  audit.push({
-    clusterId: sample.clusterId,
-    actionId: sample.actionId,
-    at: now.toISOString(),
-    kind: 'decision',
-    summary: decisionSummary(decision),
-    detail: {
-      decision,
-      ...auditedSnapshotDetail(sample.payload, options.claim),
-      stateVersion: expiry.state.version,
-      ...(cost ? { costEffect: cost } : {}),
-    },
+  // Commands and audit records are built when first read: the simulator
+  // evaluates a sample a minute for weeks and reads only the commands of
+  // actions, while encoding every snapshot for the audit would cost more
+  // than deciding.
+  const commands = once(() =>
+    commandsFor(sample, decision, sample.payload.nodes.length, config, now),
+  );
+  const records = once((): AuditRecord[] => {
+    const cost = decisionCostEffect(decision, sample.payload, config);
+    const record: AuditRecord = {
+      clusterId: sample.clusterId,
+      actionId: sample.actionId,
+      at: now.toISOString(),
+      kind: 'decision',
+      summary: decisionSummary(decision),
+      detail: {
+        decision,
+        ...auditedSnapshotDetail(sample.payload, options.claim),
+        stateVersion: expiry.state.version,
+        ...(cost ? { costEffect: cost } : {}),
+      },
+    };
+    return [...audit, record];
   });
   return {
     status: 'decided',
@@ -132,8 +142,21 @@ export function evaluate(
     state: startAction(noted.state, decision, sample.actionId, now),
     decision,
     expired,
-    commands: commandsFor(sample, decision, sample.payload.nodes.length, config, now),
-    audit,
+    get commands() {
+      return commands();
+    },
+    get audit() {
+      return records();
+    },
+  };
+}
+
+/** `build`, run on the first call only; later calls return its result. */
+function once<T>(build: () => T): () => T {
+  let built: { value: T } | null = null;
+  return () => {
+    built ??= { value: build() };
+    return built.value;
   };
 }
 

@@ -1,7 +1,10 @@
 import {
+  type AnyEnvelope,
   type ClusterSnapshot,
   type ClusterState,
   type Decision,
+  ENVELOPE_VERSION,
+  type Envelope,
   emptyClusterState,
   type NodeInfo,
   type PodInfo,
@@ -10,10 +13,10 @@ import {
 import {
   applyOutcome,
   type Config,
+  type DecisionPolicy,
   decide,
-  expireStaleActions,
+  evaluate,
   podAllocatable,
-  startAction,
 } from '@smartscale/core';
 import {
   type ConsolidationOptions,
@@ -65,6 +68,18 @@ export function withPrediction(config: Config): Config {
   return { ...config, predictive: { ...config.predictive, enabled: true } };
 }
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The action id of the simulator's `seq`th action: a ULID, as the envelope
+ * requires, counted up from zero so every run names its actions alike.
+ */
+export function simActionId(seq: number): string {
+  let id = '';
+  for (let n = seq; n > 0; n = Math.floor(n / 32)) id = `${CROCKFORD[n % 32]}${id}`;
+  return id.padStart(26, '0');
+}
+
 /** The snapshot the sampler would take of the simulated cluster. */
 export function snapshotOf(ctx: PolicyContext, history?: DemandHistory): ClusterSnapshot {
   const { cluster, options } = ctx;
@@ -113,10 +128,11 @@ export function snapshotOf(ctx: PolicyContext, history?: DemandHistory): Cluster
 }
 
 /**
- * SmartScale's policy: `core.decide` on a snapshot of the simulated cluster,
- * with the ledger kept by core's `startAction` / `applyOutcome` /
- * `expireStaleActions` exactly as the decider, provisioner, join-verifier,
- * drainer and spot-listener move it. Evaluated every minute and, like the
+ * SmartScale's policy: core's `evaluate` (the decider's own evaluation:
+ * expiry, `decide`, the ledger, the commands) on a sample of the simulated
+ * cluster, the commands carried out on the cluster and the ledger moved by
+ * core's `applyOutcome` as the provisioner, join-verifier, drainer and
+ * spot-listener move it. Evaluated every minute and, like the
  * sampler's watch mode, as soon as a new pod has been Pending for the grace.
  * When the configuration enables `predictive` (or `predictive` is passed),
  * every snapshot carries the demand history of the simulated past, as the
@@ -167,30 +183,37 @@ export function smartScalePolicy(
   };
   let nextSample = 0;
   let seq = 0;
+  let samples = 0;
   const seen = new Set<number>();
   const joinAction = new Map<number, string>();
   const removeAction = new Map<number, string>();
 
-  const act = (decision: Decision, ctx: PolicyContext, cluster: SimCluster) => {
-    const now = ctx.at();
-    if (decision.kind === 'hold') return;
-    const actionId = `act-${++seq}`;
-    state = startAction(state, decision, actionId, now);
-    if (decision.kind === 'scale-up') {
-      const launched = cluster.scaleUp(decision.count, ctx.now);
-      for (const n of launched) joinAction.set(n.id, actionId);
-      state = applyOutcome(
-        state,
-        { type: 'InstancesLaunched', actionId, instanceIds: launched.map((n) => n.instanceId) },
-        now,
-      );
-      return;
+  /**
+   * Carries out what the decider published, as the provisioner and drainer
+   * would: a ScaleUp launches its count, a DrainNode drains its node.
+   */
+  const act = (commands: readonly AnyEnvelope[], ctx: PolicyContext, cluster: SimCluster) => {
+    for (const command of commands) {
+      if (command.type === 'ScaleUp') {
+        const launched = cluster.scaleUp(command.payload.count, ctx.now);
+        for (const n of launched) joinAction.set(n.id, command.actionId);
+        state = applyOutcome(
+          state,
+          {
+            type: 'InstancesLaunched',
+            actionId: command.actionId,
+            instanceIds: launched.map((n) => n.instanceId),
+          },
+          ctx.at(),
+        );
+      } else if (command.type === 'DrainNode') {
+        const { nodeName } = command.payload;
+        const victim = cluster.nodes.find((n) => n.name === nodeName);
+        if (!victim) throw new Error(`core chose ${nodeName}, unknown to the simulator`);
+        removeAction.set(victim.id, command.actionId);
+        cluster.scaleDown(victim, ctx.now);
+      }
     }
-    const victim = cluster.nodes.find((n) => n.name === decision.victim.nodeName);
-    if (!victim)
-      throw new Error(`core chose ${decision.victim.nodeName}, unknown to the simulator`);
-    removeAction.set(victim.id, actionId);
-    cluster.scaleDown(victim, ctx.now);
   };
 
   return {
@@ -229,29 +252,43 @@ export function smartScalePolicy(
         while ((podsSeen[0]?.t ?? ctx.now) < ctx.now - consolidation.sustainSeconds)
           podsSeen.shift();
       }
-      let evaluate = false;
+      let sampleDue = false;
       if (ctx.now >= nextSample) {
         nextSample += driver.intervalSeconds;
-        evaluate = true;
+        sampleDue = true;
       }
       if (driver.watchPending && cluster.pending.length > 0) {
         const grace = options.config.scaleUp.pendingGraceSeconds;
         for (const p of cluster.pending) {
           if (seen.has(p.id) || ctx.now - (p.pendingSince ?? ctx.now) < grace) continue;
           seen.add(p.id);
-          evaluate = true;
+          sampleDue = true;
         }
       }
       if (seen.size > 256) {
         const live = new Set(cluster.pending.map((p) => p.id));
         for (const id of seen) if (!live.has(id)) seen.delete(id);
       }
-      if (!evaluate) return;
+      if (!sampleDue) return;
       const now = ctx.at();
-      state = expireStaleActions(state, config, now).state;
       const snapshot = snapshotOf(ctx, history);
-      let decision = decide(snapshot, state, config, now);
-      if (consolidation && decision.kind === 'hold') {
+      // The sample as the decider receives it; its actionId names the action
+      // it may start. Built directly: the snapshot is the simulator's own,
+      // and validating a week of samples would cost more than deciding them.
+      samples += 1;
+      const sample: Envelope<'MetricsSampled'> = {
+        id: simActionId(samples),
+        type: 'MetricsSampled',
+        version: ENVELOPE_VERSION,
+        clusterId: state.clusterId,
+        actionId: simActionId(seq + 1),
+        causationId: null,
+        occurredAt: now.toISOString(),
+        payload: snapshot,
+      };
+      const policy: DecisionPolicy = (snap, ledger, cfg, at) => {
+        const decided = decide(snap, ledger, cfg, at);
+        if (!consolidation || decided.kind !== 'hold') return decided;
         const peak = podsSeen.reduce((m, x) => Math.max(m, x.pods), 0);
         const { podCpuMillis, podMemoryBytes } = options.workload;
         const requestsWindowMax = {
@@ -259,17 +296,24 @@ export function smartScalePolicy(
           memoryBytes: peak * podMemoryBytes,
         };
         const consolidate = planConsolidation(
-          snapshot,
-          state,
-          config,
-          now,
+          snap,
+          ledger,
+          cfg,
+          at,
           { requestsWindowMax },
           consolidation,
         );
-        if (consolidate.kind === 'scale-down') decision = consolidate;
-      }
-      if (config.predictive.enabled) tally(decision, now);
-      act(decision, ctx, cluster);
+        return consolidate.kind === 'scale-down' ? consolidate : decided;
+      };
+      // The decider's own evaluation: expiry, decision, ledger and commands.
+      const evaluation = evaluate(state, sample, config, now, { policy });
+      state = evaluation.state;
+      if (evaluation.status !== 'decided') return;
+      if (config.predictive.enabled) tally(evaluation.decision, now);
+      // A hold publishes only DecisionMade, for people: nothing to carry out.
+      if (evaluation.decision.kind === 'hold') return;
+      seq += 1;
+      act(evaluation.commands, ctx, cluster);
     },
     onNodeReady(node, ctx) {
       const actionId = joinAction.get(node.id);
