@@ -49,8 +49,17 @@ function scaleUpOutcomes(ctx: DecideContext): TriggerOutcome[] {
 /** Remove one node for low CPU and memory, unless a gate holds. */
 function considerScaleDown(ctx: DecideContext): Decision {
   const usage = ctx.snapshot.utilization;
-  if (!usage.available)
-    return hold([reasons.MetricsUnavailable({ detail: usage.reason, scalingDown: true })]);
+  if (!usage.available) return hold([metricsMissing(usage, true)]);
+  // Some step of the window had too few workers reporting: "low" is unproven.
+  const gap = usage.downWindowIncomplete;
+  if (gap)
+    return hold([
+      reasons.MetricsIncomplete({
+        coverage: gap,
+        detail: `only ${gap.stepsCovered ?? 0} of ${gap.steps ?? 0} steps of the scale-down window had enough workers reporting (fewest ${gap.reporting} of ${gap.expected})`,
+        scalingDown: true,
+      }),
+    ]);
   const down = { ...ctx, usage };
   const notLow = holdsOf(usageGates, down);
   if (notLow.length > 0) return hold([reasons.NoTrigger(), ...notLow]);
@@ -59,12 +68,20 @@ function considerScaleDown(ctx: DecideContext): Decision {
   return removeOneNode(ctx, lowUsage(down), 'usage');
 }
 
+/** Why there is no reading: too few workers reported (metrics-incomplete), or none at all. */
+function metricsMissing(
+  u: Extract<DecideContext['snapshot']['utilization'], { available: false }>,
+  scalingDown: boolean,
+): Reason {
+  return u.unavailable
+    ? reasons.MetricsIncomplete({ coverage: u.unavailable, detail: u.reason, scalingDown })
+    : reasons.MetricsUnavailable({ detail: u.reason, scalingDown });
+}
+
 /** Held triggers, or pending pods with none, make a hold; so do missing metrics beside them. */
 function holdForPending(ctx: DecideContext, held: readonly Reason[]): Reason[] {
   const u = ctx.snapshot.utilization;
-  const missing = u.available
-    ? []
-    : [reasons.MetricsUnavailable({ detail: u.reason, scalingDown: false })];
+  const missing = u.available ? [] : [metricsMissing(u, false)];
   const why = [...held, ...missing];
   return why.length > 0
     ? why

@@ -1,4 +1,5 @@
 import {
+  type MetricsCoverage,
   type NodeRefusal,
   type Reason,
   ReasonCode,
@@ -64,7 +65,7 @@ function cooldown(
 }
 
 /** Codes core never gives: kept in contracts so older audit entries parse, or not yet given. */
-type NotGivenByCore = 'PodTooLargeForInstance' | 'MetricsIncomplete';
+type NotGivenByCore = 'PodTooLargeForInstance';
 
 /**
  * One constructor per reason code (the keys are ReasonCode's keys; the
@@ -234,6 +235,25 @@ export const reasons = {
       d.scalingDown
         ? `metrics unavailable (${d.detail}); never scaling down blind`
         : `metrics unavailable (${d.detail})`,
+    ),
+
+  /**
+   * Too few workers reported CPU and memory (issue #17), now or at some step
+   * of the scale-down window: the counts and the first missing workers
+   * travel as data. `scalingDown`: the reading was needed to remove a node.
+   */
+  MetricsIncomplete: (d: { coverage: MetricsCoverage; detail: string; scalingDown: boolean }) =>
+    reason(
+      ReasonCode.MetricsIncomplete,
+      d.scalingDown ? `${d.detail}; never scaling down on a partial reading` : d.detail,
+      {
+        reporting: d.coverage.reporting,
+        expected: d.coverage.expected,
+        missing: d.coverage.missing.join(', '),
+        ...(d.coverage.steps !== undefined
+          ? { stepsCovered: d.coverage.stepsCovered ?? 0, steps: d.coverage.steps }
+          : {}),
+      },
     ),
 
   PendingPodsPresent: (d: { pods: number }) =>

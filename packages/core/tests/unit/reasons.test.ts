@@ -184,6 +184,15 @@ const cases: [keyof typeof reasons, Reason][] = [
     },
   ],
   [
+    'MetricsIncomplete',
+    {
+      code: 'metrics-incomplete',
+      message:
+        'only 8 of 10 workers reported CPU and memory (80%, need 90%); missing w8, w9; never scaling down on a partial reading',
+      data: { reporting: 8, expected: 10, missing: 'w8, w9' },
+    },
+  ],
+  [
     'SampleUnreadable',
     {
       code: 'sample-unreadable',
@@ -238,6 +247,11 @@ const inputs: Record<string, unknown> = {
     takenAt: '2026-11-22T11:45:00.000Z',
   },
   SampleUnreadable: { detail: 'NoSuchKey', key: 'samples/c/1.json', sha256: 'ab12' },
+  MetricsIncomplete: {
+    coverage: { code: 'metrics-incomplete', reporting: 8, expected: 10, missing: ['w8', 'w9'] },
+    detail: 'only 8 of 10 workers reported CPU and memory (80%, need 90%); missing w8, w9',
+    scalingDown: true,
+  },
 };
 
 const build = (name: keyof typeof reasons, data: unknown): Reason =>
@@ -245,7 +259,7 @@ const build = (name: keyof typeof reasons, data: unknown): Reason =>
 
 describe('reasons catalogue', () => {
   it('has a constructor for every reason code core gives, keyed by the code name', () => {
-    const retired = ['PodTooLargeForInstance', 'MetricsIncomplete'];
+    const retired = ['PodTooLargeForInstance'];
     const given = Object.keys(ReasonCode).filter((k) => !retired.includes(k));
     expect(Object.keys(reasons).sort()).toEqual(given.sort());
   });
