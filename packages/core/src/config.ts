@@ -223,10 +223,13 @@ export const ConfigSchema = z
         minCoverage: share.default(0.9),
         /**
          * A worker that joined less than this ago stays out of the average
-         * and the coverage: it may not be scraped yet, and a real node burns
-         * CPU pulling images. Two scrape-and-rate windows of the defaults.
+         * and the coverage: it may not be scraped yet, a real node burns CPU
+         * pulling images, and rate() over an idle counter younger than its
+         * window under-reads idle, so a new idle node reads busy. Keep it
+         * above the PromQL rate window (2 min) plus the time to the first
+         * scrape (node-exporter start and one scrape interval): 180 s.
          */
-        warmupSeconds: seconds.default(120),
+        warmupSeconds: seconds.default(180),
       })
       .prefault({}),
     commands: z
