@@ -30,7 +30,11 @@ export interface LaunchScope {
   readonly subnetIds: readonly string[];
   /** The workers' security groups, as the launch template names them. */
   readonly securityGroupIds: readonly string[];
-  /** The instance types the policy may launch (`instance.type` of the config). */
+  /**
+   * The instance types the policy may launch, as `ec2:InstanceType` patterns
+   * (StringLike): `instance.type` or each of `instance.types`, or `<family>.*`
+   * per family of `instance.requirements` (see instanceTypePatterns).
+   */
   readonly instanceTypes: readonly string[];
 }
 
@@ -154,22 +158,25 @@ function bucketStatements(
 }
 
 /**
- * RunInstances (and tagging at launch) on exactly what a worker launch uses,
- * after Karpenter's controller policy: the named launch template, images,
- * subnets and security groups by ARN; the resources the launch creates
- * (instance, volume, network interface, spot request) only from that
- * template, the instance only of a configured type with IMDSv2 required and
- * carrying this cluster's tag (plain StringEquals: a request without the tag
- * is refused). CreateTags only as part of RunInstances (`ec2:CreateAction`),
- * so no existing instance can be given the cluster tag and with it become
+ * RunInstances and CreateFleet (and tagging at launch) on exactly what a
+ * worker launch uses, after Karpenter's controller policy: the named launch
+ * template, images, subnets and security groups by ARN; the resources the
+ * launch creates (instance, volume, network interface, spot request) only
+ * from that template, the instance only of a configured type with IMDSv2
+ * required and carrying this cluster's tag (plain StringEquals: a request
+ * without the tag is refused). An instant fleet launches through
+ * RunInstances on the caller's behalf, so both actions are granted; the
+ * fleet itself must carry the cluster tag. Volumes are bound to the
+ * template but not to a tag: CreateFleet cannot tag volumes. CreateTags
+ * only as part of RunInstances or CreateFleet (`ec2:CreateAction`), so no
+ * existing instance can be given the cluster tag and with it become
  * terminable by the other services.
  */
 function launchStatements(actions: readonly string[], r: ArnResolver): IamStatement[] {
-  const unknown = actions.filter((a) => a !== 'ec2:RunInstances' && a !== 'ec2:CreateTags');
+  const known = ['ec2:RunInstances', 'ec2:CreateFleet', 'ec2:CreateTags'];
+  const unknown = actions.filter((a) => !known.includes(a));
   if (unknown.length > 0)
-    throw new Error(
-      `ec2-launch grants only ec2:RunInstances and ec2:CreateTags, got ${unknown.join(', ')}`,
-    );
+    throw new Error(`ec2-launch grants only ${known.join(', ')}, got ${unknown.join(', ')}`);
   const l = r.launch;
   const empty = (
     [
@@ -194,6 +201,7 @@ function launchStatements(actions: readonly string[], r: ArnResolver): IamStatem
     values: [r.clusterId],
   };
   const statements: IamStatement[] = [];
+  const fleet = actions.includes('ec2:CreateFleet');
   if (actions.includes('ec2:RunInstances')) {
     statements.push(
       {
@@ -212,14 +220,16 @@ function launchStatements(actions: readonly string[], r: ArnResolver): IamStatem
         conditions: [
           fromTemplate,
           clusterTag,
-          { test: 'StringEquals', variable: 'ec2:InstanceType', values: [...l.instanceTypes] },
+          { test: 'StringLike', variable: 'ec2:InstanceType', values: [...l.instanceTypes] },
           { test: 'StringEquals', variable: 'ec2:MetadataHttpTokens', values: ['required'] },
         ],
       },
       {
         actions: ['ec2:RunInstances'],
         resources: [ec2('volume', '*')],
-        conditions: [fromTemplate, clusterTag],
+        // A fleet's volumes carry no request tags (CreateFleet tags only the
+        // fleet and its instances), so the tag is required only without one.
+        conditions: fleet ? [fromTemplate] : [fromTemplate, clusterTag],
       },
       {
         actions: ['ec2:RunInstances'],
@@ -232,17 +242,59 @@ function launchStatements(actions: readonly string[], r: ArnResolver): IamStatem
       { actions: ['ec2:RunInstances'], resources: [ec2('spot-instances-request', '*')] },
     );
   }
+  if (fleet) {
+    statements.push(
+      // CreateFleet is authorized on what the request itself names: the
+      // template and the overrides' subnets. What the template names (AMI,
+      // security groups) is authorized only by the RunInstances the fleet
+      // makes on the caller's behalf, which the statements above pin.
+      {
+        actions: ['ec2:CreateFleet'],
+        resources: [template, ...l.subnetIds.map((id) => ec2('subnet', id))],
+      },
+      { actions: ['ec2:CreateFleet'], resources: [ec2('fleet', '*')], conditions: [clusterTag] },
+      {
+        actions: ['ec2:CreateFleet'],
+        resources: [ec2('instance', '*')],
+        conditions: [
+          clusterTag,
+          { test: 'StringLike', variable: 'ec2:InstanceType', values: [...l.instanceTypes] },
+        ],
+      },
+      { actions: ['ec2:CreateFleet'], resources: [ec2('volume', '*')] },
+    );
+  }
   if (actions.includes('ec2:CreateTags')) {
     statements.push({
       actions: ['ec2:CreateTags'],
-      resources: [ec2('instance', '*'), ec2('volume', '*')],
+      resources: [ec2('instance', '*'), ec2('volume', '*'), ...(fleet ? [ec2('fleet', '*')] : [])],
       conditions: [
-        { test: 'StringEquals', variable: 'ec2:CreateAction', values: ['RunInstances'] },
+        {
+          test: 'StringEquals',
+          variable: 'ec2:CreateAction',
+          values: fleet ? ['RunInstances', 'CreateFleet'] : ['RunInstances'],
+        },
         clusterTag,
       ],
     });
   }
   return statements;
+}
+
+/**
+ * The `ec2:InstanceType` patterns a configuration may launch: its type or
+ * types exactly; for requirements, `<family>.*` per family (vCPU and memory
+ * ranges cannot be said in IAM; the types are resolved at start-up), or any
+ * type when the requirements name no family.
+ *
+ * @example
+ * instanceTypePatterns(parseConfig({ instance: { requirements: { families: ['t3'] } } })) // ['t3.*']
+ */
+export function instanceTypePatterns(config: Config): string[] {
+  const i = config.instance;
+  if (i.types) return [...i.types];
+  if (i.requirements) return i.requirements.families?.map((f) => `${f}.*`) ?? ['*'];
+  return [i.type];
 }
 
 /** An IAM policy document, as the deployment attaches it and the simulator reads it. */
@@ -334,6 +386,6 @@ export function launchScopeOf(
     imageIds: [template.imageId],
     subnetIds: [...settings.subnetIds],
     securityGroupIds: [...template.vpcSecurityGroupIds],
-    instanceTypes: [parseConfig(JSON.parse(settings.policyJson)).instance.type],
+    instanceTypes: instanceTypePatterns(parseConfig(JSON.parse(settings.policyJson))),
   };
 }

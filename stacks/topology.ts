@@ -491,7 +491,8 @@ const describeEc2: PermissionSpec = {
   resource: { kind: 'ec2-any' },
 };
 
-// The provisioner checks its configured instance type at start-up.
+// The decider and the provisioner resolve the configured instance types
+// (capacity, architecture) against EC2 at start-up.
 const describeInstanceTypes: PermissionSpec = {
   actions: ['ec2:DescribeInstanceTypes'],
   resource: { kind: 'ec2-any' },
@@ -529,6 +530,7 @@ const permissions = {
       actions: ['s3:GetObject', 's3:ListBucket'],
       resource: { kind: 'bucket', name: 'samples' },
     },
+    describeInstanceTypes,
   ],
   provisioner: [
     consume('provisioner'),
@@ -536,8 +538,12 @@ const permissions = {
     dedupSteps,
     describeEc2,
     describeInstanceTypes,
-    // Launches from the workers' template only, tags only what it launches.
-    { actions: ['ec2:RunInstances', 'ec2:CreateTags'], resource: { kind: 'ec2-launch' } },
+    // Launches from the workers' template only (instant fleets of the
+    // resolved types, RunInstances beneath), tags only what it launches.
+    {
+      actions: ['ec2:CreateFleet', 'ec2:RunInstances', 'ec2:CreateTags'],
+      resource: { kind: 'ec2-launch' },
+    },
     // The launch template names the workers' instance profile; launching
     // with it passes that role to EC2, and only that role.
     { actions: ['iam:PassRole'], resource: { kind: 'worker-role' } },

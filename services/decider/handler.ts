@@ -1,7 +1,11 @@
 // Lambda entry of the decider: samples and outcome events from its queue.
 
 import type { Lease } from '@smartscale/aws';
-import { configFromEnv, createMessageHandler, createServiceContext } from '@smartscale/aws';
+import {
+  createMessageHandler,
+  createServiceContext,
+  resolvedConfigFromEnv,
+} from '@smartscale/aws';
 import { type AnyEnvelope, type ClaimedSample, parseDeliveredJson } from '@smartscale/contracts';
 import {
   type DeciderPorts,
@@ -12,7 +16,9 @@ import {
 } from './decide-action.js';
 
 const ctx = createServiceContext('decider');
-const config = configFromEnv();
+// Instance types resolved against EC2 once per container: the decision sizes
+// new nodes with the capacity EC2 gives (the smallest resolved type's).
+const { config } = await resolvedConfigFromEnv(ctx.clients.ec2, (note) => ctx.logger.warn(note));
 
 const ports: DeciderPorts<Lease> = {
   config,

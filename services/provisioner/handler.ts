@@ -1,20 +1,27 @@
 // Lambda entry of the provisioner: ScaleUp and ReplaceCapacity commands.
 import {
-  assertInstanceTypeOffered,
-  configFromEnv,
+  AvoidedPoolStore,
   createMessageHandler,
   createServiceContext,
   fleetFromEnv,
+  resolvedConfigFromEnv,
 } from '@smartscale/aws';
 import { crashAt, faultFromEnv } from './fault-injection.js';
 import { type ProvisionerPorts, provision } from './launch-workers.js';
 
 const ctx = createServiceContext('provisioner');
-const config = configFromEnv();
+// The configured instance types resolved against EC2 once per container: a
+// type EC2 does not offer would fail every launch, so start-up refuses it.
+const { config, instanceTypes } = await resolvedConfigFromEnv(ctx.clients.ec2, (note) =>
+  ctx.logger.warn(note),
+);
 const fleet = fleetFromEnv(ctx.clients.ec2, ctx.resources.clusterId, ctx.dedup);
 const fault = faultFromEnv(process.env);
-// A type EC2 does not offer would fail every launch: refuse to start instead.
-await assertInstanceTypeOffered(ctx.clients.ec2, config.instance.type);
+const avoidedPools = new AvoidedPoolStore({
+  documents: ctx.clients.documents,
+  tableName: ctx.resources.tables.state,
+  clusterId: ctx.resources.clusterId,
+});
 
 const ports: ProvisionerPorts = {
   config,
@@ -29,6 +36,11 @@ const ports: ProvisionerPorts = {
     await ctx.publish(message);
   },
   publishDelayed: ctx.delayedTo('join-verifier'),
+  instanceTypes: instanceTypes.map((t) => t.instanceType),
+  avoidedPools: {
+    active: (now) => avoidedPools.active(now),
+    avoid: (pools) => avoidedPools.avoid(pools),
+  },
 };
 
 export const handler = createMessageHandler({
@@ -48,7 +60,7 @@ export const handler = createMessageHandler({
     ctx.logger.info('launched', {
       instances: outcome.launched.map((w) => `${w.instanceId} ${w.capacityType} ${w.zone}`),
       unavailablePools: outcome.unavailablePools.map(
-        (p) => `${p.capacityType} ${p.zone}: ${p.error}`,
+        (p) => `${p.instanceType ?? 'all types'} ${p.capacityType} ${p.zone}: ${p.error}`,
       ),
     });
   },

@@ -22,7 +22,46 @@ export interface LaunchGroup {
   readonly capacityType: CapacityType;
   readonly count: 1;
   readonly slot: number;
+  /** Types to offer (one CreateFleet, EC2 picks the pool); absent: the launch template's type. */
+  readonly instanceTypes?: readonly string[];
+  /** Told the pools a fleet launch reported as failed, also when another type launched. */
+  readonly onPoolErrors?: (errors: readonly PoolError[]) => void;
 }
+
+/** A pool (type, zone, capacity type) a fleet launch could not launch in. */
+export interface PoolError {
+  readonly instanceType: string;
+  readonly zone: string;
+  readonly capacityType: CapacityType;
+  readonly error: string;
+  readonly message: string;
+}
+
+/** A pool launches leave out until `until`, shared by every provisioner invocation. */
+export interface AvoidedPool {
+  readonly instanceType: string;
+  readonly zone: string;
+  readonly capacityType: CapacityType;
+  readonly until: string;
+  readonly error: string;
+  readonly reason: string;
+}
+
+/**
+ * How long a pool that answered insufficient capacity is left out: 3
+ * minutes, as Karpenter's unavailable-offerings cache. Long enough not to
+ * ask a dry pool again on the next message, short enough that capacity
+ * coming back is used.
+ */
+export const POOL_AVOID_SECONDS = 180;
+
+/** Errors that mean "this type, in this zone, now": the pool is avoided for POOL_AVOID_SECONDS. */
+const POOL_CAPACITY_ERRORS = new Set([
+  'InsufficientInstanceCapacity',
+  'InsufficientCapacity',
+  'InsufficientHostCapacity',
+  'UnfulfillableCapacity',
+]);
 
 /** A zone and capacity type that refused a launch with a "not here, not now" error. */
 export interface UnavailablePool {
@@ -32,6 +71,10 @@ export interface UnavailablePool {
   readonly error: string;
   /** What it means and what to do, for people reading the event or the audit. */
   readonly reason: string;
+  /** The instance type of the pool; absent when the refusal covered every type offered. */
+  readonly instanceType?: string;
+  /** Until when launches avoid the pool. */
+  readonly avoidedUntil?: string;
 }
 
 /** What the provisioner needs; `packages/aws` implements it on EC2. */
@@ -48,6 +91,17 @@ export interface ProvisionerPorts {
   publish(message: AnyEnvelope): Promise<void>;
   /** Sends straight to the command's queue with a delivery delay in whole seconds. */
   publishDelayed(message: AnyEnvelope, delaySeconds: number): Promise<void>;
+  /**
+   * The instance types resolved from the configuration, in order of
+   * preference: each launch is a fleet launch offering them (or the
+   * ScaleUp's `instanceTypes`). Absent: RunInstances of the template's type.
+   */
+  readonly instanceTypes?: readonly string[];
+  /** Pools avoided after insufficient capacity, kept where later invocations see them. */
+  readonly avoidedPools?: {
+    active(now: Date): Promise<AvoidedPool[]>;
+    avoid(pools: readonly AvoidedPool[]): Promise<void>;
+  };
 }
 
 /**
@@ -223,8 +277,37 @@ export async function launchSlots(
   actionId: string,
   plans: readonly SlotPlan[],
   ports: ProvisionerPorts,
+  chosenTypes?: readonly string[],
 ): Promise<LaunchOutcome> {
   const unavailable = new Map<string, UnavailablePool>();
+  const offered = offeredTypes(chosenTypes, ports.instanceTypes);
+  const now = ports.now();
+  // Pools avoided by this or an earlier invocation; new ones join as they fail.
+  const avoided = new Map<string, AvoidedPool>(
+    (ports.avoidedPools ? await ports.avoidedPools.active(now) : []).map((p) => [
+      typePoolKey(p),
+      p,
+    ]),
+  );
+  const newlyAvoided: AvoidedPool[] = [];
+  const until = new Date(now.getTime() + POOL_AVOID_SECONDS * 1000).toISOString();
+  const onPoolErrors = (errors: readonly PoolError[]) => {
+    for (const e of errors) {
+      if (!POOL_CAPACITY_ERRORS.has(e.error) || avoided.has(typePoolKey(e))) continue;
+      const pool: AvoidedPool = {
+        instanceType: e.instanceType,
+        zone: e.zone,
+        capacityType: e.capacityType,
+        until,
+        error: e.error,
+        reason: `${classifyRefusal({ name: e.error }, e.capacityType)?.reason ?? e.message}; avoided for ${POOL_AVOID_SECONDS} s`,
+      };
+      avoided.set(typePoolKey(pool), pool);
+      newlyAvoided.push(pool);
+    }
+  };
+  const typesFor = (option: { zone: string; capacityType: CapacityType }) =>
+    offered?.filter((t) => !avoided.has(typePoolKey({ instanceType: t, ...poolOf(option) })));
   const refuse = (option: { zone: string; capacityType: CapacityType }, refusal: PoolRefusal) => {
     const zones = refusal.scope === 'pool' ? [option.zone] : ports.zones;
     for (const zone of zones) {
@@ -237,12 +320,23 @@ export async function launchSlots(
   const launchOne = async (plan: SlotPlan): Promise<Worker[]> => {
     for (const option of [plan, ...fallbacks(plan.zone, plan.capacityType, ports.zones)]) {
       if (unavailable.has(poolKey(option))) continue;
+      const types = typesFor(option);
+      if (types !== undefined && types.length === 0) {
+        // Every type offered is avoided here: a launch would only be refused again.
+        refuse(poolOf(option), {
+          error: 'PoolsAvoided',
+          scope: 'pool',
+          reason: `every instance type offered (${offered?.join(', ')}) answered insufficient capacity here less than ${POOL_AVOID_SECONDS} s ago`,
+        });
+        continue;
+      }
       try {
         return await ports.launch(actionId, {
           zone: option.zone,
           capacityType: option.capacityType,
           count: 1,
           slot: plan.slot,
+          ...(types === undefined ? {} : { instanceTypes: types, onPoolErrors }),
         });
       } catch (err) {
         const refusal = classifyRefusal(err, option.capacityType);
@@ -253,14 +347,50 @@ export async function launchSlots(
     return [];
   };
   const results = await Promise.allSettled(plans.map(launchOne));
+  // Remembered before any error propagates: a retry must not ask a dry pool again.
+  if (newlyAvoided.length > 0) await ports.avoidedPools?.avoid(newlyAvoided);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   const order = (p: UnavailablePool) =>
     ports.zones.indexOf(p.zone) * 2 + (p.capacityType === 'spot' ? 0 : 1);
+  // Every pool left out of this launch, by type: those found dry now and
+  // those still avoided from before, so the event and the audit say why a
+  // type was not offered.
+  const byType: UnavailablePool[] = [...avoided.values()]
+    .filter((p) => offered?.includes(p.instanceType) && ports.zones.includes(p.zone))
+    .map((p) => ({
+      zone: p.zone,
+      capacityType: p.capacityType,
+      error: p.error,
+      reason: p.reason,
+      instanceType: p.instanceType,
+      avoidedUntil: p.until,
+    }));
   return {
     launched: results.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])),
-    unavailablePools: [...unavailable.values()].sort((a, b) => order(a) - order(b)),
+    unavailablePools: [...unavailable.values(), ...byType].sort(
+      (a, b) => order(a) - order(b) || (a.instanceType ?? '').localeCompare(b.instanceType ?? ''),
+    ),
   };
+}
+
+function typePoolKey(p: { instanceType: string; zone: string; capacityType: CapacityType }) {
+  return `${p.instanceType}/${p.zone}/${p.capacityType}`;
+}
+
+/**
+ * The types a launch offers: the command's choice (the planner's, in order
+ * of preference) kept to the resolved types, since only those were checked
+ * against EC2 and are allowed by IAM; the resolved types when the command
+ * names none or none of its types are resolved.
+ */
+export function offeredTypes(
+  chosen: readonly string[] | undefined,
+  resolved: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (resolved === undefined) return undefined;
+  const kept = (chosen ?? []).filter((t) => resolved.includes(t));
+  return kept.length > 0 ? kept : resolved;
 }
 
 function poolOf(option: { zone: string; capacityType: CapacityType }) {
@@ -307,6 +437,7 @@ export async function provision(
           command.actionId,
           planSlots(command, slots, await ports.describeWorkers(), ports),
           ports,
+          command.type === 'ScaleUp' ? command.payload.instanceTypes : undefined,
         )
       : { launched: [], unavailablePools: [] };
   const instances = distinct([...already, ...outcome.launched]);
@@ -320,7 +451,10 @@ export async function provision(
           step: 'launch',
           reason: 'insufficient-capacity',
           detail: outcome.unavailablePools
-            .map((p) => `${p.capacityType} in ${p.zone}: ${p.error} (${p.reason})`)
+            .map(
+              (p) =>
+                `${p.instanceType ? `${p.instanceType} ` : ''}${p.capacityType} in ${p.zone}: ${p.error} (${p.reason})`,
+            )
             .join('; '),
         },
         now,

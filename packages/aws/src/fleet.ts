@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
   type _InstanceType,
+  CreateFleetCommand,
+  type CreateFleetError,
   DescribeInstanceTypesCommand,
   type EC2Client,
   type Instance,
@@ -52,6 +54,72 @@ export interface LaunchGroup {
    * capacity type of another slot never returns that slot's workers.
    */
   readonly slot?: number;
+  /**
+   * Instance types to offer, in order of preference: with them the launch
+   * is one EC2 CreateFleet (type instant) with one override per type in the
+   * group's zone, and EC2 picks the pool (Spot price-capacity-optimized,
+   * on-demand lowest-price); without them, one RunInstances of the launch
+   * template's type.
+   */
+  readonly instanceTypes?: readonly string[];
+  /**
+   * Told the pools (type, zone, capacity type) CreateFleet reported as
+   * failed, also when another type launched: the provisioner avoids them.
+   */
+  readonly onPoolErrors?: (errors: readonly FleetPoolError[]) => void;
+}
+
+/** One pool a CreateFleet could not launch in, and EC2's reason. */
+export interface FleetPoolError {
+  readonly instanceType: string;
+  readonly zone: string;
+  readonly capacityType: CapacityType;
+  /** EC2's error code, e.g. InsufficientInstanceCapacity. */
+  readonly error: string;
+  readonly message: string;
+}
+
+/**
+ * A CreateFleet that launched nothing. Its `name` is the first pool's error
+ * code, so callers classify it as they would a RunInstances error
+ * (InsufficientInstanceCapacity, VcpuLimitExceeded, ...); `pools` has every
+ * pool's error.
+ */
+export class FleetLaunchError extends Error {
+  readonly pools: readonly FleetPoolError[];
+  constructor(pools: readonly FleetPoolError[], zone: string, capacityType: CapacityType) {
+    super(
+      `CreateFleet launched no ${capacityType} instance in ${zone}: ${
+        pools.map((p) => `${p.instanceType} ${p.error} (${p.message})`).join('; ') ||
+        'EC2 reported no instance and no error'
+      }`,
+    );
+    this.name = pools[0]?.error ?? 'UnfulfillableCapacity';
+    this.pools = pools;
+  }
+}
+
+/**
+ * Karpenter's bound on the types of one CreateFleet (60): EC2 limits the
+ * overrides of a request, and past a few dozen types more choice buys little.
+ */
+export const MAX_FLEET_TYPES = 60;
+
+/**
+ * Client token of one CreateFleet: the launch's token plus a hash of the
+ * types offered. An instant fleet is kept (with its errors) under its token,
+ * so a retry offering other types (a pool now avoided) must not reuse it;
+ * a retry with the same offer returns the first fleet's answer.
+ */
+export function fleetClientTokenFor(
+  actionId: string,
+  group: Pick<LaunchGroup, 'zone' | 'capacityType' | 'slot'>,
+  instanceTypes: readonly string[],
+): string {
+  const offer = createHash('sha256').update(instanceTypes.join(',')).digest('hex').slice(0, 8);
+  const token = `${clientTokenFor(actionId, group)}-${offer}`;
+  if (token.length <= 64) return token;
+  return `${actionId}-${createHash('sha256').update(token).digest('hex')}`.slice(0, 64);
 }
 
 /** The launch is being done by another delivery of the same command; retry later. */
@@ -302,6 +370,7 @@ export class Ec2Fleet {
   }
 
   async #run(actionId: string, group: LaunchGroup, subnetId: string): Promise<Worker[]> {
+    if (group.instanceTypes !== undefined) return this.#createFleet(actionId, group, subnetId);
     const { launchTemplate, launchTemplateVersion, clusterId } = this.#options;
     const tags = [
       { Key: FleetTag.Cluster, Value: clusterId },
@@ -352,6 +421,79 @@ export class Ec2Fleet {
   }
 
   /**
+   * One CreateFleet of type instant: the launch template, one override per
+   * offered type in the group's subnet, `count` of the group's capacity
+   * type. Spot uses price-capacity-optimized (AWS's advice: the cheapest of
+   * the pools least likely to be interrupted), on-demand lowest-price. The
+   * zone stays the caller's choice (the purchase plan spreads zones; the
+   * fallbacks move between them), so the fleet chooses only among types.
+   */
+  async #createFleet(actionId: string, group: LaunchGroup, subnetId: string): Promise<Worker[]> {
+    const types = group.instanceTypes ?? [];
+    if (types.length === 0 || types.length > MAX_FLEET_TYPES)
+      throw new RangeError(
+        `a fleet launch offers 1 to ${MAX_FLEET_TYPES} instance types, got ${types.length}`,
+      );
+    const { launchTemplate, launchTemplateVersion, clusterId } = this.#options;
+    const tags = [
+      { Key: FleetTag.Cluster, Value: clusterId },
+      { Key: FleetTag.ActionId, Value: actionId },
+      { Key: FleetTag.Managed, Value: 'true' },
+      { Key: FleetTag.CapacityType, Value: group.capacityType },
+      ...(group.slot === undefined ? [] : [{ Key: FleetTag.Slot, Value: String(group.slot) }]),
+    ];
+    const spot = group.capacityType === 'spot';
+    const res = await this.#options.ec2.send(
+      new CreateFleetCommand({
+        Type: 'instant',
+        ClientToken: fleetClientTokenFor(actionId, group, types),
+        LaunchTemplateConfigs: [
+          {
+            LaunchTemplateSpecification: {
+              ...('id' in launchTemplate
+                ? { LaunchTemplateId: launchTemplate.id }
+                : { LaunchTemplateName: launchTemplate.name }),
+              Version: launchTemplateVersion ?? '$Default',
+            },
+            Overrides: types.map((t) => ({ InstanceType: t as _InstanceType, SubnetId: subnetId })),
+          },
+        ],
+        TargetCapacitySpecification: {
+          TotalTargetCapacity: group.count,
+          DefaultTargetCapacityType: spot ? 'spot' : 'on-demand',
+          ...(spot ? { SpotTargetCapacity: group.count } : { OnDemandTargetCapacity: group.count }),
+        },
+        ...(spot
+          ? { SpotOptions: { AllocationStrategy: 'price-capacity-optimized' as const } }
+          : { OnDemandOptions: { AllocationStrategy: 'lowest-price' as const } }),
+        // An instant fleet tags the fleet and its instances; volumes only
+        // through the launch template (CreateFleet has no volume tags).
+        TagSpecifications: [
+          { ResourceType: 'fleet', Tags: tags },
+          { ResourceType: 'instance', Tags: tags },
+        ],
+      }),
+    );
+    const errors = (res.Errors ?? []).map((e) => poolErrorOf(e, group));
+    if (errors.length > 0) group.onPoolErrors?.(errors);
+    const workers: Worker[] = (res.Instances ?? []).flatMap((launched) =>
+      (launched.InstanceIds ?? []).map((instanceId) => ({
+        instanceId,
+        zone: launched.LaunchTemplateAndOverrides?.Overrides?.AvailabilityZone ?? group.zone,
+        capacityType: group.capacityType,
+        instanceType: String(
+          launched.InstanceType ??
+            launched.LaunchTemplateAndOverrides?.Overrides?.InstanceType ??
+            types[0],
+        ),
+        ...(group.slot === undefined ? {} : { slot: group.slot }),
+      })),
+    );
+    if (workers.length === 0) throw new FleetLaunchError(errors, group.zone, group.capacityType);
+    return workers;
+  }
+
+  /**
    * Terminates workers of this cluster; ids that are not managed workers of
    * this cluster are refused (returned in `refused`), never terminated.
    */
@@ -366,4 +508,23 @@ export class Ec2Fleet {
     }
     return { terminated, refused };
   }
+}
+
+function poolErrorOf(
+  e: CreateFleetError,
+  group: Pick<LaunchGroup, 'zone' | 'capacityType'>,
+): FleetPoolError {
+  const o = e.LaunchTemplateAndOverrides?.Overrides;
+  return {
+    instanceType: String(o?.InstanceType ?? 'unknown'),
+    zone: o?.AvailabilityZone ?? group.zone,
+    capacityType:
+      e.Lifecycle === 'spot'
+        ? 'spot'
+        : e.Lifecycle === 'on-demand'
+          ? 'on-demand'
+          : group.capacityType,
+    error: e.ErrorCode ?? 'UnknownError',
+    message: e.ErrorMessage ?? '',
+  };
 }

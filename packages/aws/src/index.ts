@@ -1,4 +1,5 @@
 export * from './audit.js';
+export { type AvoidedPool, AvoidedPoolStore } from './avoided-pools.js';
 export * from './cluster-state.js';
 export * from './config.js';
 export * from './dedup.js';

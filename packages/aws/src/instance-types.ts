@@ -67,8 +67,9 @@ function inRange(value: number, range: { min?: number; max?: number } | undefine
  * The instance types `config.instance` names, described by EC2 in `region`:
  * `type` (one), `types` (each checked, in the configured order) or
  * `requirements` (families, vCPU and memory ranges, architecture and
- * generation; smallest first). Bare-metal types are left out of
- * requirements (they boot in many minutes, far past `bootSeconds`). An
+ * generation; smallest first). Requirements leave out bare-metal types
+ * (they boot in many minutes, far past `bootSeconds`) and types too small
+ * to host a pod after `reserved` and `daemonSetOverhead`. An
  * unknown type, a family that matches nothing, mixed architectures (one
  * launch template, one AMI) or an empty resolution throws a
  * ValidationError naming the setting.
@@ -122,8 +123,16 @@ export async function resolveInstanceTypes(
         `"${family}" matches no ${r.architecture}${r.currentGenerationOnly ? ' current-generation' : ''} EC2 instance type offered in ${region}`,
       );
   }
+  // A type whose CPU or memory the reserved share and the DaemonSets use up
+  // (t3.nano under the defaults) could host no pod: left out, not refused.
+  const { reserved, daemonSetOverhead } = instance;
+  const roomy = (t: ResolvedInstanceType) =>
+    t.capacity.cpuMillis > reserved.cpuMillis + daemonSetOverhead.cpuMillis &&
+    t.capacity.memoryBytes > reserved.memoryBytes + daemonSetOverhead.memoryBytes;
   const fit = all
-    .filter((t) => inRange(t.vcpu, r.vcpu) && inRange(t.memoryMiB / GiB_IN_MiB, r.memoryGiB))
+    .filter(
+      (t) => inRange(t.vcpu, r.vcpu) && inRange(t.memoryMiB / GiB_IN_MiB, r.memoryGiB) && roomy(t),
+    )
     .sort(bySize);
   if (fit.length === 0)
     refuse(

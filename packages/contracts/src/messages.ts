@@ -38,6 +38,11 @@ export const PayloadSchemas = {
   ScaleUp: z.object({
     count: z.number().int().positive(),
     reason: z.string().min(1),
+    /**
+     * Instance types the planner chose, in order of preference; absent, the
+     * provisioner offers every type resolved from the configuration.
+     */
+    instanceTypes: z.array(z.string().min(1)).min(1).optional(),
   }),
   ReplaceCapacity: z.object({
     replacedInstanceId: instanceId,
@@ -85,6 +90,10 @@ export const PayloadSchemas = {
           error: z.string().min(1),
           /** What the refusal means and what to do; absent in messages from before it existed. */
           reason: z.string().min(1).optional(),
+          /** The instance type of the pool; absent when the refusal covered every type offered. */
+          instanceType: z.string().min(1).optional(),
+          /** Until when launches avoid the pool (after an insufficient-capacity answer). */
+          avoidedUntil: isoTime.optional(),
         }),
       )
       .default([]),

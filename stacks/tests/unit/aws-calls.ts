@@ -394,6 +394,9 @@ const FIXED_ACTIONS: Readonly<Record<string, readonly string[]>> = {
   'client-ec2 paginateDescribeInstances': ['ec2:DescribeInstances'],
   'client-ec2 DescribeInstancesCommand': ['ec2:DescribeInstances'],
   'client-ec2 DescribeInstanceTypesCommand': ['ec2:DescribeInstanceTypes'],
+  'client-ec2 paginateDescribeInstanceTypes': ['ec2:DescribeInstanceTypes'],
+  'client-ec2 DescribeSpotPriceHistoryCommand': ['ec2:DescribeSpotPriceHistory'],
+  'client-ec2 paginateDescribeSpotPriceHistory': ['ec2:DescribeSpotPriceHistory'],
   'client-ec2 TerminateInstancesCommand': ['ec2:TerminateInstances'],
   'client-sns PublishCommand': ['sns:Publish'],
   'client-sqs SendMessageCommand': ['sqs:SendMessage'],
@@ -495,6 +498,24 @@ export function iamNeedOf(call: SdkCall): IamNeed {
           'ec2:RunInstances',
           ...(property(call.input, 'TagSpecifications') ? ['ec2:CreateTags'] : []),
           ...(property(call.input, 'LaunchTemplate') ? ['iam:PassRole'] : []),
+        ],
+      };
+    case 'client-ec2 CreateFleetCommand':
+      if (!literal)
+        return {
+          ok: false,
+          problem: `${where}: expected an object literal input to see TagSpecifications`,
+        };
+      // An instant fleet launches through RunInstances on the caller's
+      // behalf, so the caller needs both; tags at launch are CreateTags with
+      // ec2:CreateAction = CreateFleet; the template's instance profile is passed.
+      return {
+        ok: true,
+        actions: [
+          'ec2:CreateFleet',
+          'ec2:RunInstances',
+          ...(property(call.input, 'TagSpecifications') ? ['ec2:CreateTags'] : []),
+          ...(property(call.input, 'LaunchTemplateConfigs') ? ['iam:PassRole'] : []),
         ],
       };
     default:

@@ -186,6 +186,124 @@ async function launch(service: ServiceName, l: Launch): Promise<string[]> {
   return denied;
 }
 
+/**
+ * A CreateFleet of type instant as EC2 authorizes it: CreateFleet on the
+ * fleet (tagged), the template, the subnets, and the instances it
+ * launches (tagged, of a type), CreateTags on the fleet and instances with
+ * ec2:CreateAction CreateFleet, and the RunInstances the fleet makes on the
+ * caller's behalf (its volumes carry no request tags: CreateFleet cannot tag
+ * them). Returns what was denied.
+ */
+async function fleetLaunch(service: ServiceName, l: Launch): Promise<string[]> {
+  const requestTags: Context = Object.fromEntries(
+    Object.entries(l.tags).map(([k, v]) => [`aws:RequestTag/${k}`, v]),
+  );
+  const tagKeys = { 'aws:TagKeys': Object.keys(l.tags) };
+  const fromTemplate = { 'ec2:LaunchTemplate': l.template, 'ec2:IsLaunchTemplateResource': 'true' };
+  const checks: [string, string, Context][] = [
+    ['ec2:CreateFleet', ec2('fleet', '*'), { ...requestTags, ...tagKeys }],
+    // CreateFleet's own resources (IAM data: no image or security group,
+    // those are authorized by the RunInstances beneath).
+    ['ec2:CreateFleet', l.template, {}],
+    ['ec2:CreateFleet', l.subnet, {}],
+    ['ec2:CreateFleet', ec2('volume', '*'), {}],
+    [
+      'ec2:CreateFleet',
+      ec2('instance', '*'),
+      { ...requestTags, ...tagKeys, 'ec2:InstanceType': l.instanceType },
+    ],
+    ['ec2:RunInstances', l.template, {}],
+    ['ec2:RunInstances', l.image, fromTemplate],
+    ['ec2:RunInstances', l.subnet, fromTemplate],
+    ['ec2:RunInstances', l.securityGroup, fromTemplate],
+    [
+      'ec2:RunInstances',
+      ec2('instance', '*'),
+      {
+        ...fromTemplate,
+        ...requestTags,
+        ...tagKeys,
+        'ec2:InstanceType': l.instanceType,
+        'ec2:MetadataHttpTokens': l.httpTokens,
+        'ec2:InstanceMarketType': l.spot ? 'spot' : 'on-demand',
+      },
+    ],
+    ['ec2:RunInstances', ec2('volume', '*'), fromTemplate],
+    ['ec2:RunInstances', ec2('network-interface', '*'), fromTemplate],
+    ...(['fleet', 'instance'] as const).map(
+      (type) =>
+        [
+          'ec2:CreateTags',
+          ec2(type, '*'),
+          { 'ec2:CreateAction': 'CreateFleet', ...requestTags, ...tagKeys },
+        ] as [string, string, Context],
+    ),
+  ];
+  const denied: string[] = [];
+  for (const [action, resource, context] of checks) {
+    if ((await evaluate(service, action, resource, context)) !== 'Allowed')
+      denied.push(`${action} ${resource}`);
+  }
+  return denied;
+}
+
+describe('the provisioner launches instant fleets of workers and nothing else', () => {
+  it('may launch a tagged fleet from the template, on-demand or spot', async () => {
+    expect(await fleetLaunch('provisioner', goodLaunch)).toEqual([]);
+    expect(await fleetLaunch('provisioner', { ...goodLaunch, spot: false })).toEqual([]);
+  });
+
+  it.each([
+    [
+      'another launch template',
+      { template: ec2('launch-template', 'lt-0ffffffffffffffff') },
+      'ec2:CreateFleet arn:aws:ec2:eu-west-1:123456789012:launch-template/lt-0ffffffffffffffff',
+    ],
+    [
+      'another subnet',
+      { subnet: ec2('subnet', 'subnet-0ffffffffffffffff') },
+      'ec2:CreateFleet arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0ffffffffffffffff',
+    ],
+    [
+      'no cluster tag',
+      { tags: { 'smartscale:managed': 'true' } },
+      `ec2:CreateFleet ${ec2('fleet', '*')}`,
+    ],
+    [
+      "another cluster's tag",
+      { tags: { 'smartscale:cluster': 'staging', 'smartscale:managed': 'true' } },
+      `ec2:CreateFleet ${ec2('fleet', '*')}`,
+    ],
+    [
+      'an instance type the policy does not name',
+      { instanceType: 'p5.48xlarge' },
+      `ec2:CreateFleet ${ec2('instance', '*')}`,
+    ],
+  ] as [string, Partial<Launch>, string][])(
+    'may not with %s',
+    async (_what, change, deniedCheck) => {
+      const denied = await fleetLaunch('provisioner', { ...goodLaunch, ...change });
+      expect(denied, denied.join('; ')).toContain(deniedCheck);
+    },
+  );
+
+  it('no other function may create a fleet', async () => {
+    for (const service of ServiceNames.filter((s) => s !== 'provisioner'))
+      expect(await fleetLaunch(service, goodLaunch), service).toContain(
+        `ec2:CreateFleet ${ec2('fleet', '*')}`,
+      );
+  });
+
+  it('may not tag an existing instance by claiming CreateFleet', async () => {
+    expect(
+      await evaluate('provisioner', 'ec2:CreateTags', ec2('instance', 'i-0server'), {
+        'aws:RequestTag/smartscale:cluster': clusterId,
+        'aws:TagKeys': ['smartscale:cluster'],
+      }),
+    ).toBe('ImplicitlyDenied');
+  });
+});
+
 describe('the provisioner launches workers and nothing else', () => {
   it('may launch a tagged worker from the template, on-demand or spot', async () => {
     expect(await launch('provisioner', goodLaunch)).toEqual([]);

@@ -60,6 +60,7 @@ function consumedQueues(service: ServiceName): QueueName[] {
 // any other class fails the check until it is added here.
 const TABLE_OF_STORE: Readonly<Record<string, string>> = {
   AuditLog: 'audit',
+  AvoidedPoolStore: 'state',
   ClusterLock: 'state',
   ClusterStateStore: 'state',
   DedupStore: 'state',
