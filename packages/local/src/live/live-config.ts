@@ -11,6 +11,9 @@ import { parseConfig } from '@smartscale/core';
 export const LIVE_POLICY = {
   scaleDown: { sustainSeconds: 120, cooldownSeconds: 120, minNodeAgeSeconds: 120 },
   instance: { bootSeconds: 20 },
+  // The local exporter reports a kwok worker within 2 s and the local rate
+  // window is 5 s, so a new worker's CPU reads right after 10 s, not 180 s.
+  metrics: { warmupSeconds: 10 },
 } as const;
 
 type Json = Record<string, unknown>;
