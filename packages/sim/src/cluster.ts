@@ -1,6 +1,6 @@
 import type { CapacityType } from '@smartscale/contracts';
-import { type ExistingWorker, planPurchase, podAllocatable } from '@smartscale/core';
-import type { SimOptions } from './model.js';
+import { type ExistingWorker, planPurchase } from '@smartscale/core';
+import { podsPerNode, type SimOptions } from './model.js';
 
 /** A web pod of the simulated deployment. */
 export interface SimPod {
@@ -71,11 +71,7 @@ export class SimCluster {
   #running = 0;
 
   constructor(readonly options: SimOptions) {
-    const room = podAllocatable(options.config);
-    this.podCapacity = Math.min(
-      Math.floor(room.cpuMillis / options.workload.podCpuMillis),
-      Math.floor(room.memoryBytes / options.workload.podMemoryBytes),
-    );
+    this.podCapacity = podsPerNode(options);
   }
 
   /** Nodes not yet terminated (billed now). */
@@ -229,7 +225,13 @@ export class SimCluster {
     }
   }
 
-  /** Places Pending pods, oldest first, on the least allocated node with room. */
+  /**
+   * Places Pending pods, oldest first, on the least allocated node with
+   * room: kube-scheduler's spreading, which the pods per node that victim
+   * selection and consolidation see depend on. Core's first-fit packing
+   * answers another question (how many new nodes pending pods need) and
+   * fills nodes one by one, which the scheduler does not.
+   */
   schedule(now: number): void {
     if (this.pending.length === 0) return;
     const hosts = this.registered().filter((n) => !n.cordoned && n.pods.size < this.podCapacity);

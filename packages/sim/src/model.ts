@@ -1,4 +1,4 @@
-import { type Config, defaultConfig, parseConfig, podAllocatable } from '@smartscale/core';
+import { type Config, defaultConfig, fits, parseConfig, podAllocatable } from '@smartscale/core';
 
 const MiB = 1024 ** 2;
 
@@ -101,16 +101,31 @@ export function simOptions(input: SimOptionsInput = {}): SimOptions {
   return options;
 }
 
-/** Web pods one empty worker holds (pods are identical). */
+/**
+ * Web pods one empty worker holds, by core's fit rule (`fits`, the test its
+ * bin packing sizes scale-ups with), so the simulated nodes fill exactly as
+ * the planner expects them to.
+ */
 export function podsPerNode(options: SimOptions): number {
-  const room = podAllocatable(options.config);
-  return Math.min(
-    Math.floor(room.cpuMillis / options.workload.podCpuMillis),
-    Math.floor(room.memoryBytes / options.workload.podMemoryBytes),
-  );
+  const room = { ...podAllocatable(options.config) };
+  const pod = {
+    cpuMillis: options.workload.podCpuMillis,
+    memoryBytes: options.workload.podMemoryBytes,
+  };
+  let pods = 0;
+  // simOptions checks the requests are positive, so the room runs out.
+  while (fits(pod, room)) {
+    room.cpuMillis -= pod.cpuMillis;
+    room.memoryBytes -= pod.memoryBytes;
+    pods += 1;
+  }
+  return pods;
 }
 
-/** Workers that hold `replicas` pods, before min and max. */
+/**
+ * Workers that hold `replicas` pods, before min and max: what core's
+ * first-fit decreasing packing comes to when every pod is the same.
+ */
 export function nodesFor(replicas: number, options: SimOptions): number {
   return Math.ceil(replicas / podsPerNode(options));
 }
