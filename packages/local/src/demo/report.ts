@@ -160,15 +160,26 @@ const NODES: readonly Series[] = [
   { label: 'draining', color: '#9467bd', pick: (p) => p.drainingNodes },
 ];
 
-// Drawn over the stacked states: how much of the fleet is spot capacity.
-const SPOT: Series = { label: 'of which spot', color: '#222', pick: (p) => p.spotNodes };
+const workers = (p: TimelinePoint) => p.readyNodes + p.joiningNodes + p.drainingNodes;
+
+// The same workers by how they are bought, stacked: on-demand below, Spot
+// above, so the panel's top edge is the whole fleet of the panel above.
+const CAPACITY: readonly Series[] = [
+  {
+    label: 'on-demand',
+    color: '#3a5a98',
+    pick: (p) => Math.max(0, workers(p) - Math.min(p.spotNodes, workers(p))),
+  },
+  { label: 'Spot', color: '#17becf', pick: (p) => Math.min(p.spotNodes, workers(p)) },
+];
 
 /**
- * The report's chart: pods (desired, running, pending) and nodes (Ready,
- * joining, draining, stacked; spot workers as a dotted line) in two panels on one time axis that spans the
- * run's first to last sample, each with its own count scale, and a marker
- * per decision (▲ scale-up, ▼ scale-down). Elements carry classes the
- * browser check reads: `plot`, `series`, `tick-time`, `decision`.
+ * The report's chart: pods (desired, running, pending), nodes by state
+ * (Ready, joining, draining, stacked) and the same nodes by capacity type
+ * (on-demand, Spot, stacked) in three panels on one time axis that spans the
+ * run's first to last sample, each with its own count scale and legend, and
+ * a marker per decision (▲ scale-up, ▼ scale-down). Elements carry classes
+ * the browser check reads: `plot`, `series`, `legend`, `tick-time`, `decision`.
  */
 export function timelineSvg(
   timeline: readonly TimelinePoint[],
@@ -188,11 +199,11 @@ export function timelineSvg(
 
   const panel = (
     index: number,
+    id: string,
     title: string,
     unit: string,
     series: readonly Series[],
     stacked: boolean,
-    overlay?: Series,
   ) => {
     const y0 = top + index * (panelHeight + gap);
     const peak = Math.max(
@@ -211,7 +222,7 @@ export function timelineSvg(
       `<text x="${left}" y="${y0 - 12}" font-size="14" font-weight="bold">${escapeHtml(title)}</text>`,
     );
     out.push(
-      `<rect class="plot" data-panel="${escapeHtml(unit)}" x="${left}" y="${y0}" width="${plotWidth}" height="${panelHeight}" fill="#fafafa" stroke="#999"/>`,
+      `<rect class="plot" data-panel="${escapeHtml(id)}" x="${left}" y="${y0}" width="${plotWidth}" height="${panelHeight}" fill="#fafafa" stroke="#999"/>`,
     );
     for (const v of yTicks) {
       out.push(
@@ -251,23 +262,17 @@ export function timelineSvg(
           });
         const points = [...edge(upper), ...edge(lower).reverse()].join(' ');
         out.push(
-          `<polygon class="series" data-series="${escapeHtml(s.label)}" fill="${s.color}" fill-opacity="0.75" stroke="none" points="${points}"><title>${escapeHtml(s.label)} nodes</title></polygon>`,
+          `<polygon class="series" data-panel="${escapeHtml(id)}" data-series="${escapeHtml(s.label)}" fill="${s.color}" fill-opacity="0.75" stroke="none" points="${points}"><title>${escapeHtml(s.label)} nodes</title></polygon>`,
         );
       } else {
         out.push(
-          `<polyline class="series" data-series="${escapeHtml(s.label)}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 3"' : ''} points="${timeline.map((p) => `${x(p.t).toFixed(1)},${y(s.pick(p)).toFixed(1)}`).join(' ')}"><title>${escapeHtml(s.label)}</title></polyline>`,
+          `<polyline class="series" data-panel="${escapeHtml(id)}" data-series="${escapeHtml(s.label)}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 3"' : ''} points="${timeline.map((p) => `${x(p.t).toFixed(1)},${y(s.pick(p)).toFixed(1)}`).join(' ')}"><title>${escapeHtml(s.label)}</title></polyline>`,
         );
       }
       out.push(
-        `<text x="${left + 24 + title.length * 9 + i * 130}" y="${y0 - 12}" font-size="12" fill="${s.color}">${s.dashed ? '┅' : '■'} ${escapeHtml(s.label)}</text>`,
+        `<text class="legend" data-panel="${escapeHtml(id)}" data-series="${escapeHtml(s.label)}" x="${left + 24 + title.length * 9 + i * 130}" y="${y0 - 12}" font-size="12" fill="${s.color}">${s.dashed ? '┅' : '■'} ${escapeHtml(s.label)}</text>`,
       );
     });
-    if (overlay) {
-      out.push(
-        `<polyline class="series" data-series="${escapeHtml(overlay.label)}" fill="none" stroke="${overlay.color}" stroke-width="2" stroke-dasharray="2 3" points="${timeline.map((p) => `${x(p.t).toFixed(1)},${y(overlay.pick(p)).toFixed(1)}`).join(' ')}"><title>${escapeHtml(overlay.label)}</title></polyline>`,
-        `<text x="${left + 24 + title.length * 9 + series.length * 130}" y="${y0 - 12}" font-size="12" fill="${overlay.color}">┅ ${escapeHtml(overlay.label)}</text>`,
-      );
-    }
     for (const d of decisions) {
       if (d.t < from || d.t > to) continue;
       const dx = x(d.t).toFixed(1);
@@ -281,8 +286,8 @@ export function timelineSvg(
     return out.join('');
   };
 
-  const height = top + 2 * panelHeight + gap + 50;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">${panel(0, 'Pods', 'pods', PODS, false)}${panel(1, 'Worker nodes by state', 'nodes', NODES, true, SPOT)}</svg>`;
+  const height = top + 3 * panelHeight + 2 * gap + 50;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">${panel(0, 'pods', 'Pods', 'pods', PODS, false)}${panel(1, 'nodes', 'Worker nodes by state', 'nodes', NODES, true)}${panel(2, 'capacity', 'Worker nodes by capacity type', 'nodes', CAPACITY, true)}</svg>`;
 }
 
 /** The latencies in the order people read a scale-up, in words. */

@@ -106,8 +106,16 @@ describe('demo report in Chromium', () => {
         })),
         series: [...document.querySelectorAll('.series')].map((e) => ({
           name: e.getAttribute('data-series'),
+          panel: e.getAttribute('data-panel'),
+          fill: e.getAttribute('fill'),
           ...box(e),
         })),
+        legend: [...document.querySelectorAll('text.legend')].map((e) => ({
+          panel: e.getAttribute('data-panel'),
+          text: e.textContent ?? '',
+          ...box(e),
+        })),
+        svg: box(document.querySelector('svg') as Element),
         timeTicks: [...document.querySelectorAll('text.tick-time')].map((e) => e.textContent),
         yTicks: [...document.querySelectorAll('text.tick-y')].map((e) => Number(e.textContent)),
         decisions: [...document.querySelectorAll('g.decision line')].map(box),
@@ -115,7 +123,7 @@ describe('demo report in Chromium', () => {
       };
     });
 
-    expect(layout.plots.map((p) => p.panel)).toEqual(['pods', 'nodes']);
+    expect(layout.plots.map((p) => p.panel)).toEqual(['pods', 'nodes', 'capacity']);
     // The axis is the run's 19:00-22:00, not the day's 0h-22h.
     expect(layout.timeTicks[0]).toBe('19:00');
     expect(layout.timeTicks.at(-1)).toBe('22:00');
@@ -126,9 +134,10 @@ describe('demo report in Chromium', () => {
     const pods = layout.plots[0];
     if (!pods) throw new Error('no pods plot');
     const width = pods.right - pods.left;
-    // Three pod lines, three stacked node areas and the spot line, each across
-    // at least 80 % of the plot's width (the old chart used its right seventh).
-    expect(layout.series).toHaveLength(7);
+    // Three pod lines, three stacked node areas by state and two by capacity
+    // type, each across at least 80 % of the plot's width (the old chart used
+    // its right seventh).
+    expect(layout.series).toHaveLength(8);
     for (const s of layout.series)
       expect((s.right - s.left) / width, `${s.name} spans the axis`).toBeGreaterThanOrEqual(0.8);
     for (const d of layout.decisions) {
@@ -138,7 +147,34 @@ describe('demo report in Chromium', () => {
       );
       expect(inside, `decision marker at x=${d.left}`).toBe(true);
     }
-    expect(layout.decisions).toHaveLength(2 * decisions.length);
+    expect(layout.decisions).toHaveLength(layout.plots.length * decisions.length);
+    // Spot and on-demand workers as two stacked areas in colours of their own,
+    // named in the panel's legend, which the svg does not clip.
+    const capacity = layout.series.filter((s) => s.panel === 'capacity');
+    expect(capacity.map((s) => s.name)).toEqual(['on-demand', 'Spot']);
+    expect(new Set(capacity.map((s) => s.fill)).size).toBe(2);
+    expect(layout.legend.filter((l) => l.panel === 'capacity').map((l) => l.text.slice(2))).toEqual(
+      ['on-demand', 'Spot'],
+    );
+    for (const l of layout.legend)
+      expect(
+        l.left >= layout.svg.left && l.right <= layout.svg.right && l.top >= layout.svg.top,
+        `legend '${l.text}' inside the svg`,
+      ).toBe(true);
+    // Both node panels stack the same workers on the same scale, so their
+    // tops reach the same height (9 at the sale's peak); Spot alone is lower.
+    const topOf = (panel: string) => {
+      const plot = layout.plots.find((p) => p.panel === panel);
+      const tops = layout.series.filter((s) => s.panel === panel).map((s) => s.top);
+      if (!plot) throw new Error(`no ${panel} plot`);
+      return (plot.bottom - Math.min(...tops)) / (plot.bottom - plot.top);
+    };
+    expect(topOf('capacity')).toBeCloseTo(topOf('nodes'), 2);
+    // Spot sits on top of on-demand: 2 to 4 of the evening's workers are Spot,
+    // so the on-demand area stops below the fleet's top.
+    const [onDemand, spot] = capacity;
+    if (!onDemand || !spot) throw new Error('no capacity areas');
+    expect(onDemand.top).toBeGreaterThan(spot.top + 10);
     expect(layout.latencyRows).toContain('launch → the new node is Ready');
     expect(layout.latencyRows).not.toContain('pendingToLaunch');
     expect(errors).toEqual([]);

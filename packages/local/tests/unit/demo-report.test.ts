@@ -67,10 +67,14 @@ describe('demo report', () => {
     const html = reportHtml(report);
     expect(html).toContain('&lt;sale&gt;.csv');
     expect(html).toContain('<svg');
-    // Pods as three lines, nodes as three stacked areas (Ready, joining, draining).
-    // Spot workers as one more line over the node areas.
-    expect(timelineSvg(report.timeline).match(/<polyline/g)).toHaveLength(4);
-    expect(timelineSvg(report.timeline).match(/<polygon/g)).toHaveLength(3);
+    // Pods as three lines, nodes as three stacked areas (Ready, joining,
+    // draining), and the same nodes as two stacked areas by capacity type
+    // (on-demand, Spot; Spot was a dotted line over the states before).
+    const svg = timelineSvg(report.timeline);
+    expect(svg.match(/<polyline/g)).toHaveLength(3);
+    expect(svg.match(/<polygon/g)).toHaveLength(5);
+    expect(svg).toContain('data-series="on-demand"');
+    expect(svg).toContain('data-series="Spot"');
     // Latencies in words, not field names.
     expect(html).toContain('launch → the new node is Ready');
     expect(html).not.toContain('pendingToLaunch');
