@@ -1,16 +1,24 @@
-export * from './args.js';
-export * from './command.js';
-export * from './commands/cost.js';
-export * from './commands/dlq.js';
-export * from './commands/explain.js';
-export * from './commands/history.js';
-export * from './commands/pause.js';
-export * from './commands/sim.js';
-export * from './commands/status.js';
-export * from './dead-letters.js';
-export * from './decisions.js';
-export * from './deployment.js';
-export * from './main.js';
-export * from './pause-switch.js';
-export * from './queues.js';
-export * from './table.js';
+// What the CLI's tests import; the command itself runs from bin/ and main.ts.
+export { parseCommandArgs, timeArg } from './args.js';
+export { type Io, UsageError } from './command.js';
+export { type Explanation, explainEntries, formatExplanation } from './commands/explain.js';
+export { type HistoryLine, historyLines } from './commands/history.js';
+export {
+  CLEAR_SCREEN,
+  clusterStatus,
+  cooldownUntil,
+  countNodes,
+  formatReconciliation,
+  lastDecisionText,
+  type StatusReport,
+} from './commands/status.js';
+export {
+  isMoveTaskUnavailable,
+  peekDeadLetters,
+  replayDeadLetters,
+  sendableAttributes,
+} from './dead-letters.js';
+export { networkErrorCode, readLocalDeployment, resolveDeployment } from './deployment.js';
+export { main } from './main.js';
+export { queueDepth } from './queues.js';
+export { formatAge, formatPairs, formatTable } from './table.js';

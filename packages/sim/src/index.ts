@@ -1,9 +1,30 @@
-export * from './axis.js';
-export * from './cluster.js';
-export * from './demand-history.js';
-export * from './model.js';
-export * from './policies/index.js';
-export * from './prng.js';
-export * from './scenarios.js';
-export * from './simulator.js';
-export * from './trace.js';
+// What the bench, the CLI's `sim`, the local demo and this package's tests use.
+export { countTicks } from './axis.js';
+export { SimCluster } from './cluster.js';
+export { DemandHistory } from './demand-history.js';
+export { podsPerNode, simOptions } from './model.js';
+export {
+  clusterAutoscalerDefaults,
+  clusterAutoscalerPolicy,
+  createPolicy,
+  defaultDriver,
+  disruptionBudget,
+  isPolicyName,
+  karpenterPolicy,
+  oraclePlan,
+  oraclePolicy,
+  POLICY_NAMES,
+  type PredictionReport,
+  ProvisioningBatch,
+  requestedShare,
+  type SeedMemory,
+  type SeedSample,
+  seedDecision,
+  seedPolicy,
+  seedRules,
+  smartScalePolicy,
+} from './policies/index.js';
+export { seededRandom } from './prng.js';
+export { scenarios } from './scenarios.js';
+export { type Policy, type SimMetrics, simulate } from './simulator.js';
+export { formatTrace, loadTrace, parseTrace, type Trace, TraceError } from './trace.js';

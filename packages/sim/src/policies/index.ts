@@ -8,12 +8,20 @@ import { seedPolicy } from './seed.js';
 import { consolidationWithHeadroom, defaultDriver, smartScalePolicy } from './smartscale.js';
 import { staticPolicy } from './static.js';
 
-export * from './cluster-autoscaler.js';
-export * from './karpenter.js';
-export * from './oracle.js';
-export * from './seed.js';
-export * from './smartscale.js';
-export * from './static.js';
+export {
+  clusterAutoscalerDefaults,
+  clusterAutoscalerPolicy,
+  requestedShare,
+} from './cluster-autoscaler.js';
+export { disruptionBudget, karpenterPolicy, ProvisioningBatch } from './karpenter.js';
+export { oraclePlan, oraclePolicy } from './oracle.js';
+export { type SeedMemory, type SeedSample, seedDecision, seedPolicy, seedRules } from './seed.js';
+export {
+  consolidationWithHeadroom,
+  defaultDriver,
+  type PredictionReport,
+  smartScalePolicy,
+} from './smartscale.js';
 
 /** Names of the policies the simulator compares, in report order. */
 export const POLICY_NAMES = [
