@@ -1,20 +1,60 @@
-export * from './action-ledger.js';
-export * from './announcements.js';
-export * from './audit-record.js';
-export * from './binpack.js';
-export * from './capacity-planner.js';
-export * from './commands.js';
-export * from './config.js';
-export * from './cost-effect.js';
-export * from './cost-model.js';
-export * from './decide/index.js';
-export * from './evaluate.js';
-export * from './forecast.js';
-export * from './instance-types.js';
-export * from './outcome.js';
-export * from './pending-pods.js';
-export * from './pod-disruption.js';
-export * from './purchase-plan.js';
-export * from './reconcile.js';
-export * from './spend.js';
-export * from './victim-selection.js';
+// The package's public surface: only what other packages import. Modules
+// stay importable by path inside core (and by core's own tests).
+export {
+  actionDeadline,
+  applyOutcome,
+  expireStaleActions,
+  startAction,
+} from './action-ledger.js';
+export {
+  AUDIT_SNAPSHOT_INLINE_LIMIT_BYTES,
+  type AuditedSnapshotSummary,
+  type AuditRecord,
+  auditedSnapshot,
+  auditedSnapshotDetail,
+} from './audit-record.js';
+export { fits } from './binpack.js';
+export { planScaleUp } from './capacity-planner.js';
+export {
+  type Config,
+  type ConfigInput,
+  defaultConfig,
+  parseConfig,
+  podAllocatable,
+} from './config.js';
+export { decisionCostEffect, outcomeCostEffect } from './cost-effect.js';
+export { costUsd } from './cost-model.js';
+export {
+  countFleet,
+  decide,
+  MAX_LISTED_UNHOSTABLE,
+  scaleDownGates,
+  staleSampleHold,
+} from './decide/index.js';
+export { type DecisionPolicy, evaluate, holdUnreadable } from './evaluate.js';
+export {
+  bySize,
+  eniMaxPods,
+  K3S_MAX_PODS,
+  type ResolvedInstanceType,
+  withResolvedTypes,
+} from './instance-types.js';
+export { evaluateOutcome, toOutcome } from './outcome.js';
+export { classifyPod } from './pod-disruption.js';
+export { type ExistingWorker, type LaunchSlot, planPurchase } from './purchase-plan.js';
+export {
+  applyLedgerRepairs,
+  type ClusterView,
+  type ObservedInstance,
+  type ObservedNode,
+  type PlannedRepair,
+  planLedgerRepairs,
+  planRepairs,
+} from './reconcile.js';
+export {
+  accountSpend,
+  type BilledWorker,
+  type FleetEvent,
+  type SpendAccount,
+} from './spend.js';
+export { pickVictim } from './victim-selection.js';

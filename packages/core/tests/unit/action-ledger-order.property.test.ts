@@ -3,11 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ActionOutcome,
-  applyOutcome,
   incomingWorkers,
   joiningInstanceIds,
-  startAction,
-} from '../../src/index.js';
+} from '../../src/action-ledger.js';
+import { applyOutcome, startAction } from '../../src/index.js';
 import { NOW, state } from './fixtures.js';
 
 const A = '01JAAAAAAAAAAAAAAAAAAAAAAA';

@@ -1,13 +1,15 @@
 import { ClusterStateSchema, type Decision } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
 import {
-  applyOutcome,
-  defaultConfig as config,
-  expireStaleActions,
   incomingWorkers,
   isRecentlyClosed,
   joiningInstanceIds,
   LedgerMemory,
+} from '../../src/action-ledger.js';
+import {
+  applyOutcome,
+  defaultConfig as config,
+  expireStaleActions,
   startAction,
 } from '../../src/index.js';
 import { NOW, state } from './fixtures.js';

@@ -1,6 +1,6 @@
 import type { Decision } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
-import { noteAnnouncements } from '../../src/index.js';
+import { noteAnnouncements } from '../../src/announcements.js';
 import { NOW, state } from './fixtures.js';
 
 const at = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);

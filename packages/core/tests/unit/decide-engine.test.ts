@@ -4,16 +4,16 @@ import { belowMin } from '../../src/decide/below-min.js';
 import type { DecideContext } from '../../src/decide/context.js';
 import { pendingPods } from '../../src/decide/pending-pods.js';
 import { sustainedPressure } from '../../src/decide/pressure.js';
+import { demandPattern } from '../../src/forecast.js';
 import {
   type Config,
-  classifyPendingPods,
   countFleet,
   decide,
   defaultConfig,
-  demandPattern,
   parseConfig,
   startAction,
 } from '../../src/index.js';
+import { classifyPendingPods } from '../../src/pending-pods.js';
 import { ago, fullNodes, NOW, node, nodes, pending, snapshot, state } from './fixtures.js';
 
 const codes = (d: Decision) => d.reasons.map((r) => r.code);

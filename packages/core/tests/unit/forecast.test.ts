@@ -1,6 +1,7 @@
 import type { DemandPoint } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
-import { decide, demandPattern, forecastDemand, parseConfig } from '../../src/index.js';
+import { demandPattern, forecastDemand } from '../../src/forecast.js';
+import { decide, parseConfig } from '../../src/index.js';
 import { MiB, nodes, snapshot, state } from './fixtures.js';
 
 const DAY = 86_400_000;

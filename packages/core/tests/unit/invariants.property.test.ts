@@ -1,17 +1,17 @@
 import type { ClusterState, Decision, NodeInfo, PendingPod } from '@smartscale/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { firstFit } from '../../src/binpack.js';
 import {
-  classifyPendingPods,
   type Config,
   countFleet,
   decide,
-  firstFit,
   parseConfig,
   planScaleUp,
   podAllocatable,
   startAction,
 } from '../../src/index.js';
+import { classifyPendingPods } from '../../src/pending-pods.js';
 import { ago, MiB, NOW, snapshot, state } from './fixtures.js';
 
 const configArb = fc

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classifyPendingPods,
-  defaultConfig as config,
-  decide,
-  parseConfig,
-  whyUnhostable,
-} from '../../src/index.js';
+import { defaultConfig as config, decide, parseConfig } from '../../src/index.js';
+import { classifyPendingPods, whyUnhostable } from '../../src/pending-pods.js';
 import { fullNodes, MiB, NOW, nodes, pending, snapshot, state } from './fixtures.js';
 
 const [one] = pending(1);

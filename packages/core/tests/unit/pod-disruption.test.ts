@@ -1,6 +1,7 @@
 import type { PodInfo } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
-import { classifyPod, type PodDisruption } from '../../src/index.js';
+import { classifyPod } from '../../src/index.js';
+import type { PodDisruption } from '../../src/pod-disruption.js';
 import { ago, NOW, pod } from './fixtures.js';
 
 type Verdict = 'evict' | 'skip' | `block:${string}`;

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  defaultConfig as config,
-  costUsd,
-  nodeHours,
-  parseConfig,
-  planPurchase,
-  staticFleetCostUsd,
-} from '../../src/index.js';
+import { nodeHours, staticFleetCostUsd } from '../../src/cost-model.js';
+import { defaultConfig as config, costUsd, parseConfig, planPurchase } from '../../src/index.js';
 
 describe('planPurchase', () => {
   it('keeps the on-demand base and moves the fleet towards the spot share', () => {

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  accountSpend,
-  defaultConfig as config,
-  costEffect,
-  type FleetEvent,
-} from '../../src/index.js';
+import { accountSpend, defaultConfig as config, type FleetEvent } from '../../src/index.js';
+import { costEffect } from '../../src/spend.js';
 
 const t0 = new Date('2026-11-22T10:00:00.000Z');
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
