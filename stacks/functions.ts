@@ -16,6 +16,7 @@ import {
   type DeploySettings,
   environmentProblem,
   functionEnvironment,
+  launchTemplateVersionProblem,
   workerSubnetProblems,
 } from './settings.ts';
 import type { Buckets } from './storage.ts';
@@ -117,7 +118,12 @@ export function createFunctions(
       a: account,
       imageId: template.imageId,
       groups: template.vpcSecurityGroupIds,
-    }).apply(({ r, a, imageId, groups }) => {
+      defaultVersion: template.defaultVersion,
+    }).apply(({ r, a, imageId, groups, defaultVersion }) => {
+      // The scope below is the default version's; launches use the pinned one.
+      const versionProblem = launchTemplateVersionProblem(settings, defaultVersion);
+      if (versionProblem)
+        throw new Error(`SmartScale deploy settings are wrong:\n  - ${versionProblem}`);
       const resolver: ArnResolver = {
         region: r,
         account: a,

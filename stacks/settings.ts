@@ -9,6 +9,12 @@ export interface DeploySettings {
   readonly prometheusUrl: string;
   readonly kubeApiUrl: string;
   readonly launchTemplateId: string;
+  /**
+   * The launch template version every launch uses, by number: whoever may
+   * set the template's default version cannot change the AMI or user data
+   * of future workers (issue #21 item 6).
+   */
+  readonly launchTemplateVersion: string;
   readonly workerRoleName: string;
   readonly subnetIds: string[];
   readonly securityGroupIds: string[];
@@ -32,6 +38,8 @@ const REQUIRED = {
     'the Prometheus URL reachable from the VPC, e.g. http://10.0.1.10:30090',
   SMARTSCALE_KUBE_API_URL: 'the K3s API server URL, e.g. https://10.0.1.10:6443',
   SMARTSCALE_LAUNCH_TEMPLATE_ID: 'the worker launch template id, e.g. lt-0abc123',
+  SMARTSCALE_LAUNCH_TEMPLATE_VERSION:
+    "the number of the launch template version workers are launched from, e.g. 1 (never $Latest or $Default: a new default would change every future worker's AMI and user data)",
   SMARTSCALE_WORKER_ROLE_NAME:
     "the IAM role name of the launch template's instance profile, e.g. smartscale-worker (the provisioner may pass only this role)",
   SMARTSCALE_SUBNET_IDS: 'comma-separated private subnet ids for workers and functions',
@@ -83,6 +91,11 @@ export function readDeploySettings(
       `SMARTSCALE_SUBNET_IDS has ${subnets.length} subnet(s) and SMARTSCALE_ZONES ${zones.length} zone(s): expected one private subnet per zone, in the same order`,
     );
   }
+  const version = get('SMARTSCALE_LAUNCH_TEMPLATE_VERSION');
+  if (version && !/^[1-9][0-9]{0,5}$/.test(version))
+    problems.push(
+      `SMARTSCALE_LAUNCH_TEMPLATE_VERSION '${version}' is invalid: expected ${REQUIRED.SMARTSCALE_LAUNCH_TEMPLATE_VERSION}`,
+    );
   const reservedRaw = env.SMARTSCALE_RESERVED_CONCURRENCY?.trim();
   const reserved = reservedRaw ? Number(reservedRaw) : null;
   if (reserved !== null && !(Number.isInteger(reserved) && reserved >= 1 && reserved <= 100))
@@ -96,6 +109,7 @@ export function readDeploySettings(
     prometheusUrl: get('SMARTSCALE_PROMETHEUS_URL'),
     kubeApiUrl: get('SMARTSCALE_KUBE_API_URL'),
     launchTemplateId: get('SMARTSCALE_LAUNCH_TEMPLATE_ID'),
+    launchTemplateVersion: version,
     workerRoleName: get('SMARTSCALE_WORKER_ROLE_NAME'),
     subnetIds: list(get('SMARTSCALE_SUBNET_IDS')),
     securityGroupIds: list(get('SMARTSCALE_SECURITY_GROUP_IDS')),
@@ -231,6 +245,7 @@ export function functionEnvironment(
     SMARTSCALE_PROMETHEUS_URL: settings.prometheusUrl,
     SMARTSCALE_KUBE_API_URL: settings.kubeApiUrl,
     SMARTSCALE_LAUNCH_TEMPLATE_ID: settings.launchTemplateId,
+    SMARTSCALE_LAUNCH_TEMPLATE_VERSION: settings.launchTemplateVersion,
     SMARTSCALE_CONFIG: settings.policyJson,
     SMARTSCALE_RESOURCES: resourcesJson,
     SMARTSCALE_SUBNETS: settings.zones
@@ -248,4 +263,21 @@ export function functionEnvironment(
     POWERTOOLS_LOG_LEVEL: 'INFO',
     POWERTOOLS_SERVICE_NAME: `smartscale-${service}`,
   };
+}
+
+/**
+ * Why the pinned launch template version cannot be deployed, or null. The
+ * deploy reads the AMI and security groups the provisioner may launch
+ * (stacks/iam.ts) from the template's default version, so the pinned
+ * version must be that one; after the deploy a new default changes nothing.
+ *
+ * @example
+ * launchTemplateVersionProblem({ launchTemplateId: 'lt-0abc', launchTemplateVersion: '3' }, 5);
+ */
+export function launchTemplateVersionProblem(
+  settings: Pick<DeploySettings, 'launchTemplateId' | 'launchTemplateVersion'>,
+  defaultVersion: number,
+): string | null {
+  if (String(defaultVersion) === settings.launchTemplateVersion) return null;
+  return `SMARTSCALE_LAUNCH_TEMPLATE_VERSION is ${settings.launchTemplateVersion}, but the default version of ${settings.launchTemplateId} is ${defaultVersion}: the deploy scopes the provisioner's launches to the default version's AMI and security groups, so pin that one, or make version ${settings.launchTemplateVersion} the default first (aws ec2 modify-launch-template --launch-template-id ${settings.launchTemplateId} --default-version ${settings.launchTemplateVersion})`;
 }

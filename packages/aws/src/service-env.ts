@@ -70,7 +70,23 @@ export function subnetsFromEnv(
   return subnets;
 }
 
-/** The worker fleet of this cluster, from `SMARTSCALE_LAUNCH_TEMPLATE_ID` and `SMARTSCALE_SUBNETS`. */
+/**
+ * The launch template version to launch from (`SMARTSCALE_LAUNCH_TEMPLATE_VERSION`),
+ * a number: a deployed function always has it (stacks/settings.ts), so a new
+ * default version set by anyone changes no worker. Unset only in local runs
+ * and tests, whose templates have one version; EC2's `$Default` then.
+ */
+export function launchTemplateVersionFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const version = env.SMARTSCALE_LAUNCH_TEMPLATE_VERSION?.trim();
+  if (!version) return undefined;
+  if (!/^[1-9][0-9]{0,5}$/.test(version))
+    throw new Error(
+      `SMARTSCALE_LAUNCH_TEMPLATE_VERSION '${version}' is invalid: expected a launch template version number like 3 (not $Latest or $Default)`,
+    );
+  return version;
+}
+
+/** The worker fleet of this cluster, from `SMARTSCALE_LAUNCH_TEMPLATE_ID` (and `_VERSION`) and `SMARTSCALE_SUBNETS`. */
 export function fleetFromEnv(
   ec2: EC2Client,
   clusterId: string,
@@ -86,6 +102,7 @@ export function fleetFromEnv(
     ec2,
     clusterId,
     launchTemplate: { id },
+    launchTemplateVersion: launchTemplateVersionFromEnv(env),
     subnets: subnetsFromEnv(env),
     dedup,
   });

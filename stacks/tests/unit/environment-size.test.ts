@@ -53,6 +53,7 @@ const settingsWith = (policy: string) =>
       SMARTSCALE_PROMETHEUS_URL: 'http://ip-10-100-200-250.ec2.internal:30090',
       SMARTSCALE_KUBE_API_URL: 'https://ip-10-100-200-250.ec2.internal:6443',
       SMARTSCALE_LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
+      SMARTSCALE_LAUNCH_TEMPLATE_VERSION: '1',
       SMARTSCALE_WORKER_ROLE_NAME: 'smartscale-worker',
       SMARTSCALE_SUBNET_IDS:
         'subnet-0123456789abcdef0,subnet-0123456789abcdef1,subnet-0123456789abcdef2',

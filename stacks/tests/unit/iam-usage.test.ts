@@ -198,6 +198,7 @@ describe('the Kubernetes token each function reads is the one it is granted', ()
       SMARTSCALE_PROMETHEUS_URL: 'http://10.0.1.10:30090',
       SMARTSCALE_KUBE_API_URL: 'https://10.0.1.10:6443',
       SMARTSCALE_LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
+      SMARTSCALE_LAUNCH_TEMPLATE_VERSION: '1',
       SMARTSCALE_WORKER_ROLE_NAME: 'smartscale-worker',
       SMARTSCALE_SUBNET_IDS: 'subnet-0123456789abcdef0',
       SMARTSCALE_SECURITY_GROUP_IDS: 'sg-0123456789abcdef0',

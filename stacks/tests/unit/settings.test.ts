@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { readDeploySettings, workerSubnetProblems } from '../../settings.ts';
+import {
+  functionEnvironment,
+  launchTemplateVersionProblem,
+  readDeploySettings,
+  workerSubnetProblems,
+} from '../../settings.ts';
 
 const good = {
   SMARTSCALE_CLUSTER_ID: 'prod-eu',
   SMARTSCALE_PROMETHEUS_URL: 'http://10.0.1.10:30090',
   SMARTSCALE_KUBE_API_URL: 'https://10.0.1.10:6443',
   SMARTSCALE_LAUNCH_TEMPLATE_ID: 'lt-0abc',
+  SMARTSCALE_LAUNCH_TEMPLATE_VERSION: '3',
   SMARTSCALE_WORKER_ROLE_NAME: 'smartscale-worker',
   SMARTSCALE_SUBNET_IDS: 'subnet-a, subnet-b',
   SMARTSCALE_SECURITY_GROUP_IDS: 'sg-1',
@@ -32,6 +38,31 @@ describe('deploy settings', () => {
     expect(run).toThrow(/SMARTSCALE_CLUSTER_ID 'prod eu!' is invalid/);
     expect(run).toThrow(/SMARTSCALE_KUBE_API_URL must use https/);
     expect(run).toThrow(/SMARTSCALE_ZONES is not set: expected comma-separated availability zones/);
+  });
+
+  it('pins the launch template version by number, and hands it to every function (issue #21 item 6)', () => {
+    const settings = readDeploySettings(good);
+    expect(settings.launchTemplateVersion).toBe('3');
+    expect(functionEnvironment('smartscale-prod', settings, '{}', 'provisioner')).toMatchObject({
+      SMARTSCALE_LAUNCH_TEMPLATE_ID: 'lt-0abc',
+      SMARTSCALE_LAUNCH_TEMPLATE_VERSION: '3',
+    });
+    const { SMARTSCALE_LAUNCH_TEMPLATE_VERSION: _, ...unset } = good;
+    expect(() => readDeploySettings(unset)).toThrow(
+      /SMARTSCALE_LAUNCH_TEMPLATE_VERSION is not set: expected the number of the launch template version/,
+    );
+    for (const version of ['$Latest', '$Default', '0', '1.5'])
+      expect(() =>
+        readDeploySettings({ ...good, SMARTSCALE_LAUNCH_TEMPLATE_VERSION: version }),
+      ).toThrow(`SMARTSCALE_LAUNCH_TEMPLATE_VERSION '${version}' is invalid`);
+  });
+
+  it("refuses to deploy a pinned version that is not the template's default, whose AMI the policy names", () => {
+    const settings = { launchTemplateId: 'lt-0abc', launchTemplateVersion: '3' };
+    expect(launchTemplateVersionProblem(settings, 3)).toBeNull();
+    expect(launchTemplateVersionProblem(settings, 5)).toBe(
+      "SMARTSCALE_LAUNCH_TEMPLATE_VERSION is 3, but the default version of lt-0abc is 5: the deploy scopes the provisioner's launches to the default version's AMI and security groups, so pin that one, or make version 3 the default first (aws ec2 modify-launch-template --launch-template-id lt-0abc --default-version 3)",
+    );
   });
 
   it('reads the policy file, and names the file and the bad field when it is wrong', () => {
