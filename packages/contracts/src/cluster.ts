@@ -101,6 +101,31 @@ export const NodeSelectorRequirementSchema = z.object({
 });
 export type NodeSelectorRequirement = z.infer<typeof NodeSelectorRequirementSchema>;
 
+/** One entry of a pod's spec.tolerations. */
+export const TolerationSchema = z.object({
+  /** Empty or absent with operator Exists: tolerates every taint. */
+  key: z.string().optional(),
+  /** Absent means Equal, as in the API. */
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  /** Absent: tolerates every effect. */
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+});
+export type Toleration = z.infer<typeof TolerationSchema>;
+
+/**
+ * A bound PersistentVolume a pending pod claims whose required node affinity
+ * (or zone label) names the zones it can be attached in.
+ */
+export const VolumeZonesSchema = z.object({
+  /** The claim, "namespace/name". */
+  claim: z.string().min(1),
+  /** The bound PersistentVolume's name. */
+  volume: z.string().min(1),
+  zones: z.array(z.string().min(1)).min(1),
+});
+export type VolumeZones = z.infer<typeof VolumeZonesSchema>;
+
 /** A pod the scheduler could not place. */
 export const PendingPodSchema = ResourcesSchema.extend({
   namespace: z.string().min(1),
@@ -115,6 +140,13 @@ export const PendingPodSchema = ResourcesSchema.extend({
    * (each a list of requirements that must all hold) may match.
    */
   nodeAffinityTerms: z.array(z.array(NodeSelectorRequirementSchema)).optional(),
+  /** spec.tolerations, when it has any. */
+  tolerations: z.array(TolerationSchema).optional(),
+  /**
+   * Its bound volumes that can be attached only in some zones; a claim not
+   * yet bound (WaitForFirstConsumer) pins nothing and is left out.
+   */
+  volumeZones: z.array(VolumeZonesSchema).optional(),
 });
 export type PendingPod = z.infer<typeof PendingPodSchema>;
 

@@ -90,6 +90,10 @@ export const UnhostableCode = {
   TooLargeForInstance: 'too-large-for-instance',
   NodeSelector: 'node-selector-unsatisfiable',
   NodeAffinity: 'node-affinity-unsatisfiable',
+  /** A bound volume pinned to zones where SmartScale launches no worker (or to no common zone). */
+  VolumeZone: 'volume-zone-unavailable',
+  /** A taint every new worker carries (`instance.taints`) that the pod does not tolerate. */
+  TaintNotTolerated: 'taint-not-tolerated',
 } as const;
 export type UnhostableCode = (typeof UnhostableCode)[keyof typeof UnhostableCode];
 

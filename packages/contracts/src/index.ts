@@ -13,7 +13,9 @@ export {
   type PendingPod,
   type PodInfo,
   type Resources,
+  type Toleration,
   type Utilization,
+  type VolumeZones,
 } from './cluster.js';
 export {
   type Decision,

@@ -57,6 +57,34 @@ export const InstanceRequirementsSchema = z
 export type InstanceRequirements = z.output<typeof InstanceRequirementsSchema>;
 const instanceRequirements = InstanceRequirementsSchema;
 
+const ZONE = /^[a-z]{2}-[a-z0-9-]+[0-9][a-z]$/;
+// Kubernetes qualified names: an optional DNS-subdomain prefix and a name of
+// at most 63 characters; values as label values.
+const TAINT_KEY =
+  /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const TAINT_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/**
+ * A taint new workers carry, as K3s' --node-taint takes it
+ * (`key=value:effect`).
+ *
+ * @example
+ * { key: 'dedicated', value: 'batch', effect: 'NoSchedule' }
+ */
+export const TaintSchema = z
+  .object({
+    key: z
+      .string()
+      .regex(TAINT_KEY, 'expected a label-style key like dedicated or example.com/pool'),
+    value: z
+      .string()
+      .regex(TAINT_VALUE, 'expected a label value (63 letters, digits, -_. at most)')
+      .optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+  })
+  .strict();
+export type Taint = z.output<typeof TaintSchema>;
+
 const share = z.number().finite().min(0).max(1);
 const seconds = z.number().finite().nonnegative();
 const resources = z.object({
@@ -147,6 +175,23 @@ export const ConfigSchema = z
          * pod that selects a label no new worker has never triggers a launch.
          */
         nodeLabels: z.record(z.string(), z.string()).default({}),
+        /**
+         * The availability zones new workers launch in. Filled at start-up
+         * from the worker subnets the provisioner launches into
+         * (SMARTSCALE_SUBNETS, from the deploy's SMARTSCALE_ZONES), so the
+         * subnets stay the one source; set it here only where no subnets
+         * are given (simulator, what-ifs). Unknown: a pending pod's volume
+         * zone gets the benefit of the doubt.
+         */
+        zones: z
+          .array(z.string().regex(ZONE, 'expected an availability zone like eu-west-1a'))
+          .min(1)
+          .optional(),
+        /**
+         * Taints every new worker registers with (--node-taint at join):
+         * a pending pod that does not tolerate one never triggers a launch.
+         */
+        taints: z.array(TaintSchema).default([]),
       })
       .superRefine((i, ctx) => {
         const forms = (['type', 'types', 'requirements'] as const).filter(
@@ -158,6 +203,17 @@ export const ConfigSchema = z
             path: [forms[1] as string],
             message: `give one of instance.type, instance.types and instance.requirements, got ${forms.map((f) => `instance.${f}`).join(' and ')}`,
           });
+        const taintSeen = new Set<string>();
+        i.taints.forEach((t, n) => {
+          // The API server refuses a Node with two taints of one key and effect.
+          if (taintSeen.has(`${t.key}:${t.effect}`))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['taints', n],
+              message: `duplicate taint '${t.key}:${t.effect}'`,
+            });
+          taintSeen.add(`${t.key}:${t.effect}`);
+        });
         const seen = new Set<string>();
         (i.types ?? []).forEach((t, n) => {
           if (seen.has(t))

@@ -1,12 +1,13 @@
 import type {
   NodeSelectorRequirement,
   PendingPod,
+  Toleration,
   UnhostableCode,
   UnhostablePod,
 } from '@smartscale/contracts';
 import { UnhostableCode as Code } from '@smartscale/contracts';
 import { fits } from './binpack.js';
-import { type Config, podAllocatable } from './config.js';
+import { type Config, podAllocatable, type Taint } from './config.js';
 
 /**
  * The labels a new worker registers with (k3s/worker-user-data.sh and the
@@ -64,6 +65,56 @@ function requirementHolds(r: NodeSelectorRequirement, labels: Labels): boolean {
 const describeRequirement = (r: NodeSelectorRequirement) =>
   `${r.key} ${r.operator}${r.values?.length ? ` ${r.values.join(',')}` : ''}`;
 
+/**
+ * Whether `toleration` tolerates `taint`, as the API's ToleratesTaint reads
+ * it: an effect, when given, must be the taint's; a key, when given, must be
+ * the taint's (an empty key with Exists matches every key); Exists ignores
+ * the value, Equal (or no operator) needs the same value, absent as "".
+ */
+export function tolerates(toleration: Toleration, taint: Taint): boolean {
+  if (toleration.effect && toleration.effect !== taint.effect) return false;
+  if (toleration.key && toleration.key !== taint.key) return false;
+  if (toleration.operator === 'Exists') return true;
+  // An empty key with Equal is refused by the API server; never a match here.
+  if (!toleration.key) return false;
+  return (toleration.value ?? '') === (taint.value ?? '');
+}
+
+const describeTaint = (t: Taint) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;
+
+/**
+ * The first taint of a new worker that keeps `tolerations` off it. Only
+ * NoSchedule and NoExecute keep a pod off a node (the scheduler's
+ * TaintToleration filter); PreferNoSchedule is a preference the scheduler
+ * may ignore.
+ */
+export function untoleratedTaint(
+  tolerations: readonly Toleration[],
+  taints: readonly Taint[],
+): Taint | undefined {
+  return taints.find(
+    (taint) => taint.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint)),
+  );
+}
+
+/**
+ * Why the pod's bound volumes cannot be attached in any zone new workers
+ * launch in: every volume must be reachable from one common zone. Null when
+ * they can, or when the worker zones are not known.
+ */
+function volumeZoneProblem(pod: PendingPod, workerZones: readonly string[] | undefined) {
+  const volumes = pod.volumeZones ?? [];
+  if (!workerZones || volumes.length === 0) return null;
+  const where = workerZones.join(', ');
+  for (const v of volumes) {
+    if (!v.zones.some((z) => workerZones.includes(z)))
+      return `volume ${v.volume} (claim ${v.claim}) is in ${v.zones.join(', ')}; new workers launch in ${where}`;
+  }
+  const common = workerZones.filter((z) => volumes.every((v) => v.zones.includes(z)));
+  if (common.length > 0) return null;
+  return `volumes ${volumes.map((v) => `${v.volume} (${v.zones.join(', ')})`).join(' and ')} share no zone where new workers launch (${where})`;
+}
+
 /** Why a new worker of the configured type could not host `pod`; null when it could. */
 export function whyUnhostable(
   pod: PendingPod,
@@ -93,6 +144,14 @@ export function whyUnhostable(
       detail: `required node affinity: ${failing.map((f) => f.map(describeRequirement).join(' and ')).join(' | ')}`,
     };
   }
+  const taint = untoleratedTaint(pod.tolerations ?? [], config.instance.taints);
+  if (taint)
+    return {
+      code: Code.TaintNotTolerated,
+      detail: `new workers carry the taint ${describeTaint(taint)}, which the pod does not tolerate`,
+    };
+  const volume = volumeZoneProblem(pod, config.instance.zones);
+  if (volume) return { code: Code.VolumeZone, detail: volume };
   return null;
 }
 
@@ -100,7 +159,8 @@ export function whyUnhostable(
  * Splits pending pods into those a new worker could host, which may
  * trigger a launch and hold back scale-down, and those none could (too big
  * for the instance type, a node selector or required affinity no new
- * worker's labels meet), which only get reported: launching cannot help
+ * worker's labels meet, a worker taint not tolerated, a bound volume in a
+ * zone no worker launches in), which only get reported: launching cannot help
  * them, and waiting for them would keep idle nodes forever.
  *
  * @example
