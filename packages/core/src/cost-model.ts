@@ -1,5 +1,6 @@
 import type { CapacityType } from '@smartscale/contracts';
 import type { Config } from './config.js';
+import type { PriceBook } from './prices.js';
 
 /** Node-seconds used, split by how they were bought. */
 export interface Usage {
@@ -7,8 +8,20 @@ export interface Usage {
   readonly spotSeconds: number;
 }
 
-/** Hourly price of one worker of the configured type. */
-export function hourlyPrice(capacityType: CapacityType, config: Config): number {
+/**
+ * Hourly price of one worker: of the configured type at the configured
+ * prices, or, given its instance type and a price book, that type's price.
+ *
+ * @example
+ * hourlyPrice('on-demand', config, 't3.large', priceBook(config)) // 0.0832
+ */
+export function hourlyPrice(
+  capacityType: CapacityType,
+  config: Config,
+  instanceType?: string,
+  prices?: PriceBook,
+): number {
+  if (prices !== undefined) return prices.hourlyUsd(instanceType, capacityType);
   return capacityType === 'spot' ? config.pricing.spotHourlyUsd : config.pricing.onDemandHourlyUsd;
 }
 

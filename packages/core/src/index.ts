@@ -40,7 +40,9 @@ export {
   withResolvedTypes,
 } from './instance-types.js';
 export { evaluateOutcome, toOutcome } from './outcome.js';
+export { ON_DEMAND_HOURLY_USD, ON_DEMAND_PRICES_SOURCE } from './on-demand-prices.js';
 export { classifyPod } from './pod-disruption.js';
+export { type PriceBook, type PriceBookOptions, priceBook } from './prices.js';
 export { type ExistingWorker, type LaunchSlot, planPurchase } from './purchase-plan.js';
 export {
   applyLedgerRepairs,

@@ -1,6 +1,7 @@
 import type { CapacityType } from '@smartscale/contracts';
 import type { Config } from './config.js';
 import { hourlyPrice, staticFleetCostUsd } from './cost-model.js';
+import type { PriceBook } from './prices.js';
 
 /** What an action does to the hourly bill: positive adds, negative saves. */
 export interface CostEffect {
@@ -44,6 +45,8 @@ export function costEffect(
 export interface BilledWorker {
   readonly id: string;
   readonly capacityType: CapacityType;
+  /** Its instance type, when known: priced by type with a price book. */
+  readonly instanceType?: string;
 }
 
 /** A change to the billed fleet, as the audit log tells it. */
@@ -75,10 +78,12 @@ export interface SpendAccount {
  * truth for registered workers (a worker seen before and now missing has
  * gone, whatever message was lost), while one launched and not yet seen
  * stays billed until it joins or is terminated. The baseline is `baselineNodes`
- * on-demand workers over the same covered time.
+ * on-demand workers over the same covered time. With `prices`, each worker
+ * is billed at its instance type's price (issue #23); without, at the
+ * configured prices.
  *
  * @example
- * accountSpend(events, since, now, config, config.workers.max)
+ * accountSpend(events, since, now, config, config.workers.max, priceBook(config))
  */
 export function accountSpend(
   events: readonly FleetEvent[],
@@ -86,11 +91,13 @@ export function accountSpend(
   to: Date,
   config: Config,
   baselineNodes: number,
+  prices?: PriceBook,
 ): SpendAccount {
   if (to.getTime() < from.getTime())
     throw new RangeError(`spend period: ${to.toISOString()} is before ${from.toISOString()}`);
-  const billed = new Map<string, { type: CapacityType; seen: boolean }>();
+  const billed = new Map<string, { type: CapacityType; instanceType?: string; seen: boolean }>();
   const seconds: Record<CapacityType, number> = { 'on-demand': 0, spot: 0 };
+  const spent: Record<CapacityType, number> = { 'on-demand': 0, spot: 0 };
   let known = false;
   let coveredFrom: number | null = null;
   let clock = from.getTime();
@@ -99,7 +106,11 @@ export function accountSpend(
     const end = Math.min(until, to.getTime());
     if (known && end > clock) {
       coveredFrom ??= clock;
-      for (const w of billed.values()) seconds[w.type] += (end - clock) / 1000;
+      for (const w of billed.values()) {
+        seconds[w.type] += (end - clock) / 1000;
+        spent[w.type] +=
+          ((end - clock) / 3_600_000) * hourlyPrice(w.type, config, w.instanceType, prices);
+      }
     }
     clock = Math.max(clock, end);
   };
@@ -111,11 +122,17 @@ export function accountSpend(
     if (event.type === 'observed') {
       const present = new Set(event.workers.map((w) => w.id));
       for (const [id, w] of billed) if (w.seen && !present.has(id)) billed.delete(id);
-      for (const w of event.workers) billed.set(w.id, { type: w.capacityType, seen: true });
+      for (const w of event.workers)
+        billed.set(w.id, {
+          type: w.capacityType,
+          instanceType: w.instanceType ?? billed.get(w.id)?.instanceType,
+          seen: true,
+        });
       known = true;
     } else if (event.type === 'launched') {
       for (const w of event.workers)
-        if (!billed.has(w.id)) billed.set(w.id, { type: w.capacityType, seen: false });
+        if (!billed.has(w.id))
+          billed.set(w.id, { type: w.capacityType, instanceType: w.instanceType, seen: false });
     } else {
       billed.delete(event.id);
     }
@@ -123,10 +140,9 @@ export function accountSpend(
   accrue(to.getTime());
 
   const covered = coveredFrom === null ? 0 : (to.getTime() - coveredFrom) / 1000;
-  const price = (type: CapacityType) => (seconds[type] / 3600) * hourlyPrice(type, config);
   const byCapacityType = {
-    'on-demand': { nodeHours: seconds['on-demand'] / 3600, usd: price('on-demand') },
-    spot: { nodeHours: seconds.spot / 3600, usd: price('spot') },
+    'on-demand': { nodeHours: seconds['on-demand'] / 3600, usd: spent['on-demand'] },
+    spot: { nodeHours: seconds.spot / 3600, usd: spent.spot },
   };
   const usd = byCapacityType['on-demand'].usd + byCapacityType.spot.usd;
   const baselineUsd = staticFleetCostUsd(baselineNodes, covered, config);
