@@ -21,18 +21,37 @@ export interface DeadLetter {
   /** Why it was rejected, when the handler said so; null for redrive after failed receives. */
   readonly reason: string | null;
   readonly sentAt: string | null;
+  /**
+   * When the message itself happened: an envelope's occurredAt or an EC2
+   * event's time, else when it was sent to the queue. Consumers refuse
+   * commands by this age (commands.maxAgeSeconds).
+   */
+  readonly occurredAt: string | null;
   readonly body: string;
 }
 
-function fromBody(body: string): { type: string | null; actionId: string | null } {
+function fromBody(body: string): {
+  type: string | null;
+  actionId: string | null;
+  occurredAt: string | null;
+} {
   try {
-    const value = JSON.parse(body) as { type?: unknown; actionId?: unknown };
+    const value = JSON.parse(body) as {
+      type?: unknown;
+      actionId?: unknown;
+      occurredAt?: unknown;
+      time?: unknown;
+    };
+    const at = [value.occurredAt, value.time].find(
+      (t): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t)),
+    );
     return {
       type: typeof value.type === 'string' ? value.type : null,
       actionId: typeof value.actionId === 'string' ? value.actionId : null,
+      occurredAt: at ?? null,
     };
   } catch {
-    return { type: null, actionId: null };
+    return { type: null, actionId: null, occurredAt: null };
   }
 }
 
@@ -42,12 +61,14 @@ export function describeDeadLetter(message: Message): DeadLetter {
   const body = message.Body ?? '';
   const parsed = fromBody(body);
   const sent = Number(message.Attributes?.SentTimestamp);
+  const sentAt = Number.isFinite(sent) ? new Date(sent).toISOString() : null;
   return {
     messageId: message.MessageId ?? '',
     type: attrs[MessageAttribute.Type]?.StringValue ?? parsed.type,
     actionId: attrs[MessageAttribute.ActionId]?.StringValue ?? parsed.actionId,
     reason: attrs[REJECTION_REASON_ATTRIBUTE]?.StringValue ?? null,
-    sentAt: Number.isFinite(sent) ? new Date(sent).toISOString() : null,
+    sentAt,
+    occurredAt: parsed.occurredAt ?? sentAt,
     body,
   };
 }
@@ -118,6 +139,8 @@ export interface ReplayResult {
    * more: the cause is not fixed); left in the DLQ, not moved again.
    */
   readonly cameBack: readonly DeadLetter[];
+  /** Messages older than `maxAgeSeconds`: left in the DLQ, not moved. */
+  readonly tooOld: readonly DeadLetter[];
   /** Why the move task was not used, when it was not. */
   readonly fallbackReason: string | null;
 }
@@ -132,6 +155,14 @@ export interface ReplayOptions {
   readonly max?: number;
   /** List what would move; move nothing. */
   readonly dryRun?: boolean;
+  /**
+   * Leave in the DLQ every message that happened longer ago than this
+   * (`occurredAt`): its consumer would refuse it anyway (commands.maxAgeSeconds),
+   * and the world it was meant for has moved on.
+   */
+  readonly maxAgeSeconds?: number;
+  /** The clock `maxAgeSeconds` is measured on. */
+  readonly now?: () => Date;
   /** Stops between two messages; what moved stays moved and the rest stays in the DLQ. */
   readonly signal?: AbortSignal;
   /**
@@ -205,7 +236,7 @@ async function runMoveTask(options: ReplayOptions, dlqArn: string): Promise<numb
 async function moveOne(
   options: ReplayOptions,
   since: number,
-): Promise<{ moved: DeadLetter } | { cameBack: DeadLetter } | null> {
+): Promise<{ moved: DeadLetter } | { cameBack: DeadLetter } | { tooOld: DeadLetter } | null> {
   const { sqs } = options;
   const res = await sqs.send(
     new ReceiveMessageCommand({
@@ -220,6 +251,8 @@ async function moveOne(
   if (!message) return null;
   const letter = describeDeadLetter(message);
   if (Number(message.Attributes?.SentTimestamp) >= since) return { cameBack: letter };
+  // Left hidden for the visibility timeout, so this replay does not see it again.
+  if (isTooOld(letter, options)) return { tooOld: letter };
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: options.queueUrl,
@@ -246,16 +279,21 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   const max = options.max ?? Number.POSITIVE_INFINITY;
   if (options.dryRun) {
     const letters = await peekDeadLetters(options.sqs, options.dlqUrl, Math.min(max, 1000));
+    const moved = letters.filter((l) => !isTooOld(l, options));
     return {
       method: 'dry-run',
-      moved: letters,
-      movedCount: letters.length,
+      moved,
+      movedCount: moved.length,
       cameBack: [],
+      tooOld: letters.filter((l) => isTooOld(l, options)),
       fallbackReason: null,
     };
   }
-  let fallbackReason = 'a maximum was given, and the move task cannot stop at a count';
-  if (options.max === undefined) {
+  let fallbackReason =
+    options.maxAgeSeconds !== undefined
+      ? 'a maximum age was given, and the move task cannot tell messages apart'
+      : 'a maximum was given, and the move task cannot stop at a count';
+  if (options.max === undefined && options.maxAgeSeconds === undefined) {
     try {
       const count = await runMoveTask(options, await queueArnOf(options.sqs, options.dlqUrl));
       return {
@@ -263,6 +301,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
         moved: [],
         movedCount: count,
         cameBack: [],
+        tooOld: [],
         fallbackReason: null,
       };
     } catch (error) {
@@ -273,6 +312,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
   const since = Date.now();
   const moved: DeadLetter[] = [];
   const cameBack: DeadLetter[] = [];
+  const tooOld: DeadLetter[] = [];
   while (moved.length < max && !options.signal?.aborted) {
     const step = await moveOne(options, since);
     if (!step) break;
@@ -280,8 +320,29 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
       cameBack.push(step.cameBack);
       continue;
     }
+    if ('tooOld' in step) {
+      tooOld.push(step.tooOld);
+      continue;
+    }
     moved.push(step.moved);
     options.onMoved?.(step.moved);
   }
-  return { method: 'one-by-one', moved, movedCount: moved.length, cameBack, fallbackReason };
+  return {
+    method: 'one-by-one',
+    moved,
+    movedCount: moved.length,
+    cameBack,
+    tooOld,
+    fallbackReason,
+  };
+}
+
+/** Whether a dead letter happened longer ago than the replay's maxAgeSeconds. */
+function isTooOld(
+  letter: DeadLetter,
+  options: Pick<ReplayOptions, 'maxAgeSeconds' | 'now'>,
+): boolean {
+  if (options.maxAgeSeconds === undefined || letter.occurredAt === null) return false;
+  const now = options.now?.() ?? new Date();
+  return now.getTime() - Date.parse(letter.occurredAt) > options.maxAgeSeconds * 1000;
 }

@@ -8,7 +8,7 @@ import { formatTable } from '../table.js';
 const DEFAULT_LIST_MAX = 20;
 
 const usage = `usage: smartscale dlq list [QUEUE] [options]
-       smartscale dlq replay QUEUE [--dry-run] [--max N] [options]
+       smartscale dlq replay QUEUE [--dry-run] [--max N] [--max-age SECONDS] [options]
 
 list     without QUEUE, the dead-letter depth of every queue; with QUEUE, its
          dead-lettered messages (type, action, why) without taking them
@@ -25,6 +25,9 @@ options:
   --dry-run             replay: list what would move, move nothing
   --max N               list: show at most N messages (default ${DEFAULT_LIST_MAX});
                         replay: move at most N messages
+  --max-age SECONDS     replay: leave in the DLQ every message that happened
+                        longer ago than this (its consumer would refuse it
+                        anyway past commands.maxAgeSeconds, 3600 by default)
 ${deploymentUsage}`;
 
 function queueArg(raw: string): QueueName {
@@ -73,7 +76,7 @@ async function list(d: Deployment, queue: QueueName | undefined, max: number, js
 async function replay(
   d: Deployment,
   name: QueueName,
-  options: { max?: number; dryRun: boolean; json: boolean },
+  options: { max?: number; maxAgeSeconds?: number; dryRun: boolean; json: boolean },
   io: Io,
 ) {
   const { url, arn, dlqUrl } = d.resources.queues[name];
@@ -90,6 +93,7 @@ async function replay(
       dryRun: options.dryRun,
       signal: abort.signal,
       ...(options.max === undefined ? {} : { max: options.max }),
+      ...(options.maxAgeSeconds === undefined ? {} : { maxAgeSeconds: options.maxAgeSeconds }),
       ...(options.json
         ? {}
         : {
@@ -112,6 +116,10 @@ async function replay(
     if (result.cameBack.length > 0)
       lines.push(
         `${result.cameBack.length} message(s) failed again and came back to the DLQ during the replay; they stay there (is the cause fixed?):\n${formatDeadLetters(result.cameBack)}`,
+      );
+    if (result.tooOld.length > 0)
+      lines.push(
+        `${result.tooOld.length} message(s) older than --max-age ${options.maxAgeSeconds} s ${result.method === 'dry-run' ? 'would stay' : 'stay'} in the DLQ:\n${formatDeadLetters(result.tooOld)}`,
       );
     lines.push(
       `${report.leftInDlq} left in the DLQ${left.inFlight > 0 ? ` (${left.inFlight} hidden by a receive for now, visible again after the visibility timeout)` : ''}${abort.signal.aborted ? '; stopped by Ctrl-C' : ''}`,
@@ -139,6 +147,7 @@ export const dlqCommand: Command = {
         ...deploymentArgs,
         'dry-run': { type: 'boolean', default: false },
         max: { type: 'string' },
+        'max-age': { type: 'string' },
       },
       2,
     );
@@ -154,8 +163,15 @@ export const dlqCommand: Command = {
       (n) => Number.isInteger(n) && n > 0,
       'a whole number > 0',
     );
+    const maxAgeSeconds = numberArg(
+      'max-age',
+      values['max-age'],
+      (n) => Number.isInteger(n) && n > 0,
+      'a whole number of seconds > 0',
+    );
     if (action === 'list') {
       if (values['dry-run']) throw new UsageError('--dry-run: only replay takes it');
+      if (maxAgeSeconds !== undefined) throw new UsageError('--max-age: only replay takes it');
       io.out(
         await withDeployment(values, (d) => list(d, queue, max ?? DEFAULT_LIST_MAX, values.json)),
       );
@@ -170,7 +186,12 @@ export const dlqCommand: Command = {
         replay(
           d,
           queue,
-          { ...(max === undefined ? {} : { max }), dryRun: values['dry-run'], json: values.json },
+          {
+            ...(max === undefined ? {} : { max }),
+            ...(maxAgeSeconds === undefined ? {} : { maxAgeSeconds }),
+            dryRun: values['dry-run'],
+            json: values.json,
+          },
           io,
         ),
       );

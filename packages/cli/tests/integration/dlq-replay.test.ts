@@ -238,4 +238,48 @@ describe('smartscale dlq', () => {
       'the malformed message back in the DLQ',
     );
   });
+
+  it('with --max-age, moves only what happened recently and leaves older messages in the DLQ (issue #21)', async () => {
+    const q = deployment.resources.queues.notifier;
+    const before = (await depths()).dlq;
+    const event = (instanceId: string, at: Date) =>
+      createMessage(
+        'InterruptionReceived',
+        { instanceId, kind: 'spot-interruption' },
+        { clusterId: deployment.resources.clusterId },
+        at,
+      );
+    const old = event('i-0aaaaaaaaaaaaaaa1', new Date(Date.now() - 3 * 86_400_000));
+    const recent = event('i-0aaaaaaaaaaaaaaa2', new Date());
+    for (const m of [old, recent])
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: q.dlqUrl,
+          MessageBody: JSON.stringify(m),
+          MessageAttributes: {
+            type: { DataType: 'String', StringValue: m.type },
+            actionId: { DataType: 'String', StringValue: m.actionId },
+          },
+        }),
+      );
+
+    const replay = await notifierDlq('replay', '--max-age', '3600');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(
+      /moved 1 message\(s\) back to notifier one at a time: a maximum age was given/,
+    );
+    expect(replay.stdout).toContain('1 message(s) older than --max-age 3600 s stay in the DLQ');
+    expect(replay.stdout).toContain(old.actionId);
+    await eventually(
+      async () => webhook.timesDelivered(recent.actionId) === 1,
+      30_000,
+      'the recent message at the webhook',
+    );
+    expect(webhook.timesDelivered(old.actionId)).toBe(0);
+    expect((await depths()).dlq).toBe(before + 1);
+
+    const refused = await notifierDlq('list', '--max-age', '3600');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--max-age: only replay takes it');
+  });
 });
