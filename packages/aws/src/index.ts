@@ -35,3 +35,4 @@ export {
   metricsOf,
   recordMetrics,
 } from './service-metrics.js';
+export { type SpotPrice, SpotPriceCache } from './spot-prices.js';
