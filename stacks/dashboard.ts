@@ -45,7 +45,7 @@ interface Widget {
  * The dashboard body: alarm states; handler errors, throttles and p95
  * duration per function; DLQ depth and oldest message per queue; action
  * latencies (p50, p95, max); decisions by kind; fleet actions; messages
- * handled, failed and rejected per service.
+ * failed and rejected, and deferred (redelivered later), per service.
  *
  * @example
  * new aws.cloudwatch.Dashboard('Dashboard', { dashboardName: plan.prefix,
@@ -164,6 +164,19 @@ export function dashboardBody(
             f.service,
           ]),
         ),
+      'Sum',
+    ),
+  );
+  add(
+    'metric',
+    metric(
+      // Expected waits (lock busy, a step held by another delivery): the
+      // message comes again after its visibility timeout. Kept apart from
+      // the failures so they stay a signal; a lasting rise means contention.
+      'Messages deferred (redelivered later)',
+      plan.functions
+        .filter((f) => f.queue !== null)
+        .map((f) => [METRICS_NAMESPACE, 'MessagesDeferred', 'service', f.service]),
       'Sum',
     ),
   );

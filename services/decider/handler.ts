@@ -1,12 +1,13 @@
 // Lambda entry of the decider: samples and outcome events from its queue.
 
 import type { Lease } from '@smartscale/aws';
+import { createMessageHandler, createServiceContext, resolvedConfigFromEnv } from '@smartscale/aws';
 import {
-  createMessageHandler,
-  createServiceContext,
-  resolvedConfigFromEnv,
-} from '@smartscale/aws';
-import { type AnyEnvelope, type ClaimedSample, parseDeliveredJson } from '@smartscale/contracts';
+  type AnyEnvelope,
+  type ClaimedSample,
+  LockBusyError,
+  parseDeliveredJson,
+} from '@smartscale/contracts';
 import {
   type DeciderPorts,
   type EvaluationResult,
@@ -68,7 +69,7 @@ export const handler = createMessageHandler<AnyEnvelope | ClaimedSample>({
       return;
     }
     if (!(await recordOutcome(message, ports))) {
-      throw new Error(`cluster lock busy; ${message.type} will be redelivered`);
+      throw new LockBusyError(message.clusterId, message.type);
     }
   },
 });

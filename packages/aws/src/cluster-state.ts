@@ -3,12 +3,17 @@ import {
   GetCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { type ClusterState, ClusterStateSchema, emptyClusterState } from '@smartscale/contracts';
+import {
+  type ClusterState,
+  ClusterStateSchema,
+  emptyClusterState,
+  RedeliverLater,
+} from '@smartscale/contracts';
 import { cancellationCodes } from './dynamo-errors.js';
 import { type Lease, lockKey } from './lock.js';
 
 /** A write refused because a newer lock holder exists (the caller's lease is stale). */
-export class StaleLeaseError extends Error {
+export class StaleLeaseError extends RedeliverLater {
   constructor(clusterId: string, fence: number) {
     super(
       `state of cluster ${clusterId} not written: the lock was taken over since fence ${fence}; re-read the state under a new lease`,
@@ -18,7 +23,7 @@ export class StaleLeaseError extends Error {
 }
 
 /** A write refused because the stored version is not the one the caller read. */
-export class VersionConflictError extends Error {
+export class VersionConflictError extends RedeliverLater {
   constructor(clusterId: string, version: number) {
     super(
       `state of cluster ${clusterId} not written: it is no longer at version ${version}; re-read and retry`,

@@ -5,6 +5,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { RedeliverLater } from '@smartscale/contracts';
 import { isConditionFailure } from './dynamo-errors.js';
 
 // Why not Powertools idempotency: it keys records on a hash of the Lambda
@@ -26,7 +27,7 @@ export type Claim<T> =
  * message, or a second reconciler pass): the effect is neither lost nor
  * doubled; the caller retries later or leaves it to the holder.
  */
-export class StepInProgressError extends Error {
+export class StepInProgressError extends RedeliverLater {
   constructor(actionId: string, step: string, claimedAt: string) {
     super(
       `step ${step} of action ${actionId} is in progress elsewhere (since ${claimedAt}); retry later`,

@@ -10,7 +10,7 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { type CapacityType, ValidationError } from '@smartscale/contracts';
+import { type CapacityType, RedeliverLater, ValidationError } from '@smartscale/contracts';
 import type { DedupStore } from './dedup.js';
 
 /** Tags on every worker SmartScale launches. */
@@ -123,7 +123,7 @@ export function fleetClientTokenFor(
 }
 
 /** The launch is being done by another delivery of the same command; retry later. */
-export class LaunchInProgressError extends Error {
+export class LaunchInProgressError extends RedeliverLater {
   constructor(actionId: string, step: string) {
     super(`launch ${step} of action ${actionId} is in progress elsewhere; retry later`);
     this.name = 'LaunchInProgressError';

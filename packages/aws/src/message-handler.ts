@@ -6,7 +6,12 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type AnyEnvelope, type Parsed, parseMessageJson } from '@smartscale/contracts';
+import {
+  type AnyEnvelope,
+  isRedeliverLater,
+  type Parsed,
+  parseMessageJson,
+} from '@smartscale/contracts';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type MessageAgeLimit, messageAgeProblem } from './message-age.js';
 import { flushMetrics } from './service-metrics.js';
@@ -22,8 +27,8 @@ export interface MessageHandlerOptions<T = AnyEnvelope> {
   readonly deadLetterQueueUrl: string;
   readonly logger?: Logger;
   /**
-   * The service's metrics (`ctx.metrics`): counts handled, failed and
-   * rejected messages and is flushed at the end of every invocation.
+   * The service's metrics (`ctx.metrics`): counts handled, failed, deferred
+   * and rejected messages and is flushed at the end of every invocation.
    */
   readonly metrics?: Metrics;
   /**
@@ -50,7 +55,12 @@ export interface MessageHandlerOptions<T = AnyEnvelope> {
    * `occurredAt`. The spot listener passes the EventBridge event's `time`.
    */
   readonly occurredAtOf?: (message: T) => string | undefined;
-  /** Handles one valid message; a throw fails only this record (it is redelivered). */
+  /**
+   * Handles one valid message; a throw fails only this record (it is
+   * redelivered). Throw a `RedeliverLater` (lock busy, step in progress
+   * elsewhere) when the message is expected to succeed later: it is counted
+   * as MessagesDeferred and logged at info rather than as a failure.
+   */
   handle(message: T, record: SQSRecord): Promise<void>;
 }
 
@@ -67,7 +77,9 @@ const MAX_REASON_LENGTH = 4000;
  * it could never succeed, this keeps the reason next to the message, and it
  * reaches the DLQ at once instead of after maxReceiveCount visibility
  * timeouts. If that send fails the record fails too, so SQS redrive still
- * moves it to the DLQ. Other records of the batch are unaffected.
+ * moves it to the DLQ. A handler that throws `RedeliverLater` fails its
+ * record without counting a failure (MessagesDeferred instead). Other
+ * records of the batch are unaffected.
  *
  * @example
  * export const handler = createMessageHandler({ sqs, deadLetterQueueUrl, logger,
@@ -158,6 +170,17 @@ export function createMessageHandler<T = AnyEnvelope>(
       await options.handle(parsed.value, record);
       metrics?.addMetric('MessagesHandled', MetricUnit.Count, 1);
     } catch (error) {
+      if (isRedeliverLater(error)) {
+        // Expected (another invocation holds the lock or the step): not a
+        // failure to alarm on. The record still fails, so SQS keeps the
+        // message and delivers it again after the visibility timeout.
+        metrics?.addMetric('MessagesDeferred', MetricUnit.Count, 1);
+        logger.info('message deferred; it will be redelivered', {
+          reason: error.message,
+          receiveCount: record.attributes?.ApproximateReceiveCount,
+        });
+        throw error;
+      }
       metrics?.addMetric('MessagesFailed', MetricUnit.Count, 1);
       // Logged here, with the action, or a failure is only a metric until the DLQ.
       logger.warn('message failed; it will be redelivered', {

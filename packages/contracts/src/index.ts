@@ -40,6 +40,15 @@ export {
   parseMessageJson,
 } from './envelope.js';
 export {
+  CloudCallError,
+  isRedeliverLater,
+  LockBusyError,
+  NotFoundError,
+  RedeliverLater,
+  SmartScaleError,
+  type SmartScaleErrorCode,
+} from './errors.js';
+export {
   type MessageType,
   MessageTypes,
   type PayloadInput,

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { SmartScaleError } from './errors.js';
 
 /** One problem found while validating input, with where it is and what was expected. */
 export interface ValidationProblem {
@@ -8,11 +9,13 @@ export interface ValidationProblem {
 }
 
 /** Raised when a message or configuration does not match its schema. */
-export class ValidationError extends Error {
+export class ValidationError extends SmartScaleError {
   readonly problems: readonly ValidationProblem[];
   constructor(subject: string, problems: readonly ValidationProblem[]) {
-    super(`${subject} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
-    this.name = 'ValidationError';
+    super(
+      'invalid-input',
+      `${subject} is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    );
     this.problems = problems;
   }
 }

@@ -24,6 +24,14 @@ describe('CloudWatch dashboard', () => {
     );
   });
 
+  it('charts deferred messages of every queue consumer apart from the failed ones', () => {
+    const consumers = plan.functions.filter((f) => f.queue !== null).map((f) => f.service);
+    expect(metricRows(/^Messages deferred/).map((r) => [r[1], r[3]])).toEqual(
+      consumers.map((service) => ['MessagesDeferred', service]),
+    );
+    expect(metricRows(/^Messages failed/).map((r) => r[1])).not.toContain('MessagesDeferred');
+  });
+
   it('shows the state of every alarm', () => {
     expect(widget(/^Alarms/).properties.alarms).toEqual(
       plan.alarms.map((a) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${a.name}`),
