@@ -193,9 +193,12 @@ export interface QueueSenders {
 /**
  * The one resource policy of a queue: SNS may deliver only from the topics
  * subscribed to it, EventBridge only from the rules targeting it (the
- * source ARN condition keeps any other topic or rule out). Services send
- * with their own IAM permissions, not through this policy. Used by the SST
- * mapping and the local bootstrap alike.
+ * source ARN condition keeps any other topic or rule out), and nobody -
+ * these services, the functions, an administrator - reaches it without TLS
+ * (issue #21 item 8: an explicit Deny on aws:SecureTransport false, which no
+ * Allow anywhere overrides). Services send with their own IAM permissions,
+ * not through this policy. Used by the SST mapping and the local bootstrap
+ * alike; stacks/tests/unit/queue-policy-simulation.test.ts evaluates it.
  *
  * @example
  * queueSendPolicy(queueArn, { topicArns: [samplesArn], ruleArns: [] });
@@ -218,6 +221,14 @@ export function queueSendPolicy(queueArn: string, senders: QueueSenders): string
       ...(senders.ruleArns.length > 0
         ? [statement('targeting-rules', 'events.amazonaws.com', senders.ruleArns)]
         : []),
+      {
+        Sid: 'tls-only',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Resource: queueArn,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
     ],
   });
 }

@@ -136,12 +136,21 @@ describe('sst.config.ts and stacks/', () => {
       );
       for (const q of plan.queues) {
         const policy = policies.find((p) => String(p.inputs.queueUrl).endsWith(`/${q.name}`));
-        const statements = JSON.parse(String(policy?.inputs.policy)).Statement as {
+        const all = JSON.parse(String(policy?.inputs.policy)).Statement as {
+          Effect: 'Allow' | 'Deny';
           Principal: { Service: string };
           Action: string;
           Resource: string;
           Condition: { ArnEquals: { 'aws:SourceArn': string[] } };
         }[];
+        // Besides the senders, one Deny of every request without TLS (issue #21).
+        expect(
+          all
+            .filter((st) => st.Effect === 'Deny')
+            .map((st) => [st.Action, nameOf(st.Resource), st.Condition]),
+          q.name,
+        ).toEqual([['sqs:*', q.name, { Bool: { 'aws:SecureTransport': 'false' } }]]);
+        const statements = all.filter((st) => st.Effect === 'Allow');
         const allowed = statements.flatMap((st) => {
           expect(st.Action).toBe('sqs:SendMessage');
           expect(nameOf(st.Resource)).toBe(q.name);

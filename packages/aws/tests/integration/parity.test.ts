@@ -88,10 +88,17 @@ describe('local bootstrap = deployment plan', () => {
           AttributeNames: ['Policy'],
         }),
       );
-      const statements = JSON.parse(attrs.Attributes?.Policy ?? '{}').Statement as {
+      const all = JSON.parse(attrs.Attributes?.Policy ?? '{}').Statement as {
+        Effect: 'Allow' | 'Deny';
         Principal: { Service: string };
         Condition: { ArnEquals: { 'aws:SourceArn': string[] } };
       }[];
+      // Besides the senders, one Deny: no request without TLS (issue #21).
+      expect(
+        all.filter((st) => st.Effect === 'Deny').map((st) => st.Condition),
+        q.name,
+      ).toEqual([{ Bool: { 'aws:SecureTransport': 'false' } }]);
+      const statements = all.filter((st) => st.Effect === 'Allow');
       const allowed = statements.flatMap((st) =>
         st.Condition.ArnEquals['aws:SourceArn'].map(
           (arn) => `${st.Principal.Service} ${arn.split(/[:/]/).pop()}`,
