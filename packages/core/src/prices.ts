@@ -18,8 +18,10 @@ export interface PriceBookOptions {
 }
 
 /**
- * Prices per instance type: on-demand from the table (a type or region it
- * lacks, or no type at all, costs `pricing.onDemandHourlyUsd`); Spot from
+ * Prices per instance type. A single-type configuration keeps its meaning:
+ * `pricing` is the price of `instance.type` (and of a worker whose type is
+ * unknown). Other types are priced on-demand from the table (a type or
+ * region it lacks costs `pricing.onDemandHourlyUsd`); Spot from
  * the given current prices, else the type's on-demand price times the
  * configured Spot share of price (pricing.spotHourlyUsd over
  * pricing.onDemandHourlyUsd, 30 % by default), an estimate until
@@ -34,8 +36,13 @@ export function priceBook(config: Config, options: PriceBookOptions = {}): Price
   const spotShare = onDemandHourlyUsd > 0 ? spotHourlyUsd / onDemandHourlyUsd : 1;
   const onDemand = (type: string | undefined) =>
     type === undefined ? onDemandHourlyUsd : (table[type] ?? onDemandHourlyUsd);
+  const single =
+    config.instance.types === undefined && config.instance.requirements === undefined
+      ? config.instance.type
+      : undefined;
   return {
     hourlyUsd(type, capacityType) {
+      if (type === single) type = undefined;
       if (capacityType === 'on-demand') return onDemand(type);
       if (type === undefined) return spotHourlyUsd;
       return options.spot?.get(type) ?? onDemand(type) * spotShare;

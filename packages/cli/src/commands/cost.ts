@@ -6,6 +6,7 @@ import {
   type Config,
   type FleetEvent,
   parseConfig,
+  priceBook,
   type SpendAccount,
 } from '@smartscale/core';
 import { numberArg, parseCommandArgs, readJsonArg, timeArg } from '../args.js';
@@ -22,6 +23,9 @@ const usage = `usage: smartscale cost [options]
 
 Spend on workers by capacity type, from the audit log (the workers each sample
 saw, launches and removals), and the saving against a static on-demand fleet.
+Each worker is priced by its instance type: on-demand from the bundled price
+table (npm run prices:refresh), Spot as the configured share of it; pricing.*
+prices a single instance.type and types the table lacks.
 
 options:
   --since WHEN          a duration back from now (30m, 6h, 2d) or an ISO time (default ${DEFAULT_SINCE})
@@ -33,12 +37,15 @@ ${deploymentUsage}`;
 type Detail = Readonly<Record<string, unknown>>;
 const isRecord = (x: unknown): x is Detail => typeof x === 'object' && x !== null;
 const capacity = (x: unknown): CapacityType => (x === 'spot' ? 'spot' : 'on-demand');
+const instanceTypeOf = (x: unknown): { instanceType?: string } =>
+  typeof x === 'string' && x !== '' ? { instanceType: x } : {};
 
 function observedWorkers(snapshot: unknown): BilledWorker[] | null {
   if (!isRecord(snapshot) || !Array.isArray(snapshot.nodes)) return null;
   return snapshot.nodes.filter(isRecord).map((n) => ({
     id: String(n.instanceId ?? n.name),
     capacityType: capacity(n.capacityType),
+    ...instanceTypeOf(n.instanceType),
   }));
 }
 
@@ -65,6 +72,7 @@ export function fleetEvents(entries: readonly StoredAuditEntry[]): FleetEvent[] 
       const workers = payload.instances.filter(isRecord).map((i) => ({
         id: String(i.instanceId),
         capacityType: capacity(i.capacityType),
+        ...instanceTypeOf(i.instanceType),
       }));
       events.push({ at, type: 'launched', workers });
     } else if (
@@ -149,7 +157,10 @@ export const costCommand: Command = {
       const last = before.find((e) => e.kind === 'decision');
       return d.audit.between(d.clusterId, last ? new Date(last.at) : since, now);
     });
-    const account = accountSpend(fleetEvents(entries), since, now, config, baseline);
+    // Each worker at its instance type's price (issue #23): on-demand from
+    // the bundled table, Spot estimated from it (the CLI reads no Spot history).
+    const prices = priceBook(config, { region: process.env.AWS_REGION ?? 'us-east-1' });
+    const account = accountSpend(fleetEvents(entries), since, now, config, baseline, prices);
     io.out(values.json ? JSON.stringify(account, null, 2) : formatSpend(account));
     return ExitCode.Ok;
   },

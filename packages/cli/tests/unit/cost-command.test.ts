@@ -1,5 +1,5 @@
 import type { StoredAuditEntry } from '@smartscale/aws';
-import { accountSpend, defaultConfig } from '@smartscale/core';
+import { accountSpend, defaultConfig, priceBook } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
 import { costCommand, fleetEvents, formatSpend } from '../../src/commands/cost.js';
 import { UsageError } from '../../src/index.js';
@@ -36,6 +36,35 @@ const sampleOf = (minutes: number, ...nodes: ReturnType<typeof node>[]) =>
   });
 
 describe('fleetEvents', () => {
+  it('keeps each worker instance type, so spend is priced by type (issue #23)', () => {
+    const events = fleetEvents([
+      sampleOf(0, { ...node('a', 'on-demand'), instanceType: 't3.large' } as ReturnType<
+        typeof node
+      >),
+      entry(1, 'outcome', 'InstancesLaunched', {
+        payload: {
+          requested: 1,
+          instances: [{ instanceId: 'i-c', capacityType: 'on-demand', instanceType: 'm7i.large' }],
+        },
+      }),
+    ]);
+    expect(events.flatMap((e) => (e.type === 'terminated' ? [] : e.workers))).toEqual([
+      { id: 'i-a', capacityType: 'on-demand', instanceType: 't3.large' },
+      { id: 'i-c', capacityType: 'on-demand', instanceType: 'm7i.large' },
+    ]);
+    const to = new Date(t0 + 61 * 60_000);
+    const account = accountSpend(
+      events,
+      new Date(t0),
+      to,
+      defaultConfig,
+      0,
+      priceBook(defaultConfig),
+    );
+    // t3.large for 61 minutes, m7i.large for the last 60.
+    expect(account.usd).toBeCloseTo((61 / 60) * 0.0832 + 0.1008, 6);
+  });
+
   it('reads samples, launches and terminations from the audit log and ignores the rest', () => {
     const events = fleetEvents([
       sampleOf(0, node('a', 'on-demand'), node('b')),

@@ -15,6 +15,22 @@ describe('priceBook', () => {
     expect(book.hourlyUsd('t3.medium', 'on-demand')).toBe(defaultConfig.pricing.onDemandHourlyUsd);
   });
 
+  it('keeps the configured prices as those of a single instance.type', () => {
+    const config = parseConfig({
+      instance: { type: 't3.large' },
+      pricing: { onDemandHourlyUsd: 0.07, spotHourlyUsd: 0.02 },
+    });
+    expect(priceBook(config).hourlyUsd('t3.large', 'on-demand')).toBe(0.07);
+    expect(priceBook(config).hourlyUsd('t3.large', 'spot')).toBe(0.02);
+    // Other types still come from the table; with a list, the table prices every type.
+    expect(priceBook(config).hourlyUsd('t3.medium', 'on-demand')).toBe(0.0416);
+    const list = parseConfig({
+      instance: { types: ['t3.large', 't3.medium'] },
+      pricing: { onDemandHourlyUsd: 0.07, spotHourlyUsd: 0.02 },
+    });
+    expect(priceBook(list).hourlyUsd('t3.large', 'on-demand')).toBe(0.0832);
+  });
+
   it('falls back to the configured prices for a type or region the table lacks', () => {
     const config = parseConfig({ pricing: { onDemandHourlyUsd: 0.5, spotHourlyUsd: 0.1 } });
     expect(priceBook(config).hourlyUsd('x9.huge', 'on-demand')).toBe(0.5);
