@@ -6,18 +6,34 @@ import { type ResolvedConfig, regionOf, resolveConfig } from './instance-types.j
 
 /**
  * The policy configuration from `SMARTSCALE_CONFIG` (JSON; defaults when
- * unset). Bad configuration stops start-up with every bad setting named.
+ * unset), with `instance.zones` taken from the worker subnets
+ * (`SMARTSCALE_SUBNETS`) when they are given: the zones the provisioner
+ * launches in are the one source, so a policy naming other zones is refused.
+ * Bad configuration stops start-up with every bad setting named.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = env.SMARTSCALE_CONFIG;
-  if (!raw) return parseConfig({});
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(`SMARTSCALE_CONFIG is not valid JSON: ${(err as Error).message}`);
+  let value: unknown = {};
+  if (raw) {
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      throw new Error(`SMARTSCALE_CONFIG is not valid JSON: ${(err as Error).message}`);
+    }
   }
-  return parseConfig(value);
+  return withWorkerZones(parseConfig(value), env);
+}
+
+/** `config` with the zones of `SMARTSCALE_SUBNETS` as `instance.zones`; unchanged when unset. */
+function withWorkerZones(config: Config, env: NodeJS.ProcessEnv): Config {
+  if (!env.SMARTSCALE_SUBNETS?.trim()) return config;
+  const zones = [...new Set(subnetsFromEnv(env).map((s) => s.zone))];
+  const named = config.instance.zones;
+  if (named && (named.length !== zones.length || named.some((z) => !zones.includes(z))))
+    throw new Error(
+      `SMARTSCALE_CONFIG instance.zones (${named.join(', ')}) differs from the worker subnets' zones (${zones.join(', ')}) in SMARTSCALE_SUBNETS: remove instance.zones, the subnets decide where workers launch`,
+    );
+  return { ...config, instance: { ...config.instance, zones } };
 }
 
 /**

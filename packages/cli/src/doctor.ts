@@ -377,6 +377,8 @@ export const AUTOSCALER_ACCESS: readonly Access[] = [
   { verb: 'list', resource: 'pods' },
   { verb: 'create', resource: 'pods', subresource: 'eviction' },
   { verb: 'list', resource: 'poddisruptionbudgets', group: 'policy' },
+  { verb: 'list', resource: 'persistentvolumeclaims' },
+  { verb: 'list', resource: 'persistentvolumes' },
 ];
 /** One Kubernetes API permission, as a SelfSubjectAccessReview asks it. */
 export interface Access {

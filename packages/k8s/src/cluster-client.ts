@@ -1,4 +1,10 @@
-import type { V1Node, V1PodDisruptionBudget, V1Status } from '@kubernetes/client-node';
+import type {
+  V1Node,
+  V1PersistentVolume,
+  V1PersistentVolumeClaim,
+  V1PodDisruptionBudget,
+  V1Status,
+} from '@kubernetes/client-node';
 import {
   type ApiException,
   CoreV1Api,
@@ -7,7 +13,7 @@ import {
   PolicyV1Api,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import type { NodeInfo, PendingPod, PodInfo } from '@smartscale/contracts';
+import type { NodeInfo, PendingPod, PodInfo, VolumeZones } from '@smartscale/contracts';
 import {
   CORDONED_BY_ANNOTATION,
   DRAIN_DEADLINE_ANNOTATION,
@@ -15,7 +21,32 @@ import {
   parseProviderId,
   toNodeInfo,
 } from './nodes.ts';
-import { isUnschedulable, ownerOf, toPendingPod, toPodInfo } from './pods.ts';
+import {
+  claimsOf,
+  isUnschedulable,
+  ownerOf,
+  toPendingPod,
+  toPodInfo,
+  volumeZonesOf,
+} from './pods.ts';
+
+/** Reads by name in flight at once. */
+const READS_IN_FLIGHT = 8;
+
+/** Runs `each` over `items`, at most `limit` at a time. */
+async function inBatches<T>(
+  items: readonly T[],
+  limit: number,
+  each: (item: T) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += limit)
+    await Promise.all(items.slice(i, i + limit).map(each));
+}
+
+const splitName = (qualified: string) => {
+  const slash = qualified.indexOf('/');
+  return { namespace: qualified.slice(0, slash), name: qualified.slice(slash + 1) };
+};
 
 /** Outcome of one eviction through the Eviction API. */
 export type EvictionResult =
@@ -35,6 +66,12 @@ export interface ClusterClientOptions {
    * Default 500, the page size kubectl uses.
    */
   listPageSize?: number;
+  /**
+   * Up to this many of pending pods' claims (or their volumes) are read one
+   * by one by name; more are found in one paged list of all of them, fewer
+   * requests than a read each. Default 50.
+   */
+  readByNameUpTo?: number;
 }
 
 /** One page of a Kubernetes list call. */
@@ -134,12 +171,14 @@ export class ClusterClient {
   readonly #core: CoreV1Api;
   readonly #policy: PolicyV1Api;
   readonly #pageSize: number;
+  readonly #readByNameUpTo: number;
 
   constructor(kubeConfig: KubeConfig, options: ClusterClientOptions = {}) {
     const pageSize = options.listPageSize ?? 500;
     if (!Number.isInteger(pageSize) || pageSize < 1)
       throw new Error(`listPageSize must be a whole number of objects above 0, got ${pageSize}`);
     this.#pageSize = pageSize;
+    this.#readByNameUpTo = options.readByNameUpTo ?? 50;
     const cluster = kubeConfig.getCurrentCluster();
     if (cluster?.skipTLSVerify) {
       throw new Error(
@@ -218,9 +257,13 @@ export class ClusterClient {
     return toNodeInfo(node, podInfos.get(node.metadata?.name ?? '') ?? []);
   }
 
-  /** Pods the scheduler could not place, with their requests (millicores, bytes). */
+  /**
+   * Pods the scheduler could not place, with their requests (millicores,
+   * bytes), constraints, and the zones their bound volumes are pinned to.
+   */
   async listPendingPods(): Promise<PendingPod[]> {
     const pending: PendingPod[] = [];
+    const claimed = new Map<PendingPod, string[]>();
     await forEachListed(
       (page) =>
         this.#core.listPodForAllNamespaces({
@@ -229,10 +272,76 @@ export class ClusterClient {
         }),
       this.#pageSize,
       (pod) => {
-        if (isUnschedulable(pod)) pending.push(toPendingPod(pod));
+        if (!isUnschedulable(pod)) return;
+        const entry = toPendingPod(pod);
+        pending.push(entry);
+        const claims = claimsOf(pod);
+        if (claims.length > 0) claimed.set(entry, claims);
       },
     );
-    return pending;
+    if (claimed.size === 0) return pending;
+    const pinned = await this.#zonesOfClaims(new Set([...claimed.values()].flat()));
+    return pending.map((p) => {
+      const volumeZones = (claimed.get(p) ?? []).flatMap((c) => pinned.get(c) ?? []);
+      return volumeZones.length > 0 ? { ...p, volumeZones } : p;
+    });
+  }
+
+  /**
+   * The zones each claim's bound volume is pinned to. A claim not bound yet
+   * (WaitForFirstConsumer waits for the pod to be scheduled) pins nothing,
+   * nor does a volume without zone affinity; neither is in the map.
+   */
+  async #zonesOfClaims(claims: ReadonlySet<string>): Promise<Map<string, VolumeZones>> {
+    const boundTo = new Map<string, string>();
+    const noteClaim = (pvc: V1PersistentVolumeClaim) => {
+      const key = `${pvc.metadata?.namespace}/${pvc.metadata?.name}`;
+      if (claims.has(key) && pvc.spec?.volumeName && pvc.status?.phase === 'Bound')
+        boundTo.set(key, pvc.spec.volumeName);
+    };
+    if (claims.size <= this.#readByNameUpTo) {
+      await inBatches([...claims], READS_IN_FLIGHT, async (claim) => {
+        const { namespace, name } = splitName(claim);
+        const list = await this.#core.listNamespacedPersistentVolumeClaim({
+          namespace,
+          fieldSelector: `metadata.name=${name}`,
+        });
+        for (const pvc of list.items) noteClaim(pvc);
+      });
+    } else {
+      await forEachListed(
+        (page) => this.#core.listPersistentVolumeClaimForAllNamespaces(page),
+        this.#pageSize,
+        noteClaim,
+      );
+    }
+    const volumes = new Set(boundTo.values());
+    const zonesOf = new Map<string, string[]>();
+    const noteVolume = (pv: V1PersistentVolume) => {
+      const name = pv.metadata?.name ?? '';
+      const zones = volumes.has(name) ? volumeZonesOf(pv) : undefined;
+      if (zones) zonesOf.set(name, zones);
+    };
+    if (volumes.size <= this.#readByNameUpTo) {
+      await inBatches([...volumes], READS_IN_FLIGHT, async (name) => {
+        const list = await this.#core.listPersistentVolume({
+          fieldSelector: `metadata.name=${name}`,
+        });
+        for (const pv of list.items) noteVolume(pv);
+      });
+    } else {
+      await forEachListed(
+        (page) => this.#core.listPersistentVolume(page),
+        this.#pageSize,
+        noteVolume,
+      );
+    }
+    const pinned = new Map<string, VolumeZones>();
+    for (const [claim, volume] of boundTo) {
+      const zones = zonesOf.get(volume);
+      if (zones) pinned.set(claim, { claim, volume, zones });
+    }
+    return pinned;
   }
 
   /** The live pods bound to one node, with what decides whether they may move. */

@@ -1,10 +1,11 @@
 import type {
   V1LabelSelector,
+  V1PersistentVolume,
   V1Pod,
   V1PodDisruptionBudget,
   V1PodSpec,
 } from '@kubernetes/client-node';
-import type { OwnerKind, PendingPod, PodInfo, Resources } from '@smartscale/contracts';
+import type { OwnerKind, PendingPod, PodInfo, Resources, Toleration } from '@smartscale/contracts';
 import { cpuMillis, memoryBytes } from './quantity.ts';
 
 /** Annotations that forbid moving a pod (SmartScale's own, and Karpenter's for compatibility). */
@@ -234,6 +235,7 @@ export function toPendingPod(pod: V1Pod): PendingPod {
   const owner = refs.find((r) => r.controller) ?? refs[0];
   const selector = pod.spec?.nodeSelector;
   const terms = requiredAffinityTerms(pod);
+  const tolerations = tolerationsOf(pod);
   return {
     namespace: pod.metadata?.namespace ?? 'default',
     name: pod.metadata?.name ?? '',
@@ -242,7 +244,80 @@ export function toPendingPod(pod: V1Pod): PendingPod {
     ...(owner ? { owner: `${owner.kind}/${owner.name}` } : {}),
     ...(selector && Object.keys(selector).length > 0 ? { nodeSelector: { ...selector } } : {}),
     ...(terms.length > 0 ? { nodeAffinityTerms: terms } : {}),
+    ...(tolerations.length > 0 ? { tolerations } : {}),
   };
+}
+
+const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
+
+/**
+ * spec.tolerations as the decider matches them. An operator or effect this
+ * version does not know (a newer API's) is read as tolerating anything, so
+ * doubt never keeps a pod from a launch.
+ */
+function tolerationsOf(pod: V1Pod): Toleration[] {
+  return (pod.spec?.tolerations ?? []).map((t) => {
+    if (
+      (t.operator && t.operator !== 'Exists' && t.operator !== 'Equal') ||
+      (t.effect && !EFFECTS.has(t.effect))
+    )
+      return { operator: 'Exists' as const };
+    return {
+      ...(t.key ? { key: t.key } : {}),
+      ...(t.operator ? { operator: t.operator as 'Exists' | 'Equal' } : {}),
+      ...(t.value ? { value: t.value } : {}),
+      ...(t.effect ? { effect: t.effect as 'NoSchedule' } : {}),
+    };
+  });
+}
+
+/**
+ * The PersistentVolumeClaims a pod mounts, as "namespace/name": its
+ * persistentVolumeClaim volumes and the claims Kubernetes makes for its
+ * generic ephemeral volumes (named `<pod>-<volume>`).
+ */
+export function claimsOf(pod: V1Pod): string[] {
+  const namespace = pod.metadata?.namespace ?? 'default';
+  const claims = new Set<string>();
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.persistentVolumeClaim?.claimName)
+      claims.add(`${namespace}/${v.persistentVolumeClaim.claimName}`);
+    else if (v.ephemeral) claims.add(`${namespace}/${pod.metadata?.name ?? ''}-${v.name}`);
+  }
+  return [...claims];
+}
+
+/** The zone labels a volume may be pinned by: the current one and the beta one older PVs carry. */
+const ZONE_KEYS = ['topology.kubernetes.io/zone', 'failure-domain.beta.kubernetes.io/zone'];
+
+/**
+ * The zones a PersistentVolume can be attached in, or undefined when it is
+ * not pinned to zones. Its required node affinity decides (terms are ORed:
+ * one term without a zone requirement means any zone); PVs of older
+ * provisioners carry a zone label instead (several zones joined by `__`),
+ * which the scheduler's VolumeZone filter reads.
+ */
+export function volumeZonesOf(pv: V1PersistentVolume): string[] | undefined {
+  const terms = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms ?? [];
+  if (terms.length > 0) {
+    const zones = new Set<string>();
+    for (const term of terms) {
+      const inZones = (term.matchExpressions ?? []).filter(
+        (e) => ZONE_KEYS.includes(e.key) && e.operator === 'In',
+      );
+      if (inZones.length === 0) return undefined;
+      // Two zone requirements in one term must both hold: their intersection.
+      const [first, ...rest] = inZones.map((e) => e.values ?? []);
+      for (const z of first ?? []) if (rest.every((v) => v.includes(z))) zones.add(z);
+    }
+    return zones.size > 0 ? [...zones] : undefined;
+  }
+  const labels = pv.metadata?.labels ?? {};
+  for (const key of ZONE_KEYS) {
+    const value = labels[key];
+    if (value) return value.split('__').filter(Boolean);
+  }
+  return undefined;
 }
 
 const OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt']);

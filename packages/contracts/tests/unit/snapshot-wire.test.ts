@@ -58,6 +58,13 @@ function cluster(workers: number, perNode: number, pendingCount: number): Cluste
       cpuMillis: i % 2 ? 500 : 1000,
       memoryBytes: 512 * MiB,
       pendingSince: i < pendingCount / 2 ? '2026-11-22T11:59:00.000Z' : '2026-11-22T11:59:50.000Z',
+      // Constraints travel in the pending shape (issue #16).
+      ...(i % 3 === 0
+        ? {
+            tolerations: [{ key: 'dedicated', operator: 'Equal' as const, value: 'shop' }],
+            volumeZones: [{ claim: `shop/data-${i}`, volume: `pv-${i}`, zones: ['us-east-1c'] }],
+          }
+        : {}),
     })),
     utilization: {
       available: true,

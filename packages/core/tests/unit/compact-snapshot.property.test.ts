@@ -92,12 +92,27 @@ function cluster(nodes: GeneratedNode[], pending: number, cpu: number): ClusterS
       name: `${workloads[p.workload]?.ownerName ?? 'bare'}-${i}-${j}`,
     })),
   }));
+  // Most tolerate the workers' taint; some claim a volume pinned to a zone
+  // with workers, some one pinned to a zone without (unhostable).
   const pendingPods = Array.from({ length: pending }, (_, i) => ({
     namespace: 'shop',
     name: `rush-${i}`,
     cpuMillis: i % 3 === 0 ? 1000 : 300,
     memoryBytes: 512 * MiB,
     pendingSince: ago(i % 2 === 0 ? 60 : 2),
+    owner: `ReplicaSet/rush-${i % 3}`,
+    ...(i % 4 === 3 ? {} : { tolerations: [{ key: 'dedicated', operator: 'Exists' as const }] }),
+    ...(i % 5 === 2
+      ? {
+          volumeZones: [
+            {
+              claim: `shop/data-rush-${i}`,
+              volume: `pv-${i}`,
+              zones: [i % 2 === 0 ? 'us-east-1c' : 'us-east-1a'],
+            },
+          ],
+        }
+      : {}),
   }));
   return snapshot(built, pendingPods, { cpu, cpuUpMin: cpu, cpuDownMax: cpu, memory: cpu / 2 });
 }
@@ -106,18 +121,33 @@ function chosen(choice: ReturnType<typeof pickVictim>) {
   return choice.ok ? { node: choice.node.name, podsToMove: choice.podsToMove } : choice;
 }
 
-/** The decision with the pod records it carries stripped of their names; refusals keep theirs. */
+/**
+ * The decision with the pod records it carries stripped of their names, and
+ * the unhostable pending pods of theirs, as a set (the wire keeps one name
+ * per group and groups them); refusals keep theirs.
+ */
 function unnamedPods(decision: object): unknown {
   return JSON.parse(
-    JSON.stringify(decision, (_key, value) =>
-      value && typeof value === 'object' && 'ownerKind' in value
-        ? { ...value, name: undefined }
-        : value,
+    JSON.stringify(decision, (key, value) =>
+      // The wire groups pending pods by shape, so the listing's order may differ.
+      key === 'unhostable' && Array.isArray(value)
+        ? value
+            .map(({ pod: _, ...u }) => u)
+            .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))
+        : value && typeof value === 'object' && 'ownerKind' in value
+          ? { ...value, name: undefined }
+          : value,
     ),
   );
 }
 
-const config = parseConfig({ workers: { min: 1, max: 40 } });
+const config = parseConfig({
+  workers: { min: 1, max: 40 },
+  instance: {
+    zones: ['us-east-1a', 'us-east-1b'],
+    taints: [{ key: 'dedicated', value: 'web', effect: 'NoSchedule' }],
+  },
+});
 
 describe('the compact snapshot decides as the full one', () => {
   it('victim selection, its refusals (explain) and the whole decision agree', () => {
