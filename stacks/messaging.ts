@@ -22,13 +22,25 @@ export function createMessaging(plan: DeploymentPlan): Messaging {
   const queues = {} as Messaging['queues'];
   const dlqs = {} as Messaging['dlqs'];
   for (const spec of plan.queues) {
+    // Encrypted at rest with SQS-managed keys (SSE-SQS), stated rather than
+    // left to the account default: SNS and EventBridge deliver to such queues
+    // with no key policy to maintain, which a customer key (SSE-KMS) would
+    // need for both services. DLQs keep 14 days (the most SQS allows), so a
+    // person has time to look; commands older than commands.maxAgeSeconds are
+    // refused on replay anyway.
     const dlq = new sst.aws.Queue(`Dlq-${spec.key}`, {
-      transform: { queue: { name: spec.dlqName, messageRetentionSeconds: 14 * 86400 } },
+      transform: {
+        queue: {
+          name: spec.dlqName,
+          messageRetentionSeconds: 14 * 86400,
+          sqsManagedSseEnabled: true,
+        },
+      },
     });
     queues[spec.key] = new sst.aws.Queue(`Queue-${spec.key}`, {
       visibilityTimeout: `${spec.visibilityTimeoutSeconds} seconds`,
       dlq: { queue: dlq.arn, retry: spec.maxReceiveCount },
-      transform: { queue: { name: spec.name } },
+      transform: { queue: { name: spec.name, sqsManagedSseEnabled: true } },
     });
     dlqs[spec.key] = dlq;
   }

@@ -100,6 +100,14 @@ describe('sst.config.ts and stacks/', () => {
       expect(sorted(queues.map((q) => String(q.inputs.name)))).toEqual(
         sorted(plan.queues.flatMap((q) => [q.name, q.dlqName])),
       );
+      // Encrypted at rest with SQS-managed keys, DLQs kept 14 days (issue #21).
+      for (const queue of queues)
+        expect(queue.inputs.sqsManagedSseEnabled, String(queue.inputs.name)).toBe(true);
+      for (const q of plan.queues)
+        expect(
+          queues.find((r) => r.inputs.name === q.dlqName)?.inputs.messageRetentionSeconds,
+          q.dlqName,
+        ).toBe(14 * 86400);
       for (const q of plan.queues) {
         const main = queues.find((r) => r.inputs.name === q.name);
         expect(main?.inputs.visibilityTimeoutSeconds, q.name).toBe(q.visibilityTimeoutSeconds);
