@@ -163,6 +163,13 @@ export const ConfigSchema = z
          * `requirements` (one capacity cannot describe several types).
          */
         capacity: resources.optional(),
+        /**
+         * Not a setting: where `capacity` came from, carried so a parsed
+         * config passed on as JSON (the local stack's SMARTSCALE_CONFIG)
+         * parses to the same config instead of turning an assumed or
+         * EC2-given capacity into an override.
+         */
+        capacityFrom: z.enum(['ec2', 'config', 'assumed']).optional(),
         /** Kept back for K3s agent, kubelet and the OS (kube/system-reserved). */
         reserved: resources.default({ cpuMillis: 100, memoryBytes: 384 * MiB }),
         /** Requests of the DaemonSet pods every worker runs. */
@@ -197,7 +204,9 @@ export const ConfigSchema = z
         const forms = (['type', 'types', 'requirements'] as const).filter(
           (k) => i[k] !== undefined,
         );
-        if (forms.length > 1)
+        // A parsed config (it carries capacityFrom) has `type` filled in
+        // beside `types` or `requirements`: only people's input must pick one.
+        if (forms.length > 1 && i.capacityFrom === undefined)
           ctx.addIssue({
             code: 'custom',
             path: [forms[1] as string],
@@ -221,14 +230,16 @@ export const ConfigSchema = z
           seen.add(t);
         });
       })
-      .transform(({ capacity, ...instance }) => ({
+      .transform(({ capacity, capacityFrom, ...instance }) => ({
         ...instance,
         type: instance.type ?? DEFAULT_INSTANCE_TYPE,
         // Until start-up resolved the types against EC2 (resolveInstanceTypes
         // in packages/aws), pure uses (the simulator, tests) see t3.medium's
         // capacity; `capacityFrom` says where the number came from.
         capacity: capacity ?? T3_MEDIUM_CAPACITY,
-        capacityFrom: (capacity === undefined ? 'assumed' : 'config') as CapacityFrom,
+        capacityFrom: (capacity === undefined
+          ? 'assumed'
+          : (capacityFrom ?? 'config')) as CapacityFrom,
       }))
       .prefault({}),
     purchase: z

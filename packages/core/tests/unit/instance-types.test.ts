@@ -81,6 +81,15 @@ describe('instance settings', () => {
   });
 });
 
+describe('a parsed config passed on as JSON', () => {
+  it('parses to the same config, without turning the assumed capacity into an override', () => {
+    const config = parseConfig({ instance: { types: ['t3.large', 'm7i.large'] } });
+    expect(parseConfig(JSON.parse(JSON.stringify(config)))).toEqual(config);
+    const single = parseConfig({});
+    expect(parseConfig(JSON.parse(JSON.stringify(single))).instance.capacityFrom).toBe('assumed');
+  });
+});
+
 describe('withResolvedTypes', () => {
   it("sizes the decision's nodes as the smallest resolved type", () => {
     const config = parseConfig({ instance: { types: ['m6i.large', 't3.medium', 't3.large'] } });
