@@ -3,6 +3,7 @@
 // Read once at start; honoured only in a process the local runtime started
 // (SMARTSCALE_LOCAL_PROCESS), never in Lambda, so a stray variable in a
 // deployment cannot take the service down.
+import { InvalidConfigError } from '@smartscale/contracts';
 
 /** Points in the provisioner where a crash can be injected. */
 export const FAULTS = ['crash-after-launch'] as const;
@@ -19,7 +20,10 @@ export function faultFromEnv(env: NodeJS.ProcessEnv): Fault | undefined {
   if (!wanted || env.SMARTSCALE_LOCAL_PROCESS !== '1' || env.AWS_LAMBDA_FUNCTION_NAME)
     return undefined;
   if (!(FAULTS as readonly string[]).includes(wanted))
-    throw new Error(`SMARTSCALE_FAULT is '${wanted}': expected one of ${FAULTS.join(', ')}`);
+    throw new InvalidConfigError(
+      'SMARTSCALE_FAULT',
+      `SMARTSCALE_FAULT is '${wanted}': expected one of ${FAULTS.join(', ')}`,
+    );
   return wanted as Fault;
 }
 

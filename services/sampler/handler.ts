@@ -1,5 +1,6 @@
 // Lambda entry of the sampler: runs on the schedule, publishes MetricsSampled.
 import { configFromEnv, createServiceContext } from '@smartscale/aws';
+import { CloudCallError, InvalidConfigError } from '@smartscale/contracts';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
 import { PrometheusClient, readDemandHistory, rejectedQueries } from '@smartscale/metrics';
 import { sustainedQuery } from './app-signals.js';
@@ -10,7 +11,8 @@ const ctx = createServiceContext('sampler');
 const config = configFromEnv();
 const prometheusUrl = process.env.SMARTSCALE_PROMETHEUS_URL;
 if (!prometheusUrl)
-  throw new Error(
+  throw new InvalidConfigError(
+    'SMARTSCALE_PROMETHEUS_URL',
     'SMARTSCALE_PROMETHEUS_URL is not set: expected the Prometheus base URL, e.g. http://10.0.1.10:30090',
   );
 const prometheus = new PrometheusClient({ baseUrl: prometheusUrl, timeoutMs: 5000 });
@@ -22,14 +24,16 @@ const refused = await rejectedQueries(
   Object.fromEntries(config.appTriggers.map((t) => [t.name, sustainedQuery(t)])),
 );
 if (refused.length > 0)
-  throw new Error(
+  throw new InvalidConfigError(
+    'appTriggers',
     `appTriggers: Prometheus refuses ${refused.map((r) => `'${r.name}' (${r.detail})`).join(', ')}`,
   );
 // Pods and nodes are listed by pages of this many objects (default 500), so
 // memory follows the fields kept, not the API's full objects, at 30,000 pods.
 const pageSize = process.env.SMARTSCALE_KUBE_LIST_PAGE_SIZE;
 if (pageSize !== undefined && !/^[1-9]\d*$/.test(pageSize))
-  throw new Error(
+  throw new InvalidConfigError(
+    'SMARTSCALE_KUBE_LIST_PAGE_SIZE',
     `SMARTSCALE_KUBE_LIST_PAGE_SIZE is '${pageSize}': expected a whole number of objects above 0, e.g. 500`,
   );
 const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readSecret), {
@@ -56,7 +60,7 @@ async function readDemand() {
   const history = await readDemandHistory(prometheus, config.predictive.slotSeconds, new Date());
   if (history.ok) return history.value;
   ctx.logger.warn('demand history unavailable', { detail: history.detail });
-  throw new Error(history.detail);
+  throw new CloudCallError(history.detail);
 }
 
 /** The sampler's ports on the real cluster, Prometheus and SNS. */

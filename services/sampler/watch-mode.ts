@@ -2,6 +2,7 @@
 // environment and the starter shared by the in-cluster entry (watch.ts) and
 // the local environment's sampler process. No side effects at import, so it
 // can be loaded before the handler builds its ports.
+import { InvalidConfigError } from '@smartscale/contracts';
 import { type SamplerPorts, watchPendingPods } from './take-snapshot.js';
 
 export interface WatchSettings {
@@ -16,7 +17,8 @@ function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number, mi
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min)
-    throw new Error(
+    throw new InvalidConfigError(
+      name,
       `${name} is '${raw}': expected a whole number of milliseconds, at least ${min}`,
     );
   return value;
@@ -61,7 +63,8 @@ export function startWatch(
 export function assertClusterId(env: NodeJS.ProcessEnv, resourcesClusterId: string): void {
   const declared = env.SMARTSCALE_CLUSTER_ID;
   if (declared && declared !== resourcesClusterId)
-    throw new Error(
+    throw new InvalidConfigError(
+      'SMARTSCALE_CLUSTER_ID',
       `SMARTSCALE_CLUSTER_ID is '${declared}' but SMARTSCALE_RESOURCES is for cluster '${resourcesClusterId}': expected the same cluster id in both`,
     );
 }

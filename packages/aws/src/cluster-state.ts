@@ -7,6 +7,7 @@ import {
   type ClusterState,
   ClusterStateSchema,
   emptyClusterState,
+  InvalidInputError,
   RedeliverLater,
 } from '@smartscale/contracts';
 import { cancellationCodes } from './dynamo-errors.js';
@@ -74,7 +75,7 @@ export class ClusterStateStore {
       version: Number(res.Item.version),
     });
     if (!parsed.success) {
-      throw new Error(
+      throw new InvalidInputError(
         `stored state of cluster ${clusterId} does not match ClusterStateSchema: ${parsed.error.message}`,
       );
     }

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { IncompleteAnswerError, ParameterNotFoundError } from './errors.js';
 
 /**
  * A secret value that does not print itself: String(), JSON and
@@ -54,9 +55,7 @@ export class Parameters {
   async getSecure(name: string): Promise<SecretValue> {
     const value = await this.findSecure(name);
     if (value === undefined) {
-      throw new Error(
-        `SSM parameter ${name} does not exist; create it as a SecureString (aws ssm put-parameter --type SecureString --name ${name} ...)`,
-      );
+      throw new ParameterNotFoundError(name);
     }
     return value;
   }
@@ -68,7 +67,7 @@ export class Parameters {
         new GetParameterCommand({ Name: name, WithDecryption: true }),
       );
       const value = res.Parameter?.Value;
-      if (value === undefined) throw new Error(`SSM parameter ${name} has no value`);
+      if (value === undefined) throw new IncompleteAnswerError('SSM GetParameter', 'value', name);
       return new SecretValue(value);
     } catch (error) {
       if ((error as { name?: string }).name === 'ParameterNotFound') return undefined;

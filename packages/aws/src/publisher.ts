@@ -5,6 +5,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type AnyEnvelope, parseMessage, type TopicName, TopicOf } from '@smartscale/contracts';
+import { IncompleteAnswerError } from './errors.js';
 import { inlineWireBody, type SampleClaims, wireBody } from './sample-claims.js';
 
 /** Message attributes every message carries; filter policies match on `type`. */
@@ -89,7 +90,7 @@ export class Publisher {
       }),
     );
     if (!res.MessageId)
-      throw new Error(`SNS returned no message id for ${checked.type} to ${topic}`);
+      throw new IncompleteAnswerError('SNS Publish', 'message id', `${checked.type} to ${topic}`);
     return res.MessageId;
   }
 
@@ -116,7 +117,8 @@ export class Publisher {
         MessageAttributes: attributes(checked),
       }),
     );
-    if (!res.MessageId) throw new Error(`SQS returned no message id for ${checked.type}`);
+    if (!res.MessageId)
+      throw new IncompleteAnswerError('SQS SendMessage', 'message id', checked.type);
     return res.MessageId;
   }
 }

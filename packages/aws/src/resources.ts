@@ -1,3 +1,4 @@
+import { InvalidConfigError } from '@smartscale/contracts';
 import { z } from 'zod';
 
 const arn = z.string().startsWith('arn:', 'expected an ARN');
@@ -46,7 +47,8 @@ export type ServiceResources = z.infer<typeof ServiceResourcesSchema>;
 export function resourcesFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceResources {
   const raw = env.SMARTSCALE_RESOURCES;
   if (!raw) {
-    throw new Error(
+    throw new InvalidConfigError(
+      'SMARTSCALE_RESOURCES',
       'SMARTSCALE_RESOURCES is not set: expected the JSON of topic ARNs, queue URLs, table and parameter names (set by the deployment or the local environment)',
     );
   }
@@ -54,14 +56,20 @@ export function resourcesFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceR
   try {
     value = JSON.parse(raw);
   } catch (err) {
-    throw new Error(`SMARTSCALE_RESOURCES is not valid JSON: ${(err as Error).message}`);
+    throw new InvalidConfigError(
+      'SMARTSCALE_RESOURCES',
+      `SMARTSCALE_RESOURCES is not valid JSON: ${(err as Error).message}`,
+    );
   }
   const parsed = ServiceResourcesSchema.safeParse(value);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
       (i) => `${i.path.join('.') || '(root)'}: ${i.message}`,
     );
-    throw new Error(`SMARTSCALE_RESOURCES is invalid: ${problems.join('; ')}`);
+    throw new InvalidConfigError(
+      'SMARTSCALE_RESOURCES',
+      `SMARTSCALE_RESOURCES is invalid: ${problems.join('; ')}`,
+    );
   }
   return parsed.data;
 }

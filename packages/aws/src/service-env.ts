@@ -1,4 +1,5 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import { InvalidConfigError } from '@smartscale/contracts';
 import { type Config, parseConfig } from '@smartscale/core';
 import type { DedupStore } from './dedup.js';
 import { Ec2Fleet } from './fleet.js';
@@ -18,7 +19,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     try {
       value = JSON.parse(raw);
     } catch (err) {
-      throw new Error(`SMARTSCALE_CONFIG is not valid JSON: ${(err as Error).message}`);
+      throw new InvalidConfigError(
+        'SMARTSCALE_CONFIG',
+        `SMARTSCALE_CONFIG is not valid JSON: ${(err as Error).message}`,
+      );
     }
   }
   return withWorkerZones(parseConfig(value), env);
@@ -73,14 +77,16 @@ export function subnetsFromEnv(
   const subnets = pairs.map((pair) => {
     const [zone, subnetId] = pair.split('=');
     if (!zone || !subnetId) {
-      throw new Error(
+      throw new InvalidConfigError(
+        'SMARTSCALE_SUBNETS',
         `SMARTSCALE_SUBNETS entry '${pair}' is invalid: expected zone=subnet-id, e.g. eu-west-1a=subnet-0abc`,
       );
     }
     return { zone, subnetId };
   });
   if (subnets.length === 0)
-    throw new Error(
+    throw new InvalidConfigError(
+      'SMARTSCALE_SUBNETS',
       'SMARTSCALE_SUBNETS is not set: expected zone=subnet-id pairs, comma-separated',
     );
   return subnets;
@@ -96,7 +102,8 @@ export function launchTemplateVersionFromEnv(env: NodeJS.ProcessEnv): string | u
   const version = env.SMARTSCALE_LAUNCH_TEMPLATE_VERSION?.trim();
   if (!version) return undefined;
   if (!/^[1-9][0-9]{0,5}$/.test(version))
-    throw new Error(
+    throw new InvalidConfigError(
+      'SMARTSCALE_LAUNCH_TEMPLATE_VERSION',
       `SMARTSCALE_LAUNCH_TEMPLATE_VERSION '${version}' is invalid: expected a launch template version number like 3 (not $Latest or $Default)`,
     );
   return version;
@@ -111,7 +118,8 @@ export function fleetFromEnv(
 ): Ec2Fleet {
   const id = env.SMARTSCALE_LAUNCH_TEMPLATE_ID;
   if (!id)
-    throw new Error(
+    throw new InvalidConfigError(
+      'SMARTSCALE_LAUNCH_TEMPLATE_ID',
       "SMARTSCALE_LAUNCH_TEMPLATE_ID is not set: expected the workers' launch template id (lt-...)",
     );
   return new Ec2Fleet({

@@ -6,8 +6,10 @@
 export type SmartScaleErrorCode =
   /** Expected, transient: the message is to be delivered again later (lock busy, step in progress). */
   | 'redeliver-later'
-  /** A message, configuration or argument does not match what was expected. */
+  /** A message or argument does not match what was expected. */
   | 'invalid-input'
+  /** A setting (environment variable, configuration file, deployment setting) is missing or wrong. */
+  | 'invalid-config'
   /** A cloud or cluster call answered in a way the caller cannot go on from. */
   | 'cloud-call-failed'
   /** Something the caller named does not exist. */
@@ -43,6 +45,28 @@ export class LockBusyError extends RedeliverLater {
     what: string,
   ) {
     super(`cluster lock${clusterId ? ` of ${clusterId}` : ''} busy; ${what} will be redelivered`);
+  }
+}
+
+/**
+ * A setting is missing or wrong: the process cannot start or go on until
+ * someone changes it, so retrying the message will not help. `setting` names
+ * it (SMARTSCALE_SUBNETS, instance.types[2], ...).
+ */
+export class InvalidConfigError extends SmartScaleError {
+  constructor(
+    readonly setting: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super('invalid-config', message, options);
+  }
+}
+
+/** A message or argument does not match what was expected (not a setting). */
+export class InvalidInputError extends SmartScaleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('invalid-input', message, options);
   }
 }
 

@@ -41,6 +41,8 @@ export {
 } from './envelope.js';
 export {
   CloudCallError,
+  InvalidConfigError,
+  InvalidInputError,
   isRedeliverLater,
   LockBusyError,
   NotFoundError,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KubeAccessError } from './errors.ts';
 
 /** Where the autoscaler's Kubernetes credentials come from. */
 export interface KubeAccess {
@@ -27,7 +28,8 @@ export function kubeConfigFor(access: KubeAccess): KubeConfig {
   }
   const missing = (['server', 'caPem', 'token'] as const).filter((k) => !access[k]);
   if (missing.length > 0) {
-    throw new Error(
+    throw new KubeAccessError(
+      'SMARTSCALE_KUBECONFIG',
       `Kubernetes access is incomplete: set SMARTSCALE_KUBECONFIG, or provide ${missing.join(', ')} (API URL, cluster CA and the smartscale ServiceAccount token)`,
     );
   }
@@ -68,7 +70,8 @@ export type KubeAccessMode = 'kubeconfig' | 'in-cluster' | 'token-parameters';
 export function kubeAccessMode(env: NodeJS.ProcessEnv): KubeAccessMode {
   const flag = env.SMARTSCALE_KUBE_IN_CLUSTER;
   if (flag !== undefined && flag !== '' && flag !== 'true' && flag !== 'false')
-    throw new Error(
+    throw new KubeAccessError(
+      'SMARTSCALE_KUBE_IN_CLUSTER',
       `SMARTSCALE_KUBE_IN_CLUSTER is '${flag}': expected 'true' (use the pod's ServiceAccount) or 'false'`,
     );
   const explicit = env.SMARTSCALE_KUBECONFIG
@@ -77,7 +80,8 @@ export function kubeAccessMode(env: NodeJS.ProcessEnv): KubeAccessMode {
       ? 'SMARTSCALE_KUBE_API_URL'
       : undefined;
   if (flag === 'true' && explicit)
-    throw new Error(
+    throw new KubeAccessError(
+      'SMARTSCALE_KUBE_IN_CLUSTER',
       `SMARTSCALE_KUBE_IN_CLUSTER=true conflicts with ${explicit}: expected one source of Kubernetes credentials`,
     );
   if (env.SMARTSCALE_KUBECONFIG) return 'kubeconfig';
@@ -103,12 +107,14 @@ export function kubeConfigInCluster(
     (k) => !env[k],
   );
   if (missingVars.length > 0)
-    throw new Error(
+    throw new KubeAccessError(
+      missingVars.join(' and '),
       `In-cluster Kubernetes access needs ${missingVars.join(' and ')}: expected them set by Kubernetes in the pod (or set SMARTSCALE_KUBECONFIG / SMARTSCALE_KUBE_API_URL outside a cluster)`,
     );
   for (const file of ['token', 'ca.crt']) {
     if (!existsSync(`${serviceAccountDir}/${file}`))
-      throw new Error(
+      throw new KubeAccessError(
+        `${serviceAccountDir}/${file}`,
         `In-cluster Kubernetes access: ${serviceAccountDir}/${file} does not exist: expected the pod's ServiceAccount mounted (automountServiceAccountToken must not be false)`,
       );
   }

@@ -1,3 +1,5 @@
+import { InvalidQuantityError } from './errors.ts';
+
 const BINARY_SUFFIXES: Record<string, number> = {
   Ki: 2 ** 10,
   Mi: 2 ** 20,
@@ -35,7 +37,8 @@ export function parseQuantity(text: string): number {
   const trimmed = text.trim();
   const match = QUANTITY.exec(trimmed);
   if (!match?.[1]) {
-    throw new Error(
+    throw new InvalidQuantityError(
+      text,
       `Invalid Kubernetes quantity '${text}': expected a number with an optional suffix like 500m, 2, 512Mi or 1G`,
     );
   }
@@ -44,7 +47,10 @@ export function parseQuantity(text: string): number {
   const suffix = match[3] ?? '';
   const factor = BINARY_SUFFIXES[suffix] ?? DECIMAL_SUFFIXES[suffix];
   if (factor === undefined)
-    throw new Error(`Invalid Kubernetes quantity '${text}': unknown suffix '${suffix}'`);
+    throw new InvalidQuantityError(
+      text,
+      `Invalid Kubernetes quantity '${text}': unknown suffix '${suffix}'`,
+    );
   return number * factor;
 }
 

@@ -1,3 +1,5 @@
+import { PrometheusSettingError } from './errors.ts';
+
 /** One sample of an instant vector. */
 export interface InstantSample {
   metric: Record<string, string>;
@@ -59,12 +61,14 @@ export class PrometheusClient {
     try {
       url = new URL(options.baseUrl);
     } catch {
-      throw new Error(
+      throw new PrometheusSettingError(
+        'baseUrl',
         `Prometheus base URL '${options.baseUrl}' is not a URL; expected e.g. http://127.0.0.1:9090`,
       );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(
+      throw new PrometheusSettingError(
+        'baseUrl',
         `Prometheus base URL '${options.baseUrl}' must be http or https, e.g. http://127.0.0.1:9090`,
       );
     }

@@ -1,3 +1,5 @@
+import { PrometheusSettingError } from './errors.ts';
+
 /**
  * The PromQL SmartScale reads, in one place. Utilisation is a ratio (0..1).
  * CPU and memory come from node-exporter metric names; pending pods from
@@ -21,7 +23,10 @@ const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 function checkLabel(value: string): string {
   if (!LABEL.test(value))
-    throw new Error(`nodeLabel '${value}' is not a Prometheus label name like node`);
+    throw new PrometheusSettingError(
+      'nodeLabel',
+      `nodeLabel '${value}' is not a Prometheus label name like node`,
+    );
   return value;
 }
 
@@ -29,7 +34,10 @@ const WINDOW = /^\d+(ms|s|m|h|d)$/;
 
 function checkWindow(name: string, value: string): string {
   if (!WINDOW.test(value))
-    throw new Error(`${name} '${value}' is not a Prometheus duration like 30s, 3m or 1h`);
+    throw new PrometheusSettingError(
+      name,
+      `${name} '${value}' is not a Prometheus duration like 30s, 3m or 1h`,
+    );
   return value;
 }
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { InvalidQuantityError } from '../../src/errors.ts';
 import { cpuMillis, memoryBytes, parseQuantity } from '../../src/quantity.ts';
 
 describe('parseQuantity', () => {
@@ -27,6 +28,13 @@ describe('parseQuantity', () => {
       expect(() => parseQuantity(text)).toThrow(/Invalid Kubernetes quantity/);
     },
   );
+
+  it('rejects with an InvalidQuantityError (code invalid-input) holding the text', () => {
+    expect(() => parseQuantity('10Mb')).toThrow(InvalidQuantityError);
+    expect(() => parseQuantity('10Mb')).toThrow(
+      expect.objectContaining({ code: 'invalid-input', quantity: '10Mb' }),
+    );
+  });
 });
 
 describe('cpuMillis', () => {
