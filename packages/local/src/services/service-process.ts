@@ -2,11 +2,13 @@
 // fed by a queue runner (Lambda's SQS event source) or, for the sampler, by
 // a timer (the schedule) and the watch mode, the reconciler by its timer.
 // Started by run-services.ts.
+import { appendFileSync } from 'node:fs';
 import {
   awsOptionsFromEnv,
   createAwsClients,
   QueueRunner,
   resourcesFromEnv,
+  type SqsHandler,
 } from '@smartscale/aws';
 import { type QueueName, topology } from '@smartscale/stacks';
 
@@ -58,6 +60,27 @@ async function runReconciler(): Promise<() => Promise<void>> {
   };
 }
 
+/**
+ * With SMARTSCALE_RECORD_INPUTS=<file>, every body the service is handed is
+ * appended to the file as a JSON line with the time it arrived, after a
+ * first line with the policy configuration: a real run's samples and
+ * outcomes, replayed through the simulator's path by
+ * packages/sim/tests/unit/replay-recorded-run.test.ts.
+ */
+function recordingInputs(handler: SqsHandler, file: string | undefined): SqsHandler {
+  if (!file) return handler;
+  appendFileSync(
+    file,
+    `${JSON.stringify({ config: JSON.parse(process.env.SMARTSCALE_CONFIG ?? '{}') })}\n`,
+  );
+  return (event, context) => {
+    const receivedAt = new Date().toISOString();
+    const lines = event.Records.map((r) => `${JSON.stringify({ receivedAt, body: r.body })}\n`);
+    appendFileSync(file, lines.join(''));
+    return handler(event, context);
+  };
+}
+
 async function runConsumer(): Promise<() => Promise<void>> {
   const name = service as QueueName;
   const spec = topology.queues[name];
@@ -74,7 +97,10 @@ async function runConsumer(): Promise<() => Promise<void>> {
     sqs: clients.sqs,
     queueUrl: queue.url,
     queueArn: queue.arn,
-    handler: mod.handler,
+    handler: recordingInputs(
+      mod.handler,
+      service === 'decider' ? process.env.SMARTSCALE_RECORD_INPUTS : undefined,
+    ),
     functionName: `smartscale-${service}`,
     batchSize: spec.batchSize,
     waitTimeSeconds: 1,

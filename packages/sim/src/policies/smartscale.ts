@@ -1,23 +1,14 @@
 import {
   type AnyEnvelope,
   type ClusterSnapshot,
-  type ClusterState,
   type Decision,
   ENVELOPE_VERSION,
   type Envelope,
-  emptyClusterState,
   type NodeInfo,
   type PodInfo,
   ReasonCode,
 } from '@smartscale/contracts';
-import {
-  applyOutcome,
-  type Config,
-  type DecisionPolicy,
-  decide,
-  evaluate,
-  podAllocatable,
-} from '@smartscale/core';
+import { type Config, type DecisionPolicy, decide, podAllocatable } from '@smartscale/core';
 import {
   type ConsolidationOptions,
   defaultConsolidation,
@@ -26,6 +17,7 @@ import {
 import type { SimCluster, SimNode } from '../cluster.js';
 import { DemandHistory } from '../demand-history.js';
 import { nodesFor } from '../model.js';
+import { SimulatedDecider } from '../simulated-decider.js';
 import type { Policy, PolicyContext } from '../simulator.js';
 
 /** How the SmartScale policy is driven in the simulator. */
@@ -128,7 +120,7 @@ export function snapshotOf(ctx: PolicyContext, history?: DemandHistory): Cluster
 }
 
 /**
- * SmartScale's policy: core's `evaluate` (the decider's own evaluation:
+ * SmartScale's policy: a SimulatedDecider (core's `evaluate`, the decider's own evaluation:
  * expiry, `decide`, the ledger, the commands) on a sample of the simulated
  * cluster, the commands carried out on the cluster and the ledger moved by
  * core's `applyOutcome` as the provisioner, join-verifier, drainer and
@@ -156,7 +148,8 @@ export function smartScalePolicy(
     variant.consolidation === true ? defaultConsolidation : (variant.consolidation ?? null);
   /** Pods (running and pending) at each step, for the peak over the consolidation window. */
   const podsSeen: { t: number; pods: number }[] = [];
-  let state: ClusterState = emptyClusterState('sim');
+  // The decider's ledger, moved as the deployed decider moves it (created with the config).
+  let decider: SimulatedDecider | null = null;
   let config: Config | null = null;
   let history: DemandHistory | undefined;
   const prediction: PredictionReport = {
@@ -197,8 +190,7 @@ export function smartScalePolicy(
       if (command.type === 'ScaleUp') {
         const launched = cluster.scaleUp(command.payload.count, ctx.now);
         for (const n of launched) joinAction.set(n.id, command.actionId);
-        state = applyOutcome(
-          state,
+        decider?.outcome(
           {
             type: 'InstancesLaunched',
             actionId: command.actionId,
@@ -236,6 +228,7 @@ export function smartScalePolicy(
       const { cluster, options } = ctx;
       if (config === null) {
         config = variant.predictive ? withPrediction(options.config) : options.config;
+        decider = new SimulatedDecider(config);
         if (config.predictive.enabled)
           history = new DemandHistory(config.predictive.slotSeconds, ctx.at(0));
       }
@@ -280,7 +273,7 @@ export function smartScalePolicy(
         id: simActionId(samples),
         type: 'MetricsSampled',
         version: ENVELOPE_VERSION,
-        clusterId: state.clusterId,
+        clusterId: 'sim',
         actionId: simActionId(seq + 1),
         causationId: null,
         occurredAt: now.toISOString(),
@@ -306,8 +299,7 @@ export function smartScalePolicy(
         return consolidate.kind === 'scale-down' ? consolidate : decided;
       };
       // The decider's own evaluation: expiry, decision, ledger and commands.
-      const evaluation = evaluate(state, sample, config, now, { policy });
-      state = evaluation.state;
+      const evaluation = (decider as SimulatedDecider).sample(sample, now, policy);
       if (evaluation.status !== 'decided') return;
       if (config.predictive.enabled) tally(evaluation.decision, now);
       // A hold publishes only DecisionMade, for people: nothing to carry out.
@@ -319,25 +311,20 @@ export function smartScalePolicy(
       const actionId = joinAction.get(node.id);
       if (actionId === undefined) return;
       joinAction.delete(node.id);
-      state = applyOutcome(
-        state,
-        { type: 'NodeJoined', actionId, instanceId: node.instanceId },
-        ctx.at(),
-      );
+      decider?.outcome({ type: 'NodeJoined', actionId, instanceId: node.instanceId }, ctx.at());
     },
     onNodeTerminated(node, ctx) {
       const actionId = removeAction.get(node.id);
       if (actionId === undefined) return;
       removeAction.delete(node.id);
-      state = applyOutcome(state, { type: 'NodeRemoved', actionId }, ctx.at());
+      decider?.outcome({ type: 'NodeRemoved', actionId }, ctx.at());
     },
     onSpotWarning(node, ctx) {
       // spot-listener: ReplaceCapacity at once, then DrainNode with the deadline.
       const actionId = `spot-${node.instanceId}`;
       const replacement = ctx.cluster.replace(node, ctx.now);
       joinAction.set(replacement.id, actionId);
-      state = applyOutcome(
-        state,
+      decider?.outcome(
         { type: 'InstancesLaunched', actionId, instanceIds: [replacement.instanceId] },
         ctx.at(),
       );
