@@ -21,238 +21,136 @@ const unhostable = [
   },
 ];
 
-/** Each constructor with typed data, and the reason it must give (the texts users and tests read). */
-const cases: [keyof typeof reasons, Reason][] = [
+/** A constructor, the data it gets, and the sentence and data it must give (users and tests read them). */
+type Case = [name: keyof typeof reasons, input: unknown, message: string, data?: Reason['data']];
+
+const cases: Case[] = [
   [
     'PendingPods',
-    {
-      code: 'pending-pods',
-      message: '7 pod(s) unschedulable; 3 t3.medium node(s) fit them',
-      data: { pods: 7, nodesNeeded: 3, podsOnIncoming: 1 },
-    },
+    { pods: 7, nodesNeeded: 3, podsOnIncoming: 1, instanceType: 't3.medium' },
+    '7 pod(s) unschedulable; 3 t3.medium node(s) fit them',
+    { pods: 7, nodesNeeded: 3, podsOnIncoming: 1 },
   ],
   [
     'PendingWithinGrace',
-    {
-      code: 'pending-within-grace',
-      message: '4 pod(s) pending for less than 30s',
-      data: { pods: 4 },
-    },
+    { pods: 4, graceSeconds: 30 },
+    '4 pod(s) pending for less than 30s',
+    { pods: 4 },
   ],
   [
     'PendingCoveredByInFlight',
-    {
-      code: 'pending-covered-by-in-flight',
-      message: '6 pending pod(s) fit on free room of Ready nodes or on 2 node(s) already launching',
-      data: { pods: 6, incoming: 2 },
-    },
-  ],
-  [
-    'PendingUnhostable',
-    {
-      code: 'pending-unhostable',
-      message:
-        '2 pending pod(s) no new t3.medium worker could host, not counted (Job/train: too-large-for-instance, 4000m CPU > 1800m)',
-      data: { pods: 2, owners: 1, listed: 1 },
-      unhostable: unhostable.slice(0, 1),
-    },
+    { pods: 6, incoming: 2 },
+    '6 pending pod(s) fit on free room of Ready nodes or on 2 node(s) already launching',
+    { pods: 6, incoming: 2 },
   ],
   [
     'CpuHigh',
-    {
-      code: 'cpu-high',
-      message: 'CPU above 70% for 180s (lowest 81%)',
-      data: { cpu: 0.9, windowMin: 0.81, threshold: 0.7 },
-    },
+    { cpu: 0.9, windowMin: 0.81, threshold: 0.7, sustainSeconds: 180 },
+    'CPU above 70% for 180s (lowest 81%)',
+    { cpu: 0.9, windowMin: 0.81, threshold: 0.7 },
   ],
   [
     'MemoryHigh',
-    {
-      code: 'memory-high',
-      message: 'memory at 80%, above 75%',
-      data: { memory: 0.8, threshold: 0.75 },
-    },
+    { memory: 0.8, threshold: 0.75 },
+    'memory at 80%, above 75%',
+    { memory: 0.8, threshold: 0.75 },
   ],
   [
     'AppTrigger',
-    {
-      code: 'app-trigger',
-      message: 'queue-depth above 100 for 120s (250)',
-      data: { trigger: 'queue-depth', value: 250, threshold: 100 },
-    },
+    { trigger: 'queue-depth', direction: 'above', value: 250, threshold: 100, sustainSeconds: 120 },
+    'queue-depth above 100 for 120s (250)',
+    { trigger: 'queue-depth', value: 250, threshold: 100 },
   ],
-  [
-    'BelowMin',
-    {
-      code: 'below-min',
-      message: '1 worker(s), below min 2',
-      data: { workers: 1, min: 2 },
-    },
-  ],
+  ['BelowMin', { workers: 1, min: 2 }, '1 worker(s), below min 2', { workers: 1, min: 2 }],
   [
     'PredictedRise',
     {
-      code: 'predicted-rise',
-      message:
-        'demand of 13001m CPU expected at 20:04 UTC (median of 3 day(s)); adding 2 node(s) one boot time ahead',
-      data: { forecastCpuMillis: 13001, capacityCpuMillis: 9000, daysUsed: 3 },
+      forecastCpuMillis: 13000.6,
+      capacityCpuMillis: 9000.2,
+      at: '2026-11-22T20:04:00.000Z',
+      basis: 'median of 3 day(s)',
+      daysUsed: 3,
+      count: 2,
     },
+    'demand of 13001m CPU expected at 20:04 UTC (median of 3 day(s)); adding 2 node(s) one boot time ahead',
+    { forecastCpuMillis: 13001, capacityCpuMillis: 9000, daysUsed: 3 },
   ],
   [
     'PredictionUnavailable',
-    {
-      code: 'prediction-unavailable',
-      message: 'pre-scaling off for now: 1 day(s) of history; need 2',
-    },
+    { detail: '1 day(s) of history; need 2' },
+    'pre-scaling off for now: 1 day(s) of history; need 2',
   ],
   [
     'PredictedRiseAhead',
-    {
-      code: 'predicted-rise-ahead',
-      message: 'the daily pattern expects 13000m CPU at 20:10 UTC; keeping the node',
-      data: { forecastCpuMillis: 13000 },
-    },
+    { forecastCpuMillis: 12999.7, at: '2026-11-22T20:10:00.000Z' },
+    'the daily pattern expects 13000m CPU at 20:10 UTC; keeping the node',
+    { forecastCpuMillis: 13000 },
   ],
-  [
-    'CappedByStep',
-    {
-      code: 'capped-by-step',
-      message: 'capped by the step limit of 5',
-      data: { needed: 8, step: 5 },
-    },
-  ],
-  [
-    'CappedByMax',
-    { code: 'capped-by-max', message: 'capped at max 10 workers', data: { needed: 8, max: 10 } },
-  ],
-  ['AtMin', { code: 'at-min', message: 'at min 2 workers', data: { min: 2 } }],
+  ['CappedByStep', { needed: 8, step: 5 }, 'capped by the step limit of 5', { needed: 8, step: 5 }],
+  ['CappedByMax', { needed: 8, max: 10 }, 'capped at max 10 workers', { needed: 8, max: 10 }],
+  ['AtMin', { min: 2 }, 'at min 2 workers', { min: 2 }],
   [
     'CooldownAfterScaleUp',
-    {
-      code: 'cooldown-after-scale-up',
-      message: 'last scale-up 60s ago; cooldown is 180s',
-      data: { secondsLeft: 121 },
-    },
+    { sinceSeconds: 59.6, cooldownSeconds: 180 },
+    'last scale-up 60s ago; cooldown is 180s',
+    { secondsLeft: 121 },
   ],
   [
     'CooldownAfterScaleDown',
-    {
-      code: 'cooldown-after-scale-down',
-      message: 'last scale-down 100s ago; cooldown is 600s',
-      data: { secondsLeft: 501 },
-    },
+    { sinceSeconds: 99.5, cooldownSeconds: 600 },
+    'last scale-down 100s ago; cooldown is 600s',
+    { secondsLeft: 501 },
   ],
-  ['ScaleDownInFlight', { code: 'scale-down-in-flight', message: '1 node(s) already draining' }],
-  [
-    'NodesNotReady',
-    { code: 'nodes-not-ready', message: '2 node(s) not Ready', data: { nodes: 2 } },
-  ],
-  ['PendingPodsPresent', { code: 'pending-pods-present', message: '3 pod(s) pending' }],
-  ['NoTrigger', { code: 'no-trigger', message: 'no scaling trigger holds' }],
+  ['ScaleDownInFlight', { draining: 1 }, '1 node(s) already draining'],
+  ['NodesNotReady', { nodes: 2 }, '2 node(s) not Ready', { nodes: 2 }],
+  ['PendingPodsPresent', { pods: 3 }, '3 pod(s) pending'],
+  ['NoTrigger', undefined, 'no scaling trigger holds'],
   [
     'MemoryNotLow',
-    {
-      code: 'memory-not-low',
-      message: 'memory reached 66%; scale-down needs below 50%',
-      data: { windowMax: 0.66 },
-    },
+    { windowMax: 0.66, threshold: 0.5 },
+    'memory reached 66%; scale-down needs below 50%',
+    { windowMax: 0.66 },
   ],
   [
     'MemoryLow',
-    {
-      code: 'memory-low',
-      message: 'memory below 50% (highest 30%)',
-      data: { windowMax: 0.3 },
-    },
+    { windowMax: 0.3, threshold: 0.5 },
+    'memory below 50% (highest 30%)',
+    { windowMax: 0.3 },
   ],
   [
     'ProjectedCpuTooHigh',
-    {
-      code: 'projected-cpu-too-high',
-      message: 'one node fewer would put CPU at 63%, above the 60% target',
-      data: { projectedCpu: 0.625 },
-    },
+    { projectedCpu: 0.625, target: 0.6 },
+    'one node fewer would put CPU at 63%, above the 60% target',
+    { projectedCpu: 0.625 },
   ],
-  ['Paused', { code: 'paused', message: 'paused by ops@example.com: maintenance' }],
+  [
+    'Paused',
+    { by: 'ops@example.com', reason: 'maintenance' },
+    'paused by ops@example.com: maintenance',
+  ],
   [
     'SampleStale',
-    {
-      code: 'sample-stale',
-      message:
-        'sample taken 900s ago (at 2026-11-22T11:45:00.000Z), older than the 300s limit; waiting for a fresh one',
-      data: { ageSeconds: 900, maxAgeSeconds: 300, takenAt: '2026-11-22T11:45:00.000Z' },
-    },
+    { ageSeconds: 900, maxAgeSeconds: 300, takenAt: '2026-11-22T11:45:00.000Z' },
+    'sample taken 900s ago (at 2026-11-22T11:45:00.000Z), older than the 300s limit; waiting for a fresh one',
+    { ageSeconds: 900, maxAgeSeconds: 300, takenAt: '2026-11-22T11:45:00.000Z' },
   ],
   [
     'MetricsIncomplete',
     {
-      code: 'metrics-incomplete',
-      message:
-        'only 8 of 10 workers reported CPU and memory (80%, need 90%); missing w8, w9; never scaling down on a partial reading',
-      data: { reporting: 8, expected: 10, missing: 'w8, w9' },
+      coverage: { code: 'metrics-incomplete', reporting: 8, expected: 10, missing: ['w8', 'w9'] },
+      detail: 'only 8 of 10 workers reported CPU and memory (80%, need 90%); missing w8, w9',
+      scalingDown: true,
     },
+    'only 8 of 10 workers reported CPU and memory (80%, need 90%); missing w8, w9; never scaling down on a partial reading',
+    { reporting: 8, expected: 10, missing: 'w8, w9' },
   ],
   [
     'SampleUnreadable',
-    {
-      code: 'sample-unreadable',
-      message: "the sample's snapshot could not be read: NoSuchKey",
-      data: { key: 'samples/c/1.json', sha256: 'ab12' },
-    },
+    { detail: 'NoSuchKey', key: 'samples/c/1.json', sha256: 'ab12' },
+    "the sample's snapshot could not be read: NoSuchKey",
+    { key: 'samples/c/1.json', sha256: 'ab12' },
   ],
 ];
-
-/** The data each case's constructor gets, keyed as in `cases`. */
-const inputs: Record<string, unknown> = {
-  PendingPods: { pods: 7, nodesNeeded: 3, podsOnIncoming: 1, instanceType: 't3.medium' },
-  PendingWithinGrace: { pods: 4, graceSeconds: 30 },
-  PendingCoveredByInFlight: { pods: 6, incoming: 2 },
-  PendingUnhostable: { unhostable, listed: unhostable.slice(0, 1), instanceType: 't3.medium' },
-  CpuHigh: { cpu: 0.9, windowMin: 0.81, threshold: 0.7, sustainSeconds: 180 },
-  MemoryHigh: { memory: 0.8, threshold: 0.75 },
-  AppTrigger: {
-    trigger: 'queue-depth',
-    direction: 'above',
-    value: 250,
-    threshold: 100,
-    sustainSeconds: 120,
-  },
-  BelowMin: { workers: 1, min: 2 },
-  PredictedRise: {
-    forecastCpuMillis: 13000.6,
-    capacityCpuMillis: 9000.2,
-    at: '2026-11-22T20:04:00.000Z',
-    basis: 'median of 3 day(s)',
-    daysUsed: 3,
-    count: 2,
-  },
-  PredictionUnavailable: { detail: '1 day(s) of history; need 2' },
-  PredictedRiseAhead: { forecastCpuMillis: 12999.7, at: '2026-11-22T20:10:00.000Z' },
-  CappedByStep: { needed: 8, step: 5 },
-  CappedByMax: { needed: 8, max: 10 },
-  AtMin: { min: 2 },
-  CooldownAfterScaleUp: { sinceSeconds: 59.6, cooldownSeconds: 180 },
-  CooldownAfterScaleDown: { sinceSeconds: 99.5, cooldownSeconds: 600 },
-  ScaleDownInFlight: { draining: 1 },
-  NodesNotReady: { nodes: 2 },
-  PendingPodsPresent: { pods: 3 },
-  NoTrigger: undefined,
-  MemoryNotLow: { windowMax: 0.66, threshold: 0.5 },
-  MemoryLow: { windowMax: 0.3, threshold: 0.5 },
-  ProjectedCpuTooHigh: { projectedCpu: 0.625, target: 0.6 },
-  Paused: { by: 'ops@example.com', reason: 'maintenance' },
-  SampleStale: {
-    ageSeconds: 900,
-    maxAgeSeconds: 300,
-    takenAt: '2026-11-22T11:45:00.000Z',
-  },
-  SampleUnreadable: { detail: 'NoSuchKey', key: 'samples/c/1.json', sha256: 'ab12' },
-  MetricsIncomplete: {
-    coverage: { code: 'metrics-incomplete', reporting: 8, expected: 10, missing: ['w8', 'w9'] },
-    detail: 'only 8 of 10 workers reported CPU and memory (80%, need 90%); missing w8, w9',
-    scalingDown: true,
-  },
-};
 
 const build = (name: keyof typeof reasons, data: unknown): Reason =>
   (reasons[name] as (d: unknown) => Reason)(data);
@@ -264,11 +162,30 @@ describe('reasons catalogue', () => {
     expect(Object.keys(reasons).sort()).toEqual(given.sort());
   });
 
-  it.each(cases)('%s writes its code, sentence and data', (name, expected) => {
-    const r = build(name, inputs[name]);
-    expect(r).toEqual(expected);
-    expect(r.code).toBe(ReasonCode[name as keyof typeof ReasonCode]);
+  it.each(cases)('%s writes its code, sentence and data', (name, input, message, data) => {
+    const r = build(name, input);
+    expect(r).toEqual({
+      code: ReasonCode[name as keyof typeof ReasonCode],
+      message,
+      ...(data ? { data } : {}),
+    });
     // Audit records and messages carry reasons through the contract schema.
+    expect(ReasonSchema.parse(r)).toEqual(r);
+  });
+
+  it('lists the unhostable pods it was given and counts all of them', () => {
+    const r = reasons.PendingUnhostable({
+      unhostable,
+      listed: unhostable.slice(0, 1),
+      instanceType: 't3.medium',
+    });
+    expect(r).toEqual({
+      code: 'pending-unhostable',
+      message:
+        '2 pending pod(s) no new t3.medium worker could host, not counted (Job/train: too-large-for-instance, 4000m CPU > 1800m)',
+      data: { pods: 2, owners: 1, listed: 1 },
+      unhostable: unhostable.slice(0, 1),
+    });
     expect(ReasonSchema.parse(r)).toEqual(r);
   });
 
