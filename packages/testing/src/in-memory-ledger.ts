@@ -1,4 +1,9 @@
-import { type ClusterState, ClusterStateSchema, emptyClusterState } from '@smartscale/contracts';
+import {
+  type ClusterState,
+  ClusterStateSchema,
+  emptyClusterState,
+  RedeliverLater,
+} from '@smartscale/contracts';
 
 /** A held cluster lock, shaped like the DynamoDB lock's Lease. */
 export interface LedgerLease {
@@ -9,7 +14,7 @@ export interface LedgerLease {
 }
 
 /** A write refused because a newer lock holder exists; named as packages/aws names it. */
-export class StaleLeaseError extends Error {
+export class StaleLeaseError extends RedeliverLater {
   constructor(clusterId: string, fence: number) {
     super(
       `state of cluster ${clusterId} not written: the lock was taken over since fence ${fence}; re-read the state under a new lease`,
@@ -19,7 +24,7 @@ export class StaleLeaseError extends Error {
 }
 
 /** A write refused because the stored version is not the one read; named as packages/aws names it. */
-export class VersionConflictError extends Error {
+export class VersionConflictError extends RedeliverLater {
   constructor(clusterId: string, version: number) {
     super(
       `state of cluster ${clusterId} not written: it is no longer at version ${version}; re-read and retry`,

@@ -1,5 +1,7 @@
+import { RedeliverLater } from '@smartscale/contracts';
+
 /** Another worker holds the step now; like the DynamoDB dedup's StepInProgressError. */
-export class StepInProgressError extends Error {
+export class StepInProgressError extends RedeliverLater {
   constructor(actionId: string, step: string) {
     super(`step ${step} of action ${actionId} is in progress elsewhere; retry later`);
     this.name = 'StepInProgressError';
