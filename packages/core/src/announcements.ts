@@ -18,7 +18,8 @@ const HOLD_CODES: ReadonlySet<string> = new Set([
   ReasonCode.VictimPodsWouldNotFit,
 ]);
 
-const ROUTINE_REFUSALS: ReadonlySet<string> = new Set([
+/** Refusals nobody needs to act on: the node's state, not a pod or budget pinning it. */
+export const ROUTINE_REFUSALS: ReadonlySet<string> = new Set([
   RefusalCode.NotManaged,
   RefusalCode.NotReady,
   RefusalCode.Cordoned,

@@ -5,6 +5,7 @@ import {
   ReasonCode,
   type UnhostablePod,
 } from '@smartscale/contracts';
+import { ROUTINE_REFUSALS } from '../announcements.js';
 
 /**
  * The reasons catalogue: one constructor per reason code, taking the
@@ -28,6 +29,47 @@ function reason(code: ReasonCode, message: string, data?: Reason['data']): Reaso
  */
 export type ScaleDownBasis = 'usage' | 'requests';
 
+/**
+ * Refusals a decision lists at most, and describes in its sentence: a
+ * victim chosen among 1,000 nodes passed over 999, about 100 KB in
+ * DecisionMade and the audit; people read the first few and the counts.
+ */
+export const MAX_LISTED_REFUSALS = 50;
+export const MAX_DESCRIBED_REFUSALS = 10;
+
+/**
+ * The refusals worth listing, in snapshot order: all of them up to
+ * MAX_LISTED_REFUSALS; past it, those a person can act on (a pod or budget
+ * pinning a node, a failed drain) are kept before routine ones (young,
+ * cordoned, unmanaged nodes), and `data` says how many were left out and
+ * counts every refusal by code.
+ */
+export function listedRefusals(rejected: readonly NodeRefusal[]): {
+  readonly listed: NodeRefusal[];
+  readonly data: Record<string, number | string>;
+} {
+  if (rejected.length <= MAX_LISTED_REFUSALS) return { listed: [...rejected], data: {} };
+  const chosen = new Set(
+    [
+      ...rejected.filter((r) => !ROUTINE_REFUSALS.has(r.code)),
+      ...rejected.filter((r) => ROUTINE_REFUSALS.has(r.code)),
+    ].slice(0, MAX_LISTED_REFUSALS),
+  );
+  const listed = rejected.filter((r) => chosen.has(r));
+  const omitted = rejected.length - listed.length;
+  return { listed, data: { listed: listed.length, omitted, byCode: countsByCode(rejected) } };
+}
+
+/** "pdb-allows-no-disruption 600, too-young 300": every refusal counted by code, most first. */
+function countsByCode(rejected: readonly NodeRefusal[]): string {
+  const counts = new Map<string, number>();
+  for (const r of rejected) counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+}
+
 /** "node: code (pod, PDB)" for a hold's sentence; the typed refusals travel beside it. */
 function describeRefusal(r: NodeRefusal): string {
   const subject = [r.pod, r.pdb && `PDB ${r.pdb}`, r.until && `until ${r.until}`]
@@ -43,11 +85,16 @@ function noVictim(
   // Consolidation has always listed only node and code.
   const describe =
     d.basis === 'usage' ? describeRefusal : (r: NodeRefusal) => `${r.nodeName}: ${r.code}`;
+  const { listed, data } = listedRefusals(d.rejected);
+  const described = listed.slice(0, MAX_DESCRIBED_REFUSALS).map(describe);
+  const more = d.rejected.length - described.length;
+  const tail = more > 0 ? `, and ${more} more: ${countsByCode(d.rejected)}` : '';
   return {
-    ...reason(code, `no node can be removed safely (${d.rejected.map(describe).join(', ')})`, {
+    ...reason(code, `no node can be removed safely (${described.join(', ')}${tail})`, {
       rejected: d.rejected.length,
+      ...data,
     }),
-    refusals: [...d.rejected],
+    refusals: listed,
   };
 }
 
@@ -337,14 +384,17 @@ export const reasons = {
     podsToMove: number;
     rejected: readonly NodeRefusal[];
     basis: ScaleDownBasis;
-  }): Reason => ({
-    ...reason(
-      ReasonCode.VictimChosen,
-      `removing ${d.nodeName}: its ${d.podsToMove} pod(s) fit on the other nodes${d.basis === 'requests' ? ' by requests' : ''}`,
-      { podsToMove: d.podsToMove },
-    ),
-    ...(d.rejected.length > 0 ? { refusals: [...d.rejected] } : {}),
-  }),
+  }): Reason => {
+    const { listed, data } = listedRefusals(d.rejected);
+    return {
+      ...reason(
+        ReasonCode.VictimChosen,
+        `removing ${d.nodeName}: its ${d.podsToMove} pod(s) fit on the other nodes${d.basis === 'requests' ? ' by requests' : ''}`,
+        { podsToMove: d.podsToMove, ...data },
+      ),
+      ...(listed.length > 0 ? { refusals: listed } : {}),
+    };
+  },
 
   Paused: (d: { by: string; reason: string }) =>
     reason(ReasonCode.Paused, `paused by ${d.by}: ${d.reason}`),
