@@ -3,7 +3,13 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { ServiceResources } from '@smartscale/aws';
+import {
+  createAwsClients,
+  localAwsOptions,
+  resolveConfig,
+  type ServiceResources,
+} from '@smartscale/aws';
+import { parseConfig } from '@smartscale/core';
 import {
   type KubeIdentity,
   kubeIdentityOf,
@@ -99,6 +105,7 @@ export interface LocalServices {
  * await services.stop();
  */
 export async function startServices(options: ServicesOptions): Promise<LocalServices> {
+  await assertInstanceTypesResolve(options.awsEndpoint, options.config);
   await mkdir(options.logDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -240,4 +247,19 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
       );
     },
   };
+}
+
+/**
+ * Resolves the config's instance types against the local EC2 (moto) before
+ * any service starts, as the decider and the provisioner do at start-up: an
+ * unknown type or requirements nothing matches stop the local stack here,
+ * naming the setting, rather than in two services' logs.
+ */
+async function assertInstanceTypesResolve(awsEndpoint: string, config: unknown): Promise<void> {
+  const aws = createAwsClients(localAwsOptions(awsEndpoint));
+  try {
+    await resolveConfig(aws.ec2, 'us-east-1', parseConfig(config));
+  } finally {
+    aws.destroy();
+  }
 }
