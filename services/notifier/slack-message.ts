@@ -85,6 +85,9 @@ const REPAIR_TITLES: Record<RepairCode, string> = {
   'action-overdue': 'expired an action that never finished',
 };
 
+/** Refused nodes a Slack hold message names; the rest are counted. */
+const SLACK_REFUSAL_LINES = 10;
+
 const bullet = (lines: readonly string[]) => lines.map((l) => `• ${l}`).join('\n');
 
 /** One refused node as a line: "`node`: code (pod, PDB, until)". */
@@ -113,9 +116,13 @@ function announcements(reasons: readonly Reason[]): { title: string; body: strin
         body: `${bullet([...byOwner].map(([owner, why]) => `\`${owner}\` ${why}`))}\nNot counted for scale-up or against scale-down; fix the pod spec or the instance type.`,
       });
     } else if (r.refusals?.length) {
+      // A few lines in chat; the decision lists up to 50 and counts the rest.
+      const shown = r.refusals.slice(0, SLACK_REFUSAL_LINES);
+      const more = Number(r.data?.rejected ?? r.refusals.length) - shown.length;
+      const counts = typeof r.data?.byCode === 'string' ? ` (${r.data.byCode})` : '';
       out.push({
         title: ':pause_button: Scale-down held: no node can be removed safely',
-        body: `${bullet(r.refusals.map(refusalLine))}\n\`smartscale explain\` on the action shows the table.`,
+        body: `${bullet([...shown.map(refusalLine), ...(more > 0 ? [`and ${more} more node(s)${counts}`] : [])])}\n\`smartscale explain\` on the action shows the table.`,
       });
     }
   }

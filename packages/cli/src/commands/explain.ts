@@ -143,6 +143,11 @@ export function formatExplanation(x: Explanation): string {
       )}`,
     );
     const refusals = x.decision.reasons.flatMap((r) => r.refusals ?? []);
+    // A decision lists at most 50 refusals; the rest are counted by code.
+    const omitted = x.decision.reasons.find((r) => typeof r.data?.omitted === 'number')?.data;
+    const rest = omitted
+      ? `\n…and ${omitted.omitted} more not listed; all nodes not removed by reason: ${omitted.byCode}`
+      : '';
     if (refusals.length > 0)
       parts.push(
         `nodes not removed:\n${formatTable(
@@ -153,7 +158,7 @@ export function formatExplanation(x: Explanation): string {
             r.pod ?? '-',
             r.pdb ?? '-',
           ]),
-        )}`,
+        )}${rest}`,
       );
     const unhostable = x.decision.reasons.flatMap((r) => r.unhostable ?? []);
     if (unhostable.length > 0)
