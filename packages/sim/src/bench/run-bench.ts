@@ -1,20 +1,18 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { podsPerNode, type SimOptionsInput, simOptions } from '../model.js';
-import {
-  consolidationWithHeadroom,
-  createPolicy,
-  defaultDriver,
-  POLICY_NAMES,
-  smartScalePolicy,
-} from '../policies/index.js';
-import type { Policy } from '../simulator.js';
-import { type SimResult, simulate } from '../simulator.js';
+import { simOptions } from '../model.js';
+import type { SimResult } from '../simulator.js';
 import { loadTrace, type Trace } from '../trace.js';
-import { benchChart } from './chart.js';
+import {
+  DEFAULT_POLICY,
+  paretoPoints,
+  simulatePolicies,
+  traceCharts,
+  traceFiles,
+} from './bench-runs.js';
 import { benchEngine, type EngineTiming } from './engine-bench.js';
-import { type ParetoPoint, paretoChart, paretoFrontier } from './pareto.js';
+import { type ParetoPoint, paretoFrontier } from './pareto.js';
 
 const PLANNING_BUDGET_MS = 200;
 const NODE_HOURS_VS_ORACLE = 1.1;
@@ -27,66 +25,9 @@ const MULTI_DAY_NODE_HOURS_VS_ORACLE = 1.03;
 const MULTI_DAY_EXCESS_PENDING_VS_SEED = 0.05;
 /** The peers SmartScale's default must match on both figures and beat on one. */
 const PEERS = ['cluster-autoscaler', 'karpenter'] as const;
-/** The policy the peer and multi-day targets judge: SmartScale as shipped. */
-const DEFAULT_POLICY = 'smartscale';
-
-/** SmartScale with one main knob moved, for the Pareto chart (the table's rows are the other points). */
-const SWEEP: readonly {
-  label: string;
-  config?: SimOptionsInput['config'];
-  policy: () => Policy;
-}[] = [
-  {
-    label: 'pending grace 0 s',
-    config: { scaleUp: { pendingGraceSeconds: 0 } },
-    policy: () => smartScalePolicy(),
-  },
-  {
-    label: 'scale-down CPU < 20 %',
-    config: { scaleDown: { cpuThreshold: 0.2 } },
-    policy: () => smartScalePolicy(),
-  },
-  {
-    label: 'scale-down CPU < 40 %',
-    config: { scaleDown: { cpuThreshold: 0.4 } },
-    policy: () => smartScalePolicy(),
-  },
-  {
-    label: 'consolidation, headroom 10 %',
-    policy: () =>
-      smartScalePolicy(defaultDriver, {
-        consolidation: { ...consolidationWithHeadroom, headroomPods: 0 },
-      }),
-  },
-  {
-    label: 'consolidation, headroom 3 pods + 10 %',
-    policy: () =>
-      smartScalePolicy(defaultDriver, {
-        consolidation: { ...consolidationWithHeadroom, headroomPods: 3 },
-      }),
-  },
-  {
-    label: 'consolidation+headroom, grace 0 s',
-    config: { scaleUp: { pendingGraceSeconds: 0 } },
-    policy: () => smartScalePolicy(defaultDriver, { consolidation: consolidationWithHeadroom }),
-  },
-];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../../..');
-
-/** The traces of the bench: the shared TechFlow day, then the generated ones. */
-function traceFiles(): string[] {
-  const shared = join(repo, '..', 'shared', 'scenarios', 'techflow-day.csv');
-  const own = join(repo, 'packages', 'sim', 'traces');
-  return [
-    shared,
-    ...readdirSync(own)
-      .filter((f) => f.endsWith('.csv'))
-      .sort()
-      .map((f) => join(own, f)),
-  ];
-}
 
 interface TraceReport {
   readonly trace: string;
@@ -196,14 +137,7 @@ const fmt = (x: number, digits = 1) => x.toFixed(digits);
 const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? 0 : null) : a / b);
 
 function runTrace(trace: Trace): TraceReport {
-  const options = simOptions();
-  const results: SimResult[] = [];
-  const runMs: Record<string, number> = {};
-  for (const name of POLICY_NAMES) {
-    const t0 = performance.now();
-    results.push(simulate(trace, createPolicy(name, trace, options), options));
-    runMs[name] = Math.round(performance.now() - t0);
-  }
+  const { results, runMs } = simulatePolicies(trace);
   const by = (p: string) => results.find((r) => r.policy === p) as SimResult;
   const smart = by(DEFAULT_POLICY);
   const seed = by('seed');
@@ -215,32 +149,9 @@ function runTrace(trace: Trace): TraceReport {
     smart.metrics.pending_pod_seconds - floor,
     seed.metrics.pending_pod_seconds - floor,
   );
-  writeFileSync(
-    join(repo, 'out', `bench-${trace.name}.svg`),
-    benchChart(trace.name, results, podsPerNode(options)),
-  );
-  const points: ParetoPoint[] = results
-    .filter((x) => x.policy !== 'static')
-    .map((x) => ({
-      label: x.policy,
-      nodeHours: x.metrics.node_hours,
-      pendingPodSeconds: x.metrics.pending_pod_seconds,
-      kind: x.policy === 'oracle' ? ('bound' as const) : ('policy' as const),
-    }));
-  for (const knob of SWEEP) {
-    const swept = simOptions(knob.config ? { config: knob.config } : {});
-    const m = simulate(trace, knob.policy(), swept).metrics;
-    points.push({
-      label: knob.label,
-      nodeHours: m.node_hours,
-      pendingPodSeconds: m.pending_pod_seconds,
-      kind: 'sweep',
-    });
-  }
-  writeFileSync(
-    join(repo, 'out', `pareto-${trace.name}.svg`),
-    paretoChart(trace.name, points, DEFAULT_POLICY),
-  );
+  const points = paretoPoints(trace, results);
+  for (const chart of traceCharts(trace, results, points))
+    writeFileSync(join(repo, 'out', chart.file), chart.svg);
   return {
     trace: trace.name,
     source: trace.source,
