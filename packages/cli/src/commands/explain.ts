@@ -98,11 +98,15 @@ function timelineLine(entry: StoredAuditEntry): string {
         capacityType?: string;
         error?: string;
         reason?: string;
+        instanceType?: string;
       }[])
     : [];
   if (entry.summary !== 'InstancesLaunched' || pools.length === 0) return entry.summary;
   const refused = pools
-    .map((p) => `${p.capacityType} in ${p.zone} (${p.error}${p.reason ? `: ${p.reason}` : ''})`)
+    .map(
+      (p) =>
+        `${p.instanceType ? `${p.instanceType} ` : ''}${p.capacityType} in ${p.zone} (${p.error}${p.reason ? `: ${p.reason}` : ''})`,
+    )
     .join(', ');
   return `${entry.summary}; unavailable: ${refused}`;
 }

@@ -404,6 +404,29 @@ describe('formatting', () => {
     expect(x.timeline[0]?.summary).toBe(
       'InstancesLaunched; unavailable: spot in us-east-1a (InsufficientInstanceCapacity), spot in us-east-1b (AuthFailure.ServiceLinkedRoleCreationNotPermitted: Spot is refused in this account)',
     );
+    // A pool avoided by instance type (issue #23) names the type.
+    const byType = entry({
+      kind: 'outcome',
+      summary: 'InstancesLaunched',
+      detail: {
+        payload: {
+          requested: 1,
+          instances: [],
+          unavailablePools: [
+            {
+              zone: 'us-east-1a',
+              capacityType: 'spot',
+              error: 'InsufficientInstanceCapacity',
+              instanceType: 't3.medium',
+              avoidedUntil: '2026-12-02T01:03:00.000Z',
+            },
+          ],
+        },
+      },
+    });
+    expect(explainEntries('01JD0000000000000000000001', [byType]).timeline[0]?.summary).toBe(
+      'InstancesLaunched; unavailable: t3.medium spot in us-east-1a (InsufficientInstanceCapacity)',
+    );
     const plain = entry({ kind: 'outcome', summary: 'NodeJoined', detail: { payload: {} } });
     expect(explainEntries('01JD0000000000000000000001', [plain]).timeline[0]?.summary).toBe(
       'NodeJoined',
