@@ -3,6 +3,7 @@
 
 import { parseConfig } from '@smartscale/core';
 import {
+  type ParameterName,
   type PermissionSpec,
   type ResourceRef,
   type ServiceName,
@@ -352,6 +353,41 @@ export function allIam(resolver: ArnResolver): Record<ServiceName, IamStatement[
     ServiceName,
     IamStatement[]
   >;
+}
+
+/**
+ * The parameters the K3s server writes, and nothing else does: the join
+ * token (k3s/server-install.sh), one token per Kubernetes identity
+ * (k3s/store-kube-tokens.sh) and the CA (docs/deploy.md section 1). The
+ * Slack webhook is a person's to write, never the server's.
+ */
+export const serverWrittenParameters = [
+  'joinToken',
+  'kubeTokenReader',
+  'kubeTokenJoinVerifier',
+  'kubeTokenWriter',
+  'kubeCa',
+] as const satisfies readonly ParameterName[];
+
+/**
+ * What the K3s server's instance role needs to publish its secrets: only
+ * `ssm:PutParameter`, only on the parameters it writes (issue #22 finding 2).
+ * No GetParameter (the server keeps its own copies) and no DeleteParameter.
+ * SecureStrings under the AWS managed key `aws/ssm` need no KMS grant; with a
+ * customer-managed key add kms:Encrypt and kms:GenerateDataKey on that key
+ * with kms:ViaService ssm.<region>.amazonaws.com. docs/deploy.md prints this
+ * policy, and deploy-guide.test.ts holds it to this function.
+ *
+ * @example
+ * policyDocument(serverInstanceIam(resolver)) // attach to the server's role
+ */
+export function serverInstanceIam(resolver: Pick<ArnResolver, 'arn'>): IamStatement[] {
+  return [
+    {
+      actions: ['ssm:PutParameter'],
+      resources: serverWrittenParameters.map((name) => resolver.arn({ kind: 'parameter', name })),
+    },
+  ];
 }
 
 /** What `sst deploy` reads of the workers' launch template. */

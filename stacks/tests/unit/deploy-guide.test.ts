@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../topology.ts';
+import { policyDocument, serverInstanceIam } from '../../iam.ts';
+import { names, topology } from '../../topology.ts';
 
 // The guide a new user follows command by command: what it types must name
 // what the stacks create, or the first deploy fails (issue #22).
@@ -33,5 +34,21 @@ describe('docs/deploy.md matches the stacks', () => {
     const policy = /"instance": \{ "type": "([^"]+)"/.exec(guide)?.[1];
     expect(template).toBeDefined();
     expect(policy).toBe(template);
+  });
+
+  // Finding 2 of issue #22: the server uploads the tokens and the CA with its
+  // instance role, so the policy the guide prints must cover exactly those.
+  it("prints the K3s server role's policy exactly as stacks/iam.ts builds it", () => {
+    const printed = /```json\n(\{\n {2}"Version"[\s\S]*?)```/.exec(guide)?.[1];
+    expect(printed, 'the server policy block in section 1').toBeDefined();
+    const built = policyDocument(
+      serverInstanceIam({
+        arn: (ref) =>
+          ref.kind === 'parameter'
+            ? `arn:aws:ssm:<region>:<account-id>:parameter${names.parameter(`smartscale-${STAGE}`, ref.name)}`
+            : `not a parameter: ${ref.kind}`,
+      }),
+    );
+    expect(JSON.parse(printed ?? '')).toEqual(built);
   });
 });

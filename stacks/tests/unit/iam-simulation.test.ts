@@ -11,8 +11,15 @@
 // It is AGPL-3.0: a test-only devDependency, never bundled into a function.
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
-import { type ArnResolver, iamFor, policyDocument } from '../../iam.ts';
 import {
+  type ArnResolver,
+  iamFor,
+  policyDocument,
+  serverInstanceIam,
+  serverWrittenParameters,
+} from '../../iam.ts';
+import {
+  kubeIdentities,
   names,
   type ParameterName,
   type QueueName,
@@ -590,5 +597,59 @@ describe('the samples bucket', () => {
     expect(await evaluate(service, 's3:DeleteObject', sample), 'delete a sample').toBe(
       'ImplicitlyDenied',
     );
+  });
+});
+
+// Issue #22 finding 2: the guide uploads the join token, the three identity
+// tokens and the CA from the K3s server with its instance role. That role
+// may write exactly those parameters of its own stage, and nothing else.
+describe("the K3s server's instance role (serverInstanceIam)", () => {
+  async function server(action: string, resource: string): Promise<EvaluationResult> {
+    const response = await runSimulation(
+      {
+        identityPolicies: [
+          { name: 'k3s-server', policy: policyDocument(serverInstanceIam(resolver)) },
+        ],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: {
+          principal: `arn:aws:sts::${account}:assumed-role/k3s-server/i-0123456789abcdef0`,
+          action,
+          resource: { resource, accountId: account },
+          contextVariables: {},
+        },
+      },
+      {},
+    );
+    if (response.resultType === 'error')
+      throw new Error(
+        `the simulator refused ${action} on ${resource}: ${JSON.stringify(response.errors)}`,
+      );
+    return response.overallResult;
+  }
+  const arnOf = (name: ParameterName) => resolver.arn({ kind: 'parameter', name });
+
+  it.each(serverWrittenParameters)('may put %s and not read or delete it', async (parameter) => {
+    expect(await server('ssm:PutParameter', arnOf(parameter))).toBe('Allowed');
+    expect(await server('ssm:GetParameter', arnOf(parameter))).toBe('ImplicitlyDenied');
+    expect(await server('ssm:DeleteParameter', arnOf(parameter))).toBe('ImplicitlyDenied');
+  });
+
+  it('writes every Kubernetes identity token the functions read, and the CA', () => {
+    const read = new Set(Object.values(kubeIdentities).map((i) => i.parameter));
+    for (const parameter of read) expect(serverWrittenParameters).toContain(parameter);
+    expect(serverWrittenParameters).toContain('kubeCa');
+  });
+
+  it('may not write the Slack webhook, another stage, or a path beside its own', async () => {
+    expect(await server('ssm:PutParameter', arnOf('slackWebhook'))).toBe('ImplicitlyDenied');
+    const own = arnOf('joinToken');
+    for (const other of [
+      own.replace(`/${prefix}/`, '/smartscale-staging/'),
+      `${own}-copy`,
+      own.replace('/k3s/join-token', '/k3s/anything'),
+      `arn:aws:ssm:${region}:210987654321:parameter/${prefix}/k3s/join-token`,
+    ])
+      expect(await server('ssm:PutParameter', other), other).toBe('ImplicitlyDenied');
   });
 });
