@@ -6,6 +6,7 @@ import {
   functionEnvironment,
   LAMBDA_ENVIRONMENT_LIMIT_BYTES,
   readDeploySettings,
+  SST_ENVIRONMENT_ALLOWANCE_BYTES,
 } from '../../settings.ts';
 import { names, type QueueName, topology } from '../../topology.ts';
 
@@ -98,5 +99,29 @@ describe('reserved concurrency', () => {
     expect(() =>
       readDeploySettings({ ...process.env, SMARTSCALE_RESERVED_CONCURRENCY: '0' }, () => '{}'),
     ).toThrow(/SMARTSCALE_RESERVED_CONCURRENCY '0' is invalid: expected a whole number 1-100/);
+  });
+});
+
+// What SST 4.17.1 adds to every deployed function, read from its source
+// (.sst/platform/src/components/aws/function.ts, normalizeEnvironment):
+// SST_RESOURCE_App (JSON of app name and stage), SST_KEY (base64 of the
+// 32-byte RandomBytes "LambdaEncryptionKey") and SST_KEY_FILE, plus the
+// variables of linked resources (functions.ts links none). `sst dev` adds
+// SST_REGION, SST_APPSYNC_*, SST_FUNCTION_ID, SST_APP, SST_STAGE and
+// SST_ASSET_BUCKET on top; the guide deploys, never runs dev, against a stage.
+describe("SST's own variables", () => {
+  it('fit the allowance kept for them, for a stage name of up to 200 characters', () => {
+    const sstVariables = (stage: string) => ({
+      SST_RESOURCE_App: JSON.stringify({ name: 'smartscale', stage }),
+      SST_KEY: Buffer.alloc(32, 0xff).toString('base64'),
+      SST_KEY_FILE: 'resource.enc',
+    });
+    // 133 bytes for the stage production; the stage name is the only part that grows.
+    expect(environmentBytes(sstVariables('production'))).toBeLessThan(
+      SST_ENVIRONMENT_ALLOWANCE_BYTES / 2,
+    );
+    expect(environmentBytes(sstVariables('s'.repeat(200)))).toBeLessThanOrEqual(
+      SST_ENVIRONMENT_ALLOWANCE_BYTES,
+    );
   });
 });
