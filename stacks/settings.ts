@@ -1,6 +1,7 @@
 // Deployment settings read from the environment at `sst deploy` time, so a
 // missing or malformed one stops the deploy with a readable message.
 import { readFileSync } from 'node:fs';
+import { InvalidConfigError } from '@smartscale/contracts';
 import { parseConfig } from '@smartscale/core';
 import { kubeIdentities, kubeIdentityOf, names, type ServiceName } from './topology.ts';
 
@@ -103,7 +104,11 @@ export function readDeploySettings(
       `SMARTSCALE_RESERVED_CONCURRENCY '${reservedRaw}' is invalid: expected a whole number 1-100 (or unset for none); the account must keep 10 unreserved, so check 'aws lambda get-account-settings' first`,
     );
   if (problems.length > 0)
-    throw new Error(`SmartScale deploy settings are incomplete:\n  - ${problems.join('\n  - ')}`);
+    throw new InvalidConfigError(
+      // Each problem starts with the variable it is about.
+      problems.map((p) => p.split(' ')[0]).join(', '),
+      `SmartScale deploy settings are incomplete:\n  - ${problems.join('\n  - ')}`,
+    );
   return {
     clusterId: get('SMARTSCALE_CLUSTER_ID'),
     prometheusUrl: get('SMARTSCALE_PROMETHEUS_URL'),

@@ -4,7 +4,12 @@
 // Plain data: `sst.config.ts` maps it to SST components, and
 // `packages/local/src/aws/bootstrap.ts` creates it in moto. Physical names
 // are `<prefix>-<logical name>` so every stage and every test run is isolated.
-import { METRICS_NAMESPACE, type MessageType, type TopicName } from '@smartscale/contracts';
+import {
+  InvalidConfigError,
+  METRICS_NAMESPACE,
+  type MessageType,
+  type TopicName,
+} from '@smartscale/contracts';
 
 /** Every service, one Lambda function (or one local process) each. */
 export const ServiceNames = [
@@ -651,7 +656,8 @@ export const names = {
  */
 export function assertPrefix(prefix: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/.test(prefix)) {
-    throw new Error(
+    throw new InvalidConfigError(
+      'prefix',
       `resource prefix '${prefix}' is invalid: use 1-40 letters, digits, '-' or '_', starting with a letter or digit`,
     );
   }

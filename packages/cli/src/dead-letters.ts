@@ -11,6 +11,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { MessageAttribute, REJECTION_REASON_ATTRIBUTE } from '@smartscale/aws';
+import { CloudCallError } from '@smartscale/contracts';
 
 /** A dead-lettered message as an operator sees it. */
 export interface DeadLetter {
@@ -199,7 +200,7 @@ async function queueArnOf(sqs: SQSClient, url: string): Promise<string> {
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
   );
   const arn = res.Attributes?.QueueArn;
-  if (!arn) throw new Error(`queue ${url} reported no QueueArn`);
+  if (!arn) throw new CloudCallError(`queue ${url} reported no QueueArn`);
   return arn;
 }
 
@@ -215,7 +216,7 @@ async function runMoveTask(options: ReplayOptions, dlqArn: string): Promise<numb
     const task = (res.Results ?? []).find((t) => t.TaskHandle === started.TaskHandle);
     if (task && task.Status !== 'RUNNING') {
       if (task.Status !== 'COMPLETED')
-        throw new Error(
+        throw new CloudCallError(
           `move task ${started.TaskHandle} ended ${task.Status}: ${task.FailureReason ?? 'no reason given'} (${task.ApproximateNumberOfMessagesMoved ?? 0} moved)`,
         );
       return task.ApproximateNumberOfMessagesMoved ?? 0;

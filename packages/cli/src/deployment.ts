@@ -13,6 +13,7 @@ import {
   type ServiceResources,
   ServiceResourcesSchema,
 } from '@smartscale/aws';
+import { InvalidConfigError } from '@smartscale/contracts';
 import { type Config, parseConfig } from '@smartscale/core';
 import { type EnvState, isAlive, STATE_FILE } from '@smartscale/local/env';
 import { readJsonArg } from './args.js';
@@ -115,7 +116,8 @@ function recordedConfig(state: EnvState, file: string): Config | undefined {
   try {
     return parseConfig(recorded);
   } catch (error) {
-    throw new Error(
+    throw new InvalidConfigError(
+      file,
       `${file}: the recorded policy (parts[name=smartscale].details.config) is not a SmartScale config: ${(error as Error).message}`,
     );
   }
@@ -205,7 +207,8 @@ export function resolveDeployment(options: DeploymentOptions = {}): Deployment {
     const stateFile = options.localStateFile ?? STATE_FILE;
     const local = readLocalDeployment(stateFile);
     if (!local) {
-      throw new Error(
+      throw new InvalidConfigError(
+        'SMARTSCALE_RESOURCES',
         `no deployment to talk to: pass --resources FILE, set SMARTSCALE_RESOURCES (the services' resources JSON), or start the local environment with 'npm start' (no usable ${stateFile})`,
       );
     }

@@ -14,6 +14,7 @@ import {
   SetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
 import type { AwsClients } from '@smartscale/aws';
+import { CloudCallError } from '@smartscale/contracts';
 import {
   type DeploymentPlan,
   type PlannedQueue,
@@ -62,7 +63,7 @@ export async function applyTopics(
   const topics = {} as Record<TopologyTopic, { name: string; arn: string }>;
   for (const topic of plan.topics) {
     const res = await clients.sns.send(new CreateTopicCommand({ Name: topic.name }));
-    if (!res.TopicArn) throw new Error(`CreateTopic ${topic.name} returned no ARN`);
+    if (!res.TopicArn) throw new CloudCallError(`CreateTopic ${topic.name} returned no ARN`);
     topics[topic.key] = { name: topic.name, arn: res.TopicArn };
   }
   return topics;
@@ -73,7 +74,7 @@ async function queueArn(clients: AwsClients, url: string): Promise<string> {
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
   );
   const arn = res.Attributes?.QueueArn;
-  if (!arn) throw new Error(`queue ${url} has no QueueArn attribute`);
+  if (!arn) throw new CloudCallError(`queue ${url} has no QueueArn attribute`);
   return arn;
 }
 
@@ -84,7 +85,7 @@ async function ensureQueue(
   // CreateQueue returns the existing queue when the name is taken with the
   // same attributes, so attributes are set afterwards, never at creation.
   const res = await clients.sqs.send(new CreateQueueCommand({ QueueName: name }));
-  if (!res.QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
+  if (!res.QueueUrl) throw new CloudCallError(`CreateQueue ${name} returned no URL`);
   return { url: res.QueueUrl, arn: await queueArn(clients, res.QueueUrl) };
 }
 
@@ -138,7 +139,7 @@ export async function applyRules(
         State: 'ENABLED',
       }),
     );
-    if (!res.RuleArn) throw new Error(`PutRule ${rule.name} returned no ARN`);
+    if (!res.RuleArn) throw new CloudCallError(`PutRule ${rule.name} returned no ARN`);
     await clients.eventbridge.send(
       new PutTargetsCommand({
         Rule: rule.name,
@@ -166,6 +167,7 @@ export async function applyQueueAccess(
       topicArns: queue.subscribedTopics.map((t) => applied.topics[t].arn),
       ruleArns: queue.targetingRules.map((r) => {
         const ruleArn = applied.rules[r]?.arn;
+        // An internal assertion: applyRules creates every planned rule first.
         if (!ruleArn) throw new Error(`rule ${r} targets ${queue.name} but was not created`);
         return ruleArn;
       }),
@@ -241,7 +243,9 @@ export async function applySubscriptions(
       arn = res.SubscriptionArn;
     }
     if (!arn)
-      throw new Error(`subscription of ${subscription.queue} to ${subscription.topic} has no ARN`);
+      throw new CloudCallError(
+        `subscription of ${subscription.queue} to ${subscription.topic} has no ARN`,
+      );
     subscriptions.push({
       topic: subscription.topic,
       queue: subscription.queue,
