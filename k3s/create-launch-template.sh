@@ -14,19 +14,21 @@
 # ec2:CreateLaunchTemplate (and ec2:CreateTags on the template).
 set -euo pipefail
 
-usage='usage: create-launch-template.sh <template-name> <ami-id> <instance-type> <instance-profile-name> <security-group-id> <cluster-id> <server-url> <join-token-parameter> <k3s-version> <k3s-sha256> <installer-sha256>
+usage='usage: create-launch-template.sh <template-name> <ami-id> <instance-type> <instance-profile-name> <security-group-id> <cluster-id> <server-url> <join-token-parameter> <k3s-version> <k3s-sha256> <installer-sha256> [<node-taints>]
   e.g.  create-launch-template.sh smartscale-prod-workers ami-0abc... t3.medium smartscale-worker sg-0abc... prod-eu https://10.0.1.10:6443 /smartscale-prod/k3s/join-token v1.35.4+k3s1 <sha256 of k3s> <sha256 of install.sh>
-  (the two digests: docs/deploy.md, "K3s version and checksums")'
+  (the two digests: docs/deploy.md, "K3s version and checksums")
+  node-taints: the policy'"'"'s instance.taints as key=value:Effect, comma-separated (e.g. dedicated=batch:NoSchedule); workers register with them'
 
 fail() {
   echo "create-launch-template: $*" >&2
   exit 2
 }
-[ "$#" -eq 11 ] || fail "expected 11 arguments, got $#
+[ "$#" -eq 11 ] || [ "$#" -eq 12 ] || fail "expected 11 arguments, got $#
 $usage"
 
 name=$1 ami=$2 instance_type=$3 profile=$4 security_group=$5
 cluster_id=$6 server_url=$7 token_parameter=$8 k3s_version=$9 k3s_sha256=${10} installer_sha256=${11}
+node_taints=${12:-}
 
 # Checked here, before AWS sees them: every value is written into JSON or
 # into the user data, so none may carry quotes, spaces or newlines.
@@ -45,6 +47,10 @@ check join-token-parameter "$token_parameter" '^/[A-Za-z0-9/_.-]+$' 'an SSM para
 check k3s-version "$k3s_version" '^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$' 'a K3s release like v1.35.4+k3s1'
 check k3s-sha256 "$k3s_sha256" '^[0-9a-f]{64}$' "the SHA-256 of the release's k3s binary (64 lower-case hex digits)"
 check installer-sha256 "$installer_sha256" '^[0-9a-f]{64}$' 'the SHA-256 of install.sh at that tag (64 lower-case hex digits)'
+if [ "$#" -eq 12 ]; then
+  taint='[A-Za-z0-9][A-Za-z0-9./_-]*(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)'
+  check node-taints "$node_taints" "^$taint(,$taint)*\$" 'key=value:Effect taints, comma-separated, e.g. dedicated=batch:NoSchedule (the policy'"'"'s instance.taints)'
+fi
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 template="$here/worker-launch-template.json"
@@ -67,6 +73,7 @@ user_data=$(
     echo "export SMARTSCALE_K3S_VERSION='$k3s_version'"
     echo "export SMARTSCALE_K3S_SHA256='$k3s_sha256'"
     echo "export SMARTSCALE_K3S_INSTALL_SHA256='$installer_sha256'"
+    if [ -n "$node_taints" ]; then echo "export SMARTSCALE_NODE_TAINTS='$node_taints'"; fi
     tail -n +2 "$fetch_script"
     tail -n +2 "$user_data_script"
   } | base64 | tr -d '\n'

@@ -56,6 +56,14 @@ K3S_TOKEN=$(aws ssm get-parameter --region "$REGION" --with-decryption \
 # then installs that binary, never downloading one of its own.
 fetch_k3s "$SMARTSCALE_K3S_VERSION" "$SMARTSCALE_K3S_SHA256" "$SMARTSCALE_K3S_INSTALL_SHA256" /tmp/k3s-install.sh \
   || fail "K3s $SMARTSCALE_K3S_VERSION could not be fetched and verified (see above)"
+# The taints every worker carries (the policy's instance.taints, written into
+# the template as SMARTSCALE_NODE_TAINTS): set at registration, so no pod that
+# does not tolerate them is ever scheduled here, even for a moment.
+TAINT_ARGS=()
+IFS=',' read -r -a NODE_TAINTS <<<"${SMARTSCALE_NODE_TAINTS:-}"
+for taint in "${NODE_TAINTS[@]+"${NODE_TAINTS[@]}"}"; do
+  if [ -n "$taint" ]; then TAINT_ARGS+=(--node-taint "$taint"); fi
+done
 INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION="$SMARTSCALE_K3S_VERSION" \
   K3S_URL="$SMARTSCALE_SERVER_URL" K3S_TOKEN="$K3S_TOKEN" \
   sh /tmp/k3s-install.sh agent \
@@ -66,6 +74,7 @@ INSTALL_K3S_SKIP_DOWNLOAD=true INSTALL_K3S_VERSION="$SMARTSCALE_K3S_VERSION" \
   --node-label "smartscale.io/capacity-type=$CAPACITY_TYPE" \
   --node-label "smartscale.io/managed=true" \
   --node-label "smartscale.io/cluster=$SMARTSCALE_CLUSTER_ID" \
+  "${TAINT_ARGS[@]+"${TAINT_ARGS[@]}"}" \
   || fail "k3s agent install failed"
 unset K3S_TOKEN
 

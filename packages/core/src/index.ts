@@ -21,6 +21,7 @@ export {
   defaultConfig,
   parseConfig,
   podAllocatable,
+  type Taint,
 } from './config.js';
 export { decisionCostEffect, outcomeCostEffect } from './cost-effect.js';
 export { costUsd } from './cost-model.js';

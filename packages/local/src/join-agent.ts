@@ -8,6 +8,7 @@ import {
   type V1Node,
 } from '@kubernetes/client-node';
 import { FleetTag } from '@smartscale/aws';
+import type { Taint } from '@smartscale/core';
 import { KWOK_NODE_ANNOTATION } from './cluster/start.ts';
 
 export interface JoinAgentOptions {
@@ -22,6 +23,8 @@ export interface JoinAgentOptions {
   /** Node capacity to report, as a t3.medium would. */
   readonly capacity?: { cpu: string; memory: string };
   readonly allocatable?: { cpu: string; memory: string };
+  /** The policy's instance.taints: every worker registers with them, as --node-taint does. */
+  readonly taints?: readonly Taint[];
   readonly now?: () => Date;
   readonly log?: (line: string) => void;
 }
@@ -36,7 +39,7 @@ export function neverJoins(instanceId: string, share: number): boolean {
 /** The Node a worker registers: name from the instance id, providerID, labels kwok and SmartScale read. */
 export function workerNode(
   instance: Instance,
-  options: Pick<JoinAgentOptions, 'capacity' | 'allocatable'>,
+  options: Pick<JoinAgentOptions, 'capacity' | 'allocatable' | 'taints'>,
 ): V1Node {
   const id = instance.InstanceId ?? '';
   const zone = instance.Placement?.AvailabilityZone ?? 'unknown';
@@ -59,7 +62,18 @@ export function workerNode(
       },
       annotations: { [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value },
     },
-    spec: { providerID: `aws:///${zone}/${id}` },
+    spec: {
+      providerID: `aws:///${zone}/${id}`,
+      ...(options.taints?.length
+        ? {
+            taints: options.taints.map((t) => ({
+              key: t.key,
+              effect: t.effect,
+              ...(t.value ? { value: t.value } : {}),
+            })),
+          }
+        : {}),
+    },
     status: {
       capacity: { ...capacity, pods: '110' },
       allocatable: { ...allocatable, pods: '110' },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type AwsClients, createAwsClients, localAwsOptions, Parameters } from '@smartscale/aws';
 import type { PodInfo } from '@smartscale/contracts';
+import { parseConfig } from '@smartscale/core';
 import { ClusterClient } from '@smartscale/k8s';
 import { type AppliedTopology, applyTopology } from './aws/bootstrap.ts';
 import { type MotoServer, startMoto } from './aws/moto-server.ts';
@@ -118,6 +119,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       clusterId: options.name,
       bootSeconds: options.bootSeconds,
       neverJoinShare: options.neverJoinShare ?? 0,
+      taints: parseConfig(options.config).instance.taints,
       pollMs: 500,
       log,
     });

@@ -164,6 +164,28 @@ describe('k3s/create-launch-template.sh', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('writes the policy’s worker taints into the user data when given, and refuses a malformed one (issue #16)', async () => {
+    const taints = 'dedicated=batch:NoSchedule,spot:NoExecute';
+    const run = createLaunchTemplate([...args({ 0: 'smartscale-ci-tainted' }), taints]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const versions = await clients.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: run.stdout.trim() }),
+    );
+    const userData = Buffer.from(
+      versions.LaunchTemplateVersions?.[0]?.LaunchTemplateData?.UserData ?? '',
+      'base64',
+    ).toString('utf8');
+    expect(userData.split('\n')[7]).toBe(`export SMARTSCALE_NODE_TAINTS='${taints}'`);
+    expect(userData).toContain('TAINT_ARGS+=(--node-taint "$taint")');
+
+    const bad = createLaunchTemplate([...args({ 0: 'smartscale-ci-bad' }), 'dedicated=batch']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(
+      /node-taints 'dedicated=batch' is invalid: expected key=value:Effect/,
+    );
+  });
+
   it('names an image the region does not have', () => {
     const run = createLaunchTemplate(args({ 1: 'ami-0123456789abcdef0' }));
     expect(run.status).not.toBe(0);
