@@ -77,6 +77,11 @@ export const AnnouncementSchema = z.object({
   /** What was told, e.g. `unhostable:shop/ReplicaSet/etl:node-selector-unsatisfiable`. */
   key: z.string().min(1),
   at: isoTime,
+  /**
+   * The sample whose decision told it: a redelivery of that same sample
+   * (its DecisionMade may never have been published) tells it again.
+   */
+  actionId: z.string().min(1).optional(),
 });
 export type Announcement = z.infer<typeof AnnouncementSchema>;
 

@@ -27,9 +27,21 @@ export const ROUTINE_REFUSALS: ReadonlySet<string> = new Set([
   RefusalCode.PodsWouldNotFit,
 ]);
 
-function toldSince(state: ClusterState, key: (k: string) => boolean, seconds: number, now: Date) {
+function toldSince(
+  state: ClusterState,
+  key: (k: string) => boolean,
+  seconds: number,
+  now: Date,
+  actionId: string | undefined,
+) {
   const since = now.getTime() - seconds * 1000;
-  return state.announced.some((a) => key(a.key) && Date.parse(a.at) > since);
+  // What this same sample told does not count: it is being evaluated again
+  // because its first evaluation failed somewhere, perhaps before the
+  // DecisionMade carrying the news was published.
+  return state.announced.some(
+    (a) =>
+      key(a.key) && Date.parse(a.at) > since && (actionId === undefined || a.actionId !== actionId),
+  );
 }
 
 /** The keys a reason would announce, each with how long it stays quiet after. */
@@ -55,9 +67,10 @@ function keysOf(r: Reason): string[] {
  * can host, the first time (per owner and reason, then every 6 h); a
  * scale-down hold's refusals, when they differ from the last told (the same
  * again after an hour; summaries at most every 10 minutes). Returns the same
- * state when nothing is news. Level-triggered: a sample delivered twice finds
- * its news already remembered; a lost DecisionMade loses that one message,
- * and the condition is told again after its quiet period.
+ * state when nothing is news. A sample delivered again (`actionId`, its
+ * first evaluation failed, perhaps before its DecisionMade was published)
+ * tells its news again, so a failed publish does not silence a condition
+ * for its quiet period: at least once, a duplicate post rather than none.
  *
  * @example
  * const { decision, state } = noteAnnouncements(decided, current, now);
@@ -66,6 +79,8 @@ export function noteAnnouncements(
   decision: Decision,
   state: ClusterState,
   now: Date,
+  /** The sample's action id: what it told before does not silence it. */
+  actionId?: string,
 ): { decision: Decision; state: ClusterState } {
   const told: string[] = [];
   const reasons = decision.reasons.map((r) => {
@@ -75,11 +90,18 @@ export function noteAnnouncements(
     const fresh = isHold
       ? keys.filter(
           (k) =>
-            !toldSince(state, (a) => a === k, AnnouncementQuiet.sameHoldSeconds, now) &&
-            !toldSince(state, (a) => a.startsWith('hold:'), AnnouncementQuiet.anyHoldSeconds, now),
+            !toldSince(state, (a) => a === k, AnnouncementQuiet.sameHoldSeconds, now, actionId) &&
+            !toldSince(
+              state,
+              (a) => a.startsWith('hold:'),
+              AnnouncementQuiet.anyHoldSeconds,
+              now,
+              actionId,
+            ),
         )
       : keys.filter(
-          (k) => !toldSince(state, (a) => a === k, AnnouncementQuiet.unhostableSeconds, now),
+          (k) =>
+            !toldSince(state, (a) => a === k, AnnouncementQuiet.unhostableSeconds, now, actionId),
         );
     if (fresh.length === 0) return r;
     told.push(...fresh);
@@ -90,7 +112,7 @@ export function noteAnnouncements(
   const since = now.getTime() - AnnouncementQuiet.unhostableSeconds * 1000;
   const announced = [
     ...state.announced.filter((a) => !told.includes(a.key) && Date.parse(a.at) > since),
-    ...told.map((key) => ({ key, at })),
+    ...told.map((key) => ({ key, at, ...(actionId ? { actionId } : {}) })),
   ].slice(-AnnouncementQuiet.maxRemembered);
   return { decision: { ...decision, reasons } as Decision, state: { ...state, announced } };
 }

@@ -110,6 +110,7 @@ export function evaluate(
     policy(sample.payload, expiry.state, config, now),
     expiry.state,
     now,
+    sample.actionId,
   );
   const decision = noted.decision;
   // Commands and audit records are built when first read: the simulator
