@@ -2,6 +2,7 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@a
 import {
   type AnyEnvelope,
   encodeSnapshot,
+  InvalidConfigError,
   type SampleClaim,
   sha256Hex,
 } from '@smartscale/contracts';
@@ -137,7 +138,8 @@ export async function wireBody(
   const size = Buffer.byteLength(inline);
   if (size <= limitBytes) return inline;
   if (!claims)
-    throw new Error(
+    throw new InvalidConfigError(
+      'resources.buckets.samples',
       `MetricsSampled ${message.actionId} is ${size} bytes in compact form, over the ${limitBytes}-byte inline limit, and no samples bucket is configured (resources.buckets.samples) to hold it`,
     );
   const claim = await claims.store(message, JSON.stringify(compact));

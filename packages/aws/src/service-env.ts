@@ -34,7 +34,8 @@ function withWorkerZones(config: Config, env: NodeJS.ProcessEnv): Config {
   const zones = [...new Set(subnetsFromEnv(env).map((s) => s.zone))];
   const named = config.instance.zones;
   if (named && (named.length !== zones.length || named.some((z) => !zones.includes(z))))
-    throw new Error(
+    throw new InvalidConfigError(
+      'instance.zones',
       `SMARTSCALE_CONFIG instance.zones (${named.join(', ')}) differs from the worker subnets' zones (${zones.join(', ')}) in SMARTSCALE_SUBNETS: remove instance.zones, the subnets decide where workers launch`,
     );
   return { ...config, instance: { ...config.instance, zones } };
