@@ -1,7 +1,7 @@
 // Maps the topology's per-service permissions to IAM statements. Pure, so
 // the least-privilege test can read exactly what the deployment will grant.
 
-import { parseConfig } from '@smartscale/core';
+import { type Config, parseConfig } from '@smartscale/core';
 import {
   type ParameterName,
   type PermissionSpec,

@@ -6,7 +6,9 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeLaunchTemplateVersionsCommand,
   DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  type IpPermission,
 } from '@aws-sdk/client-ec2';
 import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetTopicAttributesCommand } from '@aws-sdk/client-sns';
@@ -273,6 +275,140 @@ export async function checkLaunchTemplate(
   );
   if (!data?.ImageId)
     findings.push(problem(check, 'names no AMI', 'recreate it with k3s/create-launch-template.sh'));
+  return findings;
+}
+
+/** An inbound rule docs/deploy.md section 1 asks of the workers' security group. */
+interface WorkerPort {
+  readonly protocol: 'tcp' | 'udp';
+  readonly port: number;
+  readonly what: string;
+  /** Whose traffic: the workers' own group, or the K3s server's. */
+  readonly from: 'workers' | 'server';
+  /** What breaks without it. */
+  readonly breaks: string;
+}
+
+const WORKER_PORTS: readonly WorkerPort[] = [
+  {
+    protocol: 'udp',
+    port: 8472,
+    what: 'flannel VXLAN',
+    from: 'workers',
+    breaks: 'pods on different workers cannot reach each other',
+  },
+  {
+    protocol: 'udp',
+    port: 8472,
+    what: 'flannel VXLAN',
+    from: 'server',
+    breaks: 'pods on the server (Prometheus, CoreDNS) cannot reach pods on workers',
+  },
+  {
+    protocol: 'tcp',
+    port: 10250,
+    what: 'kubelet',
+    from: 'server',
+    breaks: 'kubectl logs/exec and the metrics the API server reads from workers fail',
+  },
+  {
+    protocol: 'tcp',
+    port: 9100,
+    what: 'node-exporter',
+    from: 'server',
+    breaks: 'Prometheus sees no worker, so nothing scales on CPU or memory',
+  },
+];
+
+/** Whether `rule` admits `protocol`/`port` from the security group `source`. */
+function admits(rule: IpPermission, protocol: string, port: number, source: string): boolean {
+  const anyProtocol = rule.IpProtocol === '-1';
+  if (!anyProtocol && rule.IpProtocol !== protocol) return false;
+  if (!anyProtocol && !((rule.FromPort ?? 0) <= port && port <= (rule.ToPort ?? 65535)))
+    return false;
+  return (rule.UserIdGroupPairs ?? []).some((pair) => pair.GroupId === source);
+}
+
+/**
+ * The workers' security group (as the launch template names it) admits
+ * flannel VXLAN from the workers and the server, and the kubelet and
+ * node-exporter from the server (Prometheus runs there). Without the
+ * server's group only the VXLAN between workers is checked.
+ */
+export async function checkWorkerSecurityGroups(
+  clients: AwsClients,
+  launchTemplateId: string,
+  serverSecurityGroupId: string | undefined,
+): Promise<DoctorFinding[]> {
+  let groupIds: string[];
+  try {
+    const data = (
+      await clients.ec2.send(
+        new DescribeLaunchTemplateVersionsCommand({
+          LaunchTemplateId: launchTemplateId,
+          Versions: ['$Default'],
+        }),
+      )
+    ).LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+    groupIds = [
+      ...(data?.SecurityGroupIds ?? []),
+      ...(data?.NetworkInterfaces ?? []).flatMap((n) => n.Groups ?? []),
+    ];
+  } catch {
+    return []; // checkLaunchTemplate reports the missing template
+  }
+  const check = `worker security groups of ${launchTemplateId}`;
+  if (groupIds.length === 0)
+    return [
+      problem(
+        check,
+        'the launch template names no security group: workers would get the VPC default group',
+        "recreate it with k3s/create-launch-template.sh, passing the workers' security group",
+      ),
+    ];
+  let rules: IpPermission[];
+  try {
+    rules = (
+      (await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds })))
+        .SecurityGroups ?? []
+    ).flatMap((g) => g.IpPermissions ?? []);
+  } catch (error) {
+    return [
+      problem(
+        check,
+        `${groupIds.join(', ')} not found (${errorName(error)})`,
+        "create the workers' security group (docs/deploy.md section 1) and recreate the launch template with it",
+      ),
+    ];
+  }
+  const findings: DoctorFinding[] = [];
+  const checked: string[] = [];
+  for (const need of WORKER_PORTS) {
+    const sources =
+      need.from === 'workers' ? groupIds : serverSecurityGroupId ? [serverSecurityGroupId] : [];
+    if (sources.length === 0) continue;
+    const label = `${need.port}/${need.protocol} (${need.what}) from ${need.from === 'workers' ? 'the workers' : `the server ${serverSecurityGroupId}`}`;
+    if (sources.some((source) => rules.some((r) => admits(r, need.protocol, need.port, source))))
+      checked.push(label);
+    else
+      findings.push(
+        problem(
+          check,
+          `no inbound ${label}: ${need.breaks}`,
+          `aws ec2 authorize-security-group-ingress --group-id ${groupIds[0]} --protocol ${need.protocol} --port ${need.port} --source-group ${sources[0]}`,
+        ),
+      );
+  }
+  if (findings.length === 0)
+    findings.push(ok(check, `${groupIds.join(', ')} admit ${checked.join('; ')}`));
+  if (!serverSecurityGroupId)
+    findings.push(
+      warning(
+        `${check} from the server`,
+        "not checked: 8472/udp, 10250/tcp and 9100/tcp must come from the K3s server's security group",
+        'pass --server-security-group SG',
+      ),
+    );
   return findings;
 }
 

@@ -9,6 +9,7 @@ import {
   checkPrometheus,
   checkReconciler,
   checkSubnets,
+  checkWorkerSecurityGroups,
   type DoctorFinding,
   type KubeAccessForDoctor,
 } from '../doctor.js';
@@ -27,6 +28,8 @@ ${deploymentUsage}
   --kubeconfig FILE         reach Kubernetes with this kubeconfig instead (default: the local environment's)
   --prometheus-url URL      default: SMARTSCALE_PROMETHEUS_URL
   --launch-template ID      default: SMARTSCALE_LAUNCH_TEMPLATE_ID
+  --server-security-group SG  the K3s server's security group, the source the workers must
+                            admit 8472/udp, 10250/tcp and 9100/tcp from
   --subnets ZONE=SUBNET,... worker subnets by zone (default: SMARTSCALE_ZONES with SMARTSCALE_SUBNET_IDS)
   --reconciler-max-age SECONDS  how old the reconciler's last pass may be (default 600)`;
 
@@ -90,6 +93,7 @@ export const doctorCommand: Command = {
       'kube-api-url': { type: 'string' },
       'prometheus-url': { type: 'string' },
       'launch-template': { type: 'string' },
+      'server-security-group': { type: 'string' },
       subnets: { type: 'string' },
       'reconciler-max-age': { type: 'string' },
     });
@@ -104,6 +108,11 @@ export const doctorCommand: Command = {
       throw new UsageError(
         `--reconciler-max-age: expected a whole number of seconds above 0, got '${maxAgeRaw}'`,
       );
+    const serverGroup = values['server-security-group'];
+    if (serverGroup !== undefined && !/^sg-[0-9a-f]+$/.test(serverGroup))
+      throw new UsageError(
+        `--server-security-group: expected a security group id like sg-0abc1234, got '${serverGroup}'`,
+      );
     const subnets = parseSubnets(values.subnets, env);
     const kubeApiUrl = values['kube-api-url'] ?? env.SMARTSCALE_KUBE_API_URL;
     const prometheusUrl = values['prometheus-url'] ?? env.SMARTSCALE_PROMETHEUS_URL;
@@ -117,9 +126,12 @@ export const doctorCommand: Command = {
       findings.push(...parameters.findings);
       const skipped = (check: string, what: string) =>
         findings.push({ check, status: 'warning', detail: 'not checked', fix: `pass ${what}` });
-      if (launchTemplateId)
+      if (launchTemplateId) {
         findings.push(...(await checkLaunchTemplate(d.clients, launchTemplateId)));
-      else skipped('launch template', '--launch-template or set SMARTSCALE_LAUNCH_TEMPLATE_ID');
+        findings.push(
+          ...(await checkWorkerSecurityGroups(d.clients, launchTemplateId, serverGroup)),
+        );
+      } else skipped('launch template', '--launch-template or set SMARTSCALE_LAUNCH_TEMPLATE_ID');
       if (subnets.length > 0) findings.push(...(await checkSubnets(d.clients, subnets)));
       else skipped('worker subnets', '--subnets or set SMARTSCALE_SUBNET_IDS and SMARTSCALE_ZONES');
       // The functions' own way in first: the token and CA from SSM.

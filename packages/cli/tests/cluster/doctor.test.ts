@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   AllocateAddressCommand,
   AssociateRouteTableCommand,
+  AuthorizeSecurityGroupIngressCommand,
   CreateLaunchTemplateCommand,
   CreateNatGatewayCommand,
   CreateRouteCommand,
@@ -14,6 +15,7 @@ import {
   DescribeSubnetsCommand,
   DisassociateRouteTableCommand,
   ModifySubnetAttributeCommand,
+  RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { DeleteQueueCommand, GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -114,6 +116,8 @@ async function doctor(...extra: string[]): Promise<{ code: number; report: Docto
       prometheus.url,
       '--launch-template',
       network.launchTemplateId,
+      '--server-security-group',
+      network.serverSecurityGroupId,
       '--subnets',
       network.subnets.map((s) => `${s.zone}=${s.subnetId}`).join(','),
       ...extra,
@@ -187,6 +191,7 @@ describe('smartscale doctor against moto and the local control plane', () => {
         `parameter ${tokenParameter('join-verifier')}`,
         `parameter ${tokenParameter('writer')}`,
         `launch template ${network.launchTemplateId}`,
+        `worker security groups of ${network.launchTemplateId}`,
         `kubernetes ${cluster.server} as smartscale-reader`,
         `kubernetes ${cluster.server} as smartscale-join-verifier`,
         `kubernetes ${cluster.server} as smartscale`,
@@ -298,6 +303,63 @@ describe('smartscale doctor against moto and the local control plane', () => {
     const found = problems(report).find((f) => f.check === `launch template ${id}`);
     expect(found?.detail).toContain('HttpTokens=optional');
     expect(found?.fix).toContain('HttpTokens=required');
+  });
+
+  it("names each missing rule of the workers' security group, and a template without one", async () => {
+    const sg = network.workerSecurityGroupId;
+    const server = network.serverSecurityGroupId;
+    const rule = (source: string, protocol: string, port: number) => ({
+      GroupId: sg,
+      IpPermissions: [
+        {
+          IpProtocol: protocol,
+          FromPort: port,
+          ToPort: port,
+          UserIdGroupPairs: [{ GroupId: source }],
+        },
+      ],
+    });
+    const check = `worker security groups of ${network.launchTemplateId}`;
+    await clients.ec2.send(new RevokeSecurityGroupIngressCommand(rule(server, 'tcp', 9100)));
+    await clients.ec2.send(new RevokeSecurityGroupIngressCommand(rule(sg, 'udp', 8472)));
+    try {
+      const { code, report } = await doctor();
+      expect(code).toBe(1);
+      const found = problems(report)
+        .filter((f) => f.check === check)
+        .map((f) => f.detail);
+      expect(found).toEqual([
+        expect.stringContaining('no inbound 8472/udp (flannel VXLAN) from the workers'),
+        expect.stringContaining(`no inbound 9100/tcp (node-exporter) from the server ${server}`),
+      ]);
+      // The kubelet rule is still there, so it is not named.
+      expect(found.join(' ')).not.toContain('10250');
+    } finally {
+      await clients.ec2.send(new AuthorizeSecurityGroupIngressCommand(rule(server, 'tcp', 9100)));
+      await clients.ec2.send(new AuthorizeSecurityGroupIngressCommand(rule(sg, 'udp', 8472)));
+    }
+
+    const images = await clients.ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
+    const bare = await clients.ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: 'doctor-no-security-group',
+        LaunchTemplateData: {
+          ImageId: images.Images?.[0]?.ImageId,
+          MetadataOptions: { HttpTokens: 'required' },
+        },
+      }),
+    );
+    const id = bare.LaunchTemplate?.LaunchTemplateId ?? '';
+    const { report } = await doctor('--launch-template', id);
+    expect(
+      problems(report).find((f) => f.check === `worker security groups of ${id}`)?.detail,
+    ).toContain('names no security group');
+  });
+
+  it('refuses a server security group that is not an id', async () => {
+    await expect(doctor('--server-security-group', 'my-server')).rejects.toThrow(
+      /--server-security-group: expected a security group id like sg-0abc1234, got 'my-server'/,
+    );
   });
 
   it('reports a public worker subnet and a subnet in the wrong zone', async () => {

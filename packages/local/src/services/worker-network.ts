@@ -1,5 +1,7 @@
 import {
+  AuthorizeSecurityGroupIngressCommand,
   CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   DescribeImagesCommand,
@@ -10,11 +12,17 @@ import {
 export interface WorkerNetwork {
   readonly launchTemplateId: string;
   readonly subnets: { readonly zone: string; readonly subnetId: string }[];
+  /** The workers' security group, named by the launch template. */
+  readonly workerSecurityGroupId: string;
+  /** The K3s server's security group (Prometheus scrapes from there). */
+  readonly serverSecurityGroupId: string;
 }
 
 /**
  * Creates, in moto, what a user prepares in their account before deploying:
- * a VPC with a subnet per zone and the workers' launch template.
+ * a VPC with a subnet per zone, the server's and the workers' security groups
+ * with the rules docs/deploy.md section 1 lists, and the workers' launch
+ * template.
  *
  * @example
  * const net = await createWorkerNetwork(clients.ec2, 'demo', ['us-east-1a', 'us-east-1b']);
@@ -37,6 +45,36 @@ export async function createWorkerNetwork(
     );
     subnets.push({ zone, subnetId: subnet.Subnet?.SubnetId ?? '' });
   }
+  const group = async (role: string) => {
+    const created = await ec2.send(
+      new CreateSecurityGroupCommand({
+        GroupName: `${name}-${role}`,
+        Description: `SmartScale local ${role}`,
+        VpcId: vpc.Vpc?.VpcId,
+      }),
+    );
+    if (!created.GroupId) throw new Error(`CreateSecurityGroup returned no id for ${role}`);
+    return created.GroupId;
+  };
+  const serverSecurityGroupId = await group('server');
+  const workerSecurityGroupId = await group('workers');
+  const from = (groupId: string, protocol: 'tcp' | 'udp', port: number) => ({
+    IpProtocol: protocol,
+    FromPort: port,
+    ToPort: port,
+    UserIdGroupPairs: [{ GroupId: groupId }],
+  });
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: workerSecurityGroupId,
+      IpPermissions: [
+        from(workerSecurityGroupId, 'udp', 8472),
+        from(serverSecurityGroupId, 'udp', 8472),
+        from(serverSecurityGroupId, 'tcp', 10250),
+        from(serverSecurityGroupId, 'tcp', 9100),
+      ],
+    }),
+  );
   const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
   const imageId = images.Images?.[0]?.ImageId;
   if (!imageId)
@@ -48,10 +86,11 @@ export async function createWorkerNetwork(
         ImageId: imageId,
         InstanceType: 't3.medium',
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        SecurityGroupIds: [workerSecurityGroupId],
       },
     }),
   );
   const launchTemplateId = template.LaunchTemplate?.LaunchTemplateId;
   if (!launchTemplateId) throw new Error('CreateLaunchTemplate returned no id');
-  return { launchTemplateId, subnets };
+  return { launchTemplateId, subnets, workerSecurityGroupId, serverSecurityGroupId };
 }
