@@ -143,6 +143,50 @@ describe('worker utilization on a real Prometheus', () => {
     }
   });
 
+  it('a new idle worker reads busy until its counters span the rate window; the warm-up keeps it out', async () => {
+    // Why an idle cluster was seen deciding cpu-high right after workers
+    // joined: rate() over an idle counter younger than its window
+    // under-reads it (no extrapolation before a series' first sample), so
+    // an idle new node reads busy. The exporter is right; the average must
+    // wait for the node (metrics.warmupSeconds above the rate window).
+    const added = Date.now();
+    loads.set('fresh', idle);
+    try {
+      await sleep(9000);
+      const early = new Date(added + 3000);
+      const young = await client.query(PROMQL.cpuByNode(scope), early);
+      expect(young.ok).toBe(true);
+      const youngFresh = young.ok
+        ? young.value.find((s) => s.metric.instance === 'fresh')
+        : undefined;
+      // No rate yet (a late first scrape) or a busy one: never the 0 % it runs at.
+      expect(youngFresh === undefined || youngFresh.value > 0.2).toBe(true);
+      const grown = await client.query(PROMQL.cpuByNode(scope), new Date(added + 8500));
+      const grownFresh = grown.ok
+        ? grown.value.find((s) => s.metric.instance === 'fresh')
+        : undefined;
+      expect(grownFresh?.value).toBeLessThan(0.05);
+      const u = await readWorkerUtilization(
+        client,
+        [...workers, { name: 'fresh', ready: true, createdAt: new Date(added).toISOString() }],
+        { scaleUp: 2, scaleDown: 2 },
+        { minCoverage: 0.9, warmupSeconds: 10 },
+        scope,
+        early,
+      );
+      // The average is the two settled workers' alone, as Prometheus read them then.
+      const settled = young.ok
+        ? young.value.filter((s) => s.metric.instance === 'w1' || s.metric.instance === 'w2')
+        : [];
+      expect(settled).toHaveLength(2);
+      const mean = settled.reduce((sum, s) => sum + s.value, 0) / 2;
+      expect(u).toMatchObject({ available: true });
+      if (u.available) expect(u.cpu.now).toBeCloseTo(mean, 6);
+    } finally {
+      loads.delete('fresh');
+    }
+  });
+
   it('after a Prometheus restart (fresh TSDB), the scale-down window is incomplete until it is refilled', async () => {
     await prometheus.stop();
     await startScraping();
