@@ -1,6 +1,7 @@
 // The package's public surface: only what other packages import. Modules
 // stay importable by path inside core (and by core's own tests).
 export {
+  type ActionOutcome,
   actionDeadline,
   applyOutcome,
   expireStaleActions,
@@ -32,7 +33,14 @@ export {
   scaleDownGates,
   staleSampleHold,
 } from './decide/index.js';
-export { type DecisionPolicy, evaluate, holdUnreadable } from './evaluate.js';
+export {
+  type DecisionPolicy,
+  type EvaluateOptions,
+  type Evaluation,
+  type EvaluationStatus,
+  evaluate,
+  holdUnreadable,
+} from './evaluate.js';
 export {
   bySize,
   eniMaxPods,
