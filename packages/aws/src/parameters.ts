@@ -88,6 +88,19 @@ export class Parameters {
     );
   }
 
+  /** Writes a plain String (e.g. a CA certificate: public, and read without KMS), replacing an existing value. */
+  async putString(name: string, value: string, description?: string): Promise<void> {
+    await this.#options.ssm.send(
+      new PutParameterCommand({
+        Name: name,
+        Value: value,
+        Type: 'String',
+        Overwrite: true,
+        ...(description ? { Description: description } : {}),
+      }),
+    );
+  }
+
   /** The stored type of a parameter (e.g. to assert it is a SecureString). */
   async typeOf(name: string): Promise<string | undefined> {
     const res = await this.#options.ssm.send(

@@ -2,6 +2,7 @@
 // and keeps running until Ctrl-C or `npm run local:down`.
 import { awsPart } from './aws/part.js';
 import { clusterPart } from './cluster/part.ts';
+import { serverParametersPart } from './cluster/server-parameters.ts';
 import {
   type EnvPart,
   isAlive,
@@ -13,7 +14,7 @@ import {
 } from './env.js';
 
 /** The parts `local:up` starts, in order; later parts may use earlier ones. */
-export const LOCAL_PARTS: readonly EnvPart[] = [awsPart(), clusterPart()];
+export const LOCAL_PARTS: readonly EnvPart[] = [awsPart(), clusterPart(), serverParametersPart()];
 
 const previous = readEnvState();
 if (previous && isAlive(previous.pid)) {

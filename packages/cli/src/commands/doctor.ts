@@ -11,6 +11,7 @@ import {
   checkSubnets,
   checkWorkerSecurityGroups,
   type DoctorFinding,
+  forLocalEnvironment,
   type KubeAccessForDoctor,
 } from '../doctor.js';
 import { formatTable } from '../table.js';
@@ -145,12 +146,15 @@ export const doctorCommand: Command = {
       if (prometheusUrl) findings.push(...(await checkPrometheus(prometheusUrl)));
       else skipped('prometheus', '--prometheus-url or set SMARTSCALE_PROMETHEUS_URL');
       findings.push(...(await checkReconciler(d.reconciliations, d.clusterId, now, maxAge)));
+      // deployment.ts names the source so when it read the local environment's state.
+      const local = d.source.startsWith('local environment');
+      const checked = local ? forLocalEnvironment(findings) : findings;
       return {
         clusterId: d.clusterId,
         deployment: d.source,
-        problems: findings.filter((f) => f.status === 'problem').length,
-        warnings: findings.filter((f) => f.status === 'warning').length,
-        findings,
+        problems: checked.filter((f) => f.status === 'problem').length,
+        warnings: checked.filter((f) => f.status === 'warning').length,
+        findings: checked,
       } satisfies DoctorReport;
     });
     io.out(values.json ? JSON.stringify(report, null, 2) : render(report));

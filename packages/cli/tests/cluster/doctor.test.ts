@@ -37,6 +37,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyTopology } from '../../../local/src/aws/bootstrap.ts';
 import { freePort, type MotoServer, startMoto } from '../../../local/src/aws/moto-server.ts';
+import { publishServerParameters } from '../../../local/src/cluster/server-parameters.ts';
 import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';
 import { toServiceResources } from '../../../local/src/services/run-services.ts';
 import {
@@ -149,14 +150,13 @@ beforeAll(async () => {
   writeFileSync(resourcesFile, JSON.stringify(resources));
   network = await createWorkerNetwork(clients.ec2, prefix, ['us-east-1a', 'us-east-1b']);
   natRoutes = await routeThroughNat(network);
-  await put(parameter('joinToken'), 'K10join::server:secret', 'SecureString');
+  // What `npm run local:up` publishes, as the K3s server does (docs/deploy.md section 1).
+  await publishServerParameters(clients.ssm, prefix, cluster);
   for (const id of KubeIdentities) {
     const kc = new KubeConfig();
     kc.loadFromFile(cluster.kubeconfigs[id]);
     tokens[id] = kc.getCurrentUser()?.token ?? '';
-    await put(tokenParameter(id), tokens[id], 'SecureString');
   }
-  await put(parameter('kubeCa'), readFileSync(cluster.caCert, 'utf8'), 'String');
   await new ReconciliationLog({
     documents: clients.documents,
     tableName: resources.tables.state,

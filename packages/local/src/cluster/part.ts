@@ -27,6 +27,9 @@ export function clusterPart(): EnvPart {
           server: cluster.server,
           adminKubeconfig: cluster.adminKubeconfig,
           autoscalerKubeconfig: cluster.autoscalerKubeconfig,
+          // For the server-parameters part: what the K3s server would publish.
+          kubeconfigs: cluster.kubeconfigs,
+          caCert: cluster.caCert,
         },
         // The cluster's own stop() ends its processes; the state file names the data folder.
         processes: [],
