@@ -48,8 +48,8 @@ export {
   type ResolvedInstanceType,
   withResolvedTypes,
 } from './instance-types.js';
-export { evaluateOutcome, toOutcome } from './outcome.js';
 export { ON_DEMAND_HOURLY_USD, ON_DEMAND_PRICES_SOURCE } from './on-demand-prices.js';
+export { evaluateOutcome, toOutcome } from './outcome.js';
 export { classifyPod } from './pod-disruption.js';
 export { type PriceBook, type PriceBookOptions, priceBook } from './prices.js';
 export { type ExistingWorker, type LaunchSlot, planPurchase } from './purchase-plan.js';
