@@ -17,16 +17,6 @@ import {
   toOutcome,
 } from '@smartscale/core';
 
-// The pure parts live in core (evaluate, commands, audit records), shared with the simulator.
-export {
-  AUDIT_SNAPSHOT_INLINE_LIMIT_BYTES,
-  type AuditedSnapshotSummary,
-  type AuditRecord,
-  auditedSnapshot,
-  auditedSnapshotDetail,
-  toOutcome,
-} from '@smartscale/core';
-
 /** What the decider needs from the outside world; `L` is the adapter's lease. */
 export interface DeciderPorts<L = unknown> {
   readonly config: Config;

@@ -10,7 +10,6 @@ import {
 } from '@smartscale/contracts';
 import {
   type DeciderPorts,
-  type EvaluationResult,
   evaluateClaimedSample,
   evaluateSample,
   recordOutcome,

@@ -1,8 +1,12 @@
 import { type ClusterSnapshot, createMessage, type NodeInfo } from '@smartscale/contracts';
-import { defaultConfig as config, parseConfig } from '@smartscale/core';
+import {
+  auditedSnapshot,
+  defaultConfig as config,
+  decisionCostEffect,
+  outcomeCostEffect,
+  parseConfig,
+} from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
-import { decisionCostEffect, outcomeCostEffect } from '../../cost-effect.js';
-import { auditedSnapshot } from '../../decide-action.js';
 
 const now = new Date('2026-11-22T12:00:00.000Z');
 const worker = (name: string, capacityType?: NodeInfo['capacityType']): NodeInfo => ({

@@ -1,6 +1,6 @@
 import type { ClusterSnapshot, SampleClaim } from '@smartscale/contracts';
+import { auditedSnapshotDetail } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
-import { auditedSnapshotDetail } from '../../decide-action.js';
 
 const snapshot: ClusterSnapshot = {
   takenAt: '2026-12-01T20:00:00.000Z',
