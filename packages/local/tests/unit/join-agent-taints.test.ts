@@ -1,10 +1,11 @@
+import type { Instance } from '@aws-sdk/client-ec2';
 import { parseConfig } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
 import { workerNode } from '../../src/join-agent.ts';
 
 // The local join agent plays the worker user data: the policy's
 // instance.taints are on the Node from its registration, as --node-taint does.
-const instance = {
+const instance: Instance = {
   InstanceId: 'i-0abc',
   InstanceType: 't3.medium',
   Placement: { AvailabilityZone: 'us-east-1a' },
