@@ -217,9 +217,9 @@ describe('sst.config.ts and stacks/', () => {
         expect(table?.rangeKey).toBe(t.spec.sortKey.name);
         expect(table?.ttl).toEqual({ attributeName: t.spec.ttlAttribute, enabled: true });
         expect(table?.pointInTimeRecovery).toEqual({ enabled: true });
-        expect((table?.globalSecondaryIndexes as { name: string }[]).map((i) => i.name)).toEqual(
-          t.spec.globalIndexes.map((i) => i.name),
-        );
+        expect(
+          ((table?.globalSecondaryIndexes ?? []) as { name: string }[]).map((i) => i.name),
+        ).toEqual(t.spec.globalIndexes.map((i) => i.name));
       }
     });
 
@@ -284,8 +284,8 @@ describe('sst.config.ts and stacks/', () => {
         expect(alarm?.dimensions, a.name).toEqual(a.dimensions);
         expect(alarm?.namespace).toBe(a.spec.namespace);
         expect(alarm?.metricName).toBe(a.spec.metric);
-        expect((alarm?.alarmActions as string[]).map(nameOf)).toEqual([`${prefix}-alarms`]);
-        expect((alarm?.okActions as string[]).map(nameOf)).toEqual([`${prefix}-alarms`]);
+        expect(((alarm?.alarmActions ?? []) as string[]).map(nameOf)).toEqual([`${prefix}-alarms`]);
+        expect(((alarm?.okActions ?? []) as string[]).map(nameOf)).toEqual([`${prefix}-alarms`]);
       }
       const [dashboard] = ofType('cloudwatch/dashboard:Dashboard');
       expect(dashboard?.inputs.dashboardName).toBe(prefix);

@@ -138,11 +138,9 @@ describe('the local control plane issues one kubeconfig per identity', () => {
   ] as const)('%s authenticates as %s and may do only its part', async (identity, sa) => {
     const user = new KubeConfig();
     user.loadFromFile(inject('cluster').kubeconfigs[identity]);
-    const review = await user
-      .makeApiClient(AuthenticationV1Api)
-      .createSelfSubjectReview({
-        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
-      });
+    const review = await user.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
     expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${NAMESPACE}:${sa}`);
     const canCordon = await user.makeApiClient(AuthorizationV1Api).createSelfSubjectAccessReview({
       body: { spec: { resourceAttributes: { verb: 'patch', resource: 'nodes' } } },

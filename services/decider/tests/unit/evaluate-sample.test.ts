@@ -8,14 +8,9 @@ import {
   followUp,
   type NodeInfo,
 } from '@smartscale/contracts';
-import { defaultConfig as config } from '@smartscale/core';
+import { type AuditRecord, defaultConfig as config } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
-import {
-  type AuditRecord,
-  type DeciderPorts,
-  evaluateSample,
-  recordOutcome,
-} from '../../decide-action.js';
+import { type DeciderPorts, evaluateSample, recordOutcome } from '../../decide-action.js';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const CLUSTER = 'shop';
