@@ -8,30 +8,14 @@ import {
   ClusterStateSchema,
   emptyClusterState,
   InvalidInputError,
-  RedeliverLater,
+  StaleLeaseError,
+  VersionConflictError,
 } from '@smartscale/contracts';
 import { cancellationCodes } from './dynamo-errors.js';
 import { type Lease, lockKey } from './lock.js';
 
-/** A write refused because a newer lock holder exists (the caller's lease is stale). */
-export class StaleLeaseError extends RedeliverLater {
-  constructor(clusterId: string, fence: number) {
-    super(
-      `state of cluster ${clusterId} not written: the lock was taken over since fence ${fence}; re-read the state under a new lease`,
-    );
-    this.name = 'StaleLeaseError';
-  }
-}
-
-/** A write refused because the stored version is not the one the caller read. */
-export class VersionConflictError extends RedeliverLater {
-  constructor(clusterId: string, version: number) {
-    super(
-      `state of cluster ${clusterId} not written: it is no longer at version ${version}; re-read and retry`,
-    );
-    this.name = 'VersionConflictError';
-  }
-}
+// The ledger's refusals are contracts' errors, shared with @smartscale/testing's in-memory ledger.
+export { StaleLeaseError, VersionConflictError } from '@smartscale/contracts';
 
 export interface ClusterStateStoreOptions {
   readonly documents: DynamoDBDocumentClient;

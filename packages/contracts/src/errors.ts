@@ -94,3 +94,23 @@ export function isRedeliverLater(error: unknown): error is RedeliverLater {
     (error instanceof Error && (error as { code?: unknown }).code === 'redeliver-later')
   );
 }
+
+/** A write refused because a newer lock holder exists (the caller's lease is stale): the ledger's fence. */
+export class StaleLeaseError extends RedeliverLater {
+  constructor(clusterId: string, fence: number) {
+    super(
+      `state of cluster ${clusterId} not written: the lock was taken over since fence ${fence}; re-read the state under a new lease`,
+    );
+    this.name = 'StaleLeaseError';
+  }
+}
+
+/** A write refused because the stored version is not the one the caller read. */
+export class VersionConflictError extends RedeliverLater {
+  constructor(clusterId: string, version: number) {
+    super(
+      `state of cluster ${clusterId} not written: it is no longer at version ${version}; re-read and retry`,
+    );
+    this.name = 'VersionConflictError';
+  }
+}

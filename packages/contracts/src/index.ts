@@ -49,6 +49,8 @@ export {
   RedeliverLater,
   SmartScaleError,
   type SmartScaleErrorCode,
+  StaleLeaseError,
+  VersionConflictError,
 } from './errors.js';
 export {
   type MessageType,

@@ -1,8 +1,11 @@
+export { StaleLeaseError, VersionConflictError } from '@smartscale/contracts';
+
 import {
   type ClusterState,
   ClusterStateSchema,
   emptyClusterState,
-  RedeliverLater,
+  StaleLeaseError,
+  VersionConflictError,
 } from '@smartscale/contracts';
 
 /** A held cluster lock, shaped like the DynamoDB lock's Lease. */
@@ -11,26 +14,6 @@ export interface LedgerLease {
   readonly fence: number;
   /** Epoch milliseconds after which another owner may take the lock. */
   readonly expiresAtMs: number;
-}
-
-/** A write refused because a newer lock holder exists; named as packages/aws names it. */
-export class StaleLeaseError extends RedeliverLater {
-  constructor(clusterId: string, fence: number) {
-    super(
-      `state of cluster ${clusterId} not written: the lock was taken over since fence ${fence}; re-read the state under a new lease`,
-    );
-    this.name = 'StaleLeaseError';
-  }
-}
-
-/** A write refused because the stored version is not the one read; named as packages/aws names it. */
-export class VersionConflictError extends RedeliverLater {
-  constructor(clusterId: string, version: number) {
-    super(
-      `state of cluster ${clusterId} not written: it is no longer at version ${version}; re-read and retry`,
-    );
-    this.name = 'VersionConflictError';
-  }
 }
 
 /** One audit line, as the decider and the reconciler write them. */
