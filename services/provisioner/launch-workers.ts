@@ -1,3 +1,4 @@
+import type { AvoidedPool } from '@smartscale/aws';
 import type { AnyEnvelope, CapacityType, Envelope } from '@smartscale/contracts';
 import { followUp } from '@smartscale/contracts';
 import { type Config, type LaunchSlot, planPurchase } from '@smartscale/core';
@@ -37,15 +38,8 @@ export interface PoolError {
   readonly message: string;
 }
 
-/** A pool launches leave out until `until`, shared by every provisioner invocation. */
-export interface AvoidedPool {
-  readonly instanceType: string;
-  readonly zone: string;
-  readonly capacityType: CapacityType;
-  readonly until: string;
-  readonly error: string;
-  readonly reason: string;
-}
+/** A pool launches leave out until `until`, shared by every provisioner invocation (the store's shape). */
+export type { AvoidedPool } from '@smartscale/aws';
 
 /**
  * How long a pool that answered insufficient capacity is left out: 3
