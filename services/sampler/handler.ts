@@ -3,7 +3,7 @@ import { configFromEnv, createServiceContext } from '@smartscale/aws';
 import { CloudCallError, InvalidConfigError } from '@smartscale/contracts';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
 import { PrometheusClient, readDemandHistory, rejectedQueries } from '@smartscale/metrics';
-import { sustainedQuery } from './app-signals.js';
+import { readAppSignals, sustainedQuery } from './app-signals.js';
 import { publishSample, type SamplerPorts } from './take-snapshot.js';
 import { queryScopeFromEnv, readPolicyUtilization } from './utilization.js';
 
@@ -40,21 +40,6 @@ const cluster = new ClusterClient(await kubeConfigFromEnv(process.env, ctx.readS
   ...(pageSize ? { listPageSize: Number(pageSize) } : {}),
 });
 
-/** Application trigger values; a failing query leaves its trigger out (logged), never blocks the sample. */
-async function readAppSignals(): Promise<Record<string, number>> {
-  const signals: Record<string, number> = {};
-  for (const trigger of config.appTriggers) {
-    const result = await prometheus.queryScalar(sustainedQuery(trigger));
-    if (result.ok && result.value !== undefined) signals[trigger.name] = result.value;
-    else
-      ctx.logger.warn('application trigger unavailable', {
-        trigger: trigger.name,
-        detail: result.ok ? 'no data' : result.detail,
-      });
-  }
-  return signals;
-}
-
 /** Pod requests per slot over the last 7 days, for the forecast; left out when Prometheus fails. */
 async function readDemand() {
   const history = await readDemandHistory(prometheus, config.predictive.slotSeconds, new Date());
@@ -70,7 +55,11 @@ export const samplerPorts: SamplerPorts = {
   listNodes: () => cluster.listWorkerNodes(),
   listPendingPods: () => cluster.listPendingPods(),
   readUtilization: (workers) => readPolicyUtilization(prometheus, config, scope, workers),
-  readAppSignals,
+  // A trigger without a value is left out and logged; the decider holds on it.
+  readAppSignals: () =>
+    readAppSignals(prometheus, config.appTriggers, (silent) =>
+      ctx.logger.warn('application trigger unavailable', { ...silent }),
+    ),
   ...(config.predictive.enabled ? { readDemandHistory: readDemand } : {}),
   // The claim check for samples too big for SNS is the sampler's alone.
   publish: async (message) => {

@@ -20,7 +20,7 @@ export interface SamplerPorts {
    * averaged over `workers` (what listNodes returned).
    */
   readUtilization(workers: readonly NodeInfo[]): Promise<Utilization>;
-  /** Values of the configured application triggers, by name. */
+  /** Values of the configured application triggers, by name; a trigger with no data is left out. */
   readAppSignals?(): Promise<Record<string, number>>;
   /** Past demand for predictive pre-scaling (up to 7 days); only when it is enabled. */
   readDemandHistory?(): Promise<DemandPoint[]>;

@@ -219,7 +219,8 @@ export const ClusterSnapshotSchema = z.object({
   /**
    * Values of the configured application triggers (queue depth, p95 latency,
    * ...), each already reduced over its sustain window by the query; a
-   * trigger whose query failed is absent.
+   * trigger whose query failed or returned no series is absent, and the
+   * decider then holds any scale-down with metrics-incomplete naming it.
    */
   appSignals: z.record(z.string(), z.number().finite()).optional(),
   /** Past demand (up to 7 days) for predictive pre-scaling; absent when not gathered. */

@@ -2,6 +2,7 @@ import type { ClusterSnapshot, ClusterState, Decision, Reason } from '@smartscal
 import type { Config } from '../config.js';
 import { demandPattern } from '../forecast.js';
 import { classifyPendingPods } from '../pending-pods.js';
+import { silentAppTriggerReasons } from './app-triggers.js';
 import { belowMin } from './below-min.js';
 import {
   type DecideContext,
@@ -46,10 +47,15 @@ function scaleUpOutcomes(ctx: DecideContext): TriggerOutcome[] {
   return pending?.proposal || pressure?.proposal ? reactive : [...reactive, predictedRise(ctx)];
 }
 
-/** Remove one node for low CPU and memory, unless a gate holds. */
+/**
+ * Remove one node for low CPU and memory, unless a gate holds. Never on a
+ * partial reading: CPU and memory missing or incomplete, or an application
+ * trigger without a value (issue #17), each hold with its reason.
+ */
 function considerScaleDown(ctx: DecideContext): Decision {
   const usage = ctx.snapshot.utilization;
-  if (!usage.available) return hold([metricsMissing(usage, true)]);
+  const silent = silentAppTriggerReasons(ctx, true);
+  if (!usage.available) return hold([metricsMissing(usage, true), ...silent]);
   // Some step of the window had too few workers reporting: "low" is unproven.
   const gap = usage.downWindowIncomplete;
   if (gap)
@@ -59,7 +65,9 @@ function considerScaleDown(ctx: DecideContext): Decision {
         detail: `only ${gap.stepsCovered ?? 0} of ${gap.steps ?? 0} steps of the scale-down window had enough workers reporting (fewest ${gap.reporting} of ${gap.expected})`,
         scalingDown: true,
       }),
+      ...silent,
     ]);
+  if (silent.length > 0) return hold(silent);
   const down = { ...ctx, usage };
   const notLow = holdsOf(usageGates, down);
   if (notLow.length > 0) return hold([reasons.NoTrigger(), ...notLow]);
@@ -81,7 +89,10 @@ function metricsMissing(
 /** Held triggers, or pending pods with none, make a hold; so do missing metrics beside them. */
 function holdForPending(ctx: DecideContext, held: readonly Reason[]): Reason[] {
   const u = ctx.snapshot.utilization;
-  const missing = u.available ? [] : [metricsMissing(u, false)];
+  const missing = [
+    ...(u.available ? [] : [metricsMissing(u, false)]),
+    ...silentAppTriggerReasons(ctx, false),
+  ];
   const why = [...held, ...missing];
   return why.length > 0
     ? why

@@ -287,10 +287,24 @@ export const reasons = {
   /**
    * Too few workers reported CPU and memory (issue #17), now or at some step
    * of the scale-down window: the counts and the first missing workers
-   * travel as data. `scalingDown`: the reading was needed to remove a node.
+   * travel as data. Or application triggers whose query gave no value
+   * (failed, or returned no series): their names travel as data.
+   * `scalingDown`: the reading was needed to remove a node.
    */
-  MetricsIncomplete: (d: { coverage: MetricsCoverage; detail: string; scalingDown: boolean }) =>
-    reason(
+  MetricsIncomplete: (
+    d:
+      | { coverage: MetricsCoverage; detail: string; scalingDown: boolean }
+      | { triggers: readonly string[]; scalingDown: boolean },
+  ) => {
+    if ('triggers' in d) {
+      const detail = `no data for application trigger(s) ${d.triggers.join(', ')} (query failed or returned no series)`;
+      return reason(
+        ReasonCode.MetricsIncomplete,
+        d.scalingDown ? `${detail}; never scaling down without them` : detail,
+        { triggers: d.triggers.join(', '), missingTriggers: d.triggers.length },
+      );
+    }
+    return reason(
       ReasonCode.MetricsIncomplete,
       d.scalingDown ? `${d.detail}; never scaling down on a partial reading` : d.detail,
       {
@@ -301,7 +315,8 @@ export const reasons = {
           ? { stepsCovered: d.coverage.stepsCovered ?? 0, steps: d.coverage.steps }
           : {}),
       },
-    ),
+    );
+  },
 
   PendingPodsPresent: (d: { pods: number }) =>
     reason(ReasonCode.PendingPodsPresent, `${d.pods} pod(s) pending`),
