@@ -238,6 +238,21 @@ function toWorker(w: ManagedWorker): Worker {
   };
 }
 
+/** The tags that make a launched instance ours (the reconciler and IAM conditions read them). */
+function workerTags(
+  clusterId: string,
+  actionId: string,
+  group: LaunchGroup,
+): { Key: string; Value: string }[] {
+  return [
+    { Key: FleetTag.Cluster, Value: clusterId },
+    { Key: FleetTag.ActionId, Value: actionId },
+    { Key: FleetTag.Managed, Value: 'true' },
+    { Key: FleetTag.CapacityType, Value: group.capacityType },
+    ...(group.slot === undefined ? [] : [{ Key: FleetTag.Slot, Value: String(group.slot) }]),
+  ];
+}
+
 /**
  * This cluster's EC2 workers: launch from the launch template (one
  * RunInstances per zone and capacity type; spot through
@@ -372,13 +387,7 @@ export class Ec2Fleet {
   async #run(actionId: string, group: LaunchGroup, subnetId: string): Promise<Worker[]> {
     if (group.instanceTypes !== undefined) return this.#createFleet(actionId, group, subnetId);
     const { launchTemplate, launchTemplateVersion, clusterId } = this.#options;
-    const tags = [
-      { Key: FleetTag.Cluster, Value: clusterId },
-      { Key: FleetTag.ActionId, Value: actionId },
-      { Key: FleetTag.Managed, Value: 'true' },
-      { Key: FleetTag.CapacityType, Value: group.capacityType },
-      ...(group.slot === undefined ? [] : [{ Key: FleetTag.Slot, Value: String(group.slot) }]),
-    ];
+    const tags = workerTags(clusterId, actionId, group);
     const res = await this.#options.ec2.send(
       new RunInstancesCommand({
         MinCount: group.count,
@@ -435,13 +444,7 @@ export class Ec2Fleet {
         `a fleet launch offers 1 to ${MAX_FLEET_TYPES} instance types, got ${types.length}`,
       );
     const { launchTemplate, launchTemplateVersion, clusterId } = this.#options;
-    const tags = [
-      { Key: FleetTag.Cluster, Value: clusterId },
-      { Key: FleetTag.ActionId, Value: actionId },
-      { Key: FleetTag.Managed, Value: 'true' },
-      { Key: FleetTag.CapacityType, Value: group.capacityType },
-      ...(group.slot === undefined ? [] : [{ Key: FleetTag.Slot, Value: String(group.slot) }]),
-    ];
+    const tags = workerTags(clusterId, actionId, group);
     const spot = group.capacityType === 'spot';
     const res = await this.#options.ec2.send(
       new CreateFleetCommand({
