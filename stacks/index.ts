@@ -11,6 +11,12 @@ export {
   type PlannedTable,
   queueSendPolicy,
 } from './plan.ts';
+// Pure too: the doctor measures deployed environments as the deploy does.
+export {
+  environmentBytes,
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  SST_ENVIRONMENT_ALLOWANCE_BYTES,
+} from './settings.ts';
 export {
   assertPrefix,
   type BucketName,

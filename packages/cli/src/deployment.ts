@@ -38,6 +38,8 @@ export interface Deployment {
   readonly source: string;
   /** The AWS endpoint called, named in errors. */
   readonly endpoint: string;
+  /** How `clients` were configured, for clients of other services (doctor's IAM, Lambda, Service Quotas). */
+  readonly awsOptions: NonNullable<Parameters<typeof createAwsClients>[0]>;
   readonly clients: AwsClients;
   readonly state: ClusterStateStore;
   readonly lock: ClusterLock;
@@ -234,6 +236,7 @@ export function resolveDeployment(options: DeploymentOptions = {}): Deployment {
     clusterId: resources.clusterId,
     source,
     endpoint,
+    awsOptions,
     clients,
     state: new ClusterStateStore({ documents: clients.documents, tableName }),
     // The decider's lease length: an operator holds the lock just as briefly.

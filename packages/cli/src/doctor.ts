@@ -784,6 +784,7 @@ export function forLocalEnvironment(findings: readonly DoctorFinding[]): DoctorF
     'launch template': 'local:up creates no worker launch template (npm start does, in moto)',
     'worker subnets': 'local:up creates no worker network (npm start does, in moto)',
     prometheus: 'local:up runs no Prometheus (npm start does)',
+    'node-exporter on workers': 'local:up runs no Prometheus and no workers (npm start does)',
   };
   return findings.map((f) => {
     const because = skipped[f.check];
@@ -794,6 +795,18 @@ export function forLocalEnvironment(findings: readonly DoctorFinding[]): DoctorF
         f.check,
         `local: skipped because local:up runs no SmartScale services (${f.detail})`,
         'npm start runs the reconciler every 2 minutes; run doctor against it to check this',
+      );
+    if (f.check === 'spot service-linked role' && f.status === 'problem')
+      return warning(
+        f.check,
+        `local: skipped because moto starts without AWS's service-linked roles (${f.detail})`,
+        `in an AWS account: ${f.fix}`,
+      );
+    if (f.check.startsWith('functions of ') && f.status === 'warning')
+      return warning(
+        f.check,
+        'local: skipped because the local environment runs the services as processes, not Lambda functions',
+        f.fix ?? '',
       );
     if (f.check.startsWith('kube token ') && f.check.endsWith(' expiry') && f.status === 'warning')
       return ok(f.check, `${f.detail}; local: expected, local:up issues one-day tokens each start`);

@@ -46,6 +46,7 @@ import {
 } from '../../../local/src/services/worker-network.ts';
 import type { DoctorReport } from '../../src/commands/doctor.js';
 import { type Io, main } from '../../src/index.js';
+import { createSpotServiceLinkedRole } from '../support/spot-role.ts';
 
 // A deployment as a user has it after docs/deploy.md: the topology in moto,
 // the parameters written, the worker network and launch template, the real
@@ -150,6 +151,8 @@ beforeAll(async () => {
   writeFileSync(resourcesFile, JSON.stringify(resources));
   network = await createWorkerNetwork(clients.ec2, prefix, ['us-east-1a', 'us-east-1b']);
   natRoutes = await routeThroughNat(network);
+  // The default policy buys Spot: docs/deploy.md has the account create this role once.
+  await createSpotServiceLinkedRole(moto.endpoint);
   // What `npm run local:up` publishes, as the K3s server does (docs/deploy.md section 1).
   await publishServerParameters(clients.ssm, prefix, cluster);
   for (const id of KubeIdentities) {
