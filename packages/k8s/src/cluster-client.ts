@@ -84,6 +84,25 @@ interface ListPage<T> {
  * Calls `list` page by page until the server gives no continue token,
  * handing each page's items to `each` so a page can be dropped before the
  * next one is read.
+ *
+ * No `resourceVersion` is sent, on purpose (issue #17): the node and
+ * pending-pod lists feed decisions, so each is a consistent read, as fresh
+ * as the datastore when the first page is served. That is already "from the
+ * API server's cache where that is safe": since Kubernetes 1.31
+ * (ConsistentListFromCache, on by default; K3s v1.35 here) the API server
+ * serves such a list from its watch cache once the cache has caught up to
+ * the store's current revision, and the `continue` pages, which ask for
+ * that past revision, come from snapshots of the cache since 1.34
+ * (ListFromCacheSnapshot, KEP-4988; alpha in 1.33) and from the store
+ * before. `resourceVersion: "0"` (whatever the cache holds) is not used: it
+ * may lag by any amount after an API server restart, so a node list could
+ * miss a joined worker and a pending list still show pods already placed,
+ * and a launch would be repeated (the ledger's incoming count bounds that
+ * for SmartScale's own launches only); and the API server ignores `limit`
+ * for it, returning 30,000 pods in one response, which paging is here to
+ * avoid. Not checked live: whether kine (K3s's datastore) gives the API
+ * server the progress notifications the cache needs to prove it is current;
+ * without them the API server reads the store instead, still consistent.
  */
 export async function forEachListed<T>(
   list: (page: { limit: number; _continue?: string }) => Promise<ListPage<T>>,
