@@ -1,10 +1,21 @@
 // npm run bench:scale [-- --sizes 100x3000,1000x30000 --page-size 500]
-// Starts a local control plane with kwok, grows it to each size in turn
-// (kwok Nodes, pods bound to them) and measures one sampler pass at each:
-// wall time, RSS and heap, the encoded sample's size and whether it would go
-// by S3 claim check. Prints the table; numbers, not assertions.
+//   [--decider-only] [--decider-workers 100,500,1000] [--decider-pending 0,2000,10000] [--decider-runs 5]
+// First the decider, in-process and without kwok (decider-bench.ts): time
+// from sample to command and planning time at each workers x pending size,
+// with the message size and whether it goes by claim check. Then, unless
+// --decider-only, starts a local control plane with kwok, grows it to each
+// size in turn (kwok Nodes, pods bound to them) and measures one sampler
+// pass at each: wall time, RSS and heap, the encoded sample's size and
+// whether it would go by S3 claim check. Prints the tables; numbers, not assertions.
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { startLocalCluster } from '../cluster/start.ts';
+import {
+  type DeciderMeasurement,
+  deciderSizes,
+  formatDeciderTable,
+  measureDecider,
+  parseCounts,
+} from './decider-bench.ts';
 import {
   benchNamespace,
   formatScaleTable,
@@ -24,11 +35,29 @@ function option(name: string, fallback: string): string {
   return value;
 }
 
+/** The decider's table, measured in this process (light: no cluster, no kwok). */
+async function benchDecider(): Promise<void> {
+  const workers = parseCounts('decider-workers', option('decider-workers', '100,500,1000'), 1);
+  const pending = parseCounts('decider-pending', option('decider-pending', '0,2000,10000'), 0);
+  const [runs] = parseCounts('decider-runs', option('decider-runs', '5'), 1);
+  const rows: DeciderMeasurement[] = [];
+  for (const size of deciderSizes(workers, pending)) {
+    rows.push(await measureDecider(size, { runs: runs ?? 5 }));
+    console.error(formatDeciderTable(rows.slice(-1)));
+  }
+  console.log(
+    `\nDecider at scale (${new Date().toISOString()}, median of ${runs} runs; pods 100m/128Mi, 30 per owner)\n`,
+  );
+  console.log(formatDeciderTable(rows));
+}
+
 async function main(): Promise<void> {
   const sizes = parseSizes(option('sizes', '100x3000,1000x30000'));
   const pageSize = Number(option('page-size', '500'));
   if (!Number.isInteger(pageSize) || pageSize < 1)
     throw new Error(`--page-size must be a whole number above 0, got ${pageSize}`);
+  await benchDecider();
+  if (process.argv.includes('--decider-only')) return;
   const cluster = await startLocalCluster();
   const rows: ScaleRow[] = [];
   try {
