@@ -1,12 +1,9 @@
 import type { RefusalCode } from '@smartscale/contracts';
 import type { ObservedNode } from '@smartscale/core';
+import type { Eviction } from '@smartscale/service-drainer/drain-node';
 
-/** How the API server answers an eviction of one pod (drain-node's Eviction). */
-export type EvictionAnswer =
-  | 'evicted'
-  | 'pdb-blocked'
-  | 'gone'
-  | { readonly status: number | undefined; readonly detail: string; readonly retryable: boolean };
+/** How the API server answers an eviction of one pod: the drainer's own Eviction. */
+export type EvictionAnswer = Eviction;
 
 /** A pod on a node, with the answer its eviction gets. */
 export interface ClusterPod {
