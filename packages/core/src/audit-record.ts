@@ -17,14 +17,30 @@ export interface AuditRecord {
  */
 export const AUDIT_SNAPSHOT_INLINE_LIMIT_BYTES = 300 * 1024;
 
-/** The headline numbers of a snapshot, audited in place of one too big for the item. */
-export interface AuditedSnapshotSummary {
+/** The numbers a person reads first about a snapshot (audit summaries, `smartscale explain`). */
+export interface SnapshotHeadline {
   readonly takenAt: string;
   readonly workers: number;
   readonly readyWorkers: number;
   readonly pendingPods: number;
   readonly cpu: number | null;
   readonly memory: number | null;
+}
+
+export function snapshotHeadline(snapshot: ClusterSnapshot): SnapshotHeadline {
+  const u = snapshot.utilization;
+  return {
+    takenAt: snapshot.takenAt,
+    workers: snapshot.nodes.length,
+    readyWorkers: snapshot.nodes.filter((n) => n.ready).length,
+    pendingPods: snapshot.pendingPods.length,
+    cpu: u.available ? u.cpu.now : null,
+    memory: u.available ? u.memory.now : null,
+  };
+}
+
+/** The headline numbers of a snapshot, audited in place of one too big for the item. */
+export interface AuditedSnapshotSummary extends SnapshotHeadline {
   /** Bytes of the compact snapshot that did not fit. */
   readonly compactBytes: number;
 }
@@ -50,14 +66,8 @@ export function auditedSnapshotDetail(
   const audited = auditedSnapshot(snapshot);
   const bytes = utf8.encode(JSON.stringify(audited)).length;
   if (bytes <= limitBytes) return { snapshot: audited };
-  const u = snapshot.utilization;
   const snapshotSummary: AuditedSnapshotSummary = {
-    takenAt: snapshot.takenAt,
-    workers: snapshot.nodes.length,
-    readyWorkers: snapshot.nodes.filter((n) => n.ready).length,
-    pendingPods: snapshot.pendingPods.length,
-    cpu: u.available ? u.cpu.now : null,
-    memory: u.available ? u.memory.now : null,
+    ...snapshotHeadline(snapshot),
     compactBytes: bytes,
   };
   if (claim)

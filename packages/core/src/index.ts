@@ -13,6 +13,8 @@ export {
   type AuditRecord,
   auditedSnapshot,
   auditedSnapshotDetail,
+  type SnapshotHeadline,
+  snapshotHeadline,
 } from './audit-record.js';
 export { fits } from './binpack.js';
 export { planScaleUp } from './capacity-planner.js';

@@ -5,6 +5,7 @@ import {
   type Repair,
   RepairSchema,
 } from '@smartscale/contracts';
+import { type SnapshotHeadline, snapshotHeadline } from '@smartscale/core';
 import { isValid } from 'ulid';
 import { parseCommandArgs } from '../args.js';
 import { type Command, ExitCode, type Io, UsageError } from '../command.js';
@@ -23,13 +24,7 @@ options:
 ${deploymentUsage}`;
 
 /** A snapshot reduced to what a person reads first. */
-export interface SnapshotSummary {
-  readonly takenAt: string;
-  readonly nodes: number;
-  readonly readyNodes: number;
-  readonly pendingPods: number;
-  readonly cpu: number | null;
-  readonly memory: number | null;
+export interface SnapshotSummary extends SnapshotHeadline {
   readonly metrics: string;
 }
 
@@ -58,12 +53,7 @@ export interface Explanation {
 export function summarizeSnapshot(snapshot: ClusterSnapshot): SnapshotSummary {
   const u = snapshot.utilization;
   return {
-    takenAt: snapshot.takenAt,
-    nodes: snapshot.nodes.length,
-    readyNodes: snapshot.nodes.filter((n) => n.ready).length,
-    pendingPods: snapshot.pendingPods.length,
-    cpu: u.available ? u.cpu.now : null,
-    memory: u.available ? u.memory.now : null,
+    ...snapshotHeadline(snapshot),
     metrics: u.available ? 'available' : `unavailable: ${u.reason}`,
   };
 }
@@ -200,7 +190,7 @@ export function formatExplanation(x: Explanation): string {
     parts.push(
       `snapshot:\n${formatPairs([
         ['taken at', s.takenAt],
-        ['nodes', `${s.nodes} (${s.readyNodes} ready)`],
+        ['nodes', `${s.workers} (${s.readyWorkers} ready)`],
         ['pending pods', String(s.pendingPods)],
         ['cpu', percent(s.cpu)],
         ['memory', percent(s.memory)],
