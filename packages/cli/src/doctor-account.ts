@@ -26,21 +26,8 @@ import {
   type ServiceName,
   SST_ENVIRONMENT_ALLOWANCE_BYTES,
 } from '@smartscale/stacks';
-import type { DoctorFinding } from './doctor.js';
+import { type DoctorFinding, ok, problem, warning } from './doctor-finding.js';
 
-const ok = (check: string, detail: string): DoctorFinding => ({ check, status: 'ok', detail });
-const problem = (check: string, detail: string, fix: string): DoctorFinding => ({
-  check,
-  status: 'problem',
-  detail,
-  fix,
-});
-const warning = (check: string, detail: string, fix: string): DoctorFinding => ({
-  check,
-  status: 'warning',
-  detail,
-  fix,
-});
 const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
 const errorText = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);

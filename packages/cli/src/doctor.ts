@@ -25,31 +25,9 @@ import {
   type ParameterName,
   topology,
 } from '@smartscale/stacks';
+import { type DoctorFinding, ok, problem, warning } from './doctor-finding.js';
 
-/** One line of the doctor's report. */
-export interface DoctorFinding {
-  /** What was checked, e.g. `queue smartscale-prod-decider`. */
-  readonly check: string;
-  readonly status: 'ok' | 'problem' | 'warning';
-  /** What was found. */
-  readonly detail: string;
-  /** What to do about a problem or warning. */
-  readonly fix?: string;
-}
-
-const ok = (check: string, detail: string): DoctorFinding => ({ check, status: 'ok', detail });
-const problem = (check: string, detail: string, fix: string): DoctorFinding => ({
-  check,
-  status: 'problem',
-  detail,
-  fix,
-});
-const warning = (check: string, detail: string, fix: string): DoctorFinding => ({
-  check,
-  status: 'warning',
-  detail,
-  fix,
-});
+export type { DoctorFinding } from './doctor-finding.js';
 
 const errorName = (error: unknown) =>
   error instanceof Error ? error.name : typeof error === 'string' ? error : 'Error';
