@@ -8,14 +8,13 @@ import {
   AppsV1Api,
   CoreV1Api,
   PatchStrategy,
-  PolicyV1Api,
   setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { loadTrace } from '@smartscale/sim';
 import { REPO_ROOT } from '../env.ts';
 import { startLocalStack } from '../stack.ts';
-import { webDeployment } from '../workload.ts';
+import { SHOP_NAMESPACE, startShopWorkload } from '../workload.ts';
 import { compressedConfig } from './demo-config.ts';
 import { countNodeStates } from './node-states.ts';
 import { buildReport, reportHtml, type TimelineDecision, type TimelinePoint } from './report.ts';
@@ -147,29 +146,8 @@ process.on('SIGTERM', () => void shutdown(143));
 try {
   const apps = stack.admin.makeApiClient(AppsV1Api);
   const core = stack.admin.makeApiClient(CoreV1Api);
-  const policy = stack.admin.makeApiClient(PolicyV1Api);
-  const ns = 'shop';
-  await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => {});
-  await apps.createNamespacedDeployment({
-    namespace: ns,
-    body: webDeployment('web', pointAt(from).replicas),
-  });
-  await policy.createNamespacedPodDisruptionBudget({
-    namespace: ns,
-    body: {
-      metadata: { name: 'web' },
-      spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } },
-    },
-  });
-
-  // Warm-up: the cluster starts with no workers; let SmartScale bring it to
-  // min and place the first pods before the trace clock starts.
-  const warmUntil = Date.now() + 60_000;
-  while (Date.now() < warmUntil) {
-    const pods = (await core.listNamespacedPod({ namespace: ns })).items;
-    if (pods.length > 0 && pods.every((p) => p.status?.phase === 'Running')) break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const ns = SHOP_NAMESPACE;
+  await startShopWorkload(stack.admin, pointAt(from).replicas);
   pendingSince.clear();
   launchCounted.clear();
   pendingToLaunch.length = 0;

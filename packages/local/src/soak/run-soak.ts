@@ -5,20 +5,14 @@
 // lock say.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  PatchStrategy,
-  PolicyV1Api,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { AuditLog } from '@smartscale/aws';
 import { parseConfig } from '@smartscale/core';
 import { loadTrace } from '@smartscale/sim';
 import { compressedConfig } from '../demo/demo-config.ts';
 import { toServiceResources } from '../services/run-services.ts';
 import { type LocalStack, startLocalStack } from '../stack.ts';
-import { webDeployment } from '../workload.ts';
+import { SHOP_NAMESPACE, startShopWorkload } from '../workload.ts';
 import { type FiredFault, fire, runCli } from './inject.ts';
 import {
   checkInvariants,
@@ -125,27 +119,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     log(`stack up (logs ${stack.logDir})`);
 
     const apps = stack.admin.makeApiClient(AppsV1Api);
-    const core = stack.admin.makeApiClient(CoreV1Api);
-    const ns = 'shop';
-    await core.createNamespace({ body: { metadata: { name: ns } } }).catch(() => {});
-    await apps.createNamespacedDeployment({
-      namespace: ns,
-      body: webDeployment('web', pointAt(from).replicas),
-    });
-    await stack.admin.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
-      namespace: ns,
-      body: {
-        metadata: { name: 'web' },
-        spec: { maxUnavailable: 1, selector: { matchLabels: { app: 'web' } } },
-      },
-    });
+    const ns = SHOP_NAMESPACE;
     // Warm-up as in the demo: SmartScale brings the empty cluster to min first.
-    const warmUntil = Date.now() + 60_000;
-    while (Date.now() < warmUntil) {
-      const pods = (await core.listNamespacedPod({ namespace: ns })).items;
-      if (pods.length > 0 && pods.every((p) => p.status?.phase === 'Running')) break;
-      await sleep(500);
-    }
+    await startShopWorkload(stack.admin, pointAt(from).replicas);
 
     // The peak of live workers over the whole run, sampled every second:
     // a brief excursion above max is a broken invariant even if the end is fine.
