@@ -51,11 +51,18 @@ export const handler = createMessageHandler({
   deadLetterQueueUrl: ctx.resources.queues.provisioner.dlqUrl,
   logger: ctx.logger,
   metrics: ctx.metrics,
-  async handle(message) {
+  async handle(message, record) {
     if (message.type !== 'ScaleUp' && message.type !== 'ReplaceCapacity') {
       ctx.logger.warn(`ignoring ${message.type}: not a provisioner command`);
       return;
     }
+    // When the command reached the provisioner, apart from when its launch
+    // returned: bench:latency splits decided -> launched at this line.
+    const sent = Number(record.attributes?.SentTimestamp);
+    ctx.logger.info(
+      'command received',
+      Number.isFinite(sent) ? { sentAt: new Date(sent).toISOString() } : {},
+    );
     const outcome = await provision(message, ports);
     ctx.logger.info('launched', {
       instances: outcome.launched.map((w) => `${w.instanceId} ${w.capacityType} ${w.zone}`),

@@ -38,6 +38,8 @@ export interface StackOptions {
   /** The reconciler's period; 2 minutes (its AWS schedule) when absent. */
   readonly reconcileIntervalMs?: number;
   readonly watchGraceMs: number;
+  /** The sampler's pending-pod watch; false samples on the schedule only. Default true. */
+  readonly sampleWatch?: boolean;
   readonly zones?: readonly string[];
   readonly services?: readonly LocalServiceName[];
   /** Processes per service (default 1), e.g. ten deciders racing for one cluster. */
@@ -145,6 +147,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         ? { reconcileIntervalMs: options.reconcileIntervalMs }
         : {}),
       watchGraceMs: options.watchGraceMs,
+      ...(options.sampleWatch === false ? { sampleWatch: false } : {}),
       logDir,
       ...(options.onServiceLog ? { onLog: options.onServiceLog } : {}),
       ...(options.services ? { only: options.services } : {}),

@@ -68,6 +68,8 @@ export interface ServicesOptions {
   /** The reconciler's period (its schedule is every 2 minutes in AWS). */
   readonly reconcileIntervalMs?: number;
   readonly watchGraceMs: number;
+  /** The sampler's pending-pod watch; false samples on the schedule only. Default true. */
+  readonly sampleWatch?: boolean;
   readonly logDir: string;
   /** Each structured log line of every service (`replica` counts from 0). */
   readonly onLog?: (service: LocalServiceName, line: string, replica: number) => void;
@@ -119,6 +121,7 @@ export async function startServices(options: ServicesOptions): Promise<LocalServ
     SMARTSCALE_SAMPLE_INTERVAL_MS: String(options.sampleIntervalMs),
     SMARTSCALE_RECONCILE_INTERVAL_MS: String(options.reconcileIntervalMs ?? 120_000),
     SMARTSCALE_WATCH_GRACE_MS: String(options.watchGraceMs),
+    SMARTSCALE_SAMPLER_WATCH: options.sampleWatch === false ? 'off' : 'on',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     SMARTSCALE_PROMQL_RATE_WINDOW: '5s',
     SMARTSCALE_PROMQL_STEP: '1s',

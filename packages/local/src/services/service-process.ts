@@ -28,8 +28,12 @@ async function runSampler(): Promise<() => Promise<void>> {
     mod.handler().catch((err: unknown) => console.error(`sampler: ${(err as Error).message}`));
   void tick();
   const timer = setInterval(tick, intervalMs);
-  // The same watch as the in-cluster Deployment (services/sampler/watch.ts).
-  const stopWatch = startWatch(mod.samplerPorts, watchSettingsFromEnv(process.env));
+  // The same watch as the in-cluster Deployment (services/sampler/watch.ts);
+  // off with SMARTSCALE_SAMPLER_WATCH=off, as in AWS without that Deployment.
+  const stopWatch =
+    process.env.SMARTSCALE_SAMPLER_WATCH === 'off'
+      ? async () => {}
+      : startWatch(mod.samplerPorts, watchSettingsFromEnv(process.env));
   return async () => {
     clearInterval(timer);
     await stopWatch();
