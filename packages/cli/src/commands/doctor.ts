@@ -26,6 +26,7 @@ import {
   createAccountClients,
 } from '../doctor-account.js';
 import { checkNodeExporters } from '../doctor-exporters.js';
+import { checkWorkerImage } from '../doctor-image.js';
 import { formatTable } from '../table.js';
 
 const usage = `usage: smartscale doctor [options]
@@ -215,6 +216,16 @@ export const doctorCommand: Command = {
             'launch template version',
             '--launch-template-version or set SMARTSCALE_LAUNCH_TEMPLATE_VERSION',
           );
+        // The image of the version the provisioner launches (the pinned one, else the default).
+        findings.push(
+          ...(await checkWorkerImage(
+            d.clients.ec2,
+            launchTemplateId,
+            launchTemplateVersion,
+            d.config,
+            await d.clients.ec2.config.region(),
+          )),
+        );
         findings.push(
           ...(await checkWorkerSecurityGroups(d.clients, launchTemplateId, serverGroup)),
         );
