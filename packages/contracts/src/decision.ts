@@ -132,11 +132,24 @@ export type Reason = z.infer<typeof ReasonSchema>;
 export const DecisionKind = { ScaleUp: 'scale-up', ScaleDown: 'scale-down', Hold: 'hold' } as const;
 export type DecisionKind = (typeof DecisionKind)[keyof typeof DecisionKind];
 
+/**
+ * New workers of one instance type, as the planner chose them (several
+ * types configured). A scale-up's launches add up to at most its count;
+ * workers beyond them may be of any resolved type.
+ */
+export const LaunchChoiceSchema = z.object({
+  instanceType: z.string().min(1),
+  count: z.number().int().positive(),
+});
+export type LaunchChoice = z.infer<typeof LaunchChoiceSchema>;
+
 /** Outcome of one evaluation of the policy. */
 export const DecisionSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal(DecisionKind.ScaleUp),
     count: z.number().int().positive(),
+    /** The chosen instance types and counts; absent with one configured type. */
+    launches: z.array(LaunchChoiceSchema).min(1).optional(),
     reasons: z.array(ReasonSchema).min(1),
   }),
   z.object({

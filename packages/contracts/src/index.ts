@@ -20,6 +20,8 @@ export {
 export {
   type Decision,
   DecisionSchema,
+  type LaunchChoice,
+  LaunchChoiceSchema,
   type NodeRefusal,
   type Reason,
   ReasonCode,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CapacityType, IsoTimeSchema } from './cluster.js';
-import { DecisionSchema, NodeRefusalSchema } from './decision.js';
+import { DecisionSchema, LaunchChoiceSchema, NodeRefusalSchema } from './decision.js';
 import { RepairSchema } from './repair.js';
 import { SampledSnapshotSchema } from './snapshot-wire.js';
 
@@ -43,6 +43,12 @@ export const PayloadSchemas = {
      * provisioner offers every type resolved from the configuration.
      */
     instanceTypes: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * The planner's types and counts, filled in slot order (slot 0 gets the
+     * first type); slots beyond them, and every slot when absent (older
+     * messages, one configured type), are offered every resolved type.
+     */
+    launches: z.array(LaunchChoiceSchema).min(1).optional(),
   }),
   ReplaceCapacity: z.object({
     replacedInstanceId: instanceId,

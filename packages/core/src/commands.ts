@@ -43,7 +43,8 @@ export function commandsFor(
   );
   if (decision.kind === 'scale-up') {
     const reason = decision.reasons.map((r) => r.code).join(',');
-    return [followUp(sample, 'ScaleUp', { count: decision.count, reason }, now), made];
+    const launches = decision.launches ? { launches: decision.launches } : {};
+    return [followUp(sample, 'ScaleUp', { count: decision.count, reason, ...launches }, now), made];
   }
   if (decision.kind === 'scale-down')
     return [drainCommand(sample, decision.victim, config, now), made];

@@ -16,6 +16,7 @@ import { commandForRecorded, commandsFor } from './commands.js';
 import type { Config } from './config.js';
 import { decisionCostEffect } from './cost-effect.js';
 import { decide } from './decide/index.js';
+import type { InstanceCatalog } from './instance-mix.js';
 
 /** A policy: what to do about one snapshot given the ledger. core's `decide` unless told otherwise. */
 export type DecisionPolicy = (
@@ -23,6 +24,7 @@ export type DecisionPolicy = (
   state: ClusterState,
   config: Config,
   now: Date,
+  catalog?: InstanceCatalog,
 ) => Decision;
 
 /**
@@ -51,6 +53,8 @@ export interface EvaluateOptions {
   readonly claim?: SampleClaim;
   /** Replaces core's `decide`, for the simulator's experiments (e.g. consolidation on a hold). */
   readonly policy?: DecisionPolicy;
+  /** The resolved instance types and their prices, passed to the policy (see decide). */
+  readonly catalog?: InstanceCatalog;
 }
 
 /** The audit log's one-line summary of a decision. */
@@ -107,7 +111,7 @@ export function evaluate(
   // What is news for people (an unhostable pod owner, a changed scale-down
   // hold) is marked and remembered, so Slack hears a lasting condition once.
   const noted = noteAnnouncements(
-    policy(sample.payload, expiry.state, config, now),
+    policy(sample.payload, expiry.state, config, now, options.catalog),
     expiry.state,
     now,
     sample.actionId,

@@ -44,14 +44,28 @@ export {
   holdUnreadable,
 } from './evaluate.js';
 export {
+  blendedHourlyUsd,
+  describeLaunches,
+  type InstanceCatalog,
+  type InstanceMixInput,
+  type InstanceMixPlan,
+  type LaunchChoice,
+  planInstanceMix,
+  type TypedBin,
+  type TypeLaunch,
+  type TypeOffer,
+} from './instance-mix.js';
+export {
   bySize,
   eniMaxPods,
   K3S_MAX_PODS,
   type ResolvedInstanceType,
+  typeAllocatable,
   withResolvedTypes,
 } from './instance-types.js';
 export { ON_DEMAND_HOURLY_USD, ON_DEMAND_PRICES_SOURCE } from './on-demand-prices.js';
 export { evaluateOutcome, toOutcome } from './outcome.js';
+export { kubernetesArch, typeHostsPod } from './pending-pods.js';
 export { classifyPod } from './pod-disruption.js';
 export { type PriceBook, type PriceBookOptions, priceBook } from './prices.js';
 export { type ExistingWorker, type LaunchSlot, planPurchase } from './purchase-plan.js';

@@ -44,6 +44,24 @@ export function eniMaxPods(
 }
 
 /**
+ * What a new worker of `type` offers to pods: EC2's capacity minus
+ * `instance.reserved` and `instance.daemonSetOverhead`.
+ *
+ * @example
+ * typeAllocatable(t3large, config) // { cpuMillis: 1800, memoryBytes: 7680 MiB }
+ */
+export function typeAllocatable(
+  type: Pick<ResolvedInstanceType, 'capacity'>,
+  config: Config,
+): { cpuMillis: number; memoryBytes: number } {
+  const { reserved, daemonSetOverhead } = config.instance;
+  return {
+    cpuMillis: type.capacity.cpuMillis - reserved.cpuMillis - daemonSetOverhead.cpuMillis,
+    memoryBytes: type.capacity.memoryBytes - reserved.memoryBytes - daemonSetOverhead.memoryBytes,
+  };
+}
+
+/**
  * Smallest first (vCPU, then memory, then name): the order the decision's
  * single capacity is taken from and, with `instance.requirements`, the
  * order of preference.
@@ -56,9 +74,10 @@ export function bySize(a: ResolvedInstanceType, b: ResolvedInstanceType): number
 
 /**
  * The configuration with the capacity the decision uses taken from EC2.
- * Until the planner packs pods across types (issue #23, next part), the
- * decision bin-packs on one capacity: the smallest resolved type's, so a
- * pod it counts as fitting fits whichever type the fleet launches. A
+ * `instance.capacity` becomes the smallest resolved type's: with one type
+ * the decision bin-packs on it as before; with several, the decision packs
+ * across the types (planInstanceMix, given the types) and this capacity
+ * only sizes what knows no type (workers launching, CPU pressure). A
  * deprecated `instance.capacity` override (single type only) is kept, and
  * said so in `notes`, as is any difference from EC2.
  *
@@ -87,7 +106,7 @@ export function withResolvedTypes(
   }
   if (types.length > 1)
     notes.push(
-      `${types.length} instance types resolved (${types.map((t) => t.instanceType).join(', ')}); the decision sizes nodes as the smallest, ${smallest.instanceType}, until it packs pods across types`,
+      `${types.length} instance types resolved (${types.map((t) => t.instanceType).join(', ')}); pending pods are packed across them, cheapest per pod first`,
     );
   for (const r of ['cpuMillis', 'memoryBytes'] as const) {
     if (instance.reserved[r] + instance.daemonSetOverhead[r] >= capacity[r])

@@ -8,27 +8,43 @@ import type {
 import { UnhostableCode as Code } from '@smartscale/contracts';
 import { fits } from './binpack.js';
 import { type Config, podAllocatable, type Taint } from './config.js';
+import { type ResolvedInstanceType, typeAllocatable } from './instance-types.js';
+
+/** The instance type facts a worker's labels depend on. */
+export type LabelledType = Pick<ResolvedInstanceType, 'instanceType' | 'architecture'>;
+
+/** `kubernetes.io/arch` as the kubelet reports it for an EC2 architecture. */
+export function kubernetesArch(architecture: ResolvedInstanceType['architecture']): string {
+  return architecture === 'arm64' ? 'arm64' : 'amd64';
+}
 
 /**
  * The labels a new worker registers with (k3s/worker-user-data.sh and the
  * local join agent): `known` have one value; `open` take a value only known
  * at launch (zone, name, capacity type...), so any requirement on them may
  * hold and is given the benefit of the doubt. Every other label is absent.
+ * With `type`, the worker is of that instance type, so its instance-type and
+ * architecture labels are known; without, the configured single type and an
+ * open architecture, as before several types were planned.
  */
-export function newWorkerLabels(config: Config): {
+export function newWorkerLabels(
+  config: Config,
+  type?: LabelledType,
+): {
   readonly known: Readonly<Record<string, string>>;
   readonly open: ReadonlySet<string>;
 } {
   return {
     known: {
       'kubernetes.io/os': 'linux',
-      'node.kubernetes.io/instance-type': config.instance.type,
+      'node.kubernetes.io/instance-type': type?.instanceType ?? config.instance.type,
+      ...(type ? { 'kubernetes.io/arch': kubernetesArch(type.architecture) } : {}),
       'smartscale.io/managed': 'true',
       ...config.instance.nodeLabels,
     },
     open: new Set([
       'kubernetes.io/hostname',
-      'kubernetes.io/arch',
+      ...(type ? [] : ['kubernetes.io/arch']),
       'topology.kubernetes.io/zone',
       'topology.kubernetes.io/region',
       'smartscale.io/capacity-type',
@@ -115,24 +131,17 @@ function volumeZoneProblem(pod: PendingPod, workerZones: readonly string[] | und
   return `volumes ${volumes.map((v) => `${v.volume} (${v.zones.join(', ')})`).join(' and ')} share no zone where new workers launch (${where})`;
 }
 
-/** Why a new worker of the configured type could not host `pod`; null when it could. */
-export function whyUnhostable(
-  pod: PendingPod,
-  config: Config,
-): { readonly code: UnhostableCode; readonly detail: string } | null {
-  const room = podAllocatable(config);
-  if (!fits(pod, room)) {
-    return {
-      code: Code.TooLargeForInstance,
-      detail: `requests ${pod.cpuMillis}m CPU and ${Math.ceil(pod.memoryBytes / 2 ** 20)}Mi; a ${config.instance.type} offers pods ${room.cpuMillis}m and ${Math.floor(room.memoryBytes / 2 ** 20)}Mi`,
-    };
-  }
-  const labels = newWorkerLabels(config);
+type Why = { readonly code: UnhostableCode; readonly detail: string };
+
+/** Why the labels of a new worker (of `type`, when given) keep `pod` off it; null when they do not. */
+function labelProblem(pod: PendingPod, config: Config, type?: LabelledType): Why | null {
+  const labels = newWorkerLabels(config, type);
+  const on = type ? ` (${type.instanceType})` : '';
   for (const [key, value] of Object.entries(pod.nodeSelector ?? {})) {
     if (!requirementHolds({ key, operator: 'In', values: [value] }, labels))
       return {
         code: Code.NodeSelector,
-        detail: `nodeSelector ${key}=${value}; new workers have ${key}=${labels.known[key] ?? '(none)'}`,
+        detail: `nodeSelector ${key}=${value}; new workers${on} have ${key}=${labels.known[key] ?? '(none)'}`,
       };
   }
   const terms = pod.nodeAffinityTerms ?? [];
@@ -141,8 +150,70 @@ export function whyUnhostable(
     const failing = terms.map((t) => t.filter((r) => !requirementHolds(r, labels)));
     return {
       code: Code.NodeAffinity,
-      detail: `required node affinity: ${failing.map((f) => f.map(describeRequirement).join(' and ')).join(' | ')}`,
+      detail: `required node affinity${on}: ${failing.map((f) => f.map(describeRequirement).join(' and ')).join(' | ')}`,
     };
+  }
+  return null;
+}
+
+/**
+ * Whether a new worker of `type` could host `pod` by size and labels (its
+ * node selector and required node affinity, with the type's
+ * `node.kubernetes.io/instance-type` and `kubernetes.io/arch`). Taints and
+ * volume zones are the same for every type (see whyUnhostable).
+ *
+ * @example
+ * typeHostsPod(pod, m7gLarge, config) // false for a pod selecting kubernetes.io/arch=amd64
+ */
+export function typeHostsPod(pod: PendingPod, type: ResolvedInstanceType, config: Config): boolean {
+  return fits(pod, typeAllocatable(type, config)) && labelProblem(pod, config, type) === null;
+}
+
+const mib = (bytes: number) => Math.floor(bytes / 2 ** 20);
+
+/** Why no type of `types` could host `pod`; null when one could. */
+function typeProblem(pod: PendingPod, config: Config, types: readonly ResolvedInstanceType[]) {
+  let labelled: Why | null = null;
+  for (const type of types) {
+    if (!fits(pod, typeAllocatable(type, config))) continue;
+    const problem = labelProblem(pod, config, type);
+    if (problem === null) return null;
+    labelled ??= problem;
+  }
+  if (labelled) return labelled;
+  const largest = types.reduce((a, b) =>
+    typeAllocatable(b, config).cpuMillis > typeAllocatable(a, config).cpuMillis ? b : a,
+  );
+  const room = typeAllocatable(largest, config);
+  return {
+    code: Code.TooLargeForInstance,
+    detail: `requests ${pod.cpuMillis}m CPU and ${Math.ceil(pod.memoryBytes / 2 ** 20)}Mi; no instance type offers that much (the largest, ${largest.instanceType}, offers pods ${room.cpuMillis}m and ${mib(room.memoryBytes)}Mi)`,
+  };
+}
+
+/**
+ * Why a new worker could not host `pod`; null when it could. With `types`
+ * (several resolved instance types), the pod needs one type that fits it
+ * and whose labels meet its selectors; without, the configured single type.
+ */
+export function whyUnhostable(
+  pod: PendingPod,
+  config: Config,
+  types?: readonly ResolvedInstanceType[],
+): Why | null {
+  if (types && types.length > 0) {
+    const problem = typeProblem(pod, config, types);
+    if (problem) return problem;
+  } else {
+    const room = podAllocatable(config);
+    if (!fits(pod, room)) {
+      return {
+        code: Code.TooLargeForInstance,
+        detail: `requests ${pod.cpuMillis}m CPU and ${Math.ceil(pod.memoryBytes / 2 ** 20)}Mi; a ${config.instance.type} offers pods ${room.cpuMillis}m and ${mib(room.memoryBytes)}Mi`,
+      };
+    }
+    const labels = labelProblem(pod, config);
+    if (labels) return labels;
   }
   const taint = untoleratedTaint(pod.tolerations ?? [], config.instance.taints);
   if (taint)
@@ -169,11 +240,12 @@ export function whyUnhostable(
 export function classifyPendingPods(
   pods: readonly PendingPod[],
   config: Config,
+  types?: readonly ResolvedInstanceType[],
 ): { hostable: PendingPod[]; unhostable: UnhostablePod[] } {
   const hostable: PendingPod[] = [];
   const unhostable: UnhostablePod[] = [];
   for (const pod of pods) {
-    const why = whyUnhostable(pod, config);
+    const why = whyUnhostable(pod, config, types);
     if (!why) hostable.push(pod);
     else
       unhostable.push({

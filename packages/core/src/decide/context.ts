@@ -1,6 +1,7 @@
-import type { ClusterSnapshot, ClusterState, Reason } from '@smartscale/contracts';
+import type { ClusterSnapshot, ClusterState, LaunchChoice, Reason } from '@smartscale/contracts';
 import type { Config } from '../config.js';
 import type { DemandPattern } from '../forecast.js';
+import type { InstanceCatalog } from '../instance-mix.js';
 import type { Fleet } from './fleet.js';
 
 /** decide()'s four arguments. */
@@ -9,6 +10,12 @@ export interface DecideInput {
   readonly state: ClusterState;
   readonly config: Config;
   readonly now: Date;
+  /**
+   * The resolved instance types and their prices: with two or more, pending
+   * pods are packed across them (planInstanceMix). Absent: the configured
+   * single type, as before.
+   */
+  readonly catalog?: InstanceCatalog;
 }
 
 /** The inputs with the fleet counted; what every scale-down gate reads. */
@@ -29,6 +36,8 @@ export interface DecideContext extends Situation {
 /** Nodes to add and why. */
 export interface Proposal {
   readonly count: number;
+  /** The types chosen for the new workers (several types only). */
+  readonly launches?: readonly LaunchChoice[];
   readonly reasons: readonly Reason[];
 }
 

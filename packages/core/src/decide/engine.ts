@@ -1,6 +1,7 @@
 import type { ClusterSnapshot, ClusterState, Decision, Reason } from '@smartscale/contracts';
 import type { Config } from '../config.js';
 import { demandPattern } from '../forecast.js';
+import type { InstanceCatalog } from '../instance-mix.js';
 import { classifyPendingPods } from '../pending-pods.js';
 import { silentAppTriggerReasons } from './app-triggers.js';
 import { belowMin } from './below-min.js';
@@ -112,6 +113,10 @@ function holdForPending(ctx: DecideContext, held: readonly Reason[]): Reason[] {
  * nothing pending, above min, no action in flight, both cooldowns passed,
  * no predicted rise, and a victim whose pods fit elsewhere.
  *
+ * With a `catalog` of two or more resolved instance types, pending pods are
+ * packed across them (cheapest per pod, node selectors and architecture
+ * respected) and the scale-up names the types (`launches`).
+ *
  * @example
  * const decision = decide(snapshot, state, config, new Date());
  */
@@ -120,12 +125,14 @@ export function decide(
   state: ClusterState,
   config: Config,
   now: Date,
+  catalog?: InstanceCatalog,
 ): Decision {
-  const input: DecideInput = { snapshot, state, config, now };
+  const input: DecideInput = { snapshot, state, config, now, ...(catalog ? { catalog } : {}) };
   const [gated] = holdsOf(sampleGates, input);
   if (gated) return hold([gated]);
 
-  const { hostable, unhostable } = classifyPendingPods(snapshot.pendingPods, config);
+  const types = catalog && catalog.types.length > 1 ? catalog.types : undefined;
+  const { hostable, unhostable } = classifyPendingPods(snapshot.pendingPods, config, types);
   const ctx = contextOf(input, hostable);
   const outcomes = scaleUpOutcomes(ctx);
   const proposals = outcomes.flatMap((o) => o.proposal ?? []);
@@ -135,9 +142,14 @@ export function decide(
 
   if (proposals.length > 0) {
     const room = Math.max(0, config.workers.max - ctx.fleet.workers);
+    const count = Math.min(Math.max(...proposals.map((p) => p.count)), room);
+    // The pending pods' types lead; workers another trigger adds beyond
+    // them have no chosen type (the provisioner offers every resolved type).
+    const launches = limitLaunches(proposals.find((p) => p.launches)?.launches, count);
     return {
       kind: 'scale-up',
-      count: Math.min(Math.max(...proposals.map((p) => p.count)), room),
+      count,
+      ...(launches ? { launches } : {}),
       reasons: [...proposals.flatMap((p) => p.reasons), ...held, ...info],
     };
   }
@@ -145,4 +157,20 @@ export function decide(
     return hold([...holdForPending(ctx, held), ...info]);
   const down = considerScaleDown(ctx);
   return info.length > 0 ? { ...down, reasons: [...down.reasons, ...info] } : down;
+}
+
+/** The first `count` workers of `launches`, or undefined when none. */
+function limitLaunches(
+  launches: readonly { instanceType: string; count: number }[] | undefined,
+  count: number,
+): { instanceType: string; count: number }[] | undefined {
+  if (!launches) return undefined;
+  let budget = count;
+  const kept: { instanceType: string; count: number }[] = [];
+  for (const l of launches) {
+    const n = Math.min(l.count, budget);
+    if (n > 0) kept.push({ instanceType: l.instanceType, count: n });
+    budget -= n;
+  }
+  return kept.length > 0 ? kept : undefined;
 }

@@ -1,16 +1,71 @@
 import type { Reason, UnhostablePod } from '@smartscale/contracts';
 import { freeRoom } from '../binpack.js';
 import { planScaleUp } from '../capacity-planner.js';
-import type { Config } from '../config.js';
+import { type Config, podAllocatable } from '../config.js';
+import {
+  blendedHourlyUsd,
+  describeLaunches,
+  type InstanceCatalog,
+  type InstanceMixPlan,
+  planInstanceMix,
+} from '../instance-mix.js';
+import { planPurchase } from '../purchase-plan.js';
 import { capReasons } from './caps.js';
-import type { Trigger } from './context.js';
+import type { DecideContext, Trigger } from './context.js';
 import { reasons } from './reasons.js';
+
+/**
+ * The share of this scale-up's new workers the purchase plan buys as Spot,
+ * at the most it may add now: prices are weighed by it.
+ */
+function spotShareOfNew(ctx: DecideContext): number {
+  const { config, fleet, snapshot } = ctx;
+  const n = Math.max(1, Math.min(config.scaleUp.maxStep, config.workers.max - fleet.workers));
+  const existing = snapshot.nodes
+    .filter((node) => node.managed)
+    .map((node) => ({ zone: 'any', capacityType: node.capacityType ?? 'on-demand' }));
+  const slots = planPurchase(n, existing, ['any'], config);
+  return slots.filter((s) => s.capacityType === 'spot').length / n;
+}
+
+/** The scale-up across several instance types: which types, how many, and why. */
+function planAcrossTypes(
+  ctx: DecideContext,
+  catalog: InstanceCatalog,
+  due: DecideContext['snapshot']['pendingPods'],
+) {
+  const share = spotShareOfNew(ctx);
+  const { snapshot, fleet, config } = ctx;
+  return planInstanceMix(
+    {
+      pendingPods: due,
+      offers: catalog.types.map((type) => ({
+        type,
+        hourlyUsd: blendedHourlyUsd(catalog.prices, type.instanceType, share),
+      })),
+      currentWorkers: fleet.workers,
+      existingFree: [
+        ...snapshot.nodes
+          .filter((n) => n.ready && !n.unschedulable)
+          .map((n) => ({
+            ...freeRoom(n),
+            ...(n.instanceType ? { instanceType: n.instanceType } : {}),
+          })),
+        // A launching worker's type is not known here: it counts as the
+        // smallest type (config.instance.capacity) and may host any pod.
+        ...Array.from({ length: fleet.incoming }, () => podAllocatable(config)),
+      ],
+    },
+    config,
+  );
+}
 
 /**
  * Scale-up for pods the scheduler cannot place, past the grace and sized by
  * bin packing; not subject to cooldown, since idle pods cost most.
  */
-export const pendingPods: Trigger = ({ snapshot, fleet, config, now }) => {
+export const pendingPods: Trigger = (ctx) => {
+  const { snapshot, fleet, config, now } = ctx;
   const pending = snapshot.pendingPods;
   if (pending.length === 0) return {};
   const graceMs = config.scaleUp.pendingGraceSeconds * 1000;
@@ -24,15 +79,19 @@ export const pendingPods: Trigger = ({ snapshot, fleet, config, now }) => {
       }),
     );
   if (due.length === 0) return { held };
-  const plan = planScaleUp(
-    {
-      pendingPods: due,
-      currentWorkers: fleet.workers,
-      incomingWorkers: fleet.incoming,
-      existingFree: snapshot.nodes.filter((n) => n.ready && !n.unschedulable).map(freeRoom),
-    },
-    config,
-  );
+  const catalog = ctx.catalog;
+  const plan =
+    catalog && catalog.types.length > 1
+      ? planAcrossTypes(ctx, catalog, due)
+      : planScaleUp(
+          {
+            pendingPods: due,
+            currentWorkers: fleet.workers,
+            incomingWorkers: fleet.incoming,
+            existingFree: snapshot.nodes.filter((n) => n.ready && !n.unschedulable).map(freeRoom),
+          },
+          config,
+        );
   if (plan.nodesNeeded === 0) {
     if (plan.podsOnIncoming > 0)
       held.push(
@@ -44,15 +103,20 @@ export const pendingPods: Trigger = ({ snapshot, fleet, config, now }) => {
     held.push(reasons.AtMax({ pods: due.length, max: config.workers.max }));
     return { held };
   }
+  const launches = 'launches' in plan ? (plan as InstanceMixPlan).launches : undefined;
   return {
     proposal: {
       count: plan.nodesToAdd,
+      ...(launches
+        ? { launches: launches.map((l) => ({ instanceType: l.instanceType, count: l.count })) }
+        : {}),
       reasons: [
         reasons.PendingPods({
           pods: due.length,
           nodesNeeded: plan.nodesNeeded,
           podsOnIncoming: plan.podsOnIncoming,
           instanceType: config.instance.type,
+          ...(launches ? { chosen: describeLaunches(launches) } : {}),
         }),
         ...capReasons(plan.nodesToAdd, plan.nodesNeeded, fleet, config),
       ],

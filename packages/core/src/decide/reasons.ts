@@ -127,11 +127,20 @@ export const reasons = {
     nodesNeeded: number;
     podsOnIncoming: number;
     instanceType: string;
+    /** Several types: the chosen ones and why (describeLaunches). */
+    chosen?: string;
   }) =>
     reason(
       ReasonCode.PendingPods,
-      `${d.pods} pod(s) unschedulable; ${d.nodesNeeded} ${d.instanceType} node(s) fit them`,
-      { pods: d.pods, nodesNeeded: d.nodesNeeded, podsOnIncoming: d.podsOnIncoming },
+      d.chosen === undefined
+        ? `${d.pods} pod(s) unschedulable; ${d.nodesNeeded} ${d.instanceType} node(s) fit them`
+        : `${d.pods} pod(s) unschedulable; ${d.nodesNeeded} node(s) fit them, cheapest per pod: ${d.chosen}`,
+      {
+        pods: d.pods,
+        nodesNeeded: d.nodesNeeded,
+        podsOnIncoming: d.podsOnIncoming,
+        ...(d.chosen === undefined ? {} : { instanceTypes: d.chosen }),
+      },
     ),
 
   PendingWithinGrace: (d: { pods: number; graceSeconds: number }) =>
