@@ -536,6 +536,10 @@ const permissions = {
       resource: { kind: 'bucket', name: 'samples' },
     },
     describeInstanceTypes,
+    // Which Nodes are ours to remove: their instances' EC2 tags, read here
+    // rather than by the sampler, whose watch mode runs on the K3s server's
+    // role (issue #21 item 9).
+    describeEc2,
   ],
   provisioner: [
     consume('provisioner'),

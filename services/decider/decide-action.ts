@@ -15,6 +15,7 @@ import {
   evaluateOutcome,
   holdUnreadable,
   toOutcome,
+  withInstanceOwnership,
 } from '@smartscale/core';
 
 /** What the decider needs from the outside world; `L` is the adapter's lease. */
@@ -25,6 +26,12 @@ export interface DeciderPorts<L = unknown> {
   acquireLock(clusterId: string): Promise<L | null>;
   releaseLock(clusterId: string, lease: L): Promise<void>;
   loadState(clusterId: string): Promise<ClusterState>;
+  /**
+   * Ids of the live instances EC2 tags as this cluster's managed workers
+   * (`smartscale:cluster` and `smartscale:managed=true`): only their Nodes
+   * may be chosen to remove, whatever a Node's own label says.
+   */
+  smartscaleInstances(): Promise<ReadonlySet<string>>;
   /** Versioned, fenced write: refuses when the lease is stale or the version moved. */
   saveState(state: ClusterState, lease: L): Promise<void>;
   audit(record: AuditRecord): Promise<void>;
@@ -73,9 +80,14 @@ export async function evaluateSample<L>(
   /** The S3 object the sample came in, when it came by claim. */
   claim?: SampleClaim,
 ): Promise<EvaluationResult> {
+  // Asked while the lock is taken, so the decision waits for EC2 no longer
+  // than for the lock; a failure throws and the sample is redelivered.
+  const ours = ports.smartscaleInstances();
+  ours.catch(() => {});
   const result = await withLock(ports, sample.clusterId, async (lease) => {
     const loaded = await ports.loadState(sample.clusterId);
-    const evaluation = evaluate(loaded, sample, ports.config, ports.now(), { claim });
+    const marked = { ...sample, payload: withInstanceOwnership(sample.payload, await ours) };
+    const evaluation = evaluate(loaded, marked, ports.config, ports.now(), { claim });
     if (evaluation.state !== loaded) await ports.saveState(evaluation.state, lease);
     await publishAndAudit(ports, evaluation);
     return evaluation;

@@ -1,7 +1,12 @@
 // Lambda entry of the decider: samples and outcome events from its queue.
 
 import type { Lease } from '@smartscale/aws';
-import { createMessageHandler, createServiceContext, resolvedConfigFromEnv } from '@smartscale/aws';
+import {
+  createMessageHandler,
+  createServiceContext,
+  liveWorkerIds,
+  resolvedConfigFromEnv,
+} from '@smartscale/aws';
 import {
   type AnyEnvelope,
   type ClaimedSample,
@@ -27,6 +32,8 @@ const ports: DeciderPorts<Lease> = {
   acquireLock: ctx.ledger.acquireLock,
   releaseLock: ctx.ledger.releaseLock,
   loadState: ctx.ledger.loadState,
+  // EC2's tags, not a Node's own label, say which Nodes are ours to remove.
+  smartscaleInstances: () => liveWorkerIds(ctx.clients.ec2, ctx.resources.clusterId),
   saveState: ctx.ledger.saveState,
   audit: ctx.ledger.audit,
   publish: ctx.publish,

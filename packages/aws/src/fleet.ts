@@ -63,6 +63,12 @@ export interface LaunchGroup {
    */
   readonly instanceTypes?: readonly string[];
   /**
+   * The AMI of a type whose architecture is not the launch template's
+   * (instance.imageIds): its override names it, so one fleet request can
+   * launch Graviton and x86 types from one template.
+   */
+  readonly imageIds?: Readonly<Record<string, string>>;
+  /**
    * Told the pools (type, zone, capacity type) CreateFleet reported as
    * failed, also when another type launched: the provisioner avoids them.
    */
@@ -144,6 +150,42 @@ export interface Ec2FleetOptions {
 }
 
 const LIVE_STATES = ['pending', 'running'];
+
+/**
+ * The DescribeInstances filters of this cluster's workers: both tags, the
+ * cluster's and `smartscale:managed=true`, as the terminate permission
+ * requires them. Only filters moto implements: tag:<key>, instance-state-name.
+ */
+function workerFilters(clusterId: string): { Name: string; Values: string[] }[] {
+  return [
+    { Name: `tag:${FleetTag.Cluster}`, Values: [clusterId] },
+    { Name: `tag:${FleetTag.Managed}`, Values: ['true'] },
+  ];
+}
+
+/**
+ * Ids of this cluster's live (pending or running) workers, as EC2 tags
+ * them: what makes a Node SmartScale's, since a Node's own label is set by
+ * its kubelet (issue #21 item 9). For the decider, which needs nothing
+ * else of the fleet.
+ *
+ * @example
+ * const ours = await liveWorkerIds(ec2, 'prod'); // Set { 'i-0abc…', … }
+ */
+export async function liveWorkerIds(ec2: EC2Client, clusterId: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const pages = paginateDescribeInstances(
+    { client: ec2 },
+    {
+      Filters: [...workerFilters(clusterId), { Name: 'instance-state-name', Values: LIVE_STATES }],
+    },
+  );
+  for await (const page of pages)
+    for (const reservation of page.Reservations ?? [])
+      for (const instance of reservation.Instances ?? [])
+        if (instance.InstanceId) ids.add(instance.InstanceId);
+  return ids;
+}
 
 /** The dedup step of one launch: per slot and attempt when a slot is given. */
 export function launchStepFor(group: Pick<LaunchGroup, 'zone' | 'capacityType' | 'slot'>): string {
@@ -282,16 +324,9 @@ export class Ec2Fleet {
 
   async #describe(filters: { Name: string; Values: string[] }[]): Promise<ManagedWorker[]> {
     const workers: ManagedWorker[] = [];
-    // Only filters moto implements: tag:<key>, instance-state-name.
     const pages = paginateDescribeInstances(
       { client: this.#options.ec2 },
-      {
-        Filters: [
-          { Name: `tag:${FleetTag.Cluster}`, Values: [this.#options.clusterId] },
-          { Name: `tag:${FleetTag.Managed}`, Values: ['true'] },
-          ...filters,
-        ],
-      },
+      { Filters: [...workerFilters(this.#options.clusterId), ...filters] },
     );
     for await (const page of pages) {
       for (const reservation of page.Reservations ?? []) {
@@ -458,7 +493,11 @@ export class Ec2Fleet {
                 : { LaunchTemplateName: launchTemplate.name }),
               Version: launchTemplateVersion ?? '$Default',
             },
-            Overrides: types.map((t) => ({ InstanceType: t as _InstanceType, SubnetId: subnetId })),
+            Overrides: types.map((t) => ({
+              InstanceType: t as _InstanceType,
+              SubnetId: subnetId,
+              ...(group.imageIds?.[t] ? { ImageId: group.imageIds[t] } : {}),
+            })),
           },
         ],
         TargetCapacitySpecification: {

@@ -12,7 +12,13 @@ export {
   localAwsOptions,
 } from './config.js';
 export { DedupStore, StepInProgressError } from './dedup.js';
-export { assertInstanceTypeOffered, Ec2Fleet, FleetTag, LaunchInProgressError } from './fleet.js';
+export {
+  assertInstanceTypeOffered,
+  Ec2Fleet,
+  FleetTag,
+  LaunchInProgressError,
+  liveWorkerIds,
+} from './fleet.js';
 export { resolveConfig, resolveInstanceTypes } from './instance-types.js';
 export { ClusterLock, type Lease } from './lock.js';
 export { createMessageHandler, REJECTION_REASON_ATTRIBUTE } from './message-handler.js';

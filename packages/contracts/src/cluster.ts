@@ -73,8 +73,20 @@ export const NodeInfoSchema = z.object({
   zone: z.string().optional(),
   instanceType: z.string().optional(),
   capacityType: z.enum(CapacityType).optional(),
-  /** Launched by SmartScale for this cluster: only these may be removed. */
+  /**
+   * Labelled `smartscale.io/managed=true`: a hint only, since a kubelet sets
+   * its own Node's labels (a node joined by hand with the workers' user data
+   * carries it too). `smartscaleInstance` decides.
+   */
   managed: z.boolean(),
+  /**
+   * Its instance (providerID) carries this cluster's `smartscale:cluster` tag
+   * and `smartscale:managed=true` in EC2: only such nodes may be removed
+   * (issue #21 item 9). The decider sets it from EC2 before it decides (the
+   * sampler cannot read EC2); absent, as in a sample on the wire, means
+   * nobody checked, and counts as not ours.
+   */
+  smartscaleInstance: z.boolean().optional(),
   ready: z.boolean(),
   /** Cordoned (spec.unschedulable). */
   unschedulable: z.boolean().default(false),

@@ -54,6 +54,12 @@ export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
  */
 export const RefusalCode = {
   NotManaged: 'not-managed',
+  /**
+   * Labelled managed, but its EC2 instance (providerID) lacks this cluster's
+   * and the managed tag, or does not exist: joined by hand, not launched by
+   * SmartScale, so never removed by it (issue #21 item 9).
+   */
+  NotSmartscaleInstance: 'not-smartscale-instance',
   NotReady: 'not-ready',
   Cordoned: 'cordoned',
   TooYoung: 'too-young',

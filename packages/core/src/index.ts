@@ -55,6 +55,7 @@ export {
   type TypeLaunch,
   type TypeOffer,
 } from './instance-mix.js';
+export { withInstanceOwnership } from './instance-ownership.js';
 export {
   bySize,
   eniMaxPods,

@@ -80,7 +80,8 @@ function recentlyFailed(
 
 /**
  * Picks the node to remove on scale-down. Only ready, schedulable nodes that
- * SmartScale launched, old enough not to be flapping, whose drain did not
+ * SmartScale launched (labelled managed and their instance tagged ours,
+ * `smartscaleInstance`), old enough not to be flapping, whose drain did not
  * fail within the backoff (`recentFailures`, already narrowed to it), and
  * holding no pinned pod are candidates. Among them it prefers the least disruption (fewest
  * requests to move), then the dearer capacity type (removing on-demand saves
@@ -102,6 +103,8 @@ export function pickVictim(
     rejected.push({ nodeName: node.name, code });
   for (const node of nodes) {
     if (!node.managed || !node.instanceId) refuse(node, RefusalCode.NotManaged);
+    // The label is the node's own word; its instance's EC2 tags decide.
+    else if (node.smartscaleInstance !== true) refuse(node, RefusalCode.NotSmartscaleInstance);
     else if (!node.ready) refuse(node, RefusalCode.NotReady);
     else if (node.unschedulable) refuse(node, RefusalCode.Cordoned);
     else if (ageSeconds(node, now) < config.scaleDown.minNodeAgeSeconds)

@@ -49,6 +49,8 @@ export function workerNode(n: number, now: Date, overrides: Partial<NodeInfo> = 
     name: `n${n}`,
     instanceId: instanceIdOf(n),
     managed: true,
+    // Its instance carries the cluster's tags: a worker SmartScale launched.
+    smartscaleInstance: true,
     ready: true,
     unschedulable: false,
     createdAt: new Date(now.getTime() - 7_200_000).toISOString(),

@@ -180,11 +180,20 @@ export function deciderPorts(options: {
   readonly ledger: InMemoryLedger;
   readonly publisher: RecordingPublisher;
   readonly config: Config;
+  /** The fleet whose live instances of this cluster are ours (EC2's tags). */
+  readonly fleet: InMemoryFleet;
 }): DeciderPorts<LedgerLease> {
+  const { fleet } = options;
   return {
     config: options.config,
     now: options.clock.now,
     ...options.ledger.ports(),
+    smartscaleInstances: async () =>
+      new Set(
+        [...fleet.instances.values()]
+          .filter((i) => fleet.ours(i.instanceId) && ['pending', 'running'].includes(i.state))
+          .map((i) => i.instanceId),
+      ),
     publish: options.publisher.publish,
   };
 }

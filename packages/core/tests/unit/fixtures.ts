@@ -39,6 +39,8 @@ export function node(overrides: Partial<NodeInfo> = {}): NodeInfo {
     instanceType: 't3.medium',
     capacityType: 'on-demand',
     managed: true,
+    // Its instance carries the cluster's tags: a worker SmartScale launched.
+    smartscaleInstance: true,
     ready: true,
     unschedulable: false,
     createdAt: ago(3600),

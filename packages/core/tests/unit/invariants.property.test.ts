@@ -32,6 +32,8 @@ const podArb = fc.record({
 const nodeArb = fc.record({
   ready: fc.boolean(),
   managed: fc.boolean(),
+  /** Its instance carries the cluster's EC2 tags (a labelled node joined by hand does not). */
+  ours: fc.boolean(),
   ageSeconds: fc.integer({ min: 0, max: 7200 }),
   pods: fc.array(
     fc.record({ cpuMillis: fc.integer({ min: 50, max: 800 }), single: fc.boolean() }),
@@ -61,6 +63,7 @@ function build(c: Cluster) {
     name: `n${i}`,
     instanceId: `i-${(i + 1).toString(16).padStart(8, '0')}`,
     managed: n.managed,
+    smartscaleInstance: n.ours,
     ready: n.ready,
     unschedulable: false,
     createdAt: ago(n.ageSeconds),
@@ -148,6 +151,8 @@ describe('decide: invariants', () => {
           }
           const victim = snap.nodes.find((n) => n.name === d.victim.nodeName);
           expect(victim?.managed).toBe(true);
+          // The label is a hint: only a node whose instance is tagged ours goes.
+          expect(victim?.smartscaleInstance).toBe(true);
         }
         expect(d.reasons.length).toBeGreaterThan(0);
       }),
@@ -211,6 +216,7 @@ describe('decide: scale-down cooldown', () => {
             name: `n${i}`,
             instanceId: `i-${(i + 1).toString(16).padStart(8, '0')}`,
             managed: true,
+            smartscaleInstance: true,
             ready: true,
             unschedulable: false,
             createdAt: ago(7200),

@@ -51,6 +51,30 @@ describe('pickVictim', () => {
     }
   });
 
+  it('never picks a labelled node whose instance is not tagged ours, and names why (issue #21 item 9)', () => {
+    // Joined by hand with the workers' user data: the kubelet labelled it
+    // managed, but EC2 does not tag its instance as this cluster's worker.
+    const byHand = node({ smartscaleInstance: false });
+    const unchecked = node({ smartscaleInstance: undefined });
+    const alone = pickVictim([byHand, unchecked], config, NOW);
+    expect(alone).toEqual({
+      ok: false,
+      reason: 'no-eligible-victim',
+      rejected: [
+        { nodeName: byHand.name, code: 'not-smartscale-instance' },
+        { nodeName: unchecked.name, code: 'not-smartscale-instance' },
+      ],
+    });
+    // Emptier than our worker, it would be picked first on the label alone.
+    const ours = node({ pods: [pod()] });
+    const choice = pickVictim([byHand, ours], config, NOW);
+    expect(choice.ok && choice.node.name).toBe(ours.name);
+    // An unlabelled node stays not-managed whatever its tags.
+    expect(pickVictim([node({ managed: false })], config, NOW).rejected).toEqual([
+      expect.objectContaining({ code: 'not-managed' }),
+    ]);
+  });
+
   it('refuses a node whose pod a PDB allows no disruption of, naming pod and PDB (issue #16 livelock)', () => {
     const pinned = node({
       pods: [

@@ -96,6 +96,7 @@ export function deciderBenchSnapshot(size: DeciderSize, now: Date): ClusterSnaps
     instanceType: 'm5.xlarge',
     capacityType: 'on-demand',
     managed: true,
+    smartscaleInstance: true,
     ready: true,
     unschedulable: false,
     createdAt: new Date(now.getTime() - 86_400_000).toISOString(),

@@ -54,6 +54,7 @@ function nodes(count: number, podsEach: number): NodeInfo[] {
     instanceType: 't3.medium',
     capacityType: n % 2 ? 'spot' : 'on-demand',
     managed: true,
+    smartscaleInstance: true,
     ready: true,
     unschedulable: false,
     createdAt: '2026-01-04T00:00:00.000Z',

@@ -98,6 +98,8 @@ export function snapshotOf(ctx: PolicyContext, history?: DemandHistory): Cluster
     instanceType: options.config.instance.type,
     capacityType: n.capacityType,
     managed: true,
+    // Every simulated worker was launched by the simulated SmartScale.
+    smartscaleInstance: true,
     ready: true,
     unschedulable: n.cordoned,
     createdAt: iso(n.readyAt),

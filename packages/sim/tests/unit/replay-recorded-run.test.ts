@@ -16,7 +16,7 @@ import {
   emptyClusterState,
   parseDeliveredJson,
 } from '@smartscale/contracts';
-import { type Config, parseConfig, toOutcome } from '@smartscale/core';
+import { type Config, parseConfig, toOutcome, withInstanceOwnership } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
 import {
   type DeciderPorts,
@@ -71,12 +71,32 @@ const comparable = (m: AnyEnvelope) => ({
   payload: m.payload,
 });
 
+/**
+ * Every worker of the run: all were launched by SmartScale and tagged so in
+ * moto, which the deployed decider asks (`smartscaleInstances`) and marks
+ * each sample's nodes with; the simulator is handed the samples so marked.
+ */
+function workersOf(inputs: readonly Input[]): Set<string> {
+  return new Set(
+    inputs.flatMap(({ message }) =>
+      message.type === 'MetricsSampled'
+        ? (message as Envelope<'MetricsSampled'>).payload.nodes.flatMap((n) =>
+            n.instanceId ? [n.instanceId] : [],
+          )
+        : [],
+    ),
+  );
+}
+
 function throughSimulator(config: Config, clusterId: string, inputs: readonly Input[]) {
   const decider = new SimulatedDecider(config, clusterId);
+  const ours = workersOf(inputs);
   const steps: Step[] = [];
   for (const { now, message } of inputs) {
     if (message.type === 'MetricsSampled') {
-      const e = decider.sample(message as Envelope<'MetricsSampled'>, now);
+      const sample = message as Envelope<'MetricsSampled'>;
+      const marked = { ...sample, payload: withInstanceOwnership(sample.payload, ours) };
+      const e = decider.sample(marked, now);
       steps.push({ status: e.status, decision: e.decision, commands: e.commands.map(comparable) });
       continue;
     }
@@ -96,6 +116,7 @@ async function throughDeployedDecider(config: Config, clusterId: string, inputs:
     acquireLock: async () => 'lease',
     releaseLock: async () => {},
     loadState: async () => state,
+    smartscaleInstances: async () => workersOf(inputs),
     // The table's version bump is left out: the simulator keeps no table.
     saveState: async (next) => {
       state = next;

@@ -8,6 +8,7 @@ import {
   createWorld,
   deciderPorts,
   InMemoryLedger,
+  instanceIdOf,
   pendingPod,
   provisionerPorts,
   StaleLeaseError,
@@ -27,7 +28,15 @@ const config = testConfig();
 function decider() {
   const world = createWorld();
   const ledger = new InMemoryLedger({ now: world.clock.now });
-  const ports = deciderPorts({ clock: world.clock, ledger, publisher: world.publisher, config });
+  // The workers of the samples below (n1..n5), launched by SmartScale earlier.
+  for (let n = 1; n <= 5; n += 1) world.fleet.add({ instanceId: instanceIdOf(n) });
+  const ports = deciderPorts({
+    clock: world.clock,
+    ledger,
+    publisher: world.publisher,
+    config,
+    fleet: world.fleet,
+  });
   return { world, ledger, ports, publisher: world.publisher };
 }
 
@@ -84,9 +93,11 @@ describe('decider workflow: a crash between saving and publishing', () => {
     await evaluateSample(sample, d.ports);
     expect(d.publisher.ofType('ScaleUp')).toHaveLength(2);
     await provisionScaleUps(d);
-    const launched = [...d.world.fleet.instances.values()];
+    const launched = [...d.world.fleet.instances.values()].filter(
+      (i) => i.actionId === sample.actionId,
+    );
+    expect(d.world.fleet.instances.size).toBe(5 + launched.length);
     expect(launched).toHaveLength(scaleUp?.payload.count ?? -1);
-    expect(launched.every((i) => i.actionId === sample.actionId)).toBe(true);
 
     // Once InstancesLaunched is in the ledger, a late copy sends no command at all.
     const [report] = d.publisher.ofType('InstancesLaunched');
