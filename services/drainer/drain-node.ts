@@ -1,5 +1,5 @@
-import type { AnyEnvelope, Envelope, NodeRefusal, RefusalCode } from '@smartscale/contracts';
-import { followUp } from '@smartscale/contracts';
+import type { AnyEnvelope, Envelope, NodeRefusal } from '@smartscale/contracts';
+import { followUp, RefusalCode } from '@smartscale/contracts';
 
 /** A pod to evict from the node being drained. */
 export interface PodToEvict {
@@ -243,6 +243,18 @@ export async function drainNode(
       `instance ${instanceId} is Node ${node.otherNode}, not ${nodeName}: nothing cordoned, evicted or terminated`,
     );
   if (!node) return drainWithoutNode(command, ports, now);
+  // The Node's label is its kubelet's own word: a node joined by hand with
+  // the workers' user data carries it. Only EC2's tags make it ours; another
+  // instance's Node is never cordoned, drained or deleted (issue #21 item 9).
+  if (!(await ports.findWorker(instanceId)))
+    return fail(
+      command,
+      ports,
+      now,
+      'not a SmartScale instance',
+      `instance ${instanceId} of Node ${nodeName} is not tagged in EC2 as a worker of this cluster (smartscale:cluster and smartscale:managed=true), or does not exist: nothing cordoned, evicted or terminated`,
+      { nodeName, code: RefusalCode.NotSmartscaleInstance },
+    );
   if (now.getTime() >= Date.parse(deadline)) return finishOverdue(command, node, ports, now);
 
   const cordonedByUs = node.cordonedBy === command.actionId;

@@ -458,6 +458,45 @@ describe('drainNode: the instance is another Node', () => {
   });
 });
 
+describe("drainNode: a Node whose instance is not SmartScale's (issue #21 item 9)", () => {
+  // Joined by hand with the workers' user data: labelled managed by its own
+  // kubelet, but EC2 does not tag its instance as this cluster's worker.
+  it.each([
+    ['a scale-down', command()],
+    [
+      'a spot drain past its deadline, which would terminate at once',
+      command({ reason: 'spot-interruption', deadline: at(-1) }),
+    ],
+  ])(
+    'cordons, evicts, terminates and deletes nothing for %s, and fails naming why',
+    async (_, drain) => {
+      const { ports, seen, node } = world({
+        worker: null,
+        pods: [{ namespace: 'shop', name: 'web-1', eviction: 'evicted' }],
+      });
+
+      expect(await drainNode(drain, ports)).toEqual({
+        status: 'aborted',
+        reason: 'not a SmartScale instance',
+        refusal: { nodeName: NODE, code: 'not-smartscale-instance' },
+      });
+      expect(seen.cordons).toEqual([]);
+      expect(seen.evictions).toEqual([]);
+      expect(seen.terminated).toEqual([]);
+      expect(seen.deletedNodes).toEqual([]);
+      expect(seen.delayed).toEqual([]);
+      expect(node()).toEqual({ unschedulable: false, cordonedBy: null });
+      const [failed] = seen.published as Envelope<'ActionFailed'>[];
+      expect(typesOf(seen.published)).toEqual(['ActionFailed']);
+      expect(failed?.payload).toMatchObject({
+        step: 'drain',
+        refusal: { nodeName: NODE, code: 'not-smartscale-instance' },
+      });
+      expect(failed?.payload.detail).toContain(`instance ${DOOMED} of Node ${NODE} is not tagged`);
+    },
+  );
+});
+
 describe('drainNode: no Node', () => {
   it('waits for a worker still inside its join window, in whole seconds', async () => {
     // Launched 689.6 s ago: 0.4 s of the 690 s window left, re-checked in 1 s.
