@@ -7,3 +7,5 @@ export {
   NODE_LABELS,
   parseProviderId,
 } from './nodes.ts';
+export { ownerOf, podRequests } from './pods.ts';
+export { cpuMillis, memoryBytes } from './quantity.ts';

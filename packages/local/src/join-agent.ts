@@ -19,6 +19,8 @@ export interface JoinAgentOptions {
   readonly bootSeconds: number;
   /** Share of instances (0..1) that never join, to exercise join-failure cleanup. */
   readonly neverJoinShare: number;
+  /** Instances that never join, decided by the caller (the soak's never-join fault); asked on every tick until it joins. */
+  readonly neverJoin?: (instanceId: string) => boolean;
   readonly pollMs?: number;
   /** Node capacity to report, as a t3.medium would. */
   readonly capacity?: { cpu: string; memory: string };
@@ -134,7 +136,7 @@ export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
         if (!firstSeen.has(id)) firstSeen.set(id, t);
         const bootedFor = t - (firstSeen.get(id) ?? t);
         if (joined.has(id) || bootedFor < options.bootSeconds * 1000) continue;
-        if (neverJoins(id, options.neverJoinShare)) continue;
+        if (neverJoins(id, options.neverJoinShare) || options.neverJoin?.(id)) continue;
         try {
           await core.createNode({ body: workerNode(instance, options) });
           log(`join-agent: ${id} registered as a Node after ${Math.round(bootedFor / 1000)}s`);

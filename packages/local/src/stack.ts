@@ -10,6 +10,7 @@ import { type AwsClients, createAwsClients, localAwsOptions, Parameters } from '
 import type { PodInfo } from '@smartscale/contracts';
 import { parseConfig } from '@smartscale/core';
 import { ClusterClient } from '@smartscale/k8s';
+import type { KubeIdentity } from '@smartscale/stacks';
 import { type AppliedTopology, applyTopology } from './aws/bootstrap.ts';
 import { type MotoServer, startMoto } from './aws/moto-server.ts';
 import { type LocalCluster, startLocalCluster } from './cluster/start.ts';
@@ -56,6 +57,26 @@ export interface StackOptions {
   readonly cluster?: LocalCluster;
   /** Queue visibility timeouts in seconds (compressed time); the topology's when absent. */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Puts something (the soak's fault proxies) between the services and the
+   * real moto, Prometheus and API server: given the direct addresses, the
+   * ones the services get instead; `close` runs when the stack stops.
+   */
+  readonly servicesVia?: (direct: ServiceEndpoints) => Promise<ServiceEndpoints & Closable>;
+  /** Instances the join agent never registers (a worker that never joins), asked each time it would. */
+  readonly neverJoin?: (instanceId: string) => boolean;
+}
+
+/** Where the services reach AWS, Prometheus and the API server. */
+export interface ServiceEndpoints {
+  readonly aws: string;
+  readonly prometheus: string;
+  /** Kubeconfig files by identity (their server and CA). */
+  readonly kubeconfigs: Readonly<Record<KubeIdentity, string>>;
+}
+
+interface Closable {
+  close(): Promise<void>;
 }
 
 export interface LocalStack {
@@ -121,6 +142,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       clusterId: options.name,
       bootSeconds: options.bootSeconds,
       neverJoinShare: options.neverJoinShare ?? 0,
+      ...(options.neverJoin ? { neverJoin: options.neverJoin } : {}),
       taints: parseConfig(options.config).instance.taints,
       pollMs: 500,
       log,
@@ -135,11 +157,18 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     }
 
     const logDir = mkdtempSync(join(tmpdir(), `smartscale-${options.name}-logs-`));
+    const direct: ServiceEndpoints = {
+      aws: moto.endpoint,
+      prometheus: prometheus.url,
+      kubeconfigs: cluster.kubeconfigs,
+    };
+    const via = options.servicesVia ? await options.servicesVia(direct) : direct;
+    if ('close' in via) undo.push(() => (via as Closable).close());
     const services = await startServices({
       resources: toServiceResources(applied, options.name),
-      awsEndpoint: moto.endpoint,
-      kubeconfigs: cluster.kubeconfigs,
-      prometheusUrl: prometheus.url,
+      awsEndpoint: via.aws,
+      kubeconfigs: via.kubeconfigs,
+      prometheusUrl: via.prometheus,
       network,
       config: options.config,
       sampleIntervalMs: options.sampleIntervalMs,

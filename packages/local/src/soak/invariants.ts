@@ -21,6 +21,38 @@ export interface NodeFact {
   readonly unschedulable: boolean;
   /** `smartscale.io/cordoned-by`: the action that cordoned it. */
   readonly cordonedBy: string | null;
+  /** Allocatable CPU (millicores) and memory (bytes). */
+  readonly allocatable: { readonly cpuMilli: number; readonly memoryBytes: number };
+}
+
+/** A pod as the soak read it (DaemonSet pods left out: they need no worker room). */
+export interface PodFact {
+  readonly name: string;
+  readonly phase: string;
+  readonly nodeName: string | null;
+  /** Being deleted (an eviction or a scale-in): neither counted nor expected to run. */
+  readonly terminating: boolean;
+  readonly requests: { readonly cpuMilli: number; readonly memoryBytes: number };
+}
+
+/** The audit log's entries as the soak reads them. */
+export interface AuditFact {
+  readonly actionId: string;
+  readonly at: string;
+  readonly kind: string;
+  readonly summary: string;
+  /** A scale-up decision's count. */
+  readonly count: number | null;
+}
+
+/** An instance SmartScale terminated (the soak did not) while pods were still bound to its Node. */
+export interface TerminationFact {
+  readonly instanceId: string;
+  /** When the soak first saw it shutting down or terminated. */
+  readonly seenAt: string;
+  readonly state: string;
+  /** Non-DaemonSet pods bound to its Node then, not being deleted. */
+  readonly pods: readonly string[];
 }
 
 export interface LockFact {
@@ -44,6 +76,12 @@ export interface ClusterFacts {
   readonly lockAfter: LockFact | null;
   /** Milliseconds between the two lock reads. */
   readonly lockGapMs: number;
+  /** Non-DaemonSet pods of the workload. */
+  readonly pods: readonly PodFact[];
+  /** The audit log from the start of the run. */
+  readonly audit: readonly AuditFact[];
+  /** Every termination by SmartScale the soak saw during the run, with the pods left on the Node. */
+  readonly terminations: readonly TerminationFact[];
 }
 
 /** The most live workers seen at once during the run, and when. */
@@ -109,7 +147,7 @@ export function noOverdueAction(facts: ClusterFacts, config: Config): Verdict {
       (a) =>
         `${a.kind} ${a.actionId} started ${a.startedAt}, deadline ${actionDeadline(a, config).toISOString()}, still in flight (pendingJoins ${a.pendingJoins}, instances ${a.instanceIds.join(' ') || '-'})`,
     );
-  return { invariant: '3 no action past its deadline', held: evidence.length === 0, evidence };
+  return { invariant: '3a no action past its deadline', held: evidence.length === 0, evidence };
 }
 
 /** (4) Workers within [min, max] at the end, and never above max during the run. */
@@ -124,13 +162,13 @@ export function workersWithinBounds(facts: ClusterFacts, config: Config, peak: P
       `${peak.count} live workers at ${peak.at}, above max ${max}: ${peak.instances.map((i) => `${i.instanceId}(${i.state}, ${i.actionId ?? 'no action'})`).join(' ')}`,
     );
   return {
-    invariant: `4 workers within [${min}, ${max}] (end ${live}, peak ${peak.count})`,
+    invariant: `4a workers within [${min}, ${max}] (end ${live}, peak ${peak.count})`,
     held: evidence.length === 0,
     evidence,
   };
 }
 
-/** (5) Every DLQ empty after the replay, or each message left there explained by its reason. */
+/** (6) Every DLQ empty after the replay, or each message left there explained by its reason. */
 export function deadLettersExplained(facts: ClusterFacts): Verdict {
   const evidence: string[] = [];
   let explained = 0;
@@ -141,13 +179,13 @@ export function deadLettersExplained(facts: ClusterFacts): Verdict {
     }
   }
   return {
-    invariant: `5 DLQs empty or explained (${explained} explained)`,
+    invariant: `6 DLQs empty or explained (${explained} explained)`,
     held: evidence.length === 0,
     evidence,
   };
 }
 
-/** (6) The lock free, or held by an owner that is renewing it (not the same lease across a whole lease). */
+/** (7) The lock free, or held by an owner that is renewing it (not the same lease across a whole lease). */
 export function lockFreeOrLive(facts: ClusterFacts, leaseMs: number): Verdict {
   const { lockBefore: before, lockAfter: after } = facts;
   const stuck =
@@ -157,13 +195,123 @@ export function lockFreeOrLive(facts: ClusterFacts, leaseMs: number): Verdict {
     before.fence === after.fence &&
     facts.lockGapMs >= leaseMs;
   return {
-    invariant: '6 lock free or held live',
+    invariant: '7 lock free or held live',
     held: !stuck,
     evidence: stuck
       ? [
           `${after.owner} (fence ${after.fence}) held the lock for over ${facts.lockGapMs} ms without a new lease`,
         ]
       : [],
+  };
+}
+
+/** (3b) Every action's audit trail ends in an outcome: a closed action's last entry is not its decision. */
+export function auditTrailsEnd(facts: ClusterFacts): Verdict {
+  const inFlight = new Set(facts.state.inFlight.map((a) => a.actionId));
+  const byAction = new Map<string, AuditFact[]>();
+  for (const e of facts.audit) byAction.set(e.actionId, [...(byAction.get(e.actionId) ?? []), e]);
+  const evidence: string[] = [];
+  let actions = 0;
+  for (const [actionId, entries] of byAction) {
+    const opened = entries.some((e) => e.kind === 'decision' && e.summary !== 'hold');
+    const launched = entries.some((e) => e.kind === 'outcome' && e.summary === 'InstancesLaunched');
+    if (!opened && !launched) continue;
+    actions += 1;
+    if (inFlight.has(actionId)) continue;
+    const last = [...entries].sort((a, b) => a.at.localeCompare(b.at)).at(-1);
+    if (last && last.kind !== 'outcome' && last.kind !== 'expired')
+      evidence.push(
+        `${actionId} is closed but its trail ends with ${last.kind} '${last.summary}' at ${last.at}`,
+      );
+  }
+  return {
+    invariant: `3b every action's audit trail ends in an outcome (${actions} actions)`,
+    held: evidence.length === 0,
+    evidence,
+  };
+}
+
+/** Whether a pod with `requests` fits in what `node` has left. */
+function fitsOn(requests: PodFact['requests'], node: NodeFact, pods: readonly PodFact[]): boolean {
+  let cpu = node.allocatable.cpuMilli;
+  let memory = node.allocatable.memoryBytes;
+  for (const p of pods) {
+    if (p.nodeName !== node.name || p.terminating) continue;
+    cpu -= p.requests.cpuMilli;
+    memory -= p.requests.memoryBytes;
+  }
+  return requests.cpuMilli <= cpu && requests.memoryBytes <= memory;
+}
+
+/**
+ * (4b) Every pod that fits on max workers is Running: a pod still Pending
+ * breaks it while the fleet is below max, or when a Ready, schedulable
+ * worker has the room for it.
+ */
+export function podsThatFitRun(facts: ClusterFacts, config: Config): Verdict {
+  const pending = facts.pods.filter((p) => !p.terminating && p.phase === 'Pending');
+  const workers = facts.nodes.filter((n) => n.managed);
+  const usable = workers.filter((n) => n.ready && !n.unschedulable);
+  const evidence: string[] = [];
+  const { max } = config.workers;
+  if (pending.length > 0 && liveOf(facts.instances).length < max)
+    evidence.push(
+      `${pending.length} pods Pending (${pending
+        .slice(0, 3)
+        .map((p) => p.name)
+        .join(', ')}) with ${liveOf(facts.instances).length} live workers, below max ${max}`,
+    );
+  else
+    for (const p of pending) {
+      const room = usable.find((n) => fitsOn(p.requests, n, facts.pods));
+      if (room) evidence.push(`${p.name} Pending though ${room.name} has room for it`);
+    }
+  const running = facts.pods.filter((p) => !p.terminating && p.phase === 'Running').length;
+  return {
+    invariant: `4b every pod that fits on max workers is Running (${running} Running, ${pending.length} Pending, ${workers.length} workers)`,
+    held: evidence.length === 0,
+    evidence,
+  };
+}
+
+/**
+ * (5a) No action launched more instances than it asked for: a scale-up its
+ * decision's count, a replacement (an action with no decision) one.
+ */
+export function launchesWithinAsked(facts: ClusterFacts): Verdict {
+  const asked = new Map<string, number>();
+  for (const e of facts.audit)
+    if (e.kind === 'decision' && e.count !== null) asked.set(e.actionId, e.count);
+  const launched = new Map<string, string[]>();
+  for (const i of facts.instances)
+    if (i.actionId) launched.set(i.actionId, [...(launched.get(i.actionId) ?? []), i.instanceId]);
+  const evidence: string[] = [];
+  for (const [actionId, ids] of launched) {
+    const limit = asked.get(actionId) ?? 1;
+    if (ids.length > limit)
+      evidence.push(
+        `${actionId} asked for ${limit}${asked.has(actionId) ? '' : ' (a replacement)'} and launched ${ids.length}: ${ids.join(' ')}`,
+      );
+  }
+  return {
+    invariant: `5a no action launched more than it asked (${launched.size} actions launched)`,
+    held: evidence.length === 0,
+    evidence,
+  };
+}
+
+/** (5b) No instance SmartScale terminated still had non-DaemonSet pods on its Node. */
+export function noTerminationWithPods(facts: ClusterFacts): Verdict {
+  const evidence = facts.terminations
+    .filter((t) => t.pods.length > 0)
+    .map(
+      (t) =>
+        `${t.instanceId} ${t.state} (seen ${t.seenAt}) with ${t.pods.length} pods on its Node: ${t.pods.slice(0, 5).join(', ')}`,
+    );
+  return {
+    invariant: `5b no instance terminated with pods on it (${facts.terminations.length} terminations by SmartScale)`,
+    held: evidence.length === 0,
+    evidence,
   };
 }
 
@@ -178,7 +326,11 @@ export function checkInvariants(
     everyInstanceHasANode(facts),
     noStaleCordon(facts),
     noOverdueAction(facts, config),
+    auditTrailsEnd(facts),
     workersWithinBounds(facts, config, peak),
+    podsThatFitRun(facts, config),
+    launchesWithinAsked(facts),
+    noTerminationWithPods(facts),
     deadLettersExplained(facts),
     lockFreeOrLive(facts, leaseMs),
   ];

@@ -20,6 +20,10 @@ export interface SoakReport {
   readonly convergeSeconds: number | null;
   readonly peakLiveWorkers: PeakFact;
   readonly peakReadyManagedNodes: { readonly count: number; readonly at: string };
+  /** Requests each proxy fault rule acted on (the faults really met the services). */
+  readonly proxyHits: Readonly<Record<string, number>>;
+  /** Instances the never-join fault held back. */
+  readonly neverJoined: readonly string[];
   /** Launches and non-hold decisions, for diagnosing a broken invariant. */
   readonly events: readonly string[];
   readonly invariants: readonly Verdict[];
@@ -52,6 +56,11 @@ export function soakTable(report: SoakReport): string {
     `seed ${report.seed}, ${report.minutes} min of ${report.trace}`,
     `  faults      ${kinds || 'none'}${report.missed ? ` (+${report.missed} with nothing to hit)` : ''}`,
     `  repairs     ${repairs || 'none'}`,
+    `  proxy hits  ${
+      Object.entries(report.proxyHits)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    }${report.neverJoined.length ? `; never joined: ${report.neverJoined.join(' ')}` : ''}`,
     `  converged   ${report.convergeSeconds === null ? 'not within the settle window' : `${report.convergeSeconds.toFixed(1)} s after the last fault`}`,
     `  peak        ${report.peakLiveWorkers.count} live workers at ${report.peakLiveWorkers.at}; ${report.peakReadyManagedNodes.count} Ready managed Nodes at ${report.peakReadyManagedNodes.at}`,
     '  invariants',

@@ -3,16 +3,18 @@
 // DLQs are replayed, the cluster gets a settle window, and the invariants
 // are checked on what EC2, the API server, the ledger, the DLQs and the
 // lock say.
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { AuditLog } from '@smartscale/aws';
 import { parseConfig } from '@smartscale/core';
 import { loadTrace } from '@smartscale/sim';
 import { compressedConfig } from '../demo/demo-config.ts';
 import { toServiceResources } from '../services/run-services.ts';
 import { type LocalStack, startLocalStack } from '../stack.ts';
 import { SHOP_NAMESPACE, startShopWorkload } from '../workload.ts';
+import { NeverJoinSwitch } from './cluster-faults.ts';
+import { type Fronts, startFronts } from './fronts.ts';
 import { type FiredFault, fire, runCli } from './inject.ts';
 import {
   checkInvariants,
@@ -21,9 +23,19 @@ import {
   noOverdueAction,
   noStaleCordon,
   type PeakFact,
+  podsThatFitRun,
   workersWithinBounds,
 } from './invariants.ts';
-import { LEASE_MS, readFacts, readInstances, readLock, readNodes } from './observe.ts';
+import {
+  LEASE_MS,
+  readFacts,
+  readInstances,
+  readLock,
+  readNodes,
+  readPods,
+  readRepairs,
+  TerminationWatch,
+} from './observe.ts';
 import { buildSoakReport, type SoakReport } from './report.ts';
 import { faultSchedule } from './schedule.ts';
 
@@ -74,7 +86,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   log(
     `soak seed ${options.seed}: ${schedule.length} faults over ${options.minutes} min of ${trace.name} at ${speed}x`,
   );
+  // The services reach moto, the API server and Prometheus through the
+  // soak's proxies; the join agent asks the never-join switch.
+  let fronts: Fronts | null = null;
+  const neverJoin = new NeverJoinSwitch();
+  const hitByTheSoak = new Set<string>();
   const stack: LocalStack = await startLocalStack({
+    servicesVia: (direct) =>
+      startFronts(direct, mkdtempSync(join(tmpdir(), 'smartscale-soak-fronts-')), (f) => {
+        fronts = f;
+      }),
+    neverJoin: neverJoin.neverJoins,
     name: `soak${options.seed}${Date.now().toString(36).slice(-4)}`,
     config,
     bootSeconds: config.instance.bootSeconds,
@@ -116,6 +138,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       JSON.stringify(toServiceResources(stack.applied, stack.clusterId)),
     );
     process.env.SMARTSCALE_AWS_ENDPOINT = stack.moto.endpoint;
+    if (!fronts) throw new Error('the local stack started without the soak proxies');
+    const context = {
+      stack,
+      resourcesFile,
+      fronts: fronts as Fronts,
+      zoneOfSubnet: new Map(stack.network.subnets.map((s) => [s.subnetId, s.zone])),
+      neverJoin,
+      hitByTheSoak,
+    };
     log(`stack up (logs ${stack.logDir})`);
 
     const apps = stack.admin.makeApiClient(AppsV1Api);
@@ -128,10 +159,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let peak: PeakFact = { count: 0, at: startedAt.toISOString(), instances: [] };
     let peakReady = { count: 0, at: startedAt.toISOString() };
     let monitoring = true;
+    const terminations = new TerminationWatch();
     const monitor = (async () => {
       while (monitoring) {
         try {
           const instances = await readInstances(stack);
+          terminations.observe(instances, await readPods(stack), hitByTheSoak);
           const live = liveOf(instances);
           if (live.length > peak.count)
             peak = { count: live.length, at: new Date().toISOString(), instances: live };
@@ -188,7 +221,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         const fault = schedule[nextFault++];
         if (!fault) break;
         try {
-          const f = await fire({ stack, resourcesFile }, fault, later);
+          const f = await fire(context, fault, later);
           if (f.target !== null) lastFaultAt = Date.now();
           fired.push(f);
           note(`fault ${f.kind} -> ${f.target}: ${f.detail}`);
@@ -226,12 +259,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let convergedAt: number | null = null;
     let streak = 0;
     while (Date.now() - lastFaultAt < settleMs) {
-      const facts = await readFacts(stack, lockBefore, lockBeforeAt);
+      const facts = await readFacts(
+        stack,
+        lockBefore,
+        lockBeforeAt,
+        startedAt,
+        terminations.terminations,
+      );
       const ok = [
         everyInstanceHasANode(facts),
         noStaleCordon(facts),
         noOverdueAction(facts, policy),
         workersWithinBounds(facts, policy, { count: 0, at: '', instances: [] }),
+        podsThatFitRun(facts, policy),
       ].every((v) => v.held);
       if (ok) {
         if (streak === 0) convergedAt = Date.now();
@@ -246,18 +286,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     monitoring = false;
     await monitor;
 
-    const facts = await readFacts(stack, lockBefore, lockBeforeAt);
+    const facts = await readFacts(
+      stack,
+      lockBefore,
+      lockBeforeAt,
+      startedAt,
+      terminations.terminations,
+    );
     const invariants = checkInvariants(facts, policy, peak, LEASE_MS);
-    const audit = new AuditLog({
-      documents: stack.aws.documents,
-      tableName: stack.applied.tables.audit.name,
-    });
-    const repairsByCode: Record<string, number> = {};
-    for (const e of await audit.between(stack.clusterId, startedAt, new Date())) {
-      if (e.kind !== 'repair') continue;
-      const code = (e.detail as { repair?: { code?: string } }).repair?.code ?? 'unknown';
-      repairsByCode[code] = (repairsByCode[code] ?? 0) + 1;
-    }
+    const repairsByCode = await readRepairs(stack, startedAt);
     return buildSoakReport({
       seed: options.seed,
       minutes: options.minutes,
@@ -270,6 +307,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         convergedAt === null ? null : Math.max(0, (convergedAt - lastFaultAt) / 1000),
       peakLiveWorkers: peak,
       peakReadyManagedNodes: peakReady,
+      proxyHits: {
+        ...context.fronts.aws.hits,
+        ...context.fronts.kube.hits,
+        ...context.fronts.prometheus.hits,
+      },
+      neverJoined: [...neverJoin.held],
       events,
       invariants,
     });

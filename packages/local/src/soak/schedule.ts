@@ -4,7 +4,7 @@
 // from the live state, by the `pick` drawn here: the schedule stays
 // reproducible while the cluster it meets may differ from run to run.
 
-/** Every kind of fault this first cut of the soak injects (issue #19's menu, a subset). */
+/** Every kind of fault the soak injects (issue #19's menu). */
 export const FAULT_KINDS = [
   'kill-service',
   'terminate-worker',
@@ -13,6 +13,24 @@ export const FAULT_KINDS = [
   'spot-warning',
   'rebalance',
   'pause',
+  // A message delivered 2-3 times, and one delivered late.
+  'duplicate-message',
+  'delay-message',
+  // EC2 through the proxy in front of moto.
+  'ec2-capacity',
+  'ec2-throttle',
+  'ec2-slow',
+  // The API server and Prometheus through their proxies.
+  'kube-api-errors',
+  'prometheus-down',
+  // The cluster's own parts.
+  'kubelet-stop',
+  'never-join',
+  'pdb-block',
+  // The ledger in DynamoDB.
+  'dead-lock-owner',
+  'state-contention',
+  'state-change-events',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -40,7 +58,25 @@ export interface ScheduledFault {
   readonly copies?: number;
   /** pause: how long the cluster stays paused before `smartscale resume`. */
   readonly pauseMs?: number;
+  /** A fault that lasts (ec2-*, kube-api-errors, prometheus-down, kubelet-stop, pdb-block, state-contention): how long. */
+  readonly durationMs?: number;
+  /** delay-message: seconds the message is held back (SQS DelaySeconds). */
+  readonly delaySeconds?: number;
 }
+
+/** How long each lasting fault lasts: [shortest, longest] ms, drawn uniformly. */
+export const DURATION_MS: Partial<Record<FaultKind, readonly [number, number]>> = {
+  'ec2-capacity': [8_000, 20_000],
+  'ec2-throttle': [3_000, 8_000],
+  'ec2-slow': [8_000, 15_000],
+  'kube-api-errors': [3_000, 8_000],
+  // "Down for a minute" of wall clock would outlast a CI soak; 15-45 s is
+  // still 15-45 minutes of the compressed policy's time.
+  'prometheus-down': [15_000, 45_000],
+  'kubelet-stop': [8_000, 20_000],
+  'pdb-block': [10_000, 25_000],
+  'state-contention': [3_000, 6_000],
+};
 
 /**
  * mulberry32: a tiny seeded PRNG (32-bit state), plenty for a schedule and
@@ -68,8 +104,10 @@ export interface ScheduleOptions {
 }
 
 /**
- * The faults of one soak, in time order: gaps drawn around `meanGapMs`, a
- * kind drawn uniformly from FAULT_KINDS, and each kind's own parameters.
+ * The faults of one soak, in time order: gaps drawn around `meanGapMs`, the
+ * kind from a shuffled bag of every kind (each kind once per
+ * FAULT_KINDS.length faults, so a short soak still meets most of the menu),
+ * and each kind's own parameters.
  *
  * @example
  * faultSchedule(42, { windowMs: 120_000, meanGapMs: 15_000 }).length // ~8
@@ -79,11 +117,14 @@ export function faultSchedule(seed: number, options: ScheduleOptions): Scheduled
   if (!(options.meanGapMs > 0)) throw new RangeError('meanGapMs must be positive');
   const next = seededRandom(seed);
   const faults: ScheduledFault[] = [];
+  let bag: FaultKind[] = [];
   let at = 0;
   for (;;) {
     at += Math.round(options.meanGapMs * (0.5 + next()));
     if (at >= options.windowMs) return faults;
-    const kind = FAULT_KINDS[Math.floor(next() * FAULT_KINDS.length)] as FaultKind;
+    if (bag.length === 0) bag = [...FAULT_KINDS];
+    // One draw per fault picks from what is left in the bag.
+    const kind = bag.splice(Math.floor(next() * bag.length), 1)[0] as FaultKind;
     const pick = next();
     // Every fault draws the same number of values, so adding a parameter to
     // one kind does not shift the schedule of every later fault.
@@ -99,8 +140,17 @@ export function faultSchedule(seed: number, options: ScheduleOptions): Scheduled
         ? { copies: 2 + Math.floor(extra * 2) }
         : {}),
       ...(kind === 'pause' ? { pauseMs: Math.round(options.meanGapMs * (0.3 + extra)) } : {}),
+      ...(kind === 'duplicate-message' ? { copies: 2 + Math.floor(extra * 2) } : {}),
+      ...(kind === 'delay-message' ? { delaySeconds: 3 + Math.floor(extra * 8) } : {}),
+      ...durationOf(kind, extra),
     });
   }
+}
+
+function durationOf(kind: FaultKind, extra: number): { durationMs?: number } {
+  const range = DURATION_MS[kind];
+  if (!range) return {};
+  return { durationMs: Math.round(range[0] + extra * (range[1] - range[0])) };
 }
 
 /** Faults per kind, every kind listed (0 when none). */

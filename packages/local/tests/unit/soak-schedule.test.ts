@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { countByKind, FAULT_KINDS, faultSchedule, seededRandom } from '../../src/soak/schedule.ts';
+import {
+  countByKind,
+  DURATION_MS,
+  FAULT_KINDS,
+  faultSchedule,
+  seededRandom,
+} from '../../src/soak/schedule.ts';
 
 const OPTIONS = { windowMs: 600_000, meanGapMs: 10_000 };
 
@@ -36,7 +42,27 @@ describe('the soak fault schedule', () => {
       if (f.kind === 'kill-service') expect(f.service).toBeDefined();
       if (f.kind === 'spot-warning' || f.kind === 'rebalance') expect([2, 3]).toContain(f.copies);
       if (f.kind === 'pause') expect(f.pauseMs).toBeGreaterThan(0);
+      if (f.kind === 'duplicate-message') expect([2, 3]).toContain(f.copies);
+      if (f.kind === 'delay-message') expect(f.delaySeconds).toBeGreaterThanOrEqual(3);
+      const range = DURATION_MS[f.kind];
+      if (range) {
+        expect(f.durationMs).toBeGreaterThanOrEqual(range[0]);
+        expect(f.durationMs).toBeLessThanOrEqual(range[1]);
+      } else expect(f.durationMs).toBeUndefined();
     }
+  });
+
+  it('meets every kind once in the first FAULT_KINDS.length faults (a shuffled bag), in a seeded order', () => {
+    const first = faultSchedule(11, { windowMs: 3_600_000, meanGapMs: 5_000 }).slice(
+      0,
+      FAULT_KINDS.length,
+    );
+    expect(new Set(first.map((f) => f.kind)).size).toBe(FAULT_KINDS.length);
+    const other = faultSchedule(12, { windowMs: 3_600_000, meanGapMs: 5_000 }).slice(
+      0,
+      FAULT_KINDS.length,
+    );
+    expect(other.map((f) => f.kind)).not.toEqual(first.map((f) => f.kind));
   });
 
   it('uses a PRNG that repeats per seed and stays in [0, 1)', () => {
