@@ -237,5 +237,14 @@ export const ClusterSnapshotSchema = z.object({
   appSignals: z.record(z.string(), z.number().finite()).optional(),
   /** Past demand (up to 7 days) for predictive pre-scaling; absent when not gathered. */
   demandHistory: z.array(DemandPointSchema).optional(),
+  /**
+   * The highest total requests of Pending and Running pods (DaemonSet pods
+   * out) over the last `windowSeconds`, for requests-based consolidation
+   * (`scaleDown.profile: "consolidation"`); absent when not gathered or the
+   * query failed, and consolidation then holds.
+   */
+  requestsWindowMax: ResourcesSchema.extend({
+    windowSeconds: z.number().finite().positive(),
+  }).optional(),
 });
 export type ClusterSnapshot = z.infer<typeof ClusterSnapshotSchema>;

@@ -44,6 +44,12 @@ export const ReasonCode = {
   /** Too few Ready workers reported CPU and memory to trust the average (issue #17). */
   MetricsIncomplete: 'metrics-incomplete',
   PendingUnhostable: 'pending-unhostable',
+  /** Requests-based consolidation: the fleet's peak requests (plus headroom) fit on one node fewer. */
+  RequestsLow: 'requests-low',
+  /** Requests-based consolidation: they do not; every node is needed for the peak. */
+  RequestsNotLow: 'requests-not-low',
+  /** Requests-based consolidation: the sample carries no peak of pod requests over the window. */
+  RequestsPeakUnavailable: 'requests-peak-unavailable',
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
@@ -74,6 +80,11 @@ export const RefusalCode = {
   KubeSystem: 'kube-system',
   /** Its drain failed within `scaleDown.failedVictimBackoffSeconds`; pod and PDB are the failure's. */
   RecentlyFailedDrain: 'recently-failed-drain',
+  /**
+   * Requests-based consolidation with several instance types: without this
+   * node the others' room would not hold the peak of requests plus headroom.
+   */
+  RoomNeededForPeak: 'room-needed-for-peak',
 } as const;
 export type RefusalCode = (typeof RefusalCode)[keyof typeof RefusalCode];
 

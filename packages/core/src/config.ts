@@ -16,6 +16,9 @@ const T3_MEDIUM_CAPACITY = { cpuMillis: 2000, memoryBytes: 4 * GiB };
  */
 export type CapacityFrom = 'ec2' | 'config' | 'assumed';
 
+const ARCHITECTURE = z.enum(['x86_64', 'arm64']);
+const AMI = z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'expected an AMI id like ami-0abc12345');
+
 const range = (unit: string) =>
   z
     .object({
@@ -46,10 +49,13 @@ export const InstanceRequirementsSchema = z
     /** Memory per instance in GiB (1024^3 bytes), inclusive. */
     memoryGiB: range('GiB').optional(),
     /**
-     * The workers' launch template names one AMI, so one architecture:
-     * x86_64 unless the AMI is arm64.
+     * x86_64 (the default), arm64 (Graviton), or both: the launch
+     * template's AMI serves one architecture, `instance.imageIds` names
+     * the AMI of the other.
      */
-    architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
+    architecture: z
+      .union([ARCHITECTURE, z.array(ARCHITECTURE).min(1)])
+      .default('x86_64'),
     /** Only types EC2 marks current generation (true by default). */
     currentGenerationOnly: z.boolean().default(true),
   })
@@ -143,6 +149,31 @@ export const ConfigSchema = z
         failedVictimBackoffSeconds: seconds
           .max(6 * 3600, 'at most 21600 (6 h), how long the ledger remembers a failed drain')
           .default(1800),
+        /**
+         * What may remove a node. `seed-thresholds`: the seed documents' rule,
+         * CPU and memory low over `sustainSeconds`. `consolidation`: that rule,
+         * or requests-based consolidation when it holds: the pods' peak
+         * requests over `sustainSeconds` plus `headroom` fit on one node fewer
+         * (needs the sample's requestsWindowMax, from kube-state-metrics).
+         */
+        profile: z.enum(['seed-thresholds', 'consolidation']).default('seed-thresholds'),
+        /**
+         * Room consolidation keeps free after a removal, for teams that pay
+         * for instant scale-ups: `pods` pods of the largest shape running,
+         * plus `share` of the Ready nodes' room. Only with `profile: "consolidation"`.
+         */
+        headroom: z
+          .object({
+            pods: z.number().int().nonnegative().default(0),
+            share: z
+              .number()
+              .finite()
+              .min(0)
+              .max(0.9, 'at most 0.9: keeping more of the room free would never remove a node')
+              .default(0),
+          })
+          .strict()
+          .prefault({}),
       })
       .prefault({}),
     instance: z
@@ -156,6 +187,12 @@ export const ConfigSchema = z
         types: z.array(z.string().min(1)).min(1).optional(),
         /** Instance types described by what they offer (resolved against EC2 at start-up). */
         requirements: instanceRequirements.optional(),
+        /**
+         * The AMI of an architecture the launch template's AMI is not (K3s
+         * and the OS are built per architecture): with types of both x86_64
+         * and arm64, name the other one's here, e.g. `{ "arm64": "ami-0abc..." }`.
+         */
+        imageIds: z.object({ x86_64: AMI.optional(), arm64: AMI.optional() }).strict().optional(),
         /**
          * Deprecated: capacity comes from EC2's DescribeInstanceTypes at
          * start-up. Still accepted with a single `type`, as an explicit
@@ -398,6 +435,14 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['scaleDown', 'memoryThreshold'],
         message: `must be below scaleUp.memoryThreshold (${c.scaleUp.memoryThreshold}), got ${c.scaleDown.memoryThreshold}`,
+      });
+    }
+    const h = c.scaleDown.headroom;
+    if (c.scaleDown.profile !== 'consolidation' && (h.pods > 0 || h.share > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scaleDown', 'headroom'],
+        message: `applies only to scaleDown.profile "consolidation" (requests-based), got profile "${c.scaleDown.profile}"`,
       });
     }
     const a = c.instance;

@@ -3,6 +3,7 @@ import { RefusalCode } from '@smartscale/contracts';
 import { firstFit, freeRoom, sortDecreasing } from './binpack.js';
 import type { Config } from './config.js';
 import { classifyPod } from './pod-disruption.js';
+import { type PriceBook, priceBook } from './prices.js';
 
 /** Pods that must find a new home if `node` goes (those already terminating have been replaced). */
 export function podsToMove(node: NodeInfo, now: Date): PodInfo[] {
@@ -35,6 +36,13 @@ export type VictimChoice =
       readonly ok: true;
       readonly node: NodeInfo & { instanceId: string };
       readonly podsToMove: number;
+      /** The pods that move, "namespace/name", in the node's order. */
+      readonly movingPods: readonly string[];
+      /**
+       * What removing it saves per hour, when the candidates span several
+       * instance types and were ranked by it; absent with one type.
+       */
+      readonly savesHourlyUsd?: number;
       /** Nodes passed over before this one, each with why. */
       readonly rejected: readonly RejectedNode[];
     }
@@ -43,6 +51,18 @@ export type VictimChoice =
       readonly reason: 'no-eligible-victim' | 'victim-pods-would-not-fit';
       readonly rejected: readonly RejectedNode[];
     };
+
+/** What a caller adds to the choice. */
+export interface VictimOptions {
+  /**
+   * A rule beyond the pods' fit (requests-based consolidation: the others'
+   * room must hold the peak); a node it turns down is refused with
+   * room-needed-for-peak.
+   */
+  readonly keepsRoom?: (node: NodeInfo) => boolean;
+  /** Prices per type, for ranking by savings (core's priceBook of `config` when absent). */
+  readonly prices?: PriceBook;
+}
 
 function ageSeconds(node: NodeInfo, now: Date): number {
   return node.createdAt
@@ -83,9 +103,13 @@ function recentlyFailed(
  * SmartScale launched (labelled managed and their instance tagged ours,
  * `smartscaleInstance`), old enough not to be flapping, whose drain did not
  * fail within the backoff (`recentFailures`, already narrowed to it), and
- * holding no pinned pod are candidates. Among them it prefers the least disruption (fewest
- * requests to move), then the dearer capacity type (removing on-demand saves
- * more), and takes the first whose movable pods fit on the other nodes.
+ * holding no pinned pod are candidates. Among them it prefers the least
+ * disruption (fewest requests to move), then the dearer capacity type
+ * (removing on-demand saves more), and takes the first whose movable pods
+ * fit on the other nodes. When the candidates are of several instance types
+ * (issue #23), the one whose removal saves the most per hour comes first,
+ * those orders breaking ties: a big on-demand node whose pods fit elsewhere
+ * is worth more than a small one.
  *
  * @example
  * const choice = pickVictim(snapshot.nodes, config, now);
@@ -96,6 +120,7 @@ export function pickVictim(
   config: Config,
   now: Date,
   recentFailures: readonly FailedVictim[] = [],
+  options: VictimOptions = {},
 ): VictimChoice {
   const rejected: RejectedNode[] = [];
   const candidates: (NodeInfo & { instanceId: string })[] = [];
@@ -127,17 +152,41 @@ export function pickVictim(
     );
   const price = (n: NodeInfo) =>
     n.capacityType === 'spot' ? config.pricing.spotHourlyUsd : config.pricing.onDemandHourlyUsd;
+  // One type (the default, and every node of an unlabelled fleet): today's
+  // order, unchanged. Several: what each removal saves, from the price book.
+  const typeOf = (n: NodeInfo) => n.instanceType ?? config.instance.type;
+  const byType = new Set(candidates.map(typeOf)).size > 1;
+  const book = options.prices ?? priceBook(config);
+  const saves = (n: NodeInfo) =>
+    byType ? book.hourlyUsd(typeOf(n), n.capacityType ?? 'on-demand') : 0;
   const ranked = candidates
-    .map((node) => ({ node, load: load(node), price: price(node) }))
-    .sort((a, b) => a.load - b.load || b.price - a.price || a.node.name.localeCompare(b.node.name));
+    .map((node) => ({ node, saves: saves(node), load: load(node), price: price(node) }))
+    .sort(
+      (a, b) =>
+        b.saves - a.saves ||
+        a.load - b.load ||
+        b.price - a.price ||
+        a.node.name.localeCompare(b.node.name),
+    );
 
   const hosts = nodes.filter((n) => n.ready && !n.unschedulable);
-  for (const { node } of ranked) {
+  for (const { node, saves: saved } of ranked) {
+    if (options.keepsRoom && !options.keepsRoom(node)) {
+      refuse(node, RefusalCode.RoomNeededForPeak);
+      continue;
+    }
     const moving = podsToMove(node, now);
     const bins = hosts.filter((h) => h.name !== node.name).map(freeRoom);
     const placed = firstFit(sortDecreasing(moving, node.allocatable), bins);
     if (placed.every((i) => i !== -1))
-      return { ok: true, node, podsToMove: moving.length, rejected };
+      return {
+        ok: true,
+        node,
+        podsToMove: moving.length,
+        movingPods: moving.map((p) => `${p.namespace}/${p.name}`),
+        ...(byType ? { savesHourlyUsd: saved } : {}),
+        rejected,
+      };
     refuse(node, RefusalCode.PodsWouldNotFit);
   }
   return { ok: false, reason: 'victim-pods-would-not-fit', rejected };

@@ -1,5 +1,6 @@
 import type { ClusterSnapshot, ClusterState, Decision, Reason } from '@smartscale/contracts';
 import type { Config } from '../config.js';
+import { consolidate } from '../consolidation.js';
 import { demandPattern } from '../forecast.js';
 import type { InstanceCatalog } from '../instance-mix.js';
 import { classifyPendingPods } from '../pending-pods.js';
@@ -18,7 +19,7 @@ import { pendingPods, unhostableInfo } from './pending-pods.js';
 import { sustainedPressure } from './pressure.js';
 import { reasons } from './reasons.js';
 import { paused, sampleStale } from './sample-gates.js';
-import { lowUsage, lowUsageGates, usageGates } from './scale-down-gates.js';
+import { lowUsage, lowUsageGates, type ScaleDownContext, usageGates } from './scale-down-gates.js';
 import { removeOneNode } from './victim.js';
 
 /** Before anything is counted: a stale sample, then a pause; the first that holds is the decision. */
@@ -49,8 +50,8 @@ function scaleUpOutcomes(ctx: DecideContext): TriggerOutcome[] {
 }
 
 /**
- * Remove one node for low CPU and memory, unless a gate holds. Never on a
- * partial reading: CPU and memory missing or incomplete, or an application
+ * Remove one node for low CPU and memory (and, with the consolidation
+ * profile, for low requests), unless a gate holds. Never on a partial reading: CPU and memory missing or incomplete, or an application
  * trigger without a value (issue #17), each hold with its reason.
  */
 function considerScaleDown(ctx: DecideContext): Decision {
@@ -70,11 +71,23 @@ function considerScaleDown(ctx: DecideContext): Decision {
     ]);
   if (silent.length > 0) return hold(silent);
   const down = { ...ctx, usage };
+  const byUsage = scaleDownForUsage(down);
+  if (ctx.config.scaleDown.profile !== 'consolidation' || byUsage.kind !== 'hold') return byUsage;
+  // The consolidation profile: requests may free a node the CPU rule keeps.
+  const byRequests = consolidate(down);
+  if (byRequests.kind !== 'hold') return byRequests;
+  // Both hold: the CPU rule's reasons, then consolidation's own (a gate they share is said once).
+  const said = new Set(byUsage.reasons.map((r) => r.code));
+  return hold([...byUsage.reasons, ...byRequests.reasons.filter((r) => !said.has(r.code))]);
+}
+
+/** The seed documents' rule: remove one node for low CPU and memory, unless a gate holds. */
+function scaleDownForUsage(down: ScaleDownContext): Decision {
   const notLow = holdsOf(usageGates, down);
   if (notLow.length > 0) return hold([reasons.NoTrigger(), ...notLow]);
   const holds = holdsOf(lowUsageGates, down);
   if (holds.length > 0) return hold(holds);
-  return removeOneNode(ctx, lowUsage(down), 'usage');
+  return removeOneNode(down, lowUsage(down), 'usage');
 }
 
 /** Why there is no reading: too few workers reported (metrics-incomplete), or none at all. */
@@ -109,9 +122,12 @@ function holdForPending(ctx: DecideContext, held: readonly Reason[]): Reason[] {
  * packing, ignoring cooldown since idle pods cost most), sustained CPU or
  * memory pressure or an application trigger (respecting the scale-up
  * cooldown), a rise the daily pattern predicts, or fewer than min workers.
- * Scale down one node when ALL hold: low CPU and memory over the window,
- * nothing pending, above min, no action in flight, both cooldowns passed,
- * no predicted rise, and a victim whose pods fit elsewhere.
+ * Scale down one node when ALL hold: low CPU and memory over the window
+ * (or, with `scaleDown.profile: "consolidation"`, the pods' peak requests
+ * plus headroom fit on one node fewer), nothing pending, above min, no
+ * action in flight, both cooldowns passed, no predicted rise, and a victim
+ * whose pods fit elsewhere; with several instance types, the one whose
+ * removal saves the most.
  *
  * With a `catalog` of two or more resolved instance types, pending pods are
  * packed across them (cheapest per pod, node selectors and architecture

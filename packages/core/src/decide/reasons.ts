@@ -82,11 +82,8 @@ function noVictim(
   code: ReasonCode,
   d: { readonly rejected: readonly NodeRefusal[]; readonly basis: ScaleDownBasis },
 ): Reason {
-  // Consolidation has always listed only node and code.
-  const describe =
-    d.basis === 'usage' ? describeRefusal : (r: NodeRefusal) => `${r.nodeName}: ${r.code}`;
   const { listed, data } = listedRefusals(d.rejected);
-  const described = listed.slice(0, MAX_DESCRIBED_REFUSALS).map(describe);
+  const described = listed.slice(0, MAX_DESCRIBED_REFUSALS).map(describeRefusal);
   const more = d.rejected.length - described.length;
   const tail = more > 0 ? `, and ${more} more: ${countsByCode(d.rejected)}` : '';
   return {
@@ -95,6 +92,38 @@ function noVictim(
       ...data,
     }),
     refusals: listed,
+  };
+}
+
+/** Pods a victim's reason names before "and N more". */
+const MAX_NAMED_PODS = 5;
+
+/** What requests-based consolidation measured, for its two reasons. */
+interface RequestsFigures {
+  readonly peak: { readonly cpuMillis: number; readonly memoryBytes: number };
+  readonly headroom: { readonly pods: number; readonly share: number };
+  readonly windowSeconds: number;
+  /** Ready schedulable nodes now. */
+  readonly nodes: number;
+  /** Share of the room of one node fewer the peak plus headroom takes (above 1: does not fit). */
+  readonly projected: number;
+}
+
+/** "pods request at most 3000m CPU and 3.0 GiB over the last 600s, plus headroom of 1 pod(s) and 10% of the room" */
+function requestsPeak(d: RequestsFigures): string {
+  const gib = (d.peak.memoryBytes / 1024 ** 3).toFixed(1);
+  const { pods, share } = d.headroom;
+  const headroom =
+    pods > 0 || share > 0 ? `, plus headroom of ${pods} pod(s) and ${pct(share)} of the room` : '';
+  return `pods request at most ${Math.round(d.peak.cpuMillis)}m CPU and ${gib} GiB over the last ${d.windowSeconds}s${headroom}`;
+}
+
+function requestsData(d: RequestsFigures): Record<string, number> {
+  return {
+    peakCpuMillis: Math.round(d.peak.cpuMillis),
+    peakMemoryBytes: Math.round(d.peak.memoryBytes),
+    nodes: d.nodes,
+    ...(Number.isFinite(d.projected) ? { projected: d.projected } : {}),
   };
 }
 
@@ -332,32 +361,12 @@ export const reasons = {
 
   NoTrigger: () => reason(ReasonCode.NoTrigger, 'no scaling trigger holds'),
 
-  /**
-   * usage: CPU's highest over the scale-down window; requests: the fleet's
-   * peak share of its allocatable (`peak`) and that share on one node fewer.
-   */
-  CpuNotLow: (
-    d:
-      | { basis: 'usage'; windowMax: number; sustainSeconds: number; threshold: number }
-      | {
-          basis: 'requests';
-          peak: number;
-          projected: number;
-          sustainSeconds: number;
-          withHeadroom: boolean;
-        },
-  ) =>
-    d.basis === 'usage'
-      ? reason(
-          ReasonCode.CpuNotLow,
-          `CPU reached ${pct(d.windowMax)} in the last ${d.sustainSeconds}s; scale-down needs below ${pct(d.threshold)}`,
-          { windowMax: d.windowMax },
-        )
-      : reason(
-          ReasonCode.CpuNotLow,
-          `requests peaked at ${pct(d.peak)} of the fleet in the last ${d.sustainSeconds}s${d.withHeadroom ? ' with headroom' : ''}; one node fewer would need ${pct(d.projected)}`,
-          { basis: 'requests', projected: d.projected },
-        ),
+  CpuNotLow: (d: { windowMax: number; sustainSeconds: number; threshold: number }) =>
+    reason(
+      ReasonCode.CpuNotLow,
+      `CPU reached ${pct(d.windowMax)} in the last ${d.sustainSeconds}s; scale-down needs below ${pct(d.threshold)}`,
+      { windowMax: d.windowMax },
+    ),
 
   MemoryNotLow: (d: { windowMax: number; threshold: number }) =>
     reason(
@@ -366,23 +375,34 @@ export const reasons = {
       { windowMax: d.windowMax },
     ),
 
-  /** Same shapes as CpuNotLow, for a fleet that may lose a node. */
-  CpuLow: (
-    d:
-      | { basis: 'usage'; windowMax: number; sustainSeconds: number; threshold: number }
-      | { basis: 'requests'; peak: number; projected: number; sustainSeconds: number },
-  ) =>
-    d.basis === 'usage'
-      ? reason(
-          ReasonCode.CpuLow,
-          `CPU below ${pct(d.threshold)} for ${d.sustainSeconds}s (highest ${pct(d.windowMax)})`,
-          { windowMax: d.windowMax },
-        )
-      : reason(
-          ReasonCode.CpuLow,
-          `requests peaked at ${pct(d.peak)} of the fleet in the last ${d.sustainSeconds}s; one node fewer holds them at ${pct(d.projected)}`,
-          { basis: 'requests', projected: d.projected },
-        ),
+  CpuLow: (d: { windowMax: number; sustainSeconds: number; threshold: number }) =>
+    reason(
+      ReasonCode.CpuLow,
+      `CPU below ${pct(d.threshold)} for ${d.sustainSeconds}s (highest ${pct(d.windowMax)})`,
+      { windowMax: d.windowMax },
+    ),
+
+  /** Requests-based consolidation: the peak plus headroom fits on one node fewer. */
+  RequestsLow: (d: RequestsFigures) =>
+    reason(
+      ReasonCode.RequestsLow,
+      `${requestsPeak(d)}; ${d.nodes - 1} of the ${d.nodes} Ready nodes hold that at ${pct(d.projected)} of their room`,
+      requestsData(d),
+    ),
+
+  /** Requests-based consolidation: one node fewer would not hold the peak plus headroom. */
+  RequestsNotLow: (d: RequestsFigures) =>
+    reason(
+      ReasonCode.RequestsNotLow,
+      `${requestsPeak(d)}; ${d.nodes - 1} of the ${d.nodes} Ready nodes would need ${Number.isFinite(d.projected) ? pct(d.projected) : 'more than all'} of their room`,
+      requestsData(d),
+    ),
+
+  RequestsPeakUnavailable: (d: { windowSeconds: number }) =>
+    reason(
+      ReasonCode.RequestsPeakUnavailable,
+      `the sample has no peak of pod requests over the last ${d.windowSeconds}s (kube-state-metrics in Prometheus); requests-based consolidation waits for it`,
+    ),
 
   MemoryLow: (d: { windowMax: number; threshold: number }) =>
     reason(ReasonCode.MemoryLow, `memory below ${pct(d.threshold)} (highest ${pct(d.windowMax)})`, {
@@ -402,19 +422,39 @@ export const reasons = {
   VictimPodsWouldNotFit: (d: { rejected: readonly NodeRefusal[]; basis: ScaleDownBasis }) =>
     noVictim(ReasonCode.VictimPodsWouldNotFit, d),
 
-  /** `rejected`: the nodes passed over first ("why not worker-3?" is explain's next question). */
+  /**
+   * `rejected`: the nodes passed over first ("why not worker-3?" is
+   * explain's next question). `movingPods`: the pods that move, named for
+   * requests-based consolidation. `savesHourlyUsd`: what the removal saves,
+   * when nodes of several types were ranked by it.
+   */
   VictimChosen: (d: {
     nodeName: string;
     podsToMove: number;
+    movingPods?: readonly string[];
     rejected: readonly NodeRefusal[];
     basis: ScaleDownBasis;
+    savesHourlyUsd?: number;
+    instanceType?: string | undefined;
   }): Reason => {
     const { listed, data } = listedRefusals(d.rejected);
+    const names =
+      d.basis === 'requests' && d.movingPods && d.movingPods.length > 0
+        ? ` (${d.movingPods.slice(0, MAX_NAMED_PODS).join(', ')}${d.movingPods.length > MAX_NAMED_PODS ? `, and ${d.movingPods.length - MAX_NAMED_PODS} more` : ''})`
+        : '';
+    const saving =
+      d.savesHourlyUsd === undefined
+        ? ''
+        : `; it saves $${d.savesHourlyUsd.toFixed(4)}/h${d.instanceType ? ` (${d.instanceType})` : ''}, the most of the removable nodes`;
     return {
       ...reason(
         ReasonCode.VictimChosen,
-        `removing ${d.nodeName}: its ${d.podsToMove} pod(s) fit on the other nodes${d.basis === 'requests' ? ' by requests' : ''}`,
-        { podsToMove: d.podsToMove, ...data },
+        `removing ${d.nodeName}: its ${d.podsToMove} pod(s)${names} fit on the other nodes${d.basis === 'requests' ? ' by requests' : ''}${saving}`,
+        {
+          podsToMove: d.podsToMove,
+          ...(d.savesHourlyUsd !== undefined ? { savesHourlyUsd: d.savesHourlyUsd } : {}),
+          ...data,
+        },
       ),
       ...(listed.length > 0 ? { refusals: listed } : {}),
     };

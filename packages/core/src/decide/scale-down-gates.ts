@@ -39,7 +39,7 @@ const nodesNotReady: Gate = ({ fleet }) =>
  * What holds back any scale-down, whatever its trigger (CPU thresholds or
  * requests-based consolidation), in the order the reasons are given.
  */
-const anyScaleDownGates: readonly Gate[] = [
+export const anyScaleDownGates: readonly Gate[] = [
   pendingPodsPresent,
   atMin,
   drainsInFlight,
@@ -77,7 +77,6 @@ function afterRemoval({ usage, fleet }: ScaleDownContext) {
 const cpuNotLow: Gate<ScaleDownContext> = ({ usage, config }) =>
   usage.cpu.downWindowMax >= config.scaleDown.cpuThreshold
     ? reasons.CpuNotLow({
-        basis: 'usage',
         windowMax: usage.cpu.downWindowMax,
         sustainSeconds: config.scaleDown.sustainSeconds,
         threshold: config.scaleDown.cpuThreshold,
@@ -107,7 +106,7 @@ const cooldownUnlessSurplus: Gate<ScaleDownContext> = (ctx) => {
 };
 
 /** A removal the CPU trigger would undo at once is churn. */
-const projectedCpuTooHigh: Gate<ScaleDownContext> = (ctx) => {
+export const projectedCpuTooHigh: Gate<ScaleDownContext> = (ctx) => {
   const { cpu } = afterRemoval(ctx);
   const target = ctx.config.scaleUp.targetCpuUtilization;
   return cpu >= target ? reasons.ProjectedCpuTooHigh({ projectedCpu: cpu, target }) : null;
@@ -128,7 +127,6 @@ export const lowUsageGates: readonly Gate<ScaleDownContext>[] = [
 export function lowUsage({ usage, config }: ScaleDownContext): Reason[] {
   return [
     reasons.CpuLow({
-      basis: 'usage',
       windowMax: usage.cpu.downWindowMax,
       sustainSeconds: config.scaleDown.sustainSeconds,
       threshold: config.scaleDown.cpuThreshold,

@@ -1,4 +1,4 @@
-import type { Decision, Reason } from '@smartscale/contracts';
+import type { Decision, NodeInfo, Reason } from '@smartscale/contracts';
 import { recentFailedVictims } from '../action-ledger.js';
 import { pickVictim } from '../victim-selection.js';
 import type { DecideInput } from './context.js';
@@ -6,19 +6,21 @@ import { reasons, type ScaleDownBasis } from './reasons.js';
 
 /**
  * Remove one node, `because` the fleet can do without it: the node
- * victim-selection picks (skipping those whose drain failed recently), or a
- * hold naming why no node can go.
+ * victim-selection picks (skipping those whose drain failed recently, and
+ * those `keepsRoom` turns down), or a hold naming why no node can go.
  */
 export function removeOneNode(
   { snapshot, state, config, now }: DecideInput,
   because: readonly Reason[],
   basis: ScaleDownBasis,
+  keepsRoom?: (node: NodeInfo) => boolean,
 ): Decision {
   const choice = pickVictim(
     snapshot.nodes,
     config,
     now,
     recentFailedVictims(state, config.scaleDown.failedVictimBackoffSeconds, now),
+    keepsRoom ? { keepsRoom } : {},
   );
   if (!choice.ok) {
     const refused =
@@ -35,8 +37,12 @@ export function removeOneNode(
       reasons.VictimChosen({
         nodeName: choice.node.name,
         podsToMove: choice.podsToMove,
+        movingPods: choice.movingPods,
         rejected: choice.rejected,
         basis,
+        ...(choice.savesHourlyUsd !== undefined
+          ? { savesHourlyUsd: choice.savesHourlyUsd, instanceType: choice.node.instanceType }
+          : {}),
       }),
     ],
   };

@@ -225,8 +225,8 @@ describe('reasons catalogue', () => {
     });
   });
 
-  it('words CPU low and not low on usage and on requests', () => {
-    const usage = { basis: 'usage', windowMax: 0.42, sustainSeconds: 600, threshold: 0.3 } as const;
+  it('words CPU low and not low on usage', () => {
+    const usage = { windowMax: 0.42, sustainSeconds: 600, threshold: 0.3 } as const;
     expect(reasons.CpuNotLow(usage)).toEqual({
       code: 'cpu-not-low',
       message: 'CPU reached 42% in the last 600s; scale-down needs below 30%',
@@ -237,22 +237,35 @@ describe('reasons catalogue', () => {
       message: 'CPU below 30% for 600s (highest 20%)',
       data: { windowMax: 0.2 },
     });
-    const requests = { basis: 'requests', peak: 0.5, projected: 1.2, sustainSeconds: 600 } as const;
-    expect(reasons.CpuNotLow({ ...requests, withHeadroom: true })).toEqual({
-      code: 'cpu-not-low',
+  });
+
+  it('words requests low and not low with the peak, the window, the headroom and the nodes', () => {
+    const figures = {
+      peak: { cpuMillis: 3000, memoryBytes: 3 * 1024 ** 3 },
+      headroom: { pods: 0, share: 0 },
+      windowSeconds: 600,
+      nodes: 4,
+      projected: 0.75,
+    };
+    expect(reasons.RequestsLow(figures)).toEqual({
+      code: 'requests-low',
       message:
-        'requests peaked at 50% of the fleet in the last 600s with headroom; one node fewer would need 120%',
-      data: { basis: 'requests', projected: 1.2 },
+        'pods request at most 3000m CPU and 3.0 GiB over the last 600s; 3 of the 4 Ready nodes hold that at 75% of their room',
+      data: { peakCpuMillis: 3000, peakMemoryBytes: 3 * 1024 ** 3, nodes: 4, projected: 0.75 },
     });
-    expect(reasons.CpuNotLow({ ...requests, withHeadroom: false }).message).not.toContain(
-      'headroom',
+    const tight = { ...figures, headroom: { pods: 1, share: 0.1 }, projected: 1.2 };
+    expect(reasons.RequestsNotLow(tight).message).toBe(
+      'pods request at most 3000m CPU and 3.0 GiB over the last 600s, plus headroom of 1 pod(s) and 10% of the room; 3 of the 4 Ready nodes would need 120% of their room',
     );
-    expect(reasons.CpuLow({ ...requests, projected: 0.75 })).toEqual({
-      code: 'cpu-low',
-      message:
-        'requests peaked at 50% of the fleet in the last 600s; one node fewer holds them at 75%',
-      data: { basis: 'requests', projected: 0.75 },
-    });
+    // One node: nothing is left to hold the pods, and no Infinity reaches the data.
+    const alone = reasons.RequestsNotLow({ ...figures, nodes: 1, projected: Infinity });
+    expect(alone.message).toContain(
+      '0 of the 1 Ready nodes would need more than all of their room',
+    );
+    expect(alone.data).not.toHaveProperty('projected');
+    expect(reasons.RequestsPeakUnavailable({ windowSeconds: 600 }).message).toBe(
+      'the sample has no peak of pod requests over the last 600s (kube-state-metrics in Prometheus); requests-based consolidation waits for it',
+    );
   });
 
   it('names every refused node, with pod and PDB on usage, with the refusals beside', () => {
@@ -267,7 +280,8 @@ describe('reasons catalogue', () => {
     const requests = reasons.VictimPodsWouldNotFit({ rejected: refusals, basis: 'requests' });
     expect(requests).toEqual({
       code: 'victim-pods-would-not-fit',
-      message: 'no node can be removed safely (w-1: pdb-allows-no-disruption, w-2: too-young)',
+      message:
+        'no node can be removed safely (w-1: pdb-allows-no-disruption (shop/web-1, PDB shop/web), w-2: too-young)',
       data: { rejected: 2 },
       refusals,
     });
@@ -298,6 +312,33 @@ describe('reasons catalogue', () => {
       data: { podsToMove: 0 },
     });
     expect(byRequests).not.toHaveProperty('refusals');
+  });
+
+  it('names the pods consolidation moves (five, then how many more) and what a removal saves', () => {
+    const movingPods = Array.from({ length: 7 }, (_, i) => `shop/web-${i}`);
+    const byRequests = reasons.VictimChosen({
+      nodeName: 'w-4',
+      podsToMove: 7,
+      movingPods,
+      rejected: [],
+      basis: 'requests',
+    });
+    expect(byRequests.message).toBe(
+      'removing w-4: its 7 pod(s) (shop/web-0, shop/web-1, shop/web-2, shop/web-3, shop/web-4, and 2 more) fit on the other nodes by requests',
+    );
+    const saving = reasons.VictimChosen({
+      nodeName: 'w-5',
+      podsToMove: 1,
+      movingPods: ['shop/web-0'],
+      rejected: [],
+      basis: 'usage',
+      savesHourlyUsd: 0.0832,
+      instanceType: 't3.large',
+    });
+    expect(saving.message).toBe(
+      'removing w-5: its 1 pod(s) fit on the other nodes; it saves $0.0832/h (t3.large), the most of the removable nodes',
+    );
+    expect(saving.data).toEqual({ podsToMove: 1, savesHourlyUsd: 0.0832 });
   });
 
   it('names at most five owners of unhostable pods, then says there are more', () => {

@@ -44,14 +44,14 @@ export const SWEEP: readonly {
     label: 'consolidation, headroom 10 %',
     policy: () =>
       smartScalePolicy(defaultDriver, {
-        consolidation: { ...consolidationWithHeadroom, headroomPods: 0 },
+        consolidation: { ...consolidationWithHeadroom, pods: 0 },
       }),
   },
   {
     label: 'consolidation, headroom 3 pods + 10 %',
     policy: () =>
       smartScalePolicy(defaultDriver, {
-        consolidation: { ...consolidationWithHeadroom, headroomPods: 3 },
+        consolidation: { ...consolidationWithHeadroom, pods: 3 },
       }),
   },
   {

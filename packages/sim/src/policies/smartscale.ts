@@ -8,12 +8,7 @@ import {
   type PodInfo,
   ReasonCode,
 } from '@smartscale/contracts';
-import { type Config, type DecisionPolicy, decide, podAllocatable } from '@smartscale/core';
-import {
-  type ConsolidationOptions,
-  defaultConsolidation,
-  planConsolidation,
-} from '@smartscale/core/consolidation';
+import { type Config, podAllocatable } from '@smartscale/core';
 import type { SimCluster, SimNode } from '../cluster.js';
 import { DemandHistory } from '../demand-history.js';
 import { nodesFor } from '../model.js';
@@ -30,16 +25,23 @@ export interface SmartScaleDriver {
 
 export const defaultDriver: SmartScaleDriver = { intervalSeconds: 60, watchPending: true };
 
+/** `scaleDown.headroom`: room requests-based consolidation keeps free. */
+export type Headroom = Config['scaleDown']['headroom'];
+
 /**
  * Requests-based consolidation keeping room for one more pod plus 10 % of
  * what stays: in the bench's sweep (headroom 0 to 3 pods, 0 or 10 %) the
  * lightest setting never worse than plain smartscale on pending pod-seconds.
  */
-export const consolidationWithHeadroom: ConsolidationOptions = {
-  ...defaultConsolidation,
-  headroomPods: 1,
-  headroomShare: 0.1,
-};
+export const consolidationWithHeadroom: Headroom = { pods: 1, share: 0.1 };
+
+/** The configuration with the consolidation profile and `headroom` (none unless given). */
+export function withConsolidation(
+  config: Config,
+  headroom: Headroom = { pods: 0, share: 0 },
+): Config {
+  return { ...config, scaleDown: { ...config.scaleDown, profile: 'consolidation', headroom } };
+}
 
 /** What predictive pre-scaling did over a run (all zero when it is off). */
 export interface PredictionReport {
@@ -72,8 +74,17 @@ export function simActionId(seq: number): string {
   return id.padStart(26, '0');
 }
 
-/** The snapshot the sampler would take of the simulated cluster. */
-export function snapshotOf(ctx: PolicyContext, history?: DemandHistory): ClusterSnapshot {
+/**
+ * The snapshot the sampler would take of the simulated cluster; with
+ * `requestsPeakPods`, the peak of pods (running and pending) over the
+ * scale-down window, as the sampler reads it from kube-state-metrics for
+ * the consolidation profile.
+ */
+export function snapshotOf(
+  ctx: PolicyContext,
+  history?: DemandHistory,
+  requestsPeakPods?: number,
+): ClusterSnapshot {
   const { cluster, options } = ctx;
   const { workload } = options;
   const allocatable = podAllocatable(options.config);
@@ -118,6 +129,15 @@ export function snapshotOf(ctx: PolicyContext, history?: DemandHistory): Cluster
     })),
     utilization: ctx.utilization(),
     ...(history ? { demandHistory: [...history.points()] } : {}),
+    ...(requestsPeakPods !== undefined
+      ? {
+          requestsWindowMax: {
+            cpuMillis: requestsPeakPods * workload.podCpuMillis,
+            memoryBytes: requestsPeakPods * workload.podMemoryBytes,
+            windowSeconds: options.config.scaleDown.sustainSeconds,
+          },
+        }
+      : {}),
   };
 }
 
@@ -140,14 +160,17 @@ export function smartScalePolicy(
   driver: SmartScaleDriver = defaultDriver,
   variant: {
     predictive?: boolean;
-    /** Requests-based consolidation when decide() holds (core's planConsolidation). */
-    consolidation?: ConsolidationOptions | true;
+    /**
+     * The consolidation profile (`scaleDown.profile: "consolidation"`) with
+     * this headroom (`true`: none), whatever the options' config says.
+     */
+    consolidation?: Headroom | true;
     /** Report name; defaults from the variant. */
     name?: string;
   } = {},
 ): Policy & { prediction(): PredictionReport } {
   const consolidation =
-    variant.consolidation === true ? defaultConsolidation : (variant.consolidation ?? null);
+    variant.consolidation === true ? { pods: 0, share: 0 } : (variant.consolidation ?? null);
   /** Pods (running and pending) at each step, for the peak over the consolidation window. */
   const podsSeen: { t: number; pods: number }[] = [];
   // The decider's ledger, moved as the deployed decider moves it (created with the config).
@@ -230,6 +253,7 @@ export function smartScalePolicy(
       const { cluster, options } = ctx;
       if (config === null) {
         config = variant.predictive ? withPrediction(options.config) : options.config;
+        if (consolidation) config = withConsolidation(config, consolidation);
         decider = new SimulatedDecider(config);
         if (config.predictive.enabled)
           history = new DemandHistory(config.predictive.slotSeconds, ctx.at(0));
@@ -242,9 +266,10 @@ export function smartScalePolicy(
           pods * options.workload.podMemoryBytes,
         );
       }
-      if (consolidation) {
+      const consolidating = config.scaleDown.profile === 'consolidation';
+      if (consolidating) {
         podsSeen.push({ t: ctx.now, pods: cluster.running + cluster.pending.length });
-        while ((podsSeen[0]?.t ?? ctx.now) < ctx.now - consolidation.sustainSeconds)
+        while ((podsSeen[0]?.t ?? ctx.now) < ctx.now - config.scaleDown.sustainSeconds)
           podsSeen.shift();
       }
       let sampleDue = false;
@@ -266,7 +291,8 @@ export function smartScalePolicy(
       }
       if (!sampleDue) return;
       const now = ctx.at();
-      const snapshot = snapshotOf(ctx, history);
+      const peak = consolidating ? podsSeen.reduce((m, x) => Math.max(m, x.pods), 0) : undefined;
+      const snapshot = snapshotOf(ctx, history, peak);
       // The sample as the decider receives it; its actionId names the action
       // it may start. Built directly: the snapshot is the simulator's own,
       // and validating a week of samples would cost more than deciding them.
@@ -281,27 +307,8 @@ export function smartScalePolicy(
         occurredAt: now.toISOString(),
         payload: snapshot,
       };
-      const policy: DecisionPolicy = (snap, ledger, cfg, at) => {
-        const decided = decide(snap, ledger, cfg, at);
-        if (!consolidation || decided.kind !== 'hold') return decided;
-        const peak = podsSeen.reduce((m, x) => Math.max(m, x.pods), 0);
-        const { podCpuMillis, podMemoryBytes } = options.workload;
-        const requestsWindowMax = {
-          cpuMillis: peak * podCpuMillis,
-          memoryBytes: peak * podMemoryBytes,
-        };
-        const consolidate = planConsolidation(
-          snap,
-          ledger,
-          cfg,
-          at,
-          { requestsWindowMax },
-          consolidation,
-        );
-        return consolidate.kind === 'scale-down' ? consolidate : decided;
-      };
       // The decider's own evaluation: expiry, decision, ledger and commands.
-      const evaluation = (decider as SimulatedDecider).sample(sample, now, policy);
+      const evaluation = (decider as SimulatedDecider).sample(sample, now);
       if (evaluation.status !== 'decided') return;
       if (config.predictive.enabled) tally(evaluation.decision, now);
       // A hold publishes only DecisionMade, for people: nothing to carry out.
