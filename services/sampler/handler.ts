@@ -2,7 +2,12 @@
 import { configFromEnv, createServiceContext } from '@smartscale/aws';
 import { CloudCallError, InvalidConfigError } from '@smartscale/contracts';
 import { ClusterClient, kubeConfigFromEnv } from '@smartscale/k8s';
-import { PrometheusClient, readDemandHistory, rejectedQueries } from '@smartscale/metrics';
+import {
+  PrometheusClient,
+  readDemandHistory,
+  readRequestsPeak,
+  rejectedQueries,
+} from '@smartscale/metrics';
 import { readAppSignals, sustainedQuery } from './app-signals.js';
 import { publishSample, type SamplerPorts } from './take-snapshot.js';
 import { queryScopeFromEnv, readPolicyUtilization } from './utilization.js';
@@ -48,6 +53,22 @@ async function readDemand() {
   throw new CloudCallError(history.detail);
 }
 
+/**
+ * The pods' peak requests over the scale-down window, for requests-based
+ * consolidation; left out when Prometheus fails (consolidation then holds).
+ */
+async function readPeak() {
+  const peak = await readRequestsPeak(
+    prometheus,
+    Math.max(1, Math.ceil(config.scaleDown.sustainSeconds)),
+    new Date(),
+    scope.step,
+  );
+  if (peak.ok) return peak.value;
+  ctx.logger.warn('requests peak unavailable', { detail: peak.detail });
+  throw new CloudCallError(peak.detail);
+}
+
 /** The sampler's ports on the real cluster, Prometheus and SNS. */
 export const samplerPorts: SamplerPorts = {
   clusterId: ctx.resources.clusterId,
@@ -61,6 +82,7 @@ export const samplerPorts: SamplerPorts = {
       ctx.logger.warn('application trigger unavailable', { ...silent }),
     ),
   ...(config.predictive.enabled ? { readDemandHistory: readDemand } : {}),
+  ...(config.scaleDown.profile === 'consolidation' ? { readRequestsPeak: readPeak } : {}),
   // The claim check for samples too big for SNS is the sampler's alone.
   publish: async (message) => {
     await ctx.publisher.publishSample(message);

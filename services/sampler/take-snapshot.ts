@@ -24,6 +24,8 @@ export interface SamplerPorts {
   readAppSignals?(): Promise<Record<string, number>>;
   /** Past demand for predictive pre-scaling (up to 7 days); only when it is enabled. */
   readDemandHistory?(): Promise<DemandPoint[]>;
+  /** The peak of pod requests over the scale-down window; only for the consolidation profile. */
+  readRequestsPeak?(): Promise<NonNullable<ClusterSnapshot['requestsWindowMax']>>;
   publish(message: AnyEnvelope): Promise<void>;
 }
 
@@ -40,20 +42,22 @@ async function optional<T>(read: (() => Promise<T>) | undefined): Promise<T | un
 export async function takeSnapshot(ports: SamplerPorts): Promise<ClusterSnapshot> {
   // Utilization waits for the node list: its average and coverage are over those workers.
   const listed = ports.listNodes();
-  const [nodes, pendingPods, utilization, appSignals, demandHistory] = await Promise.all([
-    listed,
-    ports.listPendingPods(),
-    listed
-      .then((workers) => ports.readUtilization(workers))
-      .catch(
-        (err: unknown): Utilization => ({
-          available: false,
-          reason: `metrics unavailable: ${(err as Error).message}`,
-        }),
-      ),
-    optional(ports.readAppSignals?.bind(ports)),
-    optional(ports.readDemandHistory?.bind(ports)),
-  ]);
+  const [nodes, pendingPods, utilization, appSignals, demandHistory, requestsWindowMax] =
+    await Promise.all([
+      listed,
+      ports.listPendingPods(),
+      listed
+        .then((workers) => ports.readUtilization(workers))
+        .catch(
+          (err: unknown): Utilization => ({
+            available: false,
+            reason: `metrics unavailable: ${(err as Error).message}`,
+          }),
+        ),
+      optional(ports.readAppSignals?.bind(ports)),
+      optional(ports.readDemandHistory?.bind(ports)),
+      optional(ports.readRequestsPeak?.bind(ports)),
+    ]);
   return ClusterSnapshotSchema.parse({
     takenAt: ports.now().toISOString(),
     nodes,
@@ -61,6 +65,7 @@ export async function takeSnapshot(ports: SamplerPorts): Promise<ClusterSnapshot
     utilization,
     ...(appSignals ? { appSignals } : {}),
     ...(demandHistory ? { demandHistory } : {}),
+    ...(requestsWindowMax ? { requestsWindowMax } : {}),
   });
 }
 

@@ -2,6 +2,7 @@
 export { readDemandHistory, toDemandPoints } from './demand-history.ts';
 export { PrometheusClient, rejectedQueries } from './prometheus-client.ts';
 export { PROMQL, type QueryScope } from './promql.ts';
+export { type RequestsPeak, readRequestsPeak } from './requests-peak.ts';
 export { readUtilization } from './utilization.ts';
 export {
   durationSeconds,

@@ -4,7 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { eventually } from '@smartscale/local/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalPrometheus, startPrometheus } from '../../../local/src/prometheus/start.ts';
-import { PrometheusClient, readDemandHistory, rejectedQueries } from '../../src/index.ts';
+import {
+  PrometheusClient,
+  readDemandHistory,
+  readRequestsPeak,
+  rejectedQueries,
+} from '../../src/index.ts';
 
 // Real Prometheus scraping kube-state-metrics series every second: two web
 // pods (Running and Pending) that need worker room, a DaemonSet pod and a
@@ -93,6 +98,29 @@ describe('readDemandHistory against a real Prometheus', () => {
     const r = await readDemandHistory(unreachable, 600, new Date());
     expect(r).toMatchObject({ ok: false, reason: 'metrics-unavailable' });
     expect(!r.ok && r.detail).toContain('unreachable');
+  });
+});
+
+describe('readRequestsPeak against a real Prometheus', () => {
+  it('gives the peak requests of Pending and Running non-DaemonSet pods over the window', async () => {
+    const peak = await readRequestsPeak(client, 20, new Date(), '1s');
+    expect(peak).toEqual({
+      ok: true,
+      value: { cpuMillis: 750, memoryBytes: 768 * MiB, windowSeconds: 20 },
+    });
+  });
+
+  it('is unavailable, saying why, where Prometheus has no such series or cannot be reached', async () => {
+    // An hour before the first scrape there are no kube-state-metrics series.
+    const before = await readRequestsPeak(client, 20, new Date(Date.now() - 3_600_000), '1s');
+    expect(before).toMatchObject({ ok: false, reason: 'metrics-unavailable' });
+    expect(!before.ok && before.detail).toContain('is kube-state-metrics scraped?');
+    const unreachable = new PrometheusClient({ baseUrl: 'http://127.0.0.1:1', timeoutMs: 1000 });
+    const r = await readRequestsPeak(unreachable, 600, new Date());
+    expect(!r.ok && r.detail).toContain('unreachable');
+    await expect(readRequestsPeak(client, 0.5, new Date())).rejects.toThrow(
+      /requests peak window: expected whole seconds >= 1 \(scaleDown.sustainSeconds\), got 0.5/,
+    );
   });
 });
 

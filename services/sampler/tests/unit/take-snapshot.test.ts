@@ -28,6 +28,21 @@ describe('takeSnapshot', () => {
     expect(snapshot.appSignals).toEqual({ q: 7 });
   });
 
+  it('carries the peak of requests for consolidation, and leaves it out when the read failed', async () => {
+    const peak = { cpuMillis: 4000, memoryBytes: 2 ** 32, windowSeconds: 600 };
+    const snapshot = await takeSnapshot(ports({ readRequestsPeak: async () => peak }));
+    expect(snapshot.requestsWindowMax).toEqual(peak);
+    expect(await takeSnapshot(ports())).not.toHaveProperty('requestsWindowMax');
+    const failed = await takeSnapshot(
+      ports({
+        readRequestsPeak: async () => {
+          throw new Error('no pod requests in Prometheus over the last 600s');
+        },
+      }),
+    );
+    expect(failed).not.toHaveProperty('requestsWindowMax');
+  });
+
   it('leaves them out when not asked for, or when reading them failed, and still samples', async () => {
     expect(await takeSnapshot(ports())).not.toHaveProperty('demandHistory');
     const failed = await takeSnapshot(
