@@ -23,6 +23,7 @@ const ports: JoinVerifierPorts = {
     const { refused } = await fleet.terminate(instanceIds);
     if (refused.length > 0)
       ctx.logger.warn('not terminated: not workers of this cluster', { refused });
+    return { refused };
   },
   async deleteNode(nodeName) {
     await cluster.deleteNode(nodeName);

@@ -11,7 +11,11 @@ export interface JoinedNode {
 export interface JoinVerifierPorts {
   readonly now: () => Date;
   findNodeByInstanceId(instanceId: string): Promise<JoinedNode | null>;
-  terminate(instanceIds: readonly string[]): Promise<void>;
+  /**
+   * Terminates the instances EC2 tags as this cluster's workers; the others
+   * (not ours, or unknown) are refused, returned, and left running.
+   */
+  terminate(instanceIds: readonly string[]): Promise<{ readonly refused: readonly string[] }>;
   /** Deletes a Node object; one already gone is not an error. */
   deleteNode(nodeName: string): Promise<void>;
   /**
@@ -44,7 +48,8 @@ export function wholeSecondsUntil(now: Date, at: number): number {
  * reported once (NodeJoined); past the deadline the rest are terminated,
  * the Nodes of those that registered but never turned Ready are deleted
  * (K3s has no cloud controller that would), and each is reported
- * (JoinFailed); the others are re-checked later by re-delivering a
+ * (JoinFailed, saying whether it was terminated: an instance that is not
+ * ours is neither terminated nor its Node deleted); the others are re-checked later by re-delivering a
  * VerifyJoin with a delay, never by sleeping here.
  */
 export async function verifyJoin(
@@ -54,7 +59,7 @@ export async function verifyJoin(
   const now = ports.now();
   const overdue = now.getTime() >= Date.parse(command.payload.deadline);
   const outcome: VerifyOutcome = { joined: [], failed: [], waiting: [] };
-  const notReadyNodes: string[] = [];
+  const notReadyNodes = new Map<string, string>();
   for (const instanceId of command.payload.instanceIds) {
     const node = await ports.findNodeByInstanceId(instanceId);
     if (node?.ready) {
@@ -70,21 +75,25 @@ export async function verifyJoin(
       );
     } else if (overdue) {
       outcome.failed.push(instanceId);
-      if (node) notReadyNodes.push(node.name);
+      if (node) notReadyNodes.set(instanceId, node.name);
     } else {
       outcome.waiting.push(instanceId);
     }
   }
   if (outcome.failed.length > 0) {
     // Terminate first: a kubelet still running would register its Node again.
-    await ports.terminate(outcome.failed);
-    for (const nodeName of notReadyNodes) await ports.deleteNode(nodeName);
+    const refused = new Set((await ports.terminate(outcome.failed)).refused);
+    // The Node of an instance EC2 does not tag as ours is not ours either,
+    // whatever its label says (issue #21 item 9): it is left alone.
+    for (const [instanceId, nodeName] of notReadyNodes)
+      if (!refused.has(instanceId)) await ports.deleteNode(nodeName);
     for (const instanceId of outcome.failed) {
-      const reason = `no Ready node within the join timeout (deadline ${command.payload.deadline})`;
+      const terminated = !refused.has(instanceId);
+      const reason = terminated
+        ? `no Ready node within the join timeout (deadline ${command.payload.deadline})`
+        : `no Ready node within the join timeout (deadline ${command.payload.deadline}); not terminated and its Node left alone: EC2 does not tag ${instanceId} as a worker of this cluster`;
       await ports.once(command.actionId, `join-failed:${instanceId}`, () =>
-        ports.publish(
-          followUp(command, 'JoinFailed', { instanceId, reason, terminated: true }, now),
-        ),
+        ports.publish(followUp(command, 'JoinFailed', { instanceId, reason, terminated }, now)),
       );
     }
   }

@@ -114,9 +114,7 @@ export function joinVerifierPorts(world: World): JoinVerifierPorts {
       const node = world.cluster.findByInstance(instanceId);
       return node ? { name: node.name, ready: node.ready } : null;
     },
-    async terminate(instanceIds) {
-      await fleet.terminate(instanceIds);
-    },
+    terminate: (instanceIds) => fleet.terminate(instanceIds),
     deleteNode: (nodeName) => cluster.deleteNode(nodeName),
     once: dedup.once,
     publish: publisher.publish,

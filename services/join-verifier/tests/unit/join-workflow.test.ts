@@ -178,6 +178,27 @@ describe('join workflow: an instance that is not ours', () => {
     expect(world.fleet.instances.get(foreign)?.state).toBe('running');
   });
 
+  it('leaves the NotReady Node of an instance that is not ours alone, and says it was not terminated (issue #21 item 9)', async () => {
+    const world = createWorld();
+    const foreign = instanceIdOf(98);
+    world.fleet.add({ instanceId: foreign, clusterId: null });
+    // Joined by hand with the workers' user data: its kubelet labelled it managed.
+    world.cluster.addNode({ name: 'by-hand', instanceId: foreign, ready: false, managed: true });
+    const command = verifyJoinCommand(
+      { instanceIds: [foreign], launchedAt: world.clock.at(-600), deadline: world.clock.at(0) },
+      world.clock.now(),
+    );
+
+    await verifyJoin(command, joinVerifierPorts(world));
+
+    expect(world.cluster.seen.deletedNodes).toEqual([]);
+    expect(world.cluster.node('by-hand')).toBeDefined();
+    expect(world.fleet.terminated).toEqual([]);
+    const [failed] = world.publisher.ofType('JoinFailed');
+    expect(failed?.payload).toMatchObject({ instanceId: foreign, terminated: false });
+    expect(failed?.payload.reason).toContain('its Node left alone');
+  });
+
   it('an unknown instance waits like one still booting until the deadline', async () => {
     const world = createWorld();
     const unknown = instanceIdOf(77);

@@ -34,6 +34,7 @@ function world(nodes: Record<string, JoinedNode>) {
     findNodeByInstanceId: async (instanceId) => nodes[instanceId] ?? null,
     async terminate(instanceIds) {
       seen.terminated.push(...instanceIds);
+      return { refused: [] };
     },
     async deleteNode(nodeName) {
       seen.deletedNodes.push(nodeName);
