@@ -15,7 +15,7 @@ export default $config({
     const { readDeploySettings } = await import('./stacks/settings.ts');
     const { assertPrefix } = await import('./stacks/topology.ts');
     const { deploymentPlan } = await import('./stacks/plan.ts');
-    const { createMessaging } = await import('./stacks/messaging.ts');
+    const { createMessaging, createMessagingPolicies } = await import('./stacks/messaging.ts');
     const { createTables } = await import('./stacks/data.ts');
     const { createBuckets } = await import('./stacks/storage.ts');
     const { createFunctions } = await import('./stacks/functions.ts');
@@ -26,7 +26,8 @@ export default $config({
     const messaging = createMessaging(plan);
     const tables = createTables(plan);
     const buckets = createBuckets(plan);
-    const { resources } = createFunctions(plan, settings, messaging, tables, buckets);
+    const { resources, roles } = createFunctions(plan, settings, messaging, tables, buckets);
+    createMessagingPolicies(plan, messaging, roles, settings.serverRoleArn);
     const { dashboard } = createAlarms(plan, messaging.topics.alarms.arn);
 
     return {

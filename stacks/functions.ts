@@ -109,6 +109,9 @@ export function createFunctions(
   const vpc = { privateSubnets: subnetIds, securityGroups: settings.securityGroupIds };
 
   const functions = {} as Record<ServiceName, sst.aws.Function>;
+  // Each function's role, which the topics', the topic key's and the DLQs'
+  // policies name (messaging.ts createMessagingPolicies).
+  const roles = {} as Record<ServiceName, $util.Output<string>>;
   const batchSizes = Object.fromEntries(plan.queues.map((q) => [q.key, q.batchSize]));
   for (const { service, name, queue } of plan.functions) {
     const size = sizing[service];
@@ -119,7 +122,8 @@ export function createFunctions(
       imageId: template.imageId,
       groups: template.vpcSecurityGroupIds,
       defaultVersion: template.defaultVersion,
-    }).apply(({ r, a, imageId, groups, defaultVersion }) => {
+      topicKeyArn: messaging.topicKey.arn,
+    }).apply(({ r, a, imageId, groups, defaultVersion, topicKeyArn }) => {
       // The scope below is the default version's; launches use the pinned one.
       const versionProblem = launchTemplateVersionProblem(settings, defaultVersion);
       if (versionProblem)
@@ -130,6 +134,8 @@ export function createFunctions(
         clusterId: settings.clusterId,
         workerRoleName: settings.workerRoleName,
         launch: launchScopeOf(settings, { imageId, vpcSecurityGroupIds: groups }),
+        topicKeyArn,
+        ...(settings.parameterKeyArn ? { parameterKeyArn: settings.parameterKeyArn } : {}),
         arn(ref) {
           switch (ref.kind) {
             case 'topic':
@@ -179,6 +185,7 @@ export function createFunctions(
         function: args,
       });
       functions[service] = cron.nodes.function as unknown as sst.aws.Function;
+      roles[service] = cron.nodes.function.apply((f) => f.nodes.role.arn);
       continue;
     }
     if (queue === null) throw new Error(`service ${service} has neither a queue nor a schedule`);
@@ -196,7 +203,8 @@ export function createFunctions(
         : {}),
     });
     functions[service] = fn;
+    roles[service] = fn.nodes.role.arn;
   }
   // `resources` is also a deploy output: the sampler watch Deployment's ConfigMap takes it.
-  return { functions, resources };
+  return { functions, resources, roles };
 }

@@ -57,6 +57,17 @@ export interface ArnResolver {
   readonly workerRoleName: string;
   /** Only the provisioner's launch statements read it. */
   readonly launch: LaunchScope;
+  /**
+   * The stack's key the topics are encrypted with (messaging.ts): publishing
+   * needs it, through SNS only.
+   */
+  readonly topicKeyArn: string;
+  /**
+   * The customer-managed key of the SecureString parameters, or undefined
+   * when they use the AWS managed key `aws/ssm`, whose key policy already
+   * admits this account's callers through SSM (no IAM grant needed).
+   */
+  readonly parameterKeyArn?: string;
 }
 
 const CLUSTER_TAG = 'smartscale:cluster';
@@ -99,28 +110,49 @@ function statementFor(p: PermissionSpec, r: ArnResolver): IamStatement | IamStat
       };
     case 'parameter':
       if (actions.includes('kms:Decrypt')) {
-        // The parameter for SSM; its key only when used through SSM (needed
-        // when the SecureString uses a customer-managed key).
+        // The parameter for SSM; its key only when it is a customer-managed
+        // one, that exact key, and only through SSM. Binding the grant to
+        // each parameter's kms:EncryptionContext:PARAMETER_ARN is not done:
+        // the simulator that proves these policies ignores that key, and
+        // the parameter grant above already decides which secrets are read.
+        const read = {
+          actions: actions.filter((a) => a !== 'kms:Decrypt'),
+          resources: [r.arn(p.resource)],
+        };
+        if (!r.parameterKeyArn) return read;
         return [
-          { actions: actions.filter((a) => a !== 'kms:Decrypt'), resources: [r.arn(p.resource)] },
+          read,
           {
             actions: ['kms:Decrypt'],
-            resources: [`arn:aws:kms:${r.region}:${r.account}:key/*`],
-            conditions: [
-              {
-                test: 'StringEquals',
-                variable: 'kms:ViaService',
-                values: [`ssm.${r.region}.amazonaws.com`],
-              },
-            ],
+            resources: [r.parameterKeyArn],
+            conditions: [viaService('ssm', r.region)],
           },
         ];
       }
+      return { actions, resources: [r.arn(p.resource)] };
+    case 'topic':
+      if (actions.includes('sns:Publish'))
+        // The topics are encrypted with the stack's key: SNS asks KMS for a
+        // data key as the publisher.
+        return [
+          { actions, resources: [r.arn(p.resource)] },
+          {
+            actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            resources: [r.topicKeyArn],
+            conditions: [viaService('sns', r.region)],
+          },
+        ];
       return { actions, resources: [r.arn(p.resource)] };
     default:
       return { actions, resources: [r.arn(p.resource)] };
   }
 }
+
+const viaService = (service: 'ssm' | 'sns', region: string) => ({
+  test: 'StringEquals',
+  variable: 'kms:ViaService',
+  values: [`${service}.${region}.amazonaws.com`],
+});
 
 const OBJECT_ACTIONS = new Set(['s3:GetObject', 's3:PutObject']);
 
@@ -344,7 +376,15 @@ export function policyDocument(statements: readonly IamStatement[]): PolicyDocum
  * new sst.aws.Function('Decider', { permissions: iamFor('decider', resolver) });
  */
 export function iamFor(service: ServiceName, resolver: ArnResolver): IamStatement[] {
-  return topology.permissions[service].flatMap((p) => statementFor(p, resolver));
+  const statements = topology.permissions[service].flatMap((p) => statementFor(p, resolver));
+  // Publishing to two topics needs the one topic key once.
+  const seen = new Set<string>();
+  return statements.filter((s) => {
+    const key = JSON.stringify(s);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Every service's statements, for review and tests. */

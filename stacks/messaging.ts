@@ -2,20 +2,46 @@
 // SST mapping of the plan's topics, queues (+DLQs), subscriptions and
 // EventBridge rules: one component per plan entry, named as in the plan so
 // AWS matches the local setup (the parity tests hold the plan to both).
+// The topics' key and the topics' and DLQs' resource policies name the
+// functions' roles, so createMessagingPolicies runs once those exist.
 import { type DeploymentPlan, queueSendPolicy } from './plan.ts';
-import type { QueueName, TopologyTopic } from './topology.ts';
+import {
+  alarmSourceOf,
+  deadLetterQueuePolicy,
+  deadLetterSendersOf,
+  publisherRolesOf,
+  topicKeyPolicy,
+  topicPolicy,
+} from './resource-policies.ts';
+import { type QueueName, type ServiceName, ServiceNames, type TopologyTopic } from './topology.ts';
 
 export interface Messaging {
   topics: Record<TopologyTopic, sst.aws.SnsTopic>;
   queues: Record<QueueName, sst.aws.Queue>;
   dlqs: Record<QueueName, sst.aws.Queue>;
+  /** The customer-managed key every topic is encrypted with. */
+  topicKey: aws.kms.Key;
+  /** EventBridge rule ARNs by rule key. */
+  ruleArns: Record<string, $util.Output<string>>;
 }
 
 export function createMessaging(plan: DeploymentPlan): Messaging {
+  // A key of the stack's own rather than aws/sns: CloudWatch alarms cannot
+  // publish to a topic under the AWS managed key, whose policy cannot be
+  // changed. Its policy is set by createMessagingPolicies (aws.kms.KeyPolicy).
+  const topicKey = new aws.kms.Key('TopicKey', {
+    description: `${plan.prefix}: encrypts the SmartScale SNS topics at rest`,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+  });
+  new aws.kms.Alias('TopicKeyAlias', {
+    name: `alias/${plan.prefix}-topics`,
+    targetKeyId: topicKey.keyId,
+  });
   const topics = {} as Messaging['topics'];
   for (const topic of plan.topics) {
     topics[topic.key] = new sst.aws.SnsTopic(`Topic-${topic.key}`, {
-      transform: { topic: { name: topic.name } },
+      transform: { topic: { name: topic.name, kmsMasterKeyId: topicKey.arn } },
     });
   }
 
@@ -41,6 +67,14 @@ export function createMessaging(plan: DeploymentPlan): Messaging {
       visibilityTimeout: `${spec.visibilityTimeoutSeconds} seconds`,
       dlq: { queue: dlq.arn, retry: spec.maxReceiveCount },
       transform: { queue: { name: spec.name, sqsManagedSseEnabled: true } },
+    });
+    // Only its own source queue may name this DLQ in a redrive policy.
+    new aws.sqs.RedriveAllowPolicy(`Dlq-${spec.key}-RedriveAllow`, {
+      queueUrl: dlq.url,
+      redriveAllowPolicy: $jsonStringify({
+        redrivePermission: 'byQueue',
+        sourceQueueArns: [queues[spec.key].arn],
+      }),
     });
     dlqs[spec.key] = dlq;
   }
@@ -74,6 +108,9 @@ export function createMessaging(plan: DeploymentPlan): Messaging {
       eventBusName: 'default',
       targetId: 'queue',
       arn: queues[rule.targetQueue].arn,
+      // An event EventBridge cannot deliver (after its retries) is kept in
+      // the queue's DLQ rather than dropped; its policy admits these rules.
+      deadLetterConfig: { arn: dlqs[rule.targetQueue].arn },
     });
     ruleArns[rule.key] = created.arn;
   }
@@ -91,5 +128,92 @@ export function createMessaging(plan: DeploymentPlan): Messaging {
       }),
     });
   }
-  return { topics, queues, dlqs };
+  return { topics, queues, dlqs, topicKey, ruleArns };
+}
+
+interface DeployedRoles {
+  readonly region: string;
+  readonly account: string;
+  readonly roles: Record<ServiceName, string>;
+}
+
+/**
+ * The resource policies that name the functions' roles: each topic's
+ * publishers (and, with `serverRoleArn`, the K3s server's role on samples),
+ * the topic key's users, and who may send into each DLQ
+ * (resource-policies.ts, evaluated by resource-policy-simulation.test.ts).
+ */
+export function createMessagingPolicies(
+  plan: DeploymentPlan,
+  messaging: Messaging,
+  roles: Record<ServiceName, $util.Input<string>>,
+  serverRoleArn: string | undefined,
+): void {
+  const region = aws.getRegionOutput().name;
+  const account = aws.getCallerIdentityOutput().accountId;
+  const roleArns = $resolve(ServiceNames.map((s) => roles[s])).apply(
+    (arns) =>
+      Object.fromEntries(ServiceNames.map((s, i) => [s, arns[i] as string])) as Record<
+        ServiceName,
+        string
+      >,
+  );
+  const context = $resolve([region, account, roleArns]).apply((resolved) => {
+    const [r, a, arns] = resolved as [string, string, Record<ServiceName, string>];
+    return { region: r, account: a, roles: arns };
+  }) as $util.Output<DeployedRoles>;
+
+  for (const topic of plan.topics) {
+    new aws.sns.TopicPolicy(`TopicPolicy-${topic.key}`, {
+      arn: messaging.topics[topic.key].arn,
+      policy: $resolve([context, messaging.topics[topic.key].arn]).apply((resolved) => {
+        const [c, arn] = resolved as [DeployedRoles, string];
+        return JSON.stringify(
+          topicPolicy(arn, {
+            publisherRoleArns: publisherRolesOf(topic.key, (s) => c.roles[s], serverRoleArn),
+            ...(topic.key === 'alarms'
+              ? { alarms: alarmSourceOf(c.region, c.account, plan.prefix) }
+              : {}),
+          }),
+        );
+      }),
+    });
+  }
+
+  new aws.kms.KeyPolicy('TopicKeyPolicy', {
+    keyId: messaging.topicKey.keyId,
+    policy: context.apply((c) =>
+      JSON.stringify(
+        topicKeyPolicy({
+          region: c.region,
+          account: c.account,
+          publisherRoleArns: [
+            ...new Set(
+              plan.topics.flatMap((t) => publisherRolesOf(t.key, (s) => c.roles[s], serverRoleArn)),
+            ),
+          ],
+          alarms: alarmSourceOf(c.region, c.account, plan.prefix),
+        }),
+      ),
+    ),
+  });
+
+  for (const queue of plan.queues) {
+    const dlq = messaging.dlqs[queue.key];
+    const rules = $resolve(
+      queue.targetingRules.map((r) => messaging.ruleArns[r] as $util.Output<string>),
+    );
+    new aws.sqs.QueuePolicy(`DlqPolicy-${queue.key}`, {
+      queueUrl: dlq.url,
+      policy: $resolve([context, dlq.arn, rules]).apply((resolved) => {
+        const [c, arn, ruleList] = resolved as [DeployedRoles, string, string[]];
+        return JSON.stringify(
+          deadLetterQueuePolicy(arn, {
+            senderRoleArns: deadLetterSendersOf(queue.key).map((s) => c.roles[s]),
+            ruleArns: ruleList,
+          }),
+        );
+      }),
+    });
+  }
 }

@@ -31,7 +31,30 @@ export interface DeploySettings {
    * any of it then fails CreateFunction (finding 1 of issue #22).
    */
   readonly reservedConcurrency: number | null;
+  /**
+   * The K3s server's instance role, when the sampler's watch mode runs there:
+   * the samples topic and its key then admit it (resource-policies.ts).
+   * Unset, nothing outside the functions may publish.
+   */
+  readonly serverRoleArn?: string;
+  /**
+   * The customer-managed KMS key of the SecureString parameters; unset for
+   * the AWS managed key aws/ssm. Functions may decrypt with this key only.
+   */
+  readonly parameterKeyArn?: string;
 }
+
+/** Optional settings: unset is a valid choice, a malformed value is not. */
+const OPTIONAL_ARNS = {
+  SMARTSCALE_SERVER_ROLE_ARN: {
+    pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+    what: "the K3s server's instance role ARN, e.g. arn:aws:iam::123456789012:role/k3s-server (only with the sampler's watch mode)",
+  },
+  SMARTSCALE_PARAMETER_KEY_ARN: {
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$/,
+    what: 'the key ARN (not an alias) of the customer-managed KMS key of the SecureString parameters, e.g. arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (unset for aws/ssm)',
+  },
+} as const;
 
 const REQUIRED = {
   SMARTSCALE_CLUSTER_ID: 'the cluster id (letters, digits, -), e.g. prod-eu',
@@ -103,6 +126,13 @@ export function readDeploySettings(
     problems.push(
       `SMARTSCALE_RESERVED_CONCURRENCY '${reservedRaw}' is invalid: expected a whole number 1-100 (or unset for none); the account must keep 10 unreserved, so check 'aws lambda get-account-settings' first`,
     );
+  const optional: Partial<Record<keyof typeof OPTIONAL_ARNS, string>> = {};
+  for (const [name, { pattern, what }] of Object.entries(OPTIONAL_ARNS)) {
+    const v = env[name]?.trim();
+    if (!v) continue;
+    if (pattern.test(v)) optional[name as keyof typeof OPTIONAL_ARNS] = v;
+    else problems.push(`${name} '${v}' is invalid: expected ${what}`);
+  }
   if (problems.length > 0)
     throw new InvalidConfigError(
       // Each problem starts with the variable it is about.
@@ -121,6 +151,12 @@ export function readDeploySettings(
     zones: list(get('SMARTSCALE_ZONES')),
     policyJson,
     reservedConcurrency: reserved,
+    ...(optional.SMARTSCALE_SERVER_ROLE_ARN
+      ? { serverRoleArn: optional.SMARTSCALE_SERVER_ROLE_ARN }
+      : {}),
+    ...(optional.SMARTSCALE_PARAMETER_KEY_ARN
+      ? { parameterKeyArn: optional.SMARTSCALE_PARAMETER_KEY_ARN }
+      : {}),
   };
 }
 

@@ -35,6 +35,7 @@ async function main(prefix: string): Promise<void> {
     if (type.startsWith('aws:s3/bucket')) return `arn:aws:s3:::${name}`;
     if (type === 'aws:cloudwatch/eventRule:EventRule')
       return `arn:aws:events:${REGION}:${ACCOUNT}:rule/${name}`;
+    if (type === 'aws:kms/key:Key') return `arn:aws:kms:${REGION}:${ACCOUNT}:key/${name}`;
     return `arn:aws:mock:${REGION}:${ACCOUNT}:${type}/${name}`;
   };
   pulumi.runtime.setMocks(
@@ -51,6 +52,7 @@ async function main(prefix: string): Promise<void> {
             ...args.inputs,
             name,
             arn,
+            ...(args.type === 'aws:kms/key:Key' ? { keyId: name } : {}),
             url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}`,
           },
         };
@@ -89,12 +91,23 @@ async function main(prefix: string): Promise<void> {
   g.sst = await import(join(platform, 'src/components/index.ts'));
 
   const { deploymentPlan } = await import('../../plan.ts');
-  const { createMessaging } = await import('../../messaging.ts');
+  const { createMessaging, createMessagingPolicies } = await import('../../messaging.ts');
+  const { ServiceNames } = await import('../../topology.ts');
   const { createTables } = await import('../../data.ts');
   const { createBuckets } = await import('../../storage.ts');
   const { createAlarms } = await import('../../alarms.ts');
   const plan = deploymentPlan(prefix);
   const messaging = createMessaging(plan);
+  // The functions' roles stand in by the ARNs the test expects in the
+  // policies (functions are left out, see above).
+  createMessagingPolicies(
+    plan,
+    messaging,
+    Object.fromEntries(
+      ServiceNames.map((s) => [s, `arn:aws:iam::${ACCOUNT}:role/${prefix}-${s}`]),
+    ) as Record<(typeof ServiceNames)[number], string>,
+    `arn:aws:iam::${ACCOUNT}:role/k3s-server`,
+  );
   createTables(plan);
   createBuckets(plan);
   createAlarms(plan, messaging.topics.alarms.arn);

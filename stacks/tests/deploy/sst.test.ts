@@ -80,15 +80,20 @@ describe('sst.config.ts and stacks/', () => {
         'aws:cloudwatch/eventTarget:EventTarget',
         'aws:cloudwatch/metricAlarm:MetricAlarm',
         'aws:dynamodb/table:Table',
+        'aws:kms/alias:Alias',
+        'aws:kms/key:Key',
+        'aws:kms/keyPolicy:KeyPolicy',
         'aws:s3/bucket:Bucket',
         'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration',
         'aws:s3/bucketPolicy:BucketPolicy',
         'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
         'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
         'aws:sns/topic:Topic',
+        'aws:sns/topicPolicy:TopicPolicy',
         'aws:sns/topicSubscription:TopicSubscription',
         'aws:sqs/queue:Queue',
         'aws:sqs/queuePolicy:QueuePolicy',
+        'aws:sqs/redriveAllowPolicy:RedriveAllowPolicy',
       ]);
     });
 
@@ -139,8 +144,9 @@ describe('sst.config.ts and stacks/', () => {
 
     it('one policy per queue, letting in only its subscribed topics and targeting rules', () => {
       const policies = ofType('sqs/queuePolicy:QueuePolicy');
+      // One per queue and one per DLQ (the next test reads those).
       expect(sorted(policies.map((p) => String(p.inputs.queueUrl).split('/').pop() ?? ''))).toEqual(
-        sorted(plan.queues.map((q) => q.name)),
+        sorted(plan.queues.flatMap((q) => [q.name, q.dlqName])),
       );
       for (const q of plan.queues) {
         const policy = policies.find((p) => String(p.inputs.queueUrl).endsWith(`/${q.name}`));
@@ -179,6 +185,109 @@ describe('sst.config.ts and stacks/', () => {
       }
     });
 
+    // Issue #21 items 5 and 8; the policies' effect is proven by
+    // stacks/tests/unit/resource-policy-simulation.test.ts, this holds the
+    // mapping to attaching them, to the right resources, with the roles.
+    const role = (s: string) => `arn:aws:iam::123456789012:role/${prefix}-${s}`;
+    const serverRole = 'arn:aws:iam::123456789012:role/k3s-server';
+    type Statement = {
+      Sid: string;
+      Effect: string;
+      Principal: string | { AWS?: string[] | string; Service?: string };
+      Action: string | string[];
+      Resource: string;
+      Condition?: Record<string, Record<string, string[] | string>>;
+    };
+    const statementsOf = (r: Registered | undefined) =>
+      JSON.parse(String(r?.inputs.policy)).Statement as Statement[];
+
+    it('topics encrypted with the stack key, each with a policy naming its exact publishers', () => {
+      const [key, ...moreKeys] = ofType('kms/key:Key');
+      expect(moreKeys).toEqual([]);
+      expect(key?.inputs.enableKeyRotation).toBe(true);
+      const keyArn = `arn:aws:kms:eu-west-1:123456789012:key/${key?.name}`;
+      for (const topic of ofType('sns/topic:Topic'))
+        expect(topic.inputs.kmsMasterKeyId, String(topic.inputs.name)).toBe(keyArn);
+      const policies = ofType('sns/topicPolicy:TopicPolicy');
+      expect(sorted(policies.map((p) => nameOf(p.inputs.arn) ?? ''))).toEqual(
+        sorted(plan.topics.map((t) => t.name)),
+      );
+      const expected: Record<string, string[]> = {
+        samples: [role('sampler'), serverRole],
+        commands: [role('decider'), role('spot-listener')],
+        events: [
+          'decider',
+          'provisioner',
+          'join-verifier',
+          'drainer',
+          'spot-listener',
+          'reconciler',
+        ].map(role),
+        alarms: [],
+      };
+      for (const t of plan.topics) {
+        const statements = statementsOf(policies.find((p) => nameOf(p.inputs.arn) === t.name));
+        const publishers = statements.find((st) => st.Sid === 'publishers');
+        expect(publishers ? (publishers.Principal as { AWS: string[] }).AWS : [], t.name).toEqual(
+          expected[t.key],
+        );
+        const deny = statements.find((st) => st.Sid === 'nobody-else-publishes');
+        expect(deny?.Effect).toBe('Deny');
+        expect(statements.find((st) => st.Sid === 'tls-only')?.Condition, t.name).toEqual({
+          Bool: { 'aws:SecureTransport': 'false' },
+        });
+        expect(
+          statements.find((st) => st.Sid === 'cloudwatch-alarms')?.Condition?.ArnLike,
+          t.name,
+        ).toEqual(
+          t.key === 'alarms'
+            ? { 'aws:SourceArn': `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${prefix}-*` }
+            : undefined,
+        );
+      }
+      const [keyPolicy, ...moreKeyPolicies] = ofType('kms/keyPolicy:KeyPolicy');
+      expect(moreKeyPolicies).toEqual([]);
+      expect(keyPolicy?.inputs.keyId).toBe(key?.name);
+      const users = statementsOf(keyPolicy).find((st) => st.Sid === 'publishers-through-sns');
+      expect(sorted((users?.Principal as { AWS: string[] } | undefined)?.AWS ?? [])).toEqual(
+        sorted(new Set(Object.values(expected).flat())),
+      );
+      const [alias] = ofType('kms/alias:Alias');
+      expect(alias?.inputs.name).toBe(`alias/${prefix}-topics`);
+    });
+
+    it('DLQs: only their consumer and targeting rules may send, only their queue may redrive', () => {
+      const policies = ofType('sqs/queuePolicy:QueuePolicy');
+      const allows = ofType('sqs/redriveAllowPolicy:RedriveAllowPolicy');
+      for (const q of plan.queues) {
+        const statements = statementsOf(
+          policies.find((p) => String(p.inputs.queueUrl).endsWith(`/${q.dlqName}`)),
+        );
+        const deny = statements.find((st) => st.Sid === 'nobody-else-sends');
+        const rules = plan.rules
+          .filter((r) => r.targetQueue === q.key)
+          .map((r) => `arn:aws:events:eu-west-1:123456789012:rule/${r.name}`);
+        expect(deny?.Condition?.ArnNotEquals, q.dlqName).toEqual({
+          'aws:PrincipalArn': [role(q.key)],
+          ...(rules.length > 0 ? { 'aws:SourceArn': rules } : {}),
+        });
+        expect(statements.find((st) => st.Sid === 'tls-only')?.Action, q.dlqName).toBe('sqs:*');
+        const redrive = allows.find((a) => String(a.inputs.queueUrl).endsWith(`/${q.dlqName}`));
+        expect(JSON.parse(String(redrive?.inputs.redriveAllowPolicy)), q.dlqName).toEqual({
+          redrivePermission: 'byQueue',
+          sourceQueueArns: [`arn:aws:sqs:eu-west-1:123456789012:${q.name}`],
+        });
+      }
+      // EventBridge keeps an event it cannot deliver in the target queue's DLQ.
+      for (const target of ofType('cloudwatch/eventTarget:EventTarget')) {
+        const queue = plan.queues.find((q) => q.name === nameOf(target.inputs.arn));
+        expect(
+          nameOf((target.inputs.deadLetterConfig as { arn: string }).arn),
+          String(target.inputs.rule),
+        ).toBe(queue?.dlqName);
+      }
+    });
+
     it('EventBridge rules on the default bus, each into its queue', () => {
       const rules = ofType('cloudwatch/eventRule:EventRule');
       const targets = ofType('cloudwatch/eventTarget:EventTarget');
@@ -206,7 +315,7 @@ describe('sst.config.ts and stacks/', () => {
       );
     });
 
-    it('tables with their keys, index, TTL and point-in-time recovery', () => {
+    it('tables with their keys, index, TTL, point-in-time recovery and SSE stated', () => {
       const tables = ofType('dynamodb/table:Table');
       expect(sorted(tables.map((t) => String(t.inputs.name)))).toEqual(
         sorted(plan.tables.map((t) => t.name)),
@@ -217,6 +326,7 @@ describe('sst.config.ts and stacks/', () => {
         expect(table?.rangeKey).toBe(t.spec.sortKey.name);
         expect(table?.ttl).toEqual({ attributeName: t.spec.ttlAttribute, enabled: true });
         expect(table?.pointInTimeRecovery).toEqual({ enabled: true });
+        expect(table?.serverSideEncryption).toEqual({ enabled: true });
         expect(
           ((table?.globalSecondaryIndexes ?? []) as { name: string }[]).map((i) => i.name),
         ).toEqual(t.spec.globalIndexes.map((i) => i.name));

@@ -11,13 +11,7 @@
 // It is AGPL-3.0: a test-only devDependency, never bundled into a function.
 import { type EvaluationResult, runSimulation } from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
-import {
-  type ArnResolver,
-  iamFor,
-  policyDocument,
-  serverInstanceIam,
-  serverWrittenParameters,
-} from '../../iam.ts';
+import { iamFor, policyDocument, serverInstanceIam, serverWrittenParameters } from '../../iam.ts';
 import {
   kubeIdentities,
   names,
@@ -27,45 +21,16 @@ import {
   ServiceNames,
   topology,
 } from '../../topology.ts';
-
-const region = 'eu-west-1';
-const account = '123456789012';
-const prefix = 'smartscale-prod';
-const clusterId = 'prod';
-const template = 'lt-0123456789abcdef0';
-const templateArn = `arn:aws:ec2:${region}:${account}:launch-template/${template}`;
-
-/** The resolver functions.ts builds, with this deployment's values. */
-const resolver: ArnResolver = {
-  region,
+import {
   account,
   clusterId,
-  workerRoleName: 'smartscale-worker',
-  launch: {
-    launchTemplateId: template,
-    imageIds: ['ami-0aaaaaaaaaaaaaaaa'],
-    subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
-    securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa'],
-    instanceTypes: ['t3.medium'],
-  },
-  arn(ref) {
-    switch (ref.kind) {
-      case 'topic':
-        return `arn:aws:sns:${region}:${account}:${names.topic(prefix, ref.name)}`;
-      case 'queue':
-        return `arn:aws:sqs:${region}:${account}:${names.queue(prefix, ref.name)}`;
-      case 'dlq':
-        return `arn:aws:sqs:${region}:${account}:${names.dlq(prefix, ref.name)}`;
-      case 'table':
-      case 'table-index':
-        return `arn:aws:dynamodb:${region}:${account}:table/${names.table(prefix, ref.name)}`;
-      case 'parameter':
-        return `arn:aws:ssm:${region}:${account}:parameter${names.parameter(prefix, ref.name)}`;
-      case 'bucket':
-        return `arn:aws:s3:::${names.bucket(prefix, ref.name)}`;
-    }
-  },
-};
+  parameterKey,
+  prefix,
+  region,
+  resolver,
+  templateArn,
+  topicKey,
+} from './simulation.ts';
 
 const DEFAULT_KEY_POLICY = {
   Version: '2012-10-17',
@@ -439,6 +404,7 @@ const SENDERS: Partial<Record<QueueName, ServiceName[]>> = {
   'join-verifier': ['provisioner', 'join-verifier'],
   drainer: ['drainer'],
 };
+const PUBLISHES = new Set(Object.values(PUBLISHERS).flat());
 const KUBE_USERS: ServiceName[] = [
   'sampler',
   'join-verifier',
@@ -497,19 +463,50 @@ describe("no function reaches another one's queue, topic or parameter", () => {
         'ImplicitlyDenied',
       );
     }
-    const key = `arn:aws:kms:${region}:${account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
     const decrypts = ['notifier', ...KUBE_USERS].includes(service);
+    const viaSsm = { 'kms:ViaService': `ssm.${region}.amazonaws.com` };
+    expect(await evaluate(service, 'kms:Decrypt', parameterKey, viaSsm)).toBe(expected(decrypts));
     expect(
-      await evaluate(service, 'kms:Decrypt', key, {
-        'kms:ViaService': `ssm.${region}.amazonaws.com`,
-      }),
-    ).toBe(expected(decrypts));
-    expect(
-      await evaluate(service, 'kms:Decrypt', key, {
+      await evaluate(service, 'kms:Decrypt', parameterKey, {
         'kms:ViaService': `s3.${region}.amazonaws.com`,
       }),
     ).toBe('ImplicitlyDenied');
+    // Only the parameters' key (issue #21 finding 11: it was key/*).
+    for (const other of [
+      topicKey,
+      `arn:aws:kms:${region}:${account}:key/0000abcd-0000-0000-0000-000000000000`,
+    ])
+      expect(await evaluate(service, 'kms:Decrypt', other, viaSsm), other).toBe('ImplicitlyDenied');
   });
+
+  it('with the AWS managed aws/ssm key on the parameters, no function is granted any KMS key for SSM', () => {
+    const { parameterKeyArn: _, ...managed } = resolver;
+    for (const service of ServiceNames)
+      expect(
+        iamFor(service, managed).filter((s) =>
+          s.conditions?.some((c) => c.values.includes(`ssm.${region}.amazonaws.com`)),
+        ),
+        service,
+      ).toEqual([]);
+  });
+
+  it.each(ServiceNames)(
+    '%s: the topic key, for publishing only, through SNS only',
+    async (service) => {
+      const viaSns = { 'kms:ViaService': `sns.${region}.amazonaws.com` };
+      for (const action of ['kms:GenerateDataKey', 'kms:Decrypt'])
+        expect(await evaluate(service, action, topicKey, viaSns), action).toBe(
+          expected(PUBLISHES.has(service)),
+        );
+      expect(
+        await evaluate(service, 'kms:Decrypt', topicKey, {
+          'kms:ViaService': `ssm.${region}.amazonaws.com`,
+        }),
+      ).toBe('ImplicitlyDenied');
+      for (const action of ['kms:Encrypt', 'kms:ReEncryptFrom', 'kms:CreateGrant'])
+        expect(await evaluate(service, action, topicKey, viaSns), action).toBe('ImplicitlyDenied');
+    },
+  );
 
   // The rows of issue #21 item 3 spelled out: a token that cordons, evicts
   // and deletes Nodes is out of reach of the services that only read.

@@ -14,6 +14,7 @@ const resolver: ArnResolver = {
     securityGroupIds: ['sg-0workers'],
     instanceTypes: ['t3.medium'],
   },
+  topicKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
   arn: (ref) => `arn:test:${ref.kind}:${ref.name}`,
 };
 

@@ -40,6 +40,33 @@ describe('deploy settings', () => {
     expect(run).toThrow(/SMARTSCALE_ZONES is not set: expected comma-separated availability zones/);
   });
 
+  it("takes the server role and the parameters' key when given, and names a malformed one", () => {
+    const settings = readDeploySettings(good);
+    expect(settings.serverRoleArn).toBeUndefined();
+    expect(settings.parameterKeyArn).toBeUndefined();
+    const role = 'arn:aws:iam::123456789012:role/infra/k3s-server';
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(
+      readDeploySettings({
+        ...good,
+        SMARTSCALE_SERVER_ROLE_ARN: role,
+        SMARTSCALE_PARAMETER_KEY_ARN: key,
+      }),
+    ).toMatchObject({ serverRoleArn: role, parameterKeyArn: key });
+    const bad = () =>
+      readDeploySettings({
+        ...good,
+        SMARTSCALE_SERVER_ROLE_ARN: 'k3s-server',
+        SMARTSCALE_PARAMETER_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:alias/aws/ssm',
+      });
+    expect(bad).toThrow(
+      /SMARTSCALE_SERVER_ROLE_ARN 'k3s-server' is invalid: expected the K3s server's instance role ARN/,
+    );
+    expect(bad).toThrow(
+      /SMARTSCALE_PARAMETER_KEY_ARN 'arn:aws:kms:eu-west-1:123456789012:alias\/aws\/ssm' is invalid: expected the key ARN \(not an alias\)/,
+    );
+  });
+
   it('pins the launch template version by number, and hands it to every function (issue #21 item 6)', () => {
     const settings = readDeploySettings(good);
     expect(settings.launchTemplateVersion).toBe('3');
