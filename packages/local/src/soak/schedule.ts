@@ -142,15 +142,16 @@ export function faultSchedule(seed: number, options: ScheduleOptions): Scheduled
       ...(kind === 'pause' ? { pauseMs: Math.round(options.meanGapMs * (0.3 + extra)) } : {}),
       ...(kind === 'duplicate-message' ? { copies: 2 + Math.floor(extra * 2) } : {}),
       ...(kind === 'delay-message' ? { delaySeconds: 3 + Math.floor(extra * 8) } : {}),
-      ...durationOf(kind, extra),
+      ...durationOf(kind, extra, options.windowMs - at),
     });
   }
 }
 
-function durationOf(kind: FaultKind, extra: number): { durationMs?: number } {
+/** A lasting fault's length, ended with the fault window so the settle window is fault-free and CI time bounded. */
+function durationOf(kind: FaultKind, extra: number, leftMs: number): { durationMs?: number } {
   const range = DURATION_MS[kind];
   if (!range) return {};
-  return { durationMs: Math.round(range[0] + extra * (range[1] - range[0])) };
+  return { durationMs: Math.min(leftMs, Math.round(range[0] + extra * (range[1] - range[0]))) };
 }
 
 /** Faults per kind, every kind listed (0 when none). */

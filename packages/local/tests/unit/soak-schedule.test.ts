@@ -46,8 +46,10 @@ describe('the soak fault schedule', () => {
       if (f.kind === 'delay-message') expect(f.delaySeconds).toBeGreaterThanOrEqual(3);
       const range = DURATION_MS[f.kind];
       if (range) {
-        expect(f.durationMs).toBeGreaterThanOrEqual(range[0]);
+        // Drawn in the kind's range, cut short only where the window ends.
+        expect(f.durationMs).toBeGreaterThanOrEqual(Math.min(range[0], 3_600_000 - f.atMs));
         expect(f.durationMs).toBeLessThanOrEqual(range[1]);
+        expect(f.atMs + (f.durationMs ?? 0)).toBeLessThanOrEqual(3_600_000);
       } else expect(f.durationMs).toBeUndefined();
     }
   });
@@ -63,6 +65,17 @@ describe('the soak fault schedule', () => {
       FAULT_KINDS.length,
     );
     expect(other.map((f) => f.kind)).not.toEqual(first.map((f) => f.kind));
+  });
+
+  it('ends every lasting fault with the fault window (the settle window is fault-free)', () => {
+    let cut = 0;
+    for (let seed = 1; seed <= 20; seed++)
+      for (const f of faultSchedule(seed, { windowMs: 40_000, meanGapMs: 4_000 })) {
+        if (f.durationMs === undefined) continue;
+        expect(f.atMs + f.durationMs).toBeLessThanOrEqual(40_000);
+        if (f.durationMs < (DURATION_MS[f.kind]?.[0] ?? 0)) cut += 1;
+      }
+    expect(cut).toBeGreaterThan(0);
   });
 
   it('uses a PRNG that repeats per seed and stays in [0, 1)', () => {
