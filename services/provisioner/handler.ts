@@ -7,7 +7,7 @@ import {
   resolvedConfigFromEnv,
 } from '@smartscale/aws';
 import { crashAt, faultFromEnv } from './fault-injection.js';
-import { type ProvisionerPorts, provision } from './launch-workers.js';
+import { imageIdsByType, type ProvisionerPorts, provision } from './launch-workers.js';
 
 const ctx = createServiceContext('provisioner');
 // The configured instance types resolved against EC2 once per container: a
@@ -37,6 +37,8 @@ const ports: ProvisionerPorts = {
   },
   publishDelayed: ctx.delayedTo('join-verifier'),
   instanceTypes: instanceTypes.map((t) => t.instanceType),
+  resolvedTypes: instanceTypes,
+  imageIds: imageIdsByType(instanceTypes, config.instance.imageIds),
   avoidedPools: {
     active: (now) => avoidedPools.active(now),
     avoid: (pools) => avoidedPools.avoid(pools),

@@ -1,7 +1,12 @@
 import type { AvoidedPool } from '@smartscale/aws';
-import type { AnyEnvelope, CapacityType, Envelope } from '@smartscale/contracts';
+import type { AnyEnvelope, CapacityType, Envelope, LaunchChoice } from '@smartscale/contracts';
 import { followUp } from '@smartscale/contracts';
-import { type Config, type LaunchSlot, planPurchase } from '@smartscale/core';
+import {
+  type Config,
+  type LaunchSlot,
+  planPurchase,
+  type ResolvedInstanceType,
+} from '@smartscale/core';
 
 /** An EC2 worker as the provisioner sees it. */
 export interface Worker {
@@ -25,6 +30,8 @@ export interface LaunchGroup {
   readonly slot: number;
   /** Types to offer (one CreateFleet, EC2 picks the pool); absent: the launch template's type. */
   readonly instanceTypes?: readonly string[];
+  /** The AMI of each offered type whose architecture is not the launch template's. */
+  readonly imageIds?: Readonly<Record<string, string>>;
   /** Told the pools a fleet launch reported as failed, also when another type launched. */
   readonly onPoolErrors?: (errors: readonly PoolError[]) => void;
 }
@@ -91,6 +98,14 @@ export interface ProvisionerPorts {
    * ScaleUp's `instanceTypes`). Absent: RunInstances of the template's type.
    */
   readonly instanceTypes?: readonly string[];
+  /**
+   * The same types as EC2 described them (architecture, vCPU, memory): a
+   * slot the planner gave a type falls back, on insufficient capacity, to
+   * the other types of its architecture at least as large.
+   */
+  readonly resolvedTypes?: readonly ResolvedInstanceType[];
+  /** AMI per type whose architecture is not the launch template's (instance.imageIds). */
+  readonly imageIds?: Readonly<Record<string, string>>;
   /** Pools avoided after insufficient capacity, kept where later invocations see them. */
   readonly avoidedPools?: {
     active(now: Date): Promise<AvoidedPool[]>;
@@ -211,6 +226,75 @@ export interface SlotPlan {
   readonly slot: number;
   readonly zone: string;
   readonly capacityType: CapacityType;
+  /** The type the planner chose for this slot (ScaleUp `launches`); absent: any offered type. */
+  readonly instanceType?: string;
+}
+
+/**
+ * The type of each slot from a ScaleUp's `launches`, in slot order: slot 0
+ * gets the first type; slots past them get none.
+ *
+ * @example
+ * typeOfSlot([{ instanceType: 'm7g.large', count: 2 }, { instanceType: 't3.large', count: 1 }], 2) // 't3.large'
+ */
+export function typeOfSlot(
+  launches: readonly LaunchChoice[] | undefined,
+  slot: number,
+): string | undefined {
+  let first = 0;
+  for (const l of launches ?? []) {
+    if (slot < first + l.count) return l.instanceType;
+    first += l.count;
+  }
+  return undefined;
+}
+
+/**
+ * The AMI of each resolved type whose architecture `instance.imageIds`
+ * names; the others launch the launch template's AMI.
+ *
+ * @example
+ * imageIdsByType([m7gLarge, t3Large], { arm64: 'ami-0abc12345' }) // { 'm7g.large': 'ami-0abc12345' }
+ */
+export function imageIdsByType(
+  types: readonly ResolvedInstanceType[],
+  imageIds: Config['instance']['imageIds'],
+): Record<string, string> {
+  return Object.fromEntries(
+    types.flatMap((t) => {
+      const ami = imageIds?.[t.architecture];
+      return ami ? [[t.instanceType, ami]] : [];
+    }),
+  );
+}
+
+/**
+ * The types a slot offers, in tiers tried one after the other in each
+ * zone and capacity type: the planner's type alone (the pods planned for it
+ * need its architecture and size), then, on insufficient capacity, the
+ * other resolved types of its architecture at least as large. A slot with
+ * no chosen type (or a type not resolved) offers every type at once, as
+ * before.
+ */
+export function slotTypeTiers(
+  chosen: string | undefined,
+  offered: readonly string[],
+  resolved: readonly ResolvedInstanceType[] | undefined,
+): (readonly string[])[] {
+  if (chosen === undefined || !offered.includes(chosen)) return [offered];
+  const own = resolved?.find((t) => t.instanceType === chosen);
+  const rest = offered.filter((name) => {
+    if (name === chosen) return false;
+    if (own === undefined) return true;
+    const t = resolved?.find((r) => r.instanceType === name);
+    return (
+      t !== undefined &&
+      t.architecture === own.architecture &&
+      t.vcpu >= own.vcpu &&
+      t.memoryMiB >= own.memoryMiB
+    );
+  });
+  return rest.length > 0 ? [[chosen], rest] : [[chosen]];
 }
 
 /**
@@ -244,7 +328,14 @@ export function planSlots(
     const plan = planned[i] as LaunchSlot;
     const zone =
       doomed?.zone !== undefined && ports.zones.includes(doomed.zone) ? doomed.zone : plan.zone;
-    return { slot, zone, capacityType: doomed?.capacityType ?? plan.capacityType };
+    const instanceType =
+      command.type === 'ScaleUp' ? typeOfSlot(command.payload.launches, slot) : undefined;
+    return {
+      slot,
+      zone,
+      capacityType: doomed?.capacityType ?? plan.capacityType,
+      ...(instanceType ? { instanceType } : {}),
+    };
   });
 }
 
@@ -300,8 +391,16 @@ export async function launchSlots(
       newlyAvoided.push(pool);
     }
   };
-  const typesFor = (option: { zone: string; capacityType: CapacityType }) =>
-    offered?.filter((t) => !avoided.has(typePoolKey({ instanceType: t, ...poolOf(option) })));
+  const typesFor = (
+    option: { zone: string; capacityType: CapacityType },
+    tier: readonly string[],
+  ) => tier.filter((t) => !avoided.has(typePoolKey({ instanceType: t, ...poolOf(option) })));
+  const imagesFor = (types: readonly string[]) => {
+    const images = Object.fromEntries(
+      types.flatMap((t) => (ports.imageIds?.[t] ? [[t, ports.imageIds[t]]] : [])),
+    );
+    return Object.keys(images).length > 0 ? { imageIds: images } : {};
+  };
   const refuse = (option: { zone: string; capacityType: CapacityType }, refusal: PoolRefusal) => {
     const zones = refusal.scope === 'pool' ? [option.zone] : ports.zones;
     for (const zone of zones) {
@@ -312,31 +411,55 @@ export async function launchSlots(
     }
   };
   const launchOne = async (plan: SlotPlan): Promise<Worker[]> => {
+    const tiers = offered ? slotTypeTiers(plan.instanceType, offered, ports.resolvedTypes) : [];
     for (const option of [plan, ...fallbacks(plan.zone, plan.capacityType, ports.zones)]) {
       if (unavailable.has(poolKey(option))) continue;
-      const types = typesFor(option);
-      if (types !== undefined && types.length === 0) {
-        // Every type offered is avoided here: a launch would only be refused again.
-        refuse(poolOf(option), {
+      if (offered === undefined) {
+        // No resolved types: one RunInstances of the launch template's type.
+        try {
+          return await ports.launch(actionId, {
+            zone: option.zone,
+            capacityType: option.capacityType,
+            count: 1,
+            slot: plan.slot,
+          });
+        } catch (err) {
+          const refusal = classifyRefusal(err, option.capacityType);
+          if (refusal === undefined) throw err;
+          refuse(poolOf(option), refusal);
+          continue;
+        }
+      }
+      let refusal: PoolRefusal | undefined;
+      for (const tier of tiers) {
+        const types = typesFor(option, tier);
+        // Every type of the tier is avoided here: a launch would only be refused again.
+        if (types.length === 0) continue;
+        try {
+          return await ports.launch(actionId, {
+            zone: option.zone,
+            capacityType: option.capacityType,
+            count: 1,
+            slot: plan.slot,
+            instanceTypes: types,
+            onPoolErrors,
+            ...imagesFor(types),
+          });
+        } catch (err) {
+          refusal = classifyRefusal(err, option.capacityType);
+          if (refusal === undefined) throw err;
+          // A quota or the Spot role: no other type of this capacity type helps.
+          if (refusal.scope === 'capacity-type') break;
+        }
+      }
+      refuse(
+        poolOf(option),
+        refusal ?? {
           error: 'PoolsAvoided',
           scope: 'pool',
-          reason: `every instance type offered (${offered?.join(', ')}) answered insufficient capacity here less than ${POOL_AVOID_SECONDS} s ago`,
-        });
-        continue;
-      }
-      try {
-        return await ports.launch(actionId, {
-          zone: option.zone,
-          capacityType: option.capacityType,
-          count: 1,
-          slot: plan.slot,
-          ...(types === undefined ? {} : { instanceTypes: types, onPoolErrors }),
-        });
-      } catch (err) {
-        const refusal = classifyRefusal(err, option.capacityType);
-        if (refusal === undefined) throw err;
-        refuse(poolOf(option), refusal);
-      }
+          reason: `every instance type offered (${tiers.flat().join(', ')}) answered insufficient capacity here less than ${POOL_AVOID_SECONDS} s ago`,
+        },
+      );
     }
     return [];
   };

@@ -55,6 +55,29 @@ async function describe(ec2: EC2Client, filters: Filter[]): Promise<InstanceType
   return out;
 }
 
+/**
+ * Types of two architectures need an AMI for each: the launch template's
+ * serves one, `instance.imageIds` must name the other's (a Graviton
+ * instance cannot boot an x86_64 image). Refuses naming the setting.
+ */
+function checkArchitectures(
+  types: readonly ResolvedInstanceType[],
+  imageIds: Config['instance']['imageIds'],
+  pathOf: (n: number) => string,
+): void {
+  const first = types[0];
+  if (first === undefined) return;
+  types.forEach((t, n) => {
+    if (t.architecture === first.architecture) return;
+    if (imageIds?.[t.architecture] !== undefined || imageIds?.[first.architecture] !== undefined)
+      return;
+    refuse(
+      pathOf(n),
+      `"${t.instanceType}" is ${t.architecture} but "${first.instanceType}" is ${first.architecture}; the workers' launch template has one AMI: name the ${t.architecture} AMI in instance.imageIds.${t.architecture} (or keep to one architecture)`,
+    );
+  });
+}
+
 function inRange(value: number, range: { min?: number; max?: number } | undefined): boolean {
   return (
     range === undefined ||
@@ -70,8 +93,8 @@ function inRange(value: number, range: { min?: number; max?: number } | undefine
  * generation; smallest first). Requirements leave out bare-metal types
  * (they boot in many minutes, far past `bootSeconds`) and types too small
  * to host a pod after `reserved` and `daemonSetOverhead`. An
- * unknown type, a family that matches nothing, mixed architectures (one
- * launch template, one AMI) or an empty resolution throws a
+ * unknown type, a family that matches nothing, two architectures without
+ * an `instance.imageIds` AMI for the other one, or an empty resolution throws a
  * ValidationError naming the setting.
  *
  * @example
@@ -97,19 +120,13 @@ export async function resolveInstanceTypes(
       const path = instance.types ? `instance.types[${n}]` : 'instance.type';
       return type ?? refuse(path, `"${name}" ${offered}`);
     });
-    const first = resolved[0] as ResolvedInstanceType;
-    resolved.forEach((t, n) => {
-      if (t.architecture !== first.architecture)
-        refuse(
-          `instance.types[${n}]`,
-          `"${t.instanceType}" is ${t.architecture} but "${first.instanceType}" is ${first.architecture}; the workers' launch template has one AMI, so every type must share its architecture`,
-        );
-    });
+    checkArchitectures(resolved, instance.imageIds, (n) => `instance.types[${n}]`);
     return resolved;
   }
   const r = instance.requirements;
+  const architectures = [r.architecture].flat();
   const filters: Filter[] = [
-    { Name: 'processor-info.supported-architecture', Values: [r.architecture] },
+    { Name: 'processor-info.supported-architecture', Values: architectures },
     ...(r.currentGenerationOnly ? [{ Name: 'current-generation', Values: ['true'] }] : []),
     ...(r.families ? [{ Name: 'instance-type', Values: r.families.map((f) => `${f}.*`) }] : []),
   ];
@@ -120,7 +137,7 @@ export async function resolveInstanceTypes(
     if (!all.some((t) => t.instanceType.startsWith(`${family}.`)))
       refuse(
         `instance.requirements.families[${n}]`,
-        `"${family}" matches no ${r.architecture}${r.currentGenerationOnly ? ' current-generation' : ''} EC2 instance type offered in ${region}`,
+        `"${family}" matches no ${architectures.join(' or ')}${r.currentGenerationOnly ? ' current-generation' : ''} EC2 instance type offered in ${region}`,
       );
   }
   // A type whose CPU or memory the reserved share and the DaemonSets use up
@@ -139,6 +156,7 @@ export async function resolveInstanceTypes(
       'instance.requirements',
       `no EC2 instance type offered in ${region} matches ${JSON.stringify(r)}; widen the vCPU or memory range or add families`,
     );
+  checkArchitectures(fit, instance.imageIds, () => 'instance.requirements.architecture');
   return fit;
 }
 

@@ -16,6 +16,9 @@ const T3_MEDIUM_CAPACITY = { cpuMillis: 2000, memoryBytes: 4 * GiB };
  */
 export type CapacityFrom = 'ec2' | 'config' | 'assumed';
 
+const ARCHITECTURE = z.enum(['x86_64', 'arm64']);
+const AMI = z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'expected an AMI id like ami-0abc12345');
+
 const range = (unit: string) =>
   z
     .object({
@@ -46,10 +49,11 @@ export const InstanceRequirementsSchema = z
     /** Memory per instance in GiB (1024^3 bytes), inclusive. */
     memoryGiB: range('GiB').optional(),
     /**
-     * The workers' launch template names one AMI, so one architecture:
-     * x86_64 unless the AMI is arm64.
+     * x86_64 (the default), arm64 (Graviton), or both: the launch
+     * template's AMI serves one architecture, `instance.imageIds` names
+     * the AMI of the other.
      */
-    architecture: z.enum(['x86_64', 'arm64']).default('x86_64'),
+    architecture: z.union([ARCHITECTURE, z.array(ARCHITECTURE).min(1)]).default('x86_64'),
     /** Only types EC2 marks current generation (true by default). */
     currentGenerationOnly: z.boolean().default(true),
   })
@@ -181,6 +185,12 @@ export const ConfigSchema = z
         types: z.array(z.string().min(1)).min(1).optional(),
         /** Instance types described by what they offer (resolved against EC2 at start-up). */
         requirements: instanceRequirements.optional(),
+        /**
+         * The AMI of an architecture the launch template's AMI is not (K3s
+         * and the OS are built per architecture): with types of both x86_64
+         * and arm64, name the other one's here, e.g. `{ "arm64": "ami-0abc..." }`.
+         */
+        imageIds: z.object({ x86_64: AMI.optional(), arm64: AMI.optional() }).strict().optional(),
         /**
          * Deprecated: capacity comes from EC2's DescribeInstanceTypes at
          * start-up. Still accepted with a single `type`, as an explicit
