@@ -158,7 +158,9 @@ export const ConfigSchema = z
         /**
          * Room consolidation keeps free after a removal, for teams that pay
          * for instant scale-ups: `pods` pods of the largest shape running,
-         * plus `share` of the Ready nodes' room. Only with `profile: "consolidation"`.
+         * plus `share` of the Ready nodes' room. Only with `profile:
+         * "consolidation"`, where it defaults to 1 pod and 10 % (the
+         * bench's lightest setting that costs no pending time); none otherwise.
          */
         headroom: z
           .object({
@@ -171,8 +173,14 @@ export const ConfigSchema = z
               .default(0),
           })
           .strict()
-          .prefault({}),
+          .optional(),
       })
+      .transform(({ headroom, ...scaleDown }) => ({
+        ...scaleDown,
+        headroom:
+          headroom ??
+          (scaleDown.profile === 'consolidation' ? { pods: 1, share: 0.1 } : { pods: 0, share: 0 }),
+      }))
       .prefault({}),
     instance: z
       .object({

@@ -19,7 +19,8 @@ import {
 
 const consolidating = (scaleDown: ConfigInput['scaleDown'] = {}) =>
   parseConfig({ scaleDown: { profile: 'consolidation', ...scaleDown } });
-const config = consolidating();
+/** The profile without headroom, so the arithmetic below is the peak's alone. */
+const config = consolidating({ headroom: { pods: 0, share: 0 } });
 const seed = parseConfig({});
 
 /** Total requests of `n` web pods (500m, 512Mi) over the 600 s window. */
@@ -231,9 +232,17 @@ describe('decide with scaleDown.profile "consolidation"', () => {
 });
 
 describe('scaleDown.profile and scaleDown.headroom settings', () => {
-  it('defaults to the seed thresholds and no headroom', () => {
+  it('defaults to the seed thresholds and no headroom; the consolidation profile to 1 pod + 10 %', () => {
     expect(seed.scaleDown.profile).toBe('seed-thresholds');
     expect(seed.scaleDown.headroom).toEqual({ pods: 0, share: 0 });
+    expect(consolidating().scaleDown.headroom).toEqual({ pods: 1, share: 0.1 });
+    expect(consolidating({ headroom: { pods: 2 } }).scaleDown.headroom).toEqual({
+      pods: 2,
+      share: 0,
+    });
+    // A parsed config passed on as JSON parses to itself.
+    const parsed = consolidating();
+    expect(parseConfig(JSON.parse(JSON.stringify(parsed)))).toEqual(parsed);
   });
 
   it('refuses headroom without the consolidation profile, and bad values, naming the setting', () => {

@@ -31,7 +31,8 @@ export type Headroom = Config['scaleDown']['headroom'];
 /**
  * Requests-based consolidation keeping room for one more pod plus 10 % of
  * what stays: in the bench's sweep (headroom 0 to 3 pods, 0 or 10 %) the
- * lightest setting never worse than plain smartscale on pending pod-seconds.
+ * lightest setting never worse than plain smartscale on pending pod-seconds,
+ * and so what `scaleDown.profile: "consolidation"` keeps unless told.
  */
 export const consolidationWithHeadroom: Headroom = { pods: 1, share: 0.1 };
 

@@ -40,4 +40,17 @@ describe('smartscale+consolidation in the simulator', () => {
     // The 12-pod minute leaves the 10-minute window at 660 s.
     expect(downs?.[0]).toBeGreaterThanOrEqual(660);
   });
+
+  it('runs the same from the configuration alone: scaleDown.profile "consolidation" as the decider reads it', () => {
+    const variant = simulate(
+      trace,
+      smartScalePolicy(defaultDriver, { consolidation: true }),
+      options,
+    );
+    const configured = simOptions({
+      spot: { interruptionsPerNodeHour: 0 },
+      config: { scaleDown: { profile: 'consolidation', headroom: { pods: 0, share: 0 } } },
+    });
+    expect(simulate(trace, smartScalePolicy(), configured).metrics).toEqual(variant.metrics);
+  });
 });
