@@ -503,6 +503,14 @@ describe("no function reaches another one's queue, topic or parameter", () => {
           'kms:ViaService': `ssm.${region}.amazonaws.com`,
         }),
       ).toBe('ImplicitlyDenied');
+      // That key only: not another stage's topic key, not the parameters' key.
+      for (const other of [
+        `arn:aws:kms:${region}:${account}:key/0000abcd-0000-0000-0000-000000000000`,
+        parameterKey,
+      ])
+        expect(await evaluate(service, 'kms:GenerateDataKey', other, viaSns), other).toBe(
+          'ImplicitlyDenied',
+        );
       for (const action of ['kms:Encrypt', 'kms:ReEncryptFrom', 'kms:CreateGrant'])
         expect(await evaluate(service, action, topicKey, viaSns), action).toBe('ImplicitlyDenied');
     },
