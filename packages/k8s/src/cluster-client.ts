@@ -21,6 +21,7 @@ import {
   parseProviderId,
   toNodeInfo,
 } from './nodes.ts';
+import { type ParameterToken, parameterTokenOf } from './parameter-token.ts';
 import {
   claimsOf,
   isUnschedulable,
@@ -191,6 +192,8 @@ export class ClusterClient {
   readonly #policy: PolicyV1Api;
   readonly #pageSize: number;
   readonly #readByNameUpTo: number;
+  /** The rotating token of the KubeConfig, if it has one: renewed after a 401. */
+  readonly #token: ParameterToken | undefined;
 
   constructor(kubeConfig: KubeConfig, options: ClusterClientOptions = {}) {
     const pageSize = options.listPageSize ?? 500;
@@ -206,6 +209,23 @@ export class ClusterClient {
     }
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
     this.#policy = kubeConfig.makeApiClient(PolicyV1Api);
+    this.#token = parameterTokenOf(kubeConfig);
+  }
+
+  /**
+   * Sends `request`; when the API server answers 401 and the token rotates
+   * (its parameter holds another one now), sends it once more with that
+   * one. A warm function whose token was revoked or replaced thus carries
+   * on without a redeploy; a token that is simply wrong still fails.
+   */
+  async #send<T>(request: () => Promise<T>): Promise<T> {
+    const used = this.#token?.held();
+    try {
+      return await request();
+    } catch (error) {
+      if (statusOf(error) !== 401 || !this.#token || !(await this.#token.renew(used))) throw error;
+      return request();
+    }
   }
 
   /** Loads a kubeconfig file (token or client certificate). */
@@ -245,7 +265,7 @@ export class ClusterClient {
   async #allNodes(): Promise<V1Node[]> {
     const nodes: V1Node[] = [];
     await forEachListed(
-      (page) => this.#core.listNode(page),
+      (page) => this.#send(() => this.#core.listNode(page)),
       this.#pageSize,
       (n) => nodes.push(n),
     );
@@ -285,10 +305,12 @@ export class ClusterClient {
     const claimed = new Map<PendingPod, string[]>();
     await forEachListed(
       (page) =>
-        this.#core.listPodForAllNamespaces({
-          fieldSelector: 'status.phase=Pending,spec.nodeName=',
-          ...page,
-        }),
+        this.#send(() =>
+          this.#core.listPodForAllNamespaces({
+            fieldSelector: 'status.phase=Pending,spec.nodeName=',
+            ...page,
+          }),
+        ),
       this.#pageSize,
       (pod) => {
         if (!isUnschedulable(pod)) return;
@@ -321,15 +343,17 @@ export class ClusterClient {
     if (claims.size <= this.#readByNameUpTo) {
       await inBatches([...claims], READS_IN_FLIGHT, async (claim) => {
         const { namespace, name } = splitName(claim);
-        const list = await this.#core.listNamespacedPersistentVolumeClaim({
-          namespace,
-          fieldSelector: `metadata.name=${name}`,
-        });
+        const list = await this.#send(() =>
+          this.#core.listNamespacedPersistentVolumeClaim({
+            namespace,
+            fieldSelector: `metadata.name=${name}`,
+          }),
+        );
         for (const pvc of list.items) noteClaim(pvc);
       });
     } else {
       await forEachListed(
-        (page) => this.#core.listPersistentVolumeClaimForAllNamespaces(page),
+        (page) => this.#send(() => this.#core.listPersistentVolumeClaimForAllNamespaces(page)),
         this.#pageSize,
         noteClaim,
       );
@@ -343,14 +367,14 @@ export class ClusterClient {
     };
     if (volumes.size <= this.#readByNameUpTo) {
       await inBatches([...volumes], READS_IN_FLIGHT, async (name) => {
-        const list = await this.#core.listPersistentVolume({
-          fieldSelector: `metadata.name=${name}`,
-        });
+        const list = await this.#send(() =>
+          this.#core.listPersistentVolume({ fieldSelector: `metadata.name=${name}` }),
+        );
         for (const pv of list.items) noteVolume(pv);
       });
     } else {
       await forEachListed(
-        (page) => this.#core.listPersistentVolume(page),
+        (page) => this.#send(() => this.#core.listPersistentVolume(page)),
         this.#pageSize,
         noteVolume,
       );
@@ -391,15 +415,17 @@ export class ClusterClient {
    */
   async evictPod(pod: PodRef): Promise<EvictionResult> {
     try {
-      await this.#core.createNamespacedPodEviction({
-        name: pod.name,
-        namespace: pod.namespace,
-        body: {
-          apiVersion: 'policy/v1',
-          kind: 'Eviction',
-          metadata: { name: pod.name, namespace: pod.namespace },
-        },
-      });
+      await this.#send(() =>
+        this.#core.createNamespacedPodEviction({
+          name: pod.name,
+          namespace: pod.namespace,
+          body: {
+            apiVersion: 'policy/v1',
+            kind: 'Eviction',
+            metadata: { name: pod.name, namespace: pod.namespace },
+          },
+        }),
+      );
       return { outcome: 'evicted' };
     } catch (error) {
       const status = statusOf(error);
@@ -418,7 +444,7 @@ export class ClusterClient {
   /** Deletes the Node object; a node already gone is not an error. */
   async deleteNode(nodeName: string): Promise<NodeDeleteResult> {
     try {
-      await this.#core.deleteNode({ name: nodeName });
+      await this.#send(() => this.#core.deleteNode({ name: nodeName }));
       return { outcome: 'deleted' };
     } catch (error) {
       if (statusOf(error) === 404) return { outcome: 'already-gone' };
@@ -433,20 +459,22 @@ export class ClusterClient {
   ): Promise<void> {
     try {
       // One merge patch, so the mark and the cordon never disagree; null removes the annotation.
-      await this.#core.patchNode(
-        {
-          name: nodeName,
-          body: {
-            metadata: {
-              annotations: {
-                [CORDONED_BY_ANNOTATION]: mark.actionId,
-                [DRAIN_DEADLINE_ANNOTATION]: mark.drainDeadline,
+      await this.#send(() =>
+        this.#core.patchNode(
+          {
+            name: nodeName,
+            body: {
+              metadata: {
+                annotations: {
+                  [CORDONED_BY_ANNOTATION]: mark.actionId,
+                  [DRAIN_DEADLINE_ANNOTATION]: mark.drainDeadline,
+                },
               },
+              spec: { unschedulable },
             },
-            spec: { unschedulable },
           },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
       );
     } catch (error) {
       throw new Error(
@@ -466,14 +494,14 @@ export class ClusterClient {
   async #podInfosByNode(onlyNode?: string): Promise<Map<string, PodInfo[]>> {
     const pdbs: V1PodDisruptionBudget[] = [];
     await forEachListed(
-      (page) => this.#policy.listPodDisruptionBudgetForAllNamespaces(page),
+      (page) => this.#send(() => this.#policy.listPodDisruptionBudgetForAllNamespaces(page)),
       this.#pageSize,
       (pdb) => pdbs.push(pdb),
     );
     const siblings = new Map<string, number>();
     const byNode = new Map<string, PodInfo[]>();
     await forEachListed(
-      (page) => this.#core.listPodForAllNamespaces(page),
+      (page) => this.#send(() => this.#core.listPodForAllNamespaces(page)),
       this.#pageSize,
       (pod) => {
         if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;

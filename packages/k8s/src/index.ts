@@ -7,5 +7,6 @@ export {
   NODE_LABELS,
   parseProviderId,
 } from './nodes.ts';
+export { ParameterToken, tokenExpiry } from './parameter-token.ts';
 export { ownerOf, podRequests } from './pods.ts';
 export { cpuMillis, memoryBytes } from './quantity.ts';

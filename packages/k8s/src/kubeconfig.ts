@@ -2,15 +2,19 @@ import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeAccessError } from './errors.ts';
+import { PARAMETER_TOKEN_PROVIDER, ParameterToken, useParameterToken } from './parameter-token.ts';
 
 /** Where the autoscaler's Kubernetes credentials come from. */
 export interface KubeAccess {
   /** A kubeconfig file (local environment, or a mounted secret). */
   readonly kubeconfigPath?: string;
-  /** API server URL, CA (PEM) and bearer token (Lambda: read from SSM). */
+  /**
+   * API server URL, CA (PEM) and bearer token: a fixed one, or (Lambda) the
+   * token of an SSM parameter, re-read as the server rotates it.
+   */
   readonly server?: string;
   readonly caPem?: string;
-  readonly token?: string;
+  readonly token?: string | ParameterToken;
 }
 
 /**
@@ -42,10 +46,21 @@ export function kubeConfigFor(access: KubeAccess): KubeConfig {
         skipTLSVerify: false,
       },
     ],
-    users: [{ name: 'smartscale', token: access.token as string }],
+    users: [
+      access.token instanceof ParameterToken
+        ? {
+            name: 'smartscale',
+            authProvider: {
+              name: PARAMETER_TOKEN_PROVIDER,
+              config: { parameter: access.token.parameter },
+            },
+          }
+        : { name: 'smartscale', token: access.token as string },
+    ],
     contexts: [{ name: 'smartscale', cluster: 'k3s', user: 'smartscale' }],
     currentContext: 'smartscale',
   });
+  if (access.token instanceof ParameterToken) useParameterToken(kc, access.token);
   return kc;
 }
 
@@ -143,8 +158,10 @@ export function kubeConfigInCluster(
  * `SMARTSCALE_KUBECONFIG` (a file); or `SMARTSCALE_KUBE_API_URL` with the CA
  * and the ServiceAccount token read through `readSecret` from the parameters
  * named by `SMARTSCALE_KUBE_CA_PARAMETER` and `SMARTSCALE_KUBE_TOKEN_PARAMETER`
- * (the token of the service's own identity, trailing whitespace removed);
- * or, inside a pod, its own ServiceAccount (`kubeConfigInCluster`).
+ * (the token of the service's own identity, trailing whitespace removed,
+ * read now so a missing one fails at start-up, and read again before it
+ * expires or after a 401: see `ParameterToken`); or, inside a pod, its own
+ * ServiceAccount (`kubeConfigInCluster`).
  */
 export async function kubeConfigFromEnv(
   env: NodeJS.ProcessEnv,
@@ -160,8 +177,20 @@ export async function kubeConfigFromEnv(
   return kubeConfigFor({
     ...(env.SMARTSCALE_KUBE_API_URL ? { server: env.SMARTSCALE_KUBE_API_URL } : {}),
     ...(caName ? { caPem: await readSecret(caName) } : {}),
-    // `kubectl create token ... > file` ends with a newline, and a token
-    // stored from that file would make every request a 401 (issue #22).
-    ...(tokenName ? { token: (await readSecret(tokenName)).replace(/\s+$/, '') } : {}),
+    ...(tokenName ? { token: await readParameterToken(tokenName, readSecret) } : {}),
   });
+}
+
+/** The rotating token of `name`, read once now so a missing parameter fails at start-up. */
+async function readParameterToken(
+  name: string,
+  readSecret: (name: string) => Promise<string>,
+): Promise<ParameterToken> {
+  const token = new ParameterToken(name, readSecret);
+  if ((await token.current()) === '')
+    throw new KubeAccessError(
+      'SMARTSCALE_KUBE_TOKEN_PARAMETER',
+      `Kubernetes access is incomplete: the parameter ${name} (SMARTSCALE_KUBE_TOKEN_PARAMETER) is empty: expected the ServiceAccount token k3s/rotate-kube-tokens.sh stores`,
+    );
+  return token;
 }

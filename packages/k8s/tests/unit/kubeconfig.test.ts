@@ -149,6 +149,22 @@ describe('kubeConfigFromEnv', () => {
       },
       async (name) => (name === '/p/token' ? 'eyJhbGciOi.payload.sig\n' : 'ca'),
     );
-    expect(kc.getCurrentUser()?.token).toBe('eyJhbGciOi.payload.sig');
+    const opts: { headers?: Record<string, string> } = {};
+    await kc.applyToHTTPSOptions(opts);
+    expect(opts.headers?.Authorization).toBe('Bearer eyJhbGciOi.payload.sig');
+  });
+
+  it('names an empty token parameter at start-up', async () => {
+    await expect(
+      kubeConfigFromEnv(
+        {
+          ...inPod,
+          SMARTSCALE_KUBE_API_URL: 'https://10.0.1.10:6443',
+          SMARTSCALE_KUBE_CA_PARAMETER: '/p/ca',
+          SMARTSCALE_KUBE_TOKEN_PARAMETER: '/p/token',
+        },
+        async (name) => (name === '/p/token' ? '\n' : 'ca'),
+      ),
+    ).rejects.toThrow('the parameter /p/token (SMARTSCALE_KUBE_TOKEN_PARAMETER) is empty');
   });
 });
