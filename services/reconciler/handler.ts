@@ -70,6 +70,7 @@ export async function handler(): Promise<void> {
         ...(result.ledgerLockBusy ? { ledgerLockBusy: true } : {}),
       },
     );
+    for (const node of result.leftAlone) ctx.logger.warn('node left alone', { ...node });
     if (result.failed.length > 0) {
       throw new Error(
         `reconciler: ${result.failed.length} repair(s) failed: ${result.failed.map((f) => `${f.code} ${f.subject}: ${f.error}`).join('; ')}`,

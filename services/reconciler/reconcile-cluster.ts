@@ -4,6 +4,8 @@ import {
   applyLedgerRepairs,
   type ClusterView,
   type Config,
+  type LeftAloneNode,
+  labelledNotOurs,
   type ObservedInstance,
   type ObservedNode,
   type PlannedRepair,
@@ -61,6 +63,11 @@ export interface Reconciliation {
   }[];
   /** The ledger repairs waited for the cluster lock and it stayed busy: tried next pass. */
   readonly ledgerLockBusy: boolean;
+  /**
+   * Nodes labelled managed whose instance EC2 does not tag as ours (joined
+   * by hand, or forgotten by EC2): never repaired, listed for a person.
+   */
+  readonly leftAlone: readonly LeftAloneNode[];
 }
 
 const LEDGER_CODES = new Set<string>([RepairCode.ActionDone, RepairCode.ActionOverdue]);
@@ -198,6 +205,7 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
     repaired,
     failed,
     ledgerLockBusy,
+    leftAlone: labelledNotOurs(view),
   };
   await ports.recordPass(result);
   // A pass that found nothing leaves no line in the audit log (one every

@@ -18,6 +18,12 @@ export interface ReconciliationSummary {
     readonly error: string;
   }[];
   readonly ledgerLockBusy: boolean;
+  /** Nodes labelled managed whose instance is not ours: left alone (absent in older passes). */
+  readonly leftAlone?: readonly {
+    readonly nodeName: string;
+    readonly instanceId?: string | undefined;
+    readonly reason: string;
+  }[];
 }
 
 export interface ReconciliationLogOptions {

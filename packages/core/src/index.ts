@@ -73,6 +73,8 @@ export { type ExistingWorker, type LaunchSlot, planPurchase } from './purchase-p
 export {
   applyLedgerRepairs,
   type ClusterView,
+  labelledNotOurs,
+  type LeftAloneNode,
   type ObservedInstance,
   type ObservedNode,
   type PlannedRepair,

@@ -17,7 +17,10 @@ export interface ObservedInstance {
 export interface ObservedNode {
   readonly name: string;
   readonly instanceId?: string | undefined;
-  /** Labelled `smartscale.io/managed=true` by the worker user data. */
+  /**
+   * Labelled `smartscale.io/managed=true`: set by the worker user data, but
+   * by the node's own kubelet, so a hint. The instance's EC2 tags decide.
+   */
   readonly managed: boolean;
   readonly ready: boolean;
   readonly unschedulable: boolean;
@@ -88,31 +91,38 @@ function orphanInstances(view: ClusterView, config: Config, now: Date): PlannedR
 }
 
 /**
+ * The Node's instance when EC2 tags it as this cluster's worker, in any
+ * state (EC2 lists terminated instances for about an hour): a Node is ours
+ * only through it, never through its own label (issue #21 item 9).
+ */
+function instanceOf(
+  node: ObservedNode,
+  instances: ReadonlyMap<string, ObservedInstance>,
+): ObservedInstance | undefined {
+  return node.instanceId ? instances.get(node.instanceId) : undefined;
+}
+
+/**
  * Nodes of ours whose instance is gone: K3s has no cloud controller to
  * delete them, and a ghost counts toward min/max and, NotReady, holds every
- * scale-down. A stopped or vanished instance's Node is deleted only once it
- * is NotReady (its kubelet is really gone; a restarted kubelet registers
- * the Node again). Nodes of instances that are not ours are never touched.
+ * scale-down. A stopped instance's Node is deleted only once it is NotReady
+ * (its kubelet is really gone; a restarted kubelet registers the Node
+ * again). Only Nodes whose instance is, or was, tagged ours are touched: a
+ * Node whose instance EC2 no longer lists at all cannot be told from one
+ * joined by hand, and is left alone and reported ({@link labelledNotOurs}).
  */
-function ghostNodes(view: ClusterView, config: Config, now: Date): PlannedRepair[] {
+function ghostNodes(view: ClusterView, now: Date): PlannedRepair[] {
   const instances = new Map(view.instances.map((i) => [i.instanceId, i]));
   const repairs: PlannedRepair[] = [];
   for (const node of view.nodes) {
-    if (!node.instanceId) continue;
-    const instance = instances.get(node.instanceId);
-    if (!instance && !node.managed) continue;
+    const instance = instanceOf(node, instances);
+    if (!instance) continue;
     const since = node.createdAt ?? now.toISOString();
     let why: string | null = null;
-    if (instance && GONE_STATES.has(instance.state)) {
-      why = `its instance ${node.instanceId} is ${instance.state}`;
-    } else if (instance && STOPPED_STATES.has(instance.state) && !node.ready) {
-      why = `its instance ${node.instanceId} is ${instance.state} and the Node is NotReady`;
-    } else if (
-      !instance &&
-      !node.ready &&
-      seconds(node.createdAt, now) > config.reconcile.graceSeconds
-    ) {
-      why = `its instance ${node.instanceId} no longer exists in EC2 and the Node is NotReady`;
+    if (GONE_STATES.has(instance.state)) {
+      why = `its instance ${instance.instanceId} is ${instance.state}`;
+    } else if (STOPPED_STATES.has(instance.state) && !node.ready) {
+      why = `its instance ${instance.instanceId} is ${instance.state} and the Node is NotReady`;
     }
     if (why)
       repairs.push({
@@ -130,7 +140,9 @@ function ghostNodes(view: ClusterView, config: Config, now: Date): PlannedRepair
  * Cordons SmartScale made whose action is over: no drain works on the node
  * any more (the action left the ledger and the drain's deadline passed), so
  * the node would stay unschedulable for good. Ghost nodes are deleted
- * instead, so they are left to {@link ghostNodes}.
+ * instead, so they are left to {@link ghostNodes}. Only Nodes whose
+ * instance EC2 tags as ours: the annotations are on a Node any kubelet
+ * writes to.
  */
 function staleCordons(
   view: ClusterView,
@@ -139,9 +151,11 @@ function staleCordons(
   now: Date,
 ): PlannedRepair[] {
   const live = liveActionFacts(view.state);
+  const instances = new Map(view.instances.map((i) => [i.instanceId, i]));
   return view.nodes
     .filter(
       (n) =>
+        instanceOf(n, instances) !== undefined &&
         n.unschedulable &&
         n.cordonedBy !== undefined &&
         !ghosts.has(n.name) &&
@@ -187,6 +201,36 @@ function doneBecause(action: InFlightAction, view: ClusterView): string | null {
   return `every instance it waited for has a Ready Node or is gone (${waiting.join(', ')})`;
 }
 
+/** A Node labelled managed whose instance is not SmartScale's: never repaired, reported. */
+export interface LeftAloneNode {
+  readonly nodeName: string;
+  readonly instanceId?: string;
+  readonly reason: string;
+}
+
+/**
+ * Nodes labelled `smartscale.io/managed=true` whose instance EC2 does not
+ * tag as this cluster's worker, or that have no instance at all: joined by
+ * hand with the workers' user data, or left over from a worker EC2 has
+ * forgotten. The reconciler touches none of them (issue #21 item 9) and
+ * says so, so a person can look.
+ *
+ * @example
+ * labelledNotOurs({ instances, nodes, state }); // [{ nodeName: 'by-hand', reason: '...' }]
+ */
+export function labelledNotOurs(view: ClusterView): LeftAloneNode[] {
+  const instances = new Map(view.instances.map((i) => [i.instanceId, i]));
+  return view.nodes
+    .filter((n) => n.managed && instanceOf(n, instances) === undefined)
+    .map((n) => ({
+      nodeName: n.name,
+      ...(n.instanceId ? { instanceId: n.instanceId } : {}),
+      reason: n.instanceId
+        ? `Node ${n.name} is labelled smartscale.io/managed but EC2 does not list its instance ${n.instanceId} as a worker of this cluster (smartscale:cluster and smartscale:managed=true): left alone`
+        : `Node ${n.name} is labelled smartscale.io/managed but has no AWS providerID: left alone`,
+    }));
+}
+
 /** In-flight actions whose facts are done, or that outlived every deadline. */
 export function planLedgerRepairs(view: ClusterView, config: Config, now: Date): PlannedRepair[] {
   const { expired } = expireStaleActions(view.state, config, now);
@@ -222,7 +266,7 @@ export function planLedgerRepairs(view: ClusterView, config: Config, now: Date):
  * const repairs = planRepairs({ instances, nodes, state }, config, now);
  */
 export function planRepairs(view: ClusterView, config: Config, now: Date): PlannedRepair[] {
-  const ghosts = ghostNodes(view, config, now);
+  const ghosts = ghostNodes(view, now);
   const ghostNames = new Set(ghosts.flatMap((g) => (g.nodeName ? [g.nodeName] : [])));
   return [
     ...orphanInstances(view, config, now),

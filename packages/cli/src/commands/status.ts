@@ -218,11 +218,12 @@ export function formatReconciliation(r: ReconciliationSummary | null, now: Date)
   const head = `reconciler: last pass ${r.at} (${formatAge(new Date(r.at), now)} ago) compared ${found}`;
   const busy = r.ledgerLockBusy ? '\n  ledger repairs waited: the cluster lock stayed busy' : '';
   const failed = r.failed.map((f) => `\n  FAILED ${f.code} ${f.subject}: ${f.error}`).join('');
-  if (r.repaired.length === 0) return `${head}; nothing to repair${busy}${failed}`;
+  const alone = (r.leftAlone ?? []).map((n) => `\n  LEFT ALONE ${n.reason}`).join('');
+  if (r.repaired.length === 0) return `${head}; nothing to repair${busy}${failed}${alone}`;
   return `${head}; repaired:\n${formatTable(
     ['repair', 'subject', 'action (explain)', 'why'],
     r.repaired.map((x) => [x.code, x.nodeName ?? x.instanceId ?? '-', x.actionId, x.reason]),
-  )}${busy}${failed}`;
+  )}${busy}${failed}${alone}`;
 }
 
 /** The newest decision in one line: what, how long ago, and why in words. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyLedgerRepairs,
   type ClusterView,
+  labelledNotOurs,
   type ObservedInstance,
   type ObservedNode,
   parseConfig,
@@ -140,10 +141,25 @@ describe('ghost nodes', () => {
     ).toEqual(['ghost-node:i-1']);
   });
 
-  it('deletes a managed NotReady Node whose instance EC2 no longer knows, past the grace', () => {
-    expect(codes(view([], [node('i-gone', { ready: false })]))).toEqual(['ghost-node:i-gone']);
-    expect(codes(view([], [node('i-new', { ready: false, createdAt: ago(30) })]))).toEqual([]);
-    expect(codes(view([], [node('i-ready')]))).toEqual([]);
+  it('leaves alone, and reports, a labelled Node whose instance EC2 does not tag as ours (issue #21 item 9)', () => {
+    // Joined by hand with the workers' user data (its kubelet set the label),
+    // or an instance EC2 has forgotten: either way not provably ours.
+    const byHand = node('i-byhand', { ready: false });
+    const noProvider = node('odd', { instanceId: undefined, ready: false });
+    const v = view([instance('i-1')], [byHand, noProvider, node('i-1')]);
+    expect(codes(v)).toEqual([]);
+    expect(labelledNotOurs(v)).toEqual([
+      {
+        nodeName: 'i-byhand',
+        instanceId: 'i-byhand',
+        reason: expect.stringContaining(
+          'EC2 does not list its instance i-byhand as a worker of this cluster',
+        ),
+      },
+      { nodeName: 'odd', reason: expect.stringContaining('has no AWS providerID') },
+    ]);
+    // Not labelled: not ours and nothing to report.
+    expect(labelledNotOurs(view([], [node('i-theirs', { managed: false })]))).toEqual([]);
   });
 
   it('never touches a Node SmartScale did not launch', () => {
@@ -185,6 +201,12 @@ describe('stale cordons', () => {
 
   it("never lifts a person's cordon (no mark)", () => {
     expect(codes(view([instance('i-1')], [node('i-1', { unschedulable: true })]))).toEqual([]);
+  });
+
+  it('never lifts a cordon marked as ours on a Node whose instance is not ours', () => {
+    // The annotations are on a Node its own kubelet may write.
+    expect(codes(view([], [cordoned()]))).toEqual([]);
+    expect(codes(view([instance('i-other')], [cordoned(), node('i-other')]))).toEqual([]);
   });
 
   it('deletes instead of uncordoning when the instance is already gone', () => {

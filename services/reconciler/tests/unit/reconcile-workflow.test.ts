@@ -177,6 +177,46 @@ describe('reconcile workflow: one pass per repair kind', () => {
     });
   });
 
+  it('leaves alone, and lists, a labelled Node whose instance is not ours, still repairing our own (issue #21 item 9)', async () => {
+    const { world, ports } = healthy();
+    const gone = world.fleet.ours(instanceIdOf(2));
+    if (gone) gone.state = 'terminated';
+    // Joined by hand with the workers' user data: managed by its own label,
+    // NotReady, cordoned with our marks long ago; its instance is untagged.
+    world.fleet.add({ instanceId: instanceIdOf(60), clusterId: null });
+    world.cluster.addNode({
+      name: 'by-hand',
+      instanceId: instanceIdOf(60),
+      managed: true,
+      ready: false,
+      unschedulable: true,
+      cordonedBy: 'A-old',
+      drainDeadline: world.clock.at(-3600),
+      createdAt: world.clock.at(-7200),
+    });
+    // And one whose instance EC2 does not list at all.
+    world.cluster.addNode({
+      name: 'vanished',
+      instanceId: instanceIdOf(61),
+      managed: true,
+      ready: false,
+      createdAt: world.clock.at(-7200),
+    });
+
+    const result = await reconcileCluster(ports);
+
+    expect(result.repaired).toMatchObject([{ code: 'ghost-node', nodeName: 'n2' }]);
+    expect(world.cluster.seen.deletedNodes).toEqual(['n2']);
+    expect(world.cluster.seen.uncordons).toEqual([]);
+    expect(world.cluster.node('by-hand')?.unschedulable).toBe(true);
+    expect(world.cluster.node('vanished')).toBeDefined();
+    expect(world.fleet.terminated).toEqual([]);
+    expect(result.leftAlone.map((n) => [n.nodeName, n.instanceId])).toEqual([
+      ['by-hand', instanceIdOf(60)],
+      ['vanished', instanceIdOf(61)],
+    ]);
+  });
+
   it('stale-cordon: lifts a cordon of an action no longer in flight past its deadline and grace', async () => {
     const { world, ledger, ports } = healthy();
     const stale = world.cluster.node('n1');
