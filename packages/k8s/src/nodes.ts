@@ -4,7 +4,12 @@ import { cpuMillis, memoryBytes } from './quantity.ts';
 
 /** Labels SmartScale reads on nodes (set by the worker's join step). */
 export const NODE_LABELS = {
-  /** `"true"` on nodes SmartScale launched; only those may be removed. */
+  /**
+   * `"true"` on nodes SmartScale launched, set by the worker's user data,
+   * so by the node's own kubelet: a hint (the admission policy narrows our
+   * writers to it), never the authority. Whether a node is ours is its
+   * instance's EC2 tags (issue #21 item 9).
+   */
   managed: 'smartscale.io/managed',
   /** `spot` or `on-demand`. */
   capacityType: 'smartscale.io/capacity-type',

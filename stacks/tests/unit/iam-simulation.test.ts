@@ -421,6 +421,39 @@ const READERS: Record<ParameterName, ServiceName[]> = {
   kubeCa: KUBE_USERS,
 };
 
+// Which Nodes are ours is their instances' EC2 tags (issue #21 item 9): the
+// functions that act on Nodes read them, the decider to choose a victim. The
+// sampler does not (its watch mode runs on the K3s server's role), nor the
+// notifier; reading gives no right to terminate.
+const READS_INSTANCES: ServiceName[] = [
+  'decider',
+  'provisioner',
+  'join-verifier',
+  'drainer',
+  'spot-listener',
+  'reconciler',
+];
+
+describe('reading which instances are ours', () => {
+  it.each(ServiceNames)('%s: ec2:DescribeInstances', async (service) => {
+    expect(await evaluate(service, 'ec2:DescribeInstances', '*')).toBe(
+      READS_INSTANCES.includes(service) ? 'Allowed' : 'ImplicitlyDenied',
+    );
+  });
+
+  it('the decider reads instances but may not terminate or tag one', async () => {
+    const worker = ec2('instance', 'i-0aaaaaaaaaaaaaaaa');
+    const ours = {
+      'aws:ResourceTag/smartscale:cluster': clusterId,
+      'aws:ResourceTag/smartscale:managed': 'true',
+    };
+    expect(await evaluate('decider', 'ec2:TerminateInstances', worker, ours)).toBe(
+      'ImplicitlyDenied',
+    );
+    expect(await evaluate('decider', 'ec2:CreateTags', worker)).toBe('ImplicitlyDenied');
+  });
+});
+
 describe("no function reaches another one's queue, topic or parameter", () => {
   const queueNames = Object.keys(topology.queues) as QueueName[];
   const parameterNames = Object.keys(topology.parameters) as ParameterName[];
