@@ -1,6 +1,15 @@
-import type { CapacityType } from '@smartscale/contracts';
-import { type ExistingWorker, planPurchase } from '@smartscale/core';
+import type { CapacityType, LaunchChoice } from '@smartscale/contracts';
+import {
+  type ExistingWorker,
+  type PriceBook,
+  planPurchase,
+  podAllocatable,
+  priceBook,
+  typeAllocatable,
+} from '@smartscale/core';
+import { podsPerType } from './instance-catalogue.js';
 import { podsPerNode, type SimOptions } from './model.js';
+import { SpotPools } from './spot-pools.js';
 
 /** A web pod of the simulated deployment. */
 export interface SimPod {
@@ -17,6 +26,10 @@ export interface SimNode {
   readonly instanceId: string;
   readonly zone: string;
   readonly capacityType: CapacityType;
+  readonly instanceType: string;
+  /** Web pods it holds empty, and what it offers pods (its type's, after reserved and DaemonSets). */
+  readonly podCapacity: number;
+  readonly allocatable: { readonly cpuMillis: number; readonly memoryBytes: number };
   readonly launchedAt: number;
   readonly readyAt: number;
   ready: boolean;
@@ -42,6 +55,61 @@ export interface ClusterCounters {
   flaps: number;
   pendingPodSeconds: number;
   maxPendingSeconds: number;
+  /** Workers launched elsewhere than first planned (another type, zone or capacity type) after insufficient capacity. */
+  iceFallbacks: number;
+  /** Launch attempts a dry Spot pool refused. */
+  iceRefusals: number;
+  /** Capacity crunches in pools (with a per-pool Spot model). */
+  poolCrunches: number;
+  /** Workers launched, by instance type. */
+  launchedByType: Record<string, number>;
+}
+
+/** What one type offers a node of the simulated cluster. */
+interface TypeShape {
+  readonly podCapacity: number;
+  readonly allocatable: { readonly cpuMillis: number; readonly memoryBytes: number };
+  readonly architecture?: string;
+  readonly vcpu?: number;
+  readonly memoryMiB?: number;
+}
+
+/** Where one worker lands: its type, zone and capacity type. */
+interface Placement {
+  readonly instanceType: string;
+  readonly zone: string;
+  readonly capacityType: CapacityType;
+}
+
+/**
+ * The provisioner's fallbacks on a capacity error (services/provisioner's
+ * `fallbacks`): the same capacity type in the other zones, then the other
+ * capacity type in every zone.
+ */
+function fallbackPools(
+  zone: string,
+  capacityType: CapacityType,
+  zones: readonly string[],
+): { zone: string; capacityType: CapacityType }[] {
+  const other: CapacityType = capacityType === 'spot' ? 'on-demand' : 'spot';
+  const rest = zones.filter((z) => z !== zone);
+  return [
+    ...rest.map((z) => ({ zone: z, capacityType })),
+    ...[zone, ...rest].map((z) => ({ zone: z, capacityType: other })),
+  ];
+}
+
+/** The type of slot `slot` from a ScaleUp's `launches`: slot 0 the first type; slots past them none. */
+function typeOfSlot(
+  launches: readonly LaunchChoice[] | undefined,
+  slot: number,
+): string | undefined {
+  let first = 0;
+  for (const l of launches ?? []) {
+    if (slot < first + l.count) return l.instanceType;
+    first += l.count;
+  }
+  return undefined;
 }
 
 /** Ten minutes: a node removed sooner after joining counts as a flap. */
@@ -64,14 +132,53 @@ export class SimCluster {
     flaps: 0,
     pendingPodSeconds: 0,
     maxPendingSeconds: 0,
+    iceFallbacks: 0,
+    iceRefusals: 0,
+    poolCrunches: 0,
+    launchedByType: {},
   };
+  /** Pods a worker of the configured (or first listed) type holds. */
   readonly podCapacity: number;
+  /** Spot pools that crunch and run dry (options.spotPools), else null. */
+  readonly pools: SpotPools | null;
+  /** The launchable types in order of preference, and what each offers. */
+  readonly #types: ReadonlyMap<string, TypeShape>;
+  readonly #prices: PriceBook;
   #nextNode = 0;
   #nextPod = 0;
   #running = 0;
 
   constructor(readonly options: SimOptions) {
-    this.podCapacity = podsPerNode(options);
+    const { config, workload, instanceTypes } = options;
+    this.#types = new Map<string, TypeShape>(
+      instanceTypes
+        ? instanceTypes.map((t) => [
+            t.instanceType,
+            {
+              podCapacity: podsPerType(t, workload, config),
+              allocatable: typeAllocatable(t, config),
+              architecture: t.architecture,
+              vcpu: t.vcpu,
+              memoryMiB: t.memoryMiB,
+            },
+          ])
+        : [
+            [
+              config.instance.type,
+              { podCapacity: podsPerNode(options), allocatable: podAllocatable(config) },
+            ],
+          ],
+    );
+    this.podCapacity = ([...this.#types.values()][0] as TypeShape).podCapacity;
+    this.#prices = priceBook(config);
+    this.pools = options.spotPools
+      ? new SpotPools(options.spotPools, [...this.#types.keys()], options.zones, options.seed)
+      : null;
+  }
+
+  /** USD per hour of one worker of `instanceType` bought as `capacityType`. */
+  hourlyUsd(instanceType: string, capacityType: CapacityType): number {
+    return this.#prices.hourlyUsd(instanceType, capacityType);
   }
 
   /** Nodes not yet terminated (billed now). */
@@ -96,12 +203,20 @@ export class SimCluster {
 
   /**
    * Launches `count` workers now; they become Ready after the boot time.
-   * Capacity types follow core's purchase plan unless `capacityType` is given.
+   * Capacity types and zones follow core's purchase plan unless given;
+   * types follow `launches` (a ScaleUp's), else the cheapest type. With
+   * Spot pools, a slot whose pool is dry falls back as the provisioner
+   * does (see #place).
    */
   launch(
     count: number,
     now: number,
-    opts: { capacityType?: CapacityType; initial?: boolean } = {},
+    opts: {
+      capacityType?: CapacityType;
+      initial?: boolean;
+      launches?: readonly LaunchChoice[];
+      zone?: string;
+    } = {},
   ): SimNode[] {
     const existing: ExistingWorker[] = this.live().map((n) => ({
       zone: n.zone,
@@ -110,14 +225,31 @@ export class SimCluster {
     const slots = planPurchase(count, existing, this.options.zones, this.options.config);
     // Initial workers have run for a day already: Ready, and old enough to remove.
     const readyAt = opts.initial ? now - 86_400 : now + this.options.config.instance.bootSeconds;
-    const launched = slots.map((slot) => {
+    const launched = slots.map((slot, i) => {
       const id = this.#nextNode++;
+      const chosen = typeOfSlot(opts.launches, i);
+      const first = {
+        zone: opts.zone ?? slot.zone,
+        capacityType: opts.capacityType ?? slot.capacityType,
+      };
+      const placed: Placement = opts.initial
+        ? {
+            ...first,
+            instanceType: chosen ?? this.#cheapest([...this.#types.keys()], first.capacityType),
+          }
+        : this.#place(chosen, first, now);
+      const shape = this.#types.get(placed.instanceType) as TypeShape;
+      this.counters.launchedByType[placed.instanceType] =
+        (this.counters.launchedByType[placed.instanceType] ?? 0) + 1;
       const node: SimNode = {
         id,
         name: `ip-10-0-${id >> 8}-${id & 255}`,
         instanceId: `i-${id.toString(16).padStart(17, '0')}`,
-        zone: slot.zone,
-        capacityType: opts.capacityType ?? slot.capacityType,
+        zone: placed.zone,
+        capacityType: placed.capacityType,
+        instanceType: placed.instanceType,
+        podCapacity: shape.podCapacity,
+        allocatable: shape.allocatable,
         launchedAt: now,
         readyAt,
         ready: readyAt <= now,
@@ -134,17 +266,83 @@ export class SimCluster {
     return launched;
   }
 
-  /** A scale-up action of `count` workers (counted once, however many nodes). */
-  scaleUp(count: number, now: number): SimNode[] {
-    this.counters.scaleUps += 1;
-    this.counters.nodesAdded += count;
-    return this.launch(count, now);
+  /** The cheapest of `types` as `capacityType` (ties: the earlier, the preferred). */
+  #cheapest(types: readonly string[], capacityType: CapacityType): string {
+    let best = types[0] as string;
+    for (const t of types)
+      if (this.hourlyUsd(t, capacityType) < this.hourlyUsd(best, capacityType) - 1e-12) best = t;
+    return best;
   }
 
-  /** A replacement for an interrupted Spot worker, of the same capacity type. */
+  /**
+   * Where one slot lands, tried as the provisioner tries it: in the planned
+   * zone and capacity type, then its fallbacks; in each, the chosen type
+   * alone, then the other types of its architecture at least as large (a
+   * slot with no chosen type offers every type at once). A Spot pool that
+   * is dry refuses; among the types a launch offers, the fleet takes the
+   * cheapest open one (price-capacity-optimized reduced to price: the
+   * simulator knows no pool depth). On-demand never runs dry here.
+   */
+  #place(
+    chosen: string | undefined,
+    first: { zone: string; capacityType: CapacityType },
+    now: number,
+  ): Placement {
+    const all = [...this.#types.keys()];
+    const own = chosen === undefined ? undefined : this.#types.get(chosen);
+    const tiers =
+      chosen === undefined || own === undefined
+        ? [all]
+        : [
+            [chosen],
+            all.filter((name) => {
+              const t = this.#types.get(name) as TypeShape;
+              return (
+                name !== chosen &&
+                t.architecture === own.architecture &&
+                (t.vcpu ?? 0) >= (own.vcpu ?? 0) &&
+                (t.memoryMiB ?? 0) >= (own.memoryMiB ?? 0)
+              );
+            }),
+          ].filter((tier) => tier.length > 0);
+    const pools = this.pools;
+    const options = [first, ...fallbackPools(first.zone, first.capacityType, this.options.zones)];
+    for (const [k, option] of options.entries()) {
+      for (const [j, tier] of tiers.entries()) {
+        const open =
+          pools && option.capacityType === 'spot'
+            ? tier.filter((t) => !pools.isDry(t, option.zone, now))
+            : tier;
+        if (open.length === 0) {
+          this.counters.iceRefusals += 1;
+          continue;
+        }
+        if (k > 0 || j > 0) this.counters.iceFallbacks += 1;
+        return { ...option, instanceType: this.#cheapest(open, option.capacityType) };
+      }
+    }
+    // On-demand is never dry, and the fallbacks always include it.
+    throw new Error('simulator: no pool took the launch');
+  }
+
+  /** A scale-up action of `count` workers (counted once, however many nodes). */
+  scaleUp(count: number, now: number, launches?: readonly LaunchChoice[]): SimNode[] {
+    this.counters.scaleUps += 1;
+    this.counters.nodesAdded += count;
+    return this.launch(count, now, launches ? { launches } : {});
+  }
+
+  /**
+   * A replacement for an interrupted Spot worker, of the same capacity
+   * type; with Spot pools, in its zone first, any type (the provisioner's
+   * ReplaceCapacity), so a dry pool sends it to another type or zone.
+   */
   replace(node: SimNode, now: number): SimNode {
     this.counters.replacements += 1;
-    return this.launch(1, now, { capacityType: node.capacityType })[0] as SimNode;
+    return this.launch(1, now, {
+      capacityType: node.capacityType,
+      ...(this.pools ? { zone: node.zone } : {}),
+    })[0] as SimNode;
   }
 
   /** Evicts a node's pods: each is replaced by a new Pending pod, as a ReplicaSet does. */
@@ -234,13 +432,18 @@ export class SimCluster {
    */
   schedule(now: number): void {
     if (this.pending.length === 0) return;
-    const hosts = this.registered().filter((n) => !n.cordoned && n.pods.size < this.podCapacity);
+    const hosts = this.registered().filter((n) => !n.cordoned && n.pods.size < n.podCapacity);
     if (hosts.length === 0) return;
     const still: SimPod[] = [];
     for (const pod of this.pending) {
       let best: SimNode | null = null;
       for (const n of hosts)
-        if (n.pods.size < this.podCapacity && (!best || n.pods.size < best.pods.size)) best = n;
+        if (
+          n.pods.size < n.podCapacity &&
+          // Least allocated by share (exact for workers of different sizes).
+          (!best || n.pods.size * best.podCapacity < best.pods.size * n.podCapacity)
+        )
+          best = n;
       if (!best) {
         still.push(pod);
         continue;
@@ -258,6 +461,21 @@ export class SimCluster {
   finish(end: number): void {
     for (const pod of this.pending) this.#closePending(pod, end);
     this.pending.length = 0;
+  }
+
+  /**
+   * What the workers cost up to `end`, each at its type's price: as bought
+   * (Spot or on-demand) and as if every hour were on-demand.
+   */
+  costByType(end: number): { purchasedUsd: number; onDemandUsd: number } {
+    let purchasedUsd = 0;
+    let onDemandUsd = 0;
+    for (const n of this.nodes) {
+      const hours = Math.max(0, (n.terminatedAt ?? end) - n.launchedAt) / 3600;
+      purchasedUsd += hours * this.hourlyUsd(n.instanceType, n.capacityType);
+      onDemandUsd += hours * this.hourlyUsd(n.instanceType, 'on-demand');
+    }
+    return { purchasedUsd, onDemandUsd };
   }
 
   /** Node-seconds by capacity type up to `end`. */

@@ -2,6 +2,12 @@
 export { countTicks } from './axis.js';
 export { SimCluster } from './cluster.js';
 export { DemandHistory } from './demand-history.js';
+export {
+  podsPerType,
+  SIM_INSTANCE_TYPES,
+  simCatalog,
+  simInstanceTypes,
+} from './instance-catalogue.js';
 export { podsPerNode, simOptions } from './model.js';
 export {
   clusterAutoscalerDefaults,
@@ -26,5 +32,19 @@ export {
 } from './policies/index.js';
 export { seededRandom } from './prng.js';
 export { scenarios } from './scenarios.js';
-export { type Policy, type SimMetrics, simulate } from './simulator.js';
+export {
+  type InstanceMixDetails,
+  inCrunch,
+  type Policy,
+  type SimMetrics,
+  simulate,
+} from './simulator.js';
+export {
+  defaultSpotPoolModel,
+  type PoolCrunch,
+  SPOT_BAND_RANGE,
+  type SpotBand,
+  type SpotPoolModel,
+  SpotPools,
+} from './spot-pools.js';
 export { formatTrace, loadTrace, parseTrace, type Trace, TraceError } from './trace.js';

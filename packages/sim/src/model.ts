@@ -1,4 +1,14 @@
-import { type Config, defaultConfig, fits, parseConfig, podAllocatable } from '@smartscale/core';
+import {
+  type Config,
+  defaultConfig,
+  fits,
+  parseConfig,
+  podAllocatable,
+  type ResolvedInstanceType,
+  withResolvedTypes,
+} from '@smartscale/core';
+import { simInstanceTypes } from './instance-catalogue.js';
+import type { SpotPoolModel } from './spot-pools.js';
 
 const MiB = 1024 ** 2;
 
@@ -38,6 +48,14 @@ export interface SimOptions {
   readonly zones: readonly string[];
   /** Wall-clock time of t=0 (trace times of day are read from it). */
   readonly startAt: Date;
+  /**
+   * The instance types the cluster launches, in order of preference, given
+   * to the decider as its catalogue; absent, one type of
+   * `config.instance.capacity`, as before.
+   */
+  readonly instanceTypes?: readonly ResolvedInstanceType[];
+  /** Spot crunches and insufficient capacity per pool (type x zone), in place of `spot`'s one rate. */
+  readonly spotPools?: SpotPoolModel;
 }
 
 export interface SimOptionsInput {
@@ -49,6 +67,9 @@ export interface SimOptionsInput {
   readonly seed?: number;
   readonly zones?: readonly string[];
   readonly startAt?: Date;
+  /** Names from the simulator's catalogue (SIM_INSTANCE_TYPES), in order of preference. */
+  readonly instanceTypes?: readonly string[];
+  readonly spotPools?: SpotPoolModel;
 }
 
 function positive(name: string, value: number, allowZero = false): number {
@@ -68,7 +89,18 @@ function positive(name: string, value: number, allowZero = false): number {
  * const options = simOptions({ drainSeconds: 120, config: { workers: { max: 20 } } });
  */
 export function simOptions(input: SimOptionsInput = {}): SimOptions {
-  const config = input.config === undefined ? defaultConfig : parseConfig(input.config);
+  let config = input.config === undefined ? defaultConfig : parseConfig(input.config);
+  const types = input.instanceTypes ? simInstanceTypes(input.instanceTypes) : undefined;
+  if (types) {
+    // As start-up resolves them: several types are priced from the table, and
+    // the capacity that sizes what knows no type is the smallest one's.
+    if (types.length > 1)
+      config = {
+        ...config,
+        instance: { ...config.instance, types: types.map((t) => t.instanceType) },
+      };
+    config = withResolvedTypes(config, types).config;
+  }
   const workload = { ...defaultWorkload, ...input.workload };
   positive('workload.podCpuMillis', workload.podCpuMillis);
   positive('workload.podMemoryBytes', workload.podMemoryBytes);
@@ -93,6 +125,8 @@ export function simOptions(input: SimOptionsInput = {}): SimOptions {
     seed: input.seed ?? 1,
     zones: input.zones ?? ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
     startAt: input.startAt ?? new Date('2026-01-05T00:00:00.000Z'),
+    ...(types ? { instanceTypes: types } : {}),
+    ...(input.spotPools ? { spotPools: input.spotPools } : {}),
   };
   if (podsPerNode(options) === 0)
     throw new RangeError(

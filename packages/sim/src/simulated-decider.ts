@@ -6,6 +6,7 @@ import {
   type DecisionPolicy,
   type Evaluation,
   evaluate,
+  type InstanceCatalog,
 } from '@smartscale/core';
 
 /**
@@ -24,6 +25,8 @@ export class SimulatedDecider {
   constructor(
     readonly config: Config,
     clusterId = 'sim',
+    /** The instance types and prices the decision chooses among (several types). */
+    readonly catalog?: InstanceCatalog,
   ) {
     this.#state = emptyClusterState(clusterId);
   }
@@ -34,7 +37,10 @@ export class SimulatedDecider {
 
   /** Evaluates a sample (with `policy` in place of core's decide, for experiments). */
   sample(sample: Envelope<'MetricsSampled'>, now: Date, policy?: DecisionPolicy): Evaluation {
-    const evaluation = evaluate(this.#state, sample, this.config, now, policy ? { policy } : {});
+    const evaluation = evaluate(this.#state, sample, this.config, now, {
+      ...(policy ? { policy } : {}),
+      ...(this.catalog ? { catalog: this.catalog } : {}),
+    });
     this.#state = evaluation.state;
     return evaluation;
   }

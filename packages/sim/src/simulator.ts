@@ -3,6 +3,7 @@ import { costUsd, podAllocatable } from '@smartscale/core';
 import { SimCluster, type SimNode } from './cluster.js';
 import type { SimOptions } from './model.js';
 import { seededRandom } from './prng.js';
+import type { PoolCrunch } from './spot-pools.js';
 import { TRACE_STEP_SECONDS, type Trace, type TracePoint } from './trace.js';
 
 /** What a policy sees and may act on at one step of virtual time. */
@@ -73,10 +74,23 @@ export interface SimResult {
     readonly spotInterruptions: number;
     readonly flaps: number;
     readonly durationSeconds: number;
+    /** With several instance types or Spot pools (options.instanceTypes): what was launched where. */
+    readonly instanceMix?: InstanceMixDetails;
   };
   readonly timeline: readonly TimelinePoint[];
   /** What the policy reports about itself; empty when it has nothing to say. */
   readonly policyReport: PolicyReport;
+}
+
+/** A run's instance types and Spot pools, priced per type. */
+export interface InstanceMixDetails {
+  /** Workers launched (initial ones included), by instance type. */
+  readonly launchedByType: Readonly<Record<string, number>>;
+  /** Spot workers whose pool crunched (each gets a two-minute warning). */
+  readonly spotInterruptions: number;
+  readonly poolCrunches: number;
+  readonly iceFallbacks: number;
+  readonly iceRefusals: number;
 }
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -90,6 +104,19 @@ function windowExtreme(
   let value = history[i] as number;
   for (let j = Math.max(0, i - samples + 1); j < i; j++) value = pick(value, history[j] as number);
   return value;
+}
+
+/** The workers a pool's crunch reclaims: its Ready Spot workers not already leaving. */
+export function inCrunch(nodes: readonly SimNode[], crunch: PoolCrunch): SimNode[] {
+  return nodes.filter(
+    (n) =>
+      n.capacityType === 'spot' &&
+      n.instanceType === crunch.instanceType &&
+      n.zone === crunch.zone &&
+      n.ready &&
+      n.terminateAt === null &&
+      n.terminatedAt === null,
+  );
 }
 
 /**
@@ -111,6 +138,21 @@ export function simulate(trace: Trace, policy: Policy, options: SimOptions): Sim
   const cpu = new Float64Array(steps);
   const memory = new Float64Array(steps);
   const room = podAllocatable(config);
+  // Pod room of the Ready workers: one size unless options.instanceTypes.
+  const readyRoom = (nodes: readonly SimNode[]) => {
+    if (!options.instanceTypes)
+      return {
+        cpuMillis: nodes.length * room.cpuMillis,
+        memoryBytes: nodes.length * room.memoryBytes,
+      };
+    let cpuMillis = 0;
+    let memoryBytes = 0;
+    for (const n of nodes) {
+      cpuMillis += n.allocatable.cpuMillis;
+      memoryBytes += n.allocatable.memoryBytes;
+    }
+    return { cpuMillis, memoryBytes };
+  };
   const { podCpuMillis, podMemoryBytes } = options.workload;
   const upSamples = Math.max(1, Math.round(config.scaleUp.cpuSustainSeconds / stepSeconds));
   const downSamples = Math.max(1, Math.round(config.scaleDown.sustainSeconds / stepSeconds));
@@ -169,24 +211,39 @@ export function simulate(trace: Trace, policy: Policy, options: SimOptions): Sim
     cluster.reconcile(point.replicas, t);
     cluster.schedule(t);
 
-    const ready = cluster.registered().length;
+    const registered = cluster.registered();
+    const ready = registered.length;
+    const readyAllocatable = readyRoom(registered);
     const demand = point.replicas * point.cpuUtil * podCpuMillis;
-    cpu[i] = ready > 0 ? Math.min(1, demand / (ready * room.cpuMillis)) : demand > 0 ? 1 : 0;
+    cpu[i] = ready > 0 ? Math.min(1, demand / readyAllocatable.cpuMillis) : demand > 0 ? 1 : 0;
     memory[i] =
-      ready > 0 ? Math.min(1, (cluster.running * podMemoryBytes) / (ready * room.memoryBytes)) : 0;
+      ready > 0
+        ? Math.min(1, (cluster.running * podMemoryBytes) / readyAllocatable.memoryBytes)
+        : 0;
 
     policy.step(ctx);
     cluster.schedule(t);
 
-    if (interruptChance > 0) {
+    const warn = (node: SimNode) => {
+      cluster.counters.spotInterruptions += 1;
+      node.interruptedAt = t;
+      const response = policy.onSpotWarning?.(node, ctx) ?? 'ride-out';
+      if (response === 'drain-now') cluster.drain(node, t, options.spot.warningSeconds);
+      else node.terminateAt = t + options.spot.warningSeconds;
+    };
+    const pools = cluster.pools;
+    if (pools) {
+      // A crunch reclaims the Spot workers of its own pool, and no others.
+      for (const crunch of pools.crunches(t)) {
+        cluster.counters.poolCrunches += 1;
+        for (const node of inCrunch(cluster.nodes, crunch)) warn(node);
+      }
+      cluster.schedule(t);
+    } else if (interruptChance > 0) {
       for (const node of cluster.nodes) {
         if (node.capacityType !== 'spot' || !node.ready || node.terminateAt !== null) continue;
         if (node.terminatedAt !== null || random() >= interruptChance) continue;
-        cluster.counters.spotInterruptions += 1;
-        node.interruptedAt = t;
-        const response = policy.onSpotWarning?.(node, ctx) ?? 'ride-out';
-        if (response === 'drain-now') cluster.drain(node, t, options.spot.warningSeconds);
-        else node.terminateAt = t + options.spot.warningSeconds;
+        warn(node);
       }
       cluster.schedule(t);
     }
@@ -205,8 +262,11 @@ export function simulate(trace: Trace, policy: Policy, options: SimOptions): Sim
 
   const usage = cluster.usage(end);
   const nodeSeconds = usage.onDemandSeconds + usage.spotSeconds;
-  const costUsdOnDemand = costUsd({ onDemandSeconds: nodeSeconds, spotSeconds: 0 }, config);
-  const costWithSpotUsd = costUsd(usage, config);
+  // Several types: each worker at its own type's price (core's price book).
+  const byType = options.instanceTypes ? cluster.costByType(end) : null;
+  const costUsdOnDemand =
+    byType?.onDemandUsd ?? costUsd({ onDemandSeconds: nodeSeconds, spotSeconds: 0 }, config);
+  const costWithSpotUsd = byType?.purchasedUsd ?? costUsd(usage, config);
   const c = cluster.counters;
   return {
     policy: policy.name,
@@ -227,6 +287,17 @@ export function simulate(trace: Trace, policy: Policy, options: SimOptions): Sim
       spotInterruptions: c.spotInterruptions,
       flaps: c.flaps,
       durationSeconds: end,
+      ...(options.instanceTypes
+        ? {
+            instanceMix: {
+              launchedByType: { ...c.launchedByType },
+              spotInterruptions: c.spotInterruptions,
+              poolCrunches: c.poolCrunches,
+              iceFallbacks: c.iceFallbacks,
+              iceRefusals: c.iceRefusals,
+            },
+          }
+        : {}),
     },
     timeline,
     policyReport: policy.report?.() ?? {},

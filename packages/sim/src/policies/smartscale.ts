@@ -11,6 +11,7 @@ import {
 import { type Config, podAllocatable } from '@smartscale/core';
 import type { SimCluster, SimNode } from '../cluster.js';
 import { DemandHistory } from '../demand-history.js';
+import { simCatalog } from '../instance-catalogue.js';
 import { nodesFor } from '../model.js';
 import { SimulatedDecider } from '../simulated-decider.js';
 import type { Policy, PolicyContext } from '../simulator.js';
@@ -107,7 +108,7 @@ export function snapshotOf(
     name: n.name,
     instanceId: n.instanceId,
     zone: n.zone,
-    instanceType: options.config.instance.type,
+    instanceType: n.instanceType,
     capacityType: n.capacityType,
     managed: true,
     // Every simulated worker was launched by the simulated SmartScale.
@@ -115,7 +116,7 @@ export function snapshotOf(
     ready: true,
     unschedulable: n.cordoned,
     createdAt: iso(n.readyAt),
-    allocatable,
+    allocatable: options.instanceTypes ? n.allocatable : allocatable,
     pods: Array.from({ length: n.pods.size }, (_, k) => podInfo(n, k)),
   }));
   return {
@@ -214,7 +215,7 @@ export function smartScalePolicy(
   const act = (commands: readonly AnyEnvelope[], ctx: PolicyContext, cluster: SimCluster) => {
     for (const command of commands) {
       if (command.type === 'ScaleUp') {
-        const launched = cluster.scaleUp(command.payload.count, ctx.now);
+        const launched = cluster.scaleUp(command.payload.count, ctx.now, command.payload.launches);
         for (const n of launched) joinAction.set(n.id, command.actionId);
         decider?.outcome(
           {
@@ -255,7 +256,11 @@ export function smartScalePolicy(
       if (config === null) {
         config = variant.predictive ? withPrediction(options.config) : options.config;
         if (consolidation) config = withConsolidation(config, consolidation);
-        decider = new SimulatedDecider(config);
+        decider = new SimulatedDecider(
+          config,
+          'sim',
+          options.instanceTypes ? simCatalog(options.instanceTypes, config) : undefined,
+        );
         if (config.predictive.enabled)
           history = new DemandHistory(config.predictive.slotSeconds, ctx.at(0));
       }
