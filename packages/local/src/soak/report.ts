@@ -24,6 +24,8 @@ export interface SoakReport {
   readonly proxyHits: Readonly<Record<string, number>>;
   /** Instances the never-join fault held back. */
   readonly neverJoined: readonly string[];
+  /** The decider's decisions in the run, and how many were holds for a stale sample (a decider behind its queue). */
+  readonly decisions: { readonly total: number; readonly sampleStale: number };
   /** Launches and non-hold decisions, for diagnosing a broken invariant. */
   readonly events: readonly string[];
   readonly invariants: readonly Verdict[];
@@ -61,6 +63,11 @@ export function soakTable(report: SoakReport): string {
         .map(([k, n]) => `${k} ${n}`)
         .join(', ') || 'none'
     }${report.neverJoined.length ? `; never joined: ${report.neverJoined.join(' ')}` : ''}`,
+    `  decisions   ${report.decisions.total}, ${report.decisions.sampleStale} held as sample-stale${
+      report.decisions.sampleStale > report.decisions.total / 2
+        ? ' (the decider ran behind its queue: check the machine load)'
+        : ''
+    }`,
     `  converged   ${report.convergeSeconds === null ? 'not within the settle window' : `${report.convergeSeconds.toFixed(1)} s after the last fault`}`,
     `  peak        ${report.peakLiveWorkers.count} live workers at ${report.peakLiveWorkers.at}; ${report.peakReadyManagedNodes.count} Ready managed Nodes at ${report.peakReadyManagedNodes.at}`,
     '  invariants',

@@ -57,6 +57,9 @@ export interface SoakOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Longest wait, after the workload's own warm-up, for min Ready workers before the faults start. */
+const WARM_UP_LIMIT_MS = 180_000;
+
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const log = options.log ?? ((line: string) => console.log(line));
   const speed = options.speed ?? 60;
@@ -79,6 +82,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const startedAt = new Date();
   let traceNow = from;
   const events: string[] = [];
+  const decisions = { total: 0, sampleStale: 0 };
   const note = (line: string) => {
     events.push(`${new Date().toISOString()} ${line}`);
   };
@@ -116,6 +120,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           instances?: string[];
           actionId?: string;
         };
+        if (service === 'decider' && entry.message?.startsWith('decision: ')) {
+          decisions.total += 1;
+          // A decider behind its queue holds every sample as stale: on a
+          // starved machine this, not a fault, explains a cluster that never moved.
+          if (entry.reasons?.includes('sample-stale')) decisions.sampleStale += 1;
+        }
         if (
           service === 'decider' &&
           entry.message?.startsWith('decision: ') &&
@@ -153,6 +163,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const ns = SHOP_NAMESPACE;
     // Warm-up as in the demo: SmartScale brings the empty cluster to min first.
     await startShopWorkload(stack.admin, pointAt(from).replicas);
+    // The faults start on a cluster at its starting point (min Ready
+    // workers): on a starved machine the first launches can take minutes,
+    // and faults on an empty cluster find nothing to hit.
+    const warmStarted = Date.now();
+    let readyAtStart = 0;
+    while (Date.now() - warmStarted < WARM_UP_LIMIT_MS) {
+      readyAtStart = (await readNodes(stack).catch(() => [])).filter(
+        (n) => n.managed && n.ready,
+      ).length;
+      if (readyAtStart >= policy.workers.min) break;
+      await sleep(1000);
+    }
+    log(
+      `warm-up: ${readyAtStart} Ready workers (min ${policy.workers.min}) after ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`,
+    );
 
     // The peak of live workers over the whole run, sampled every second:
     // a brief excursion above max is a broken invariant even if the end is fine.
@@ -313,6 +338,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         ...context.fronts.prometheus.hits,
       },
       neverJoined: [...neverJoin.held],
+      decisions,
       events,
       invariants,
     });
