@@ -536,6 +536,9 @@ const permissions = {
       resource: { kind: 'bucket', name: 'samples' },
     },
     describeInstanceTypes,
+    // With several instance types the decision weighs their current Spot
+    // prices (SpotPriceCache); only the decider reads them.
+    { actions: ['ec2:DescribeSpotPriceHistory'], resource: { kind: 'ec2-any' } },
     // Which Nodes are ours to remove: their instances' EC2 tags, read here
     // rather than by the sampler, whose watch mode runs on the K3s server's
     // role (issue #21 item 9).

@@ -14,6 +14,7 @@ import {
   evaluate,
   evaluateOutcome,
   holdUnreadable,
+  type InstanceCatalog,
   toOutcome,
   withInstanceOwnership,
 } from '@smartscale/core';
@@ -32,6 +33,12 @@ export interface DeciderPorts<L = unknown> {
    * may be chosen to remove, whatever a Node's own label says.
    */
   smartscaleInstances(): Promise<ReadonlySet<string>>;
+  /**
+   * The resolved instance types with their current prices, when several
+   * are configured (the decision packs pending pods across them); absent or
+   * undefined: the single configured type.
+   */
+  instanceCatalog?(): Promise<InstanceCatalog | undefined>;
   /** Versioned, fenced write: refuses when the lease is stale or the version moved. */
   saveState(state: ClusterState, lease: L): Promise<void>;
   audit(record: AuditRecord): Promise<void>;
@@ -84,10 +91,16 @@ export async function evaluateSample<L>(
   // than for the lock; a failure throws and the sample is redelivered.
   const ours = ports.smartscaleInstances();
   ours.catch(() => {});
+  const catalog = ports.instanceCatalog?.() ?? Promise.resolve(undefined);
+  catalog.catch(() => {});
   const result = await withLock(ports, sample.clusterId, async (lease) => {
     const loaded = await ports.loadState(sample.clusterId);
     const marked = { ...sample, payload: withInstanceOwnership(sample.payload, await ours) };
-    const evaluation = evaluate(loaded, marked, ports.config, ports.now(), { claim });
+    const types = await catalog;
+    const evaluation = evaluate(loaded, marked, ports.config, ports.now(), {
+      ...(claim ? { claim } : {}),
+      ...(types ? { catalog: types } : {}),
+    });
     if (evaluation.state !== loaded) await ports.saveState(evaluation.state, lease);
     await publishAndAudit(ports, evaluation);
     return evaluation;

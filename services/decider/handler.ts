@@ -6,6 +6,7 @@ import {
   createServiceContext,
   liveWorkerIds,
   resolvedConfigFromEnv,
+  SpotPriceCache,
 } from '@smartscale/aws';
 import {
   type AnyEnvelope,
@@ -19,11 +20,18 @@ import {
   evaluateSample,
   recordOutcome,
 } from './decide-action.js';
+import { currentCatalog } from './instance-catalog.js';
 
 const ctx = createServiceContext('decider');
 // Instance types resolved against EC2 once per container: the decision sizes
-// new nodes with the capacity EC2 gives (the smallest resolved type's).
-const { config } = await resolvedConfigFromEnv(ctx.clients.ec2, (note) => ctx.logger.warn(note));
+// new nodes with the capacity EC2 gives, and with several types packs
+// pending pods across them at their current prices.
+const { config, instanceTypes } = await resolvedConfigFromEnv(ctx.clients.ec2, (note) =>
+  ctx.logger.warn(note),
+);
+const region = await ctx.clients.ec2.config.region();
+// Spot prices cached 5 minutes per container: they move a few times a day.
+const spotPrices = new SpotPriceCache({ ec2: ctx.clients.ec2 });
 
 const ports: DeciderPorts<Lease> = {
   config,
@@ -34,6 +42,14 @@ const ports: DeciderPorts<Lease> = {
   loadState: ctx.ledger.loadState,
   // EC2's tags, not a Node's own label, say which Nodes are ours to remove.
   smartscaleInstances: () => liveWorkerIds(ctx.clients.ec2, ctx.resources.clusterId),
+  instanceCatalog: () =>
+    currentCatalog(
+      instanceTypes,
+      config,
+      region,
+      (types, zones) => spotPrices.cheapestByType(types, zones),
+      (line) => ctx.logger.warn(line),
+    ),
   saveState: ctx.ledger.saveState,
   audit: ctx.ledger.audit,
   publish: ctx.publish,

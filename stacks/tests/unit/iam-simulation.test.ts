@@ -452,6 +452,13 @@ describe('reading which instances are ours', () => {
     );
     expect(await evaluate('decider', 'ec2:CreateTags', worker)).toBe('ImplicitlyDenied');
   });
+
+  it('only the decider reads Spot prices (it weighs several instance types)', async () => {
+    for (const service of ServiceNames)
+      expect(await evaluate(service, 'ec2:DescribeSpotPriceHistory', '*'), service).toBe(
+        service === 'decider' ? 'Allowed' : 'ImplicitlyDenied',
+      );
+  });
 });
 
 describe("no function reaches another one's queue, topic or parameter", () => {

@@ -20,7 +20,11 @@ const resolver: ArnResolver = {
 
 // EC2 Describe* actions support no resource-level permissions: "*" is their
 // only resource. Launching and tagging are never granted on "*" (issue #21).
-const STAR_ALLOWED = new Set(['ec2:DescribeInstances', 'ec2:DescribeInstanceTypes']);
+const STAR_ALLOWED = new Set([
+  'ec2:DescribeInstances',
+  'ec2:DescribeInstanceTypes',
+  'ec2:DescribeSpotPriceHistory',
+]);
 
 describe('least-privilege IAM', () => {
   const all = allIam(resolver);
