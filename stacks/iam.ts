@@ -439,7 +439,8 @@ export interface LaunchTemplateFacts {
 /**
  * The launch scope of a deployment: the template and subnets from the
  * settings, its AMI and security groups as the template names them, the
- * instance type from the policy. Throws naming what is missing.
+ * instance types and any other architecture's AMI (instance.imageIds) from
+ * the policy. Throws naming what is missing.
  *
  * @example
  * launchScopeOf({ launchTemplateId: 'lt-0abc', subnetIds: ['subnet-1'], policyJson: '{}' },
@@ -457,11 +458,17 @@ export function launchScopeOf(
     throw new Error(
       `launch template ${settings.launchTemplateId} names no security group: expected SecurityGroupIds (k3s/worker-launch-template.json)`,
     );
+  const policy = parseConfig(JSON.parse(settings.policyJson));
+  // Types of the architecture the template's AMI is not launch the AMI the
+  // policy names for it (instance.imageIds): that image, and no other.
+  const otherImages = Object.values(policy.instance.imageIds ?? {}).filter(
+    (id): id is string => id !== undefined && id !== template.imageId,
+  );
   return {
     launchTemplateId: settings.launchTemplateId,
-    imageIds: [template.imageId],
+    imageIds: [template.imageId, ...new Set(otherImages)],
     subnetIds: [...settings.subnetIds],
     securityGroupIds: [...template.vpcSecurityGroupIds],
-    instanceTypes: instanceTypePatterns(parseConfig(JSON.parse(settings.policyJson))),
+    instanceTypes: instanceTypePatterns(policy),
   };
 }
