@@ -135,6 +135,23 @@ async function drainQueue(sqs: SQSClient, url: string): Promise<string[]> {
   return bodies;
 }
 
+/**
+ * Waits until `share` of the sampling minute has passed since the last
+ * scheduled sample (the sampler's `sample published` log line), so the
+ * bursts of a schedule-only run fall at phases spread over the minute: a
+ * pod's wait for the schedule depends on nothing else, and back-to-back
+ * bursts would otherwise keep one phase.
+ */
+async function sleepUntilPhase(logDir: string, share: number): Promise<void> {
+  const lines = readFileSync(join(logDir, 'sampler.log'), 'utf8').split('\n');
+  // Each sample has its own action id, so this is every sample, in log order.
+  const last = [...firstLogTimes(lines, 'sample published').values()].at(-1);
+  if (last === undefined) throw new Error(`no 'sample published' in ${logDir}/sampler.log yet`);
+  let at = Date.parse(last) + share * SAMPLE_INTERVAL_MS;
+  while (at < Date.now()) at += SAMPLE_INTERVAL_MS;
+  await sleep(at - Date.now());
+}
+
 /** The pod as the sampler would date it, while the scheduler reports it unschedulable. */
 function pendingStamp(pod: V1Pod): PendingPodStamp | null {
   const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
@@ -199,6 +216,7 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<Laten
     const stamps = new Map<string, PendingPodStamp>();
     let replicas = 0;
     for (let burst = 1; burst <= bursts; burst += 1) {
+      if (mode === 'schedule') await sleepUntilPhase(stack.logDir, (burst - 0.5) / bursts);
       const free = freeSlots(await cluster.listWorkerNodes(), POD);
       replicas += free + burstPods;
       const began = Date.now();
@@ -231,8 +249,7 @@ export async function runLatencyMode(options: LatencyModeOptions): Promise<Laten
       log(
         `${mode}: burst ${burst}/${bursts}: ${pendingHere} of ${free + burstPods} new pods went pending; all ${replicas} Running after ${((Date.now() - began) / 1000).toFixed(1)} s`,
       );
-      // A pause, so bursts do not fall at one phase of the sampling minute.
-      await sleep(3000 + Math.floor(Math.random() * 5000));
+      await sleep(3000);
     }
 
     const audit = new AuditLog({
