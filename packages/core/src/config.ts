@@ -443,8 +443,9 @@ export const ConfigSchema = z
         message: `must be below scaleUp.memoryThreshold (${c.scaleUp.memoryThreshold}), got ${c.scaleDown.memoryThreshold}`,
       });
     }
-    const h = c.scaleDown.headroom;
-    if (c.scaleDown.profile !== 'consolidation' && (h.pods > 0 || h.share > 0)) {
+    // A scaleDown setting already refused leaves the object untransformed (no headroom).
+    const h = c.scaleDown.headroom as typeof c.scaleDown.headroom | undefined;
+    if (h && c.scaleDown.profile !== 'consolidation' && (h.pods > 0 || h.share > 0)) {
       ctx.addIssue({
         code: 'custom',
         path: ['scaleDown', 'headroom'],
