@@ -16,7 +16,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-s
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { AuthorizationV1Api, type KubeConfig, VersionApi } from '@kubernetes/client-node';
 import type { AwsClients, ReconciliationLog } from '@smartscale/aws';
-import { kubeConfigFor } from '@smartscale/k8s';
+import { kubeConfigFor, tokenExpiry } from '@smartscale/k8s';
 import {
   deploymentPlan,
   KubeIdentities,
@@ -532,19 +532,8 @@ export type KubeAccessForDoctor =
   | { readonly kind: 'parameters'; readonly server: string; readonly values: ParameterValues }
   | { readonly kind: 'kubeconfig'; readonly path: string };
 
-/** The expiry (`exp`) of a JWT ServiceAccount token, or null when it has none or is not a JWT. */
-export function tokenExpiry(token: string): Date | null {
-  const payload = token.split('.')[1];
-  if (!payload) return null;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      exp?: unknown;
-    };
-    return typeof claims.exp === 'number' ? new Date(claims.exp * 1000) : null;
-  } catch {
-    return null;
-  }
-}
+// One reading of a token's expiry, the functions' own (they renew before it).
+export { tokenExpiry };
 
 const describeAccess = (a: Access) =>
   `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}`;
@@ -608,10 +597,23 @@ async function checkIdentity(
   }
 }
 
-/** Whitespace around a stored token, and its expiry: a warning 30 days ahead. */
-function checkTokenValue(token: string, serviceAccount: string, now: Date): DoctorFinding[] {
+/** How many hours before a token's expiry the doctor warns, unless told otherwise. */
+export const TOKEN_WARNING_HOURS = 12;
+
+/**
+ * Whitespace around a stored token, and its expiry: a problem once expired,
+ * a warning within `warningHours`. The server's timer stores a 24-hour token
+ * every 6 hours (k3s/rotate-kube-tokens.sh), so a stored token has 18 hours
+ * or more left while it runs; under 12 means two runs failed in a row.
+ */
+export function checkTokenValue(
+  token: string,
+  serviceAccount: string,
+  now: Date,
+  warningHours = TOKEN_WARNING_HOURS,
+): DoctorFinding[] {
   const findings: DoctorFinding[] = [];
-  const fix = `create a new token of smartscale-system/${serviceAccount} and store it (docs/deploy.md, Kubernetes tokens)`;
+  const fix = `on the K3s server: systemctl status smartscale-kube-tokens.timer and journalctl -u smartscale-kube-tokens.service (why the rotation did not store a new token of smartscale-system/${serviceAccount}); to rotate now: systemctl start smartscale-kube-tokens.service (docs/deploy.md, Kubernetes tokens)`;
   if (token !== token.trim())
     // The functions drop a trailing newline since #21; kubectl users may not.
     findings.push(
@@ -624,17 +626,22 @@ function checkTokenValue(token: string, serviceAccount: string, now: Date): Doct
   const expiry = tokenExpiry(token.trim());
   if (!expiry) return findings;
   const check = `kube token ${serviceAccount} expiry`;
-  const days = (expiry.getTime() - now.getTime()) / 86_400_000;
+  const hours = (expiry.getTime() - now.getTime()) / 3_600_000;
+  const left = hours >= 48 ? `${Math.floor(hours / 24)} days` : `${Math.floor(hours)} h`;
   findings.push(
-    days <= 0
-      ? problem(check, `expired ${expiry.toISOString()}`, fix)
-      : days < 30
+    hours <= 0
+      ? problem(
+          check,
+          `expired ${expiry.toISOString()}: every function of smartscale-system/${serviceAccount} gets 401`,
+          fix,
+        )
+      : hours < warningHours
         ? warning(
             check,
-            `expires ${expiry.toISOString()} (in ${Math.floor(days)} days)`,
-            `${fix} before then`,
+            `expires ${expiry.toISOString()} (in ${left}, under ${warningHours} h): the rotation has not stored a newer one`,
+            fix,
           )
-        : ok(check, `expires ${expiry.toISOString()}`),
+        : ok(check, `expires ${expiry.toISOString()} (in ${left})`),
   );
   return findings;
 }
@@ -642,12 +649,13 @@ function checkTokenValue(token: string, serviceAccount: string, now: Date): Doct
 /**
  * The API server answers with each identity's credentials (its own token
  * parameter), TLS verified, and allows what that identity's services call
- * and not more; no token is about to expire. With a kubeconfig, that one
+ * and not more; no token is expired or within `tokenWarningHours` of it. With a kubeconfig, that one
  * user is checked for everything the autoscaler does.
  */
 export async function checkKubernetes(
   access: KubeAccessForDoctor,
   now: Date,
+  tokenWarningHours = TOKEN_WARNING_HOURS,
 ): Promise<DoctorFinding[]> {
   if (access.kind === 'kubeconfig') {
     const kc = kubeConfigFor({ kubeconfigPath: access.path });
@@ -671,7 +679,7 @@ export async function checkKubernetes(
       );
       continue;
     }
-    findings.push(...checkTokenValue(token, serviceAccount, now));
+    findings.push(...checkTokenValue(token, serviceAccount, now, tokenWarningHours));
     const kc = kubeConfigFor({ server, caPem: kubeCa, token: token.trim() });
     findings.push(...(await checkIdentity(kc, server, label, serviceAccount, IDENTITY_ACCESS[id])));
   }
@@ -787,7 +795,10 @@ export function forLocalEnvironment(findings: readonly DoctorFinding[]): DoctorF
         f.fix ?? '',
       );
     if (f.check.startsWith('kube token ') && f.check.endsWith(' expiry') && f.status === 'warning')
-      return ok(f.check, `${f.detail}; local: expected, local:up issues one-day tokens each start`);
+      return ok(
+        f.check,
+        `${f.detail}; local: expected, local:up issues one-day tokens each start and runs no rotation timer`,
+      );
     return f;
   });
 }

@@ -16,6 +16,7 @@ import {
   type DoctorFinding,
   forLocalEnvironment,
   type KubeAccessForDoctor,
+  TOKEN_WARNING_HOURS,
 } from '../doctor.js';
 import {
   checkFunctionEnvironments,
@@ -52,7 +53,9 @@ ${deploymentUsage}
   --server-security-group SG  the K3s server's security group, the source the workers must
                             admit 8472/udp, 10250/tcp and 9100/tcp from
   --subnets ZONE=SUBNET,... worker subnets by zone (default: SMARTSCALE_ZONES with SMARTSCALE_SUBNET_IDS)
-  --reconciler-max-age SECONDS  how old the reconciler's last pass may be (default 600)`;
+  --reconciler-max-age SECONDS  how old the reconciler's last pass may be (default 600)
+  --token-warning-hours N   warn when a Kubernetes token expires within N hours (default 12; the
+                            server's timer stores 24-hour tokens every 6 hours)`;
 
 /** A setting given as an option or else the environment variable, checked against `pattern`. */
 function setting(
@@ -136,6 +139,7 @@ export const doctorCommand: Command = {
       'server-security-group': { type: 'string' },
       subnets: { type: 'string' },
       'reconciler-max-age': { type: 'string' },
+      'token-warning-hours': { type: 'string' },
       'launch-template-version': { type: 'string' },
       'reserved-concurrency': { type: 'string' },
       'node-exporter-job': { type: 'string' },
@@ -151,6 +155,12 @@ export const doctorCommand: Command = {
     if (!Number.isInteger(maxAge) || maxAge <= 0)
       throw new UsageError(
         `--reconciler-max-age: expected a whole number of seconds above 0, got '${maxAgeRaw}'`,
+      );
+    const warningHoursRaw = values['token-warning-hours'] ?? String(TOKEN_WARNING_HOURS);
+    const tokenWarningHours = Number(warningHoursRaw);
+    if (!/^[1-9][0-9]{0,4}$/.test(warningHoursRaw))
+      throw new UsageError(
+        `--token-warning-hours: expected a whole number of hours above 0, e.g. 12, got '${warningHoursRaw}'`,
       );
     const serverGroup = values['server-security-group'];
     if (serverGroup !== undefined && !/^sg-[0-9a-f]+$/.test(serverGroup))
@@ -251,7 +261,7 @@ export const doctorCommand: Command = {
         : d.kubeconfig
           ? { kind: 'kubeconfig', path: d.kubeconfig }
           : null;
-      if (access) findings.push(...(await checkKubernetes(access, now)));
+      if (access) findings.push(...(await checkKubernetes(access, now, tokenWarningHours)));
       else skipped('kubernetes', '--kube-api-url or set SMARTSCALE_KUBE_API_URL');
       if (prometheusUrl) findings.push(...(await checkPrometheus(prometheusUrl)));
       else skipped('prometheus', '--prometheus-url or set SMARTSCALE_PROMETHEUS_URL');

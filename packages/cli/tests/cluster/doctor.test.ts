@@ -254,13 +254,18 @@ describe('smartscale doctor against moto and the local control plane', () => {
     } finally {
       await put(tokenParameter('reader'), tokens.reader, 'SecureString');
     }
-    // The local tokens live 24 h, inside the 30-day warning window: each
-    // identity's parameter is checked for expiry, not one token.
-    const { report } = await doctor();
+    // The local tokens live 24 h: ok against the 12-hour default, inside a
+    // 48-hour warning window; each identity's parameter is checked for
+    // expiry, not one token.
+    const fresh = await doctor();
+    const warned = await doctor('--token-warning-hours', '48');
     for (const sa of ['smartscale-reader', 'smartscale-join-verifier', 'smartscale']) {
-      const expiry = report.findings.find((f) => f.check === `kube token ${sa} expiry`);
+      const check = `kube token ${sa} expiry`;
+      expect(fresh.report.findings.find((f) => f.check === check)?.status, sa).toBe('ok');
+      const expiry = warned.report.findings.find((f) => f.check === check);
       expect(expiry?.status, sa).toBe('warning');
-      expect(expiry?.fix).toContain(`smartscale-system/${sa} `);
+      expect(expiry?.detail).toContain('under 48 h');
+      expect(expiry?.fix).toContain(`smartscale-system/${sa})`);
     }
   });
 

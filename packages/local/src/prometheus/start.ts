@@ -12,6 +12,12 @@ export interface ScrapeJob {
   targets: string[];
   /** Keep the exporter's own `instance` labels (one exporter speaking for many nodes). */
   honorLabels?: boolean;
+  /**
+   * Labels of single targets, by target (e.g. `node` naming the Node an
+   * exporter runs on, as kubernetes_sd relabelling gives it in a cluster):
+   * they land on every series of that target, `up` included.
+   */
+  targetLabels?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 /** A running Prometheus. */
@@ -34,7 +40,16 @@ export function prometheusConfig(jobs: ScrapeJob[], intervalSeconds: number): st
   for (const job of jobs) {
     lines.push(`  - job_name: ${JSON.stringify(job.job)}`);
     if (job.honorLabels) lines.push('    honor_labels: true');
-    lines.push('    static_configs:', `      - targets: ${JSON.stringify(job.targets)}`);
+    lines.push('    static_configs:');
+    const labelled = job.targetLabels ?? {};
+    const plain = job.targets.filter((t) => labelled[t] === undefined);
+    if (plain.length > 0 || job.targets.length === 0)
+      lines.push(`      - targets: ${JSON.stringify(plain)}`);
+    for (const target of job.targets.filter((t) => labelled[t] !== undefined)) {
+      lines.push(`      - targets: ${JSON.stringify([target])}`, '        labels:');
+      for (const [name, value] of Object.entries(labelled[target] ?? {}))
+        lines.push(`          ${name}: ${JSON.stringify(value)}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -104,6 +104,22 @@ describe('prometheusConfig', () => {
       '- job_name: "ksm"\n    static_configs:\n      - targets: ["127.0.0.1:8080","127.0.0.1:8081"]',
     );
   });
+
+  it('gives labelled targets a static config of their own', () => {
+    const yaml = prometheusConfig(
+      [
+        {
+          job: 'node-exporter',
+          targets: ['127.0.0.1:9100', '127.0.0.1:9101'],
+          targetLabels: { '127.0.0.1:9101': { node: 'worker-b' } },
+        },
+      ],
+      1,
+    );
+    expect(yaml).toContain(
+      '    static_configs:\n      - targets: ["127.0.0.1:9100"]\n      - targets: ["127.0.0.1:9101"]\n        labels:\n          node: "worker-b"\n',
+    );
+  });
 });
 
 describe('compareGoVersions', () => {
