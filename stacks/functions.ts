@@ -185,7 +185,7 @@ export function createFunctions(
         function: args,
       });
       functions[service] = cron.nodes.function as unknown as sst.aws.Function;
-      roles[service] = cron.nodes.function.apply((f) => f.nodes.role.arn);
+      roles[service] = cron.nodes.function.apply((f: sst.aws.Function) => f.nodes.role.arn);
       continue;
     }
     if (queue === null) throw new Error(`service ${service} has neither a queue nor a schedule`);
