@@ -114,7 +114,8 @@ describe('cordon', () => {
   it('a cordoned node gets no new pods, and takes them again once uncordoned', async () => {
     const group = uniqueGroup('cordon');
     const name = `${group}-1`;
-    await createKwokNode(core, { name, group });
+    // A worker's label: the admission policy lets SmartScale cordon no other Node.
+    await createKwokNode(core, { name, group, labels: { 'smartscale.io/managed': 'true' } });
     await eventually('node Ready', async () =>
       (await autoscaler.listNodes()).find((n) => n.name === name && n.ready),
     );

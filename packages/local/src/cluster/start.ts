@@ -18,6 +18,16 @@ export const AUTOSCALER_RBAC_MANIFEST = resolve(
   '../../../../k3s/manifests/rbac-autoscaler.yaml',
 );
 
+/**
+ * The ValidatingAdmissionPolicy that narrows SmartScale's Node-writing
+ * identities to Nodes labelled managed, as on the real cluster: local runs
+ * meet the same limits as AWS (issue #21).
+ */
+export const ADMISSION_MANIFEST = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../../k3s/manifests/admission-smartscale.yaml',
+);
+
 /** Where the autoscaler's ServiceAccount lives (see the RBAC manifest). */
 export const AUTOSCALER_SERVICE_ACCOUNT = {
   namespace: 'smartscale-system',
@@ -282,6 +292,7 @@ export async function startLocalCluster(options: StartOptions = {}): Promise<Loc
     const kc = new KubeConfig();
     kc.loadFromFile(adminKubeconfig);
     await applyManifest(kc, readFileSync(AUTOSCALER_RBAC_MANIFEST, 'utf8'));
+    await applyManifest(kc, readFileSync(ADMISSION_MANIFEST, 'utf8'));
     const kubeconfigs = {} as Record<KubeIdentity, string>;
     for (const id of KubeIdentities) {
       kubeconfigs[id] = join(dataDir, `smartscale-${id}.kubeconfig`);

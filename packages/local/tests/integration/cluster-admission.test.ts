@@ -4,11 +4,11 @@
 // Nodes labelled smartscale.io/managed=true, and an update to the cordon and
 // SmartScale's own annotations. The writer goes through the real
 // ClusterClient (the drainer's and reconciler's cordon, uncordon, delete).
-// The policy is removed afterwards: the other cluster tests share this API
-// server and cordon unlabelled Nodes.
+// The local control plane applies the policy at start (startLocalCluster),
+// as every local run does, so this file does not: it fails if start-up
+// stops applying it. It stays for the other cluster tests, whose Nodes are
+// labelled as a worker's.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   AdmissionregistrationV1Api,
   CoreV1Api,
@@ -27,10 +27,6 @@ import {
   uniqueGroup,
 } from '../support/cluster-fixtures.ts';
 
-const ADMISSION_MANIFEST = join(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../../k3s/manifests/admission-smartscale.yaml',
-);
 const POLICY = 'smartscale-managed-nodes-only';
 const MANAGED = { 'smartscale.io/managed': 'true' };
 
@@ -83,7 +79,6 @@ let verifierApi: CoreV1Api;
 
 beforeAll(async () => {
   await applyManifest(kc, readFileSync(AUTOSCALER_RBAC_MANIFEST, 'utf8'));
-  await applyManifest(kc, readFileSync(ADMISSION_MANIFEST, 'utf8'));
   const writerConfig = userConfig(await tokenOf('smartscale'));
   writer = new ClusterClient(writerConfig);
   writerApi = writerConfig.makeApiClient(CoreV1Api);
@@ -107,13 +102,17 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await admission.deleteValidatingAdmissionPolicyBinding({ name: POLICY }).catch(() => undefined);
-  await admission.deleteValidatingAdmissionPolicy({ name: POLICY }).catch(() => undefined);
   for (const name of ['managed-1', 'managed-2', 'managed-3', 'server', 'probe'])
     await core.deleteNode({ name: node(name) }).catch(() => undefined);
 });
 
 describe('the admission policy for SmartScale Node writers (k3s/manifests/admission-smartscale.yaml)', () => {
+  it('is applied by the local control plane at start, from k3s/manifests/admission-smartscale.yaml', async () => {
+    const binding = await admission.readValidatingAdmissionPolicyBinding({ name: POLICY });
+    expect(binding.spec?.policyName).toBe(POLICY);
+    expect(binding.spec?.validationActions).toEqual(['Deny']);
+  });
+
   it('type-checks on the API server with no warnings', async () => {
     const policy = await admission.readValidatingAdmissionPolicy({ name: POLICY });
     expect(policy.status?.typeChecking?.expressionWarnings ?? []).toEqual([]);

@@ -82,6 +82,8 @@ beforeAll(async () => {
       name: `${group}-${i}`,
       group,
       providerID: `aws:///us-east-1a/i-0rbac${i}`,
+      // Workers' Nodes: the admission policy leaves SmartScale no others.
+      labels: { 'smartscale.io/managed': 'true' },
     });
   await apps.createNamespacedDeployment({
     namespace,
