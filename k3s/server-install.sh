@@ -18,7 +18,18 @@
 #                             bake K3s in (and tests); nothing is downloaded
 #   SMARTSCALE_K3S_DATA_DIR   K3s data dir (default /var/lib/rancher/k3s)
 #   SMARTSCALE_K3S_CONFIG_DIR where the agent token file lives (default /etc/rancher/k3s)
+#   SMARTSCALE_PARAMETER_PREFIX  the stage's SSM prefix for the Kubernetes tokens
+#                             (default: <prefix> of a join-token parameter /<prefix>/k3s/join-token)
+#   SMARTSCALE_SYSTEMD_DIR    where the token rotation's units go (default /etc/systemd/system)
+#   SMARTSCALE_LIB_DIR        where store-kube-tokens.sh is installed (default /usr/local/lib/smartscale)
+#   SMARTSCALE_SYSTEMCTL      the systemctl to enable the timer with (default systemctl; tests)
 # Rotating the agent token: docs/deploy.md, "Join token".
+#
+# It also installs the rotation of the functions' Kubernetes tokens (issue
+# #21): a systemd timer that every 6 hours stores a fresh 24-hour token of
+# each SmartScale identity in SSM (store-kube-tokens.sh). The functions read
+# a token again before it expires or when it is refused, so nothing is
+# redeployed; the doctor warns when a stored token has under 12 hours left.
 set -euo pipefail
 
 usage='usage: server-install.sh <cluster-id> <k3s-version> [ssm-parameter-name]'
@@ -40,6 +51,12 @@ fail() {
 [[ $CLUSTER_ID =~ ^[A-Za-z0-9-]{1,40}$ ]] || fail "cluster-id '$CLUSTER_ID' is invalid: expected 1-40 letters, digits or '-'"
 [[ $K3S_VERSION =~ ^v[0-9]+\.[0-9]+\.[0-9]+\+k3s[0-9]+$ ]] || fail "k3s-version '$K3S_VERSION' is invalid: expected a K3s release like v1.35.4+k3s1"
 [[ $PARAMETER =~ ^/[A-Za-z0-9/_.-]+$ ]] || fail "ssm-parameter-name '$PARAMETER' is invalid: expected an SSM parameter name like /smartscale-prod/k3s/join-token"
+TOKEN_PREFIX=${SMARTSCALE_PARAMETER_PREFIX:-}
+if [ -z "$TOKEN_PREFIX" ] && [[ $PARAMETER =~ ^/([A-Za-z0-9_.-]+)/k3s/join-token$ ]]; then
+  TOKEN_PREFIX=${BASH_REMATCH[1]}
+fi
+[[ $TOKEN_PREFIX =~ ^[A-Za-z0-9_.-]+$ ]] ||
+  fail "no SSM prefix for the Kubernetes tokens: pass the join token parameter as /<prefix>/k3s/join-token (e.g. /smartscale-production/k3s/join-token) or set SMARTSCALE_PARAMETER_PREFIX (e.g. smartscale-production), got '$TOKEN_PREFIX'"
 command -v aws >/dev/null || fail "the AWS CLI is required"
 
 # Tokens and the files they live in are readable by root only.
@@ -93,4 +110,52 @@ fi
 aws ssm put-parameter --name "$PARAMETER" --type SecureString --overwrite \
   --value "file://$PUBLISHED_TOKEN" >/dev/null || fail "cannot write SSM parameter $PARAMETER"
 echo "server-install: K3s $K3S_VERSION running; agent-only join token stored in SSM parameter $PARAMETER"
-echo "server-install: next, apply k3s/manifests/ (kubectl apply -f k3s/manifests/)"
+
+# The Kubernetes tokens' rotation: a oneshot service running
+# store-kube-tokens.sh with the server's admin kubeconfig, and a timer
+# starting it a minute after boot (or install) and every 6 hours. Until
+# k3s/manifests/rbac-autoscaler.yaml is applied it fails and retries every 5
+# minutes (Restart=on-failure, no start limit), so the first tokens land
+# minutes after the manifests do. 24-hour tokens refreshed every 6 hours:
+# two failed runs in a row still leave 12 hours to notice (the doctor warns).
+SYSTEMD_DIR=${SMARTSCALE_SYSTEMD_DIR:-/etc/systemd/system}
+LIB_DIR=${SMARTSCALE_LIB_DIR:-/usr/local/lib/smartscale}
+mkdir -p "$SYSTEMD_DIR" "$LIB_DIR"
+install -m 0755 "$(dirname "${BASH_SOURCE[0]}")/store-kube-tokens.sh" "$LIB_DIR/store-kube-tokens.sh"
+region_line=''
+region=${AWS_REGION:-${AWS_DEFAULT_REGION:-}}
+if [ -n "$region" ]; then region_line="Environment=AWS_DEFAULT_REGION=$region"; fi
+umask 022
+cat >"$SYSTEMD_DIR/smartscale-kube-tokens.service" <<UNIT
+[Unit]
+Description=SmartScale: store fresh 24-hour Kubernetes tokens in SSM under /$TOKEN_PREFIX/k3s/ (docs/deploy.md, Kubernetes tokens)
+After=k3s.service network-online.target
+Wants=network-online.target
+StartLimitIntervalSec=0
+
+[Service]
+Type=oneshot
+Environment=KUBECONFIG=$CONFIG_DIR/k3s.yaml
+Environment=PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin
+$region_line
+ExecStart=$LIB_DIR/store-kube-tokens.sh $TOKEN_PREFIX 24h
+Restart=on-failure
+RestartSec=5min
+UNIT
+cat >"$SYSTEMD_DIR/smartscale-kube-tokens.timer" <<'UNIT'
+[Unit]
+Description=SmartScale: rotate the Kubernetes tokens every 6 hours
+
+[Timer]
+OnActiveSec=1min
+OnUnitActiveSec=6h
+RandomizedDelaySec=5min
+
+[Install]
+WantedBy=timers.target
+UNIT
+systemctl=${SMARTSCALE_SYSTEMCTL:-systemctl}
+"$systemctl" daemon-reload || fail "systemctl daemon-reload failed"
+"$systemctl" enable --now smartscale-kube-tokens.timer || fail "cannot enable smartscale-kube-tokens.timer"
+echo "server-install: Kubernetes tokens rotate every 6 hours (smartscale-kube-tokens.timer) into /$TOKEN_PREFIX/k3s/"
+echo "server-install: next, apply k3s/manifests/ (kubectl apply -f k3s/manifests/); the first tokens are stored within minutes (or now: systemctl start smartscale-kube-tokens.service)"

@@ -5,24 +5,27 @@
 #   smartscale-reader         -> /<prefix>/k3s/reader-token         sampler, spot-listener
 #   smartscale-join-verifier  -> /<prefix>/k3s/join-verifier-token  join-verifier
 #   smartscale                -> /<prefix>/k3s/autoscaler-token     drainer, reconciler
-# Run it at install and again to rotate (docs/deploy.md, "Kubernetes tokens").
-# A token stays valid until it expires, so a function still holding the old
-# one keeps working until its next cold start.
+# server-install.sh installs it with a systemd timer that runs it every 6
+# hours (smartscale-kube-tokens.timer); run it by hand to rotate at once
+# (docs/deploy.md, "Kubernetes tokens"). A token stays valid until it
+# expires; the functions read the parameter again before their token
+# expires, or when the API server refuses it, so nothing is redeployed.
 #
 # Usage: store-kube-tokens.sh <prefix> [duration]
 #   prefix    e.g. smartscale-production (the SSM path prefix of the stage)
-#   duration  token lifetime for kubectl create token (default 2160h, 90 days)
+#   duration  token lifetime for kubectl create token (default 24h; at least
+#             10m; longer than the timer's 6 hours with room for failed runs)
 # Uses kubectl (KUBECONFIG of a cluster admin) and the AWS CLI.
 set -euo pipefail
 
 prefix=${1:-}
-duration=${2:-2160h}
+duration=${2:-24h}
 if [[ ! $prefix =~ ^[A-Za-z0-9_.-]+$ ]]; then
   echo "usage: $0 <prefix> [duration]; prefix is the stage's parameter prefix, e.g. smartscale-production, got '${prefix}'" >&2
   exit 2
 fi
 if [[ ! $duration =~ ^[0-9]+[hms]$ ]]; then
-  echo "duration '${duration}' is invalid: expected a number with h, m or s, e.g. 2160h" >&2
+  echo "duration '${duration}' is invalid: expected a number with h, m or s, e.g. 24h" >&2
   exit 2
 fi
 

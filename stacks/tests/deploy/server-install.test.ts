@@ -2,9 +2,18 @@
 // against moto and a stand-in K3s installer that behaves like K3s's on the
 // points the script relies on: it receives the server flags, and it writes
 // the server token and the agent token (secure form, from --agent-token-file)
-// into the data dir. Proves the published join token is agent-only (issue #21).
+// into the data dir. Proves the published join token is agent-only (issue #21)
+// and that the Kubernetes token rotation's systemd units are installed.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,12 +68,22 @@ fi
   return path;
 }
 
+/** A systemctl stand-in (no systemd here) that logs each call to `dir`/systemctl. */
+function fakeSystemctl(dir: string): string {
+  const path = join(dir, 'systemctl');
+  writeFileSync(path, `#!/bin/sh\necho "$@" >>"${dir}/systemctl.log"\n`);
+  chmodSync(path, 0o755);
+  return path;
+}
+
 function install(
   dir: string,
   parameter: string,
   installer: string,
   args = ['prod-eu', 'v1.35.4+k3s1'],
+  env: Record<string, string> = {},
 ) {
+  mkdirSync(dir, { recursive: true });
   return spawnSync('bash', [script, ...args, parameter], {
     encoding: 'utf8',
     timeout: 60_000,
@@ -78,6 +97,12 @@ function install(
       SMARTSCALE_K3S_INSTALLER: installer,
       SMARTSCALE_K3S_DATA_DIR: join(dir, 'data'),
       SMARTSCALE_K3S_CONFIG_DIR: join(dir, 'etc'),
+      SMARTSCALE_SYSTEMD_DIR: join(dir, 'systemd'),
+      SMARTSCALE_LIB_DIR: join(dir, 'lib'),
+      SMARTSCALE_SYSTEMCTL: fakeSystemctl(dir),
+      // The tests' parameters are not all /<prefix>/k3s/join-token.
+      SMARTSCALE_PARAMETER_PREFIX: 'ci',
+      ...env,
     },
   });
 }
@@ -145,6 +170,59 @@ describe('k3s/server-install.sh', () => {
       'SMARTSCALE_K3S_SHA256: set it to the SHA-256 of the k3s binary of v1.35.4+k3s1',
     );
     expect(await parameter('/ci/k3s/unpinned')).toBeUndefined();
+  });
+
+  it('installs the Kubernetes token rotation: a systemd timer storing 24-hour tokens every 6 hours (issue #21)', () => {
+    const dir = mkdtempSync(join(work, 'timer-'));
+    // The prefix comes from the join-token parameter's name.
+    const run = install(dir, '/smartscale-ci/k3s/join-token', fakeInstaller(dir), undefined, {
+      AWS_REGION: 'eu-west-1',
+      SMARTSCALE_PARAMETER_PREFIX: '',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const lib = join(dir, 'lib', 'store-kube-tokens.sh');
+    // The rotation script is the repository's, executable.
+    expect(readFileSync(lib, 'utf8')).toBe(
+      readFileSync(join(dirname(script), 'store-kube-tokens.sh'), 'utf8'),
+    );
+    expect(statSync(lib).mode & 0o111).not.toBe(0);
+    const service = readFileSync(join(dir, 'systemd', 'smartscale-kube-tokens.service'), 'utf8');
+    expect(service).toContain(`ExecStart=${lib} smartscale-ci 24h\n`);
+    expect(service).toContain(`Environment=KUBECONFIG=${join(dir, 'etc')}/k3s.yaml\n`);
+    expect(service).toContain('Environment=AWS_DEFAULT_REGION=eu-west-1\n');
+    expect(service).toContain('Restart=on-failure\n');
+    const timer = readFileSync(join(dir, 'systemd', 'smartscale-kube-tokens.timer'), 'utf8');
+    expect(timer).toContain('OnUnitActiveSec=6h\n');
+    expect(readFileSync(join(dir, 'systemctl.log'), 'utf8')).toBe(
+      'daemon-reload\nenable --now smartscale-kube-tokens.timer\n',
+    );
+    // systemd itself reads both units without a complaint.
+    const verify = spawnSync(
+      'systemd-analyze',
+      [
+        'verify',
+        '--man=no',
+        join(dir, 'systemd', 'smartscale-kube-tokens.service'),
+        join(dir, 'systemd', 'smartscale-kube-tokens.timer'),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(verify.error, 'systemd-analyze must be installed').toBeUndefined();
+    expect(verify.stdout + verify.stderr).toBe('');
+    expect(verify.status).toBe(0);
+  });
+
+  it('names a join-token parameter from which no token prefix follows', async () => {
+    const dir = mkdtempSync(join(work, 'no-prefix-'));
+    const run = install(dir, '/ci/other/join', fakeInstaller(dir), undefined, {
+      SMARTSCALE_PARAMETER_PREFIX: '',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      'no SSM prefix for the Kubernetes tokens: pass the join token parameter as /<prefix>/k3s/join-token',
+    );
+    expect(await parameter('/ci/other/join')).toBeUndefined();
   });
 
   it('names a bad argument and what it expected', () => {
