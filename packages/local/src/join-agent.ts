@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { DescribeInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  type _InstanceType,
+  DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
+  type EC2Client,
+  type Instance,
+} from '@aws-sdk/client-ec2';
 import {
   CoreV1Api,
   type KubeConfig,
@@ -8,7 +14,7 @@ import {
   type V1Node,
 } from '@kubernetes/client-node';
 import { FleetTag } from '@smartscale/aws';
-import type { Taint } from '@smartscale/core';
+import { kubernetesArch, type Taint } from '@smartscale/core';
 import { KWOK_NODE_ANNOTATION } from './cluster/start.ts';
 
 export interface JoinAgentOptions {
@@ -22,9 +28,14 @@ export interface JoinAgentOptions {
   /** Instances that never join, decided by the caller (the soak's never-join fault); asked on every tick until it joins. */
   readonly neverJoin?: (instanceId: string) => boolean;
   readonly pollMs?: number;
-  /** Node capacity to report, as a t3.medium would. */
+  /**
+   * Node capacity to report for every worker. Absent: each worker reports
+   * its own instance type's, as EC2's DescribeInstanceTypes gives it.
+   */
   readonly capacity?: { cpu: string; memory: string };
   readonly allocatable?: { cpu: string; memory: string };
+  /** What the kubelet keeps back (instance.reserved): allocatable is capacity minus it. */
+  readonly reserved?: { readonly cpuMillis: number; readonly memoryBytes: number };
   /** The policy's instance.taints: every worker registers with them, as --node-taint does. */
   readonly taints?: readonly Taint[];
   readonly now?: () => Date;
@@ -38,16 +49,60 @@ export function neverJoins(instanceId: string, share: number): boolean {
   return h < share;
 }
 
-/** The Node a worker registers: name from the instance id, providerID, labels kwok and SmartScale read. */
+/** What a worker's instance type gives its Node: EC2's vCPUs, memory and architecture. */
+export interface WorkerType {
+  readonly vcpu: number;
+  readonly memoryMiB: number;
+  readonly architecture: 'x86_64' | 'arm64';
+}
+
+/** t3.medium, the Node every worker reported before types were read from EC2. */
+const T3_MEDIUM: WorkerType = { vcpu: 2, memoryMiB: 4096, architecture: 'x86_64' };
+const DEFAULT_RESERVED = { cpuMillis: 100, memoryBytes: 384 * 1024 ** 2 };
+
+/**
+ * EC2's description of `instanceType` as its Node shows it, asked once per
+ * type. A type EC2 does not describe throws, naming it.
+ */
+export async function describeWorkerType(
+  ec2: EC2Client,
+  instanceType: string,
+): Promise<WorkerType> {
+  const res = await ec2.send(
+    new DescribeInstanceTypesCommand({ InstanceTypes: [instanceType as _InstanceType] }),
+  );
+  const info = res.InstanceTypes?.[0];
+  const vcpu = info?.VCpuInfo?.DefaultVCpus;
+  const memoryMiB = info?.MemoryInfo?.SizeInMiB;
+  if (!vcpu || !memoryMiB)
+    throw new Error(
+      `EC2 does not describe instance type ${instanceType}: expected its vCPUs and memory`,
+    );
+  const archs = info?.ProcessorInfo?.SupportedArchitectures ?? [];
+  return { vcpu, memoryMiB, architecture: archs.includes('arm64') ? 'arm64' : 'x86_64' };
+}
+
+/**
+ * The Node a worker registers: name from the instance id, providerID,
+ * labels kwok and SmartScale read, and the capacity and architecture of its
+ * instance type (`type`; t3.medium when absent), allocatable less
+ * `reserved`, as a kubelet with kube/system-reserved reports it.
+ */
 export function workerNode(
   instance: Instance,
-  options: Pick<JoinAgentOptions, 'capacity' | 'allocatable' | 'taints'>,
+  options: Pick<JoinAgentOptions, 'capacity' | 'allocatable' | 'taints' | 'reserved'>,
+  type: WorkerType = T3_MEDIUM,
 ): V1Node {
   const id = instance.InstanceId ?? '';
   const zone = instance.Placement?.AvailabilityZone ?? 'unknown';
   const capacityType = instance.InstanceLifecycle === 'spot' ? 'spot' : 'on-demand';
-  const capacity = options.capacity ?? { cpu: '2', memory: '4Gi' };
-  const allocatable = options.allocatable ?? { cpu: '1900m', memory: '3712Mi' };
+  const reserved = options.reserved ?? DEFAULT_RESERVED;
+  const capacity = options.capacity ?? { cpu: `${type.vcpu}`, memory: `${type.memoryMiB}Mi` };
+  const allocatable = options.allocatable ?? {
+    cpu: `${type.vcpu * 1000 - reserved.cpuMillis}m`,
+    memory: `${type.memoryMiB - Math.ceil(reserved.memoryBytes / 1024 ** 2)}Mi`,
+  };
+  const arch = kubernetesArch(type.architecture);
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -56,6 +111,7 @@ export function workerNode(
       labels: {
         'kubernetes.io/hostname': id,
         'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': arch,
         'node.kubernetes.io/instance-type': instance.InstanceType ?? 't3.medium',
         'topology.kubernetes.io/zone': zone,
         'smartscale.io/capacity-type': capacityType,
@@ -80,7 +136,7 @@ export function workerNode(
       capacity: { ...capacity, pods: '110' },
       allocatable: { ...allocatable, pods: '110' },
       nodeInfo: {
-        architecture: 'amd64',
+        architecture: arch,
         operatingSystem: 'linux',
         kubeletVersion: 'v1.35.4+k3s1',
         bootID: '',
@@ -115,6 +171,17 @@ export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
   const firstSeen = new Map<string, number>();
   const joined = new Map<string, number>();
   const lost = new Set<string>();
+  // One DescribeInstanceTypes per type for the agent's life; a failed one is asked again.
+  const types = new Map<string, Promise<WorkerType>>();
+  const typeOf = (instanceType: string): Promise<WorkerType> => {
+    let known = types.get(instanceType);
+    if (known === undefined) {
+      known = describeWorkerType(options.ec2, instanceType);
+      types.set(instanceType, known);
+      known.catch(() => types.delete(instanceType));
+    }
+    return known;
+  };
   let running = true;
 
   const tick = async () => {
@@ -138,7 +205,10 @@ export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
         if (joined.has(id) || bootedFor < options.bootSeconds * 1000) continue;
         if (neverJoins(id, options.neverJoinShare) || options.neverJoin?.(id)) continue;
         try {
-          await core.createNode({ body: workerNode(instance, options) });
+          const type = options.capacity
+            ? undefined
+            : await typeOf(instance.InstanceType ?? 't3.medium');
+          await core.createNode({ body: workerNode(instance, options, type) });
           log(`join-agent: ${id} registered as a Node after ${Math.round(bootedFor / 1000)}s`);
         } catch (err) {
           if ((err as { code?: number }).code !== 409) throw err;

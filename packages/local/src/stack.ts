@@ -144,6 +144,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       neverJoinShare: options.neverJoinShare ?? 0,
       ...(options.neverJoin ? { neverJoin: options.neverJoin } : {}),
       taints: parseConfig(options.config).instance.taints,
+      reserved: parseConfig(options.config).instance.reserved,
       pollMs: 500,
       log,
     });

@@ -15,6 +15,7 @@ import {
 import { decide, parseConfig, priceBook } from '@smartscale/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppliedTopology } from '../../../../packages/local/src/aws/bootstrap.js';
+import { describeWorkerType, workerNode } from '../../../../packages/local/src/join-agent.js';
 import { createWorkerNetwork } from '../../../../packages/local/src/services/worker-network.js';
 import { imageIdsByType, type ProvisionerPorts, provision } from '../../launch-workers.js';
 
@@ -166,5 +167,17 @@ describe('an arm64 pending pod on a mixed x86_64 / Graviton configuration (moto)
     );
     expect(described.InstanceTypes?.[0]?.ProcessorInfo?.SupportedArchitectures).toEqual(['arm64']);
     expect(published.map((m) => m.type)).toContain('InstancesLaunched');
+
+    // The local join agent registers it as its type is: arm64, 2 vCPU, 8 GiB.
+    const node = workerNode(
+      instance ?? {},
+      { reserved: config.instance.reserved },
+      await describeWorkerType(clients.ec2, instance?.InstanceType ?? ''),
+    );
+    expect(node.metadata?.labels?.['kubernetes.io/arch']).toBe('arm64');
+    expect(node.status?.capacity).toMatchObject({ cpu: '2', memory: '8192Mi' });
+    await expect(describeWorkerType(clients.ec2, 'x9.gigantic')).rejects.toThrow(
+      /x9\.gigantic|InvalidInstanceType/,
+    );
   });
 });
