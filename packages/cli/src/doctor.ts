@@ -603,7 +603,7 @@ export const TOKEN_WARNING_HOURS = 12;
 /**
  * Whitespace around a stored token, and its expiry: a problem once expired,
  * a warning within `warningHours`. The server's timer stores a 24-hour token
- * every 6 hours (k3s/rotate-kube-tokens.sh), so a stored token has 18 hours
+ * every 6 hours (k3s/store-kube-tokens.sh on a timer), so a stored token has 18 hours
  * or more left while it runs; under 12 means two runs failed in a row.
  */
 export function checkTokenValue(

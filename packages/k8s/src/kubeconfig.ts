@@ -190,7 +190,7 @@ async function readParameterToken(
   if ((await token.current()) === '')
     throw new KubeAccessError(
       'SMARTSCALE_KUBE_TOKEN_PARAMETER',
-      `Kubernetes access is incomplete: the parameter ${name} (SMARTSCALE_KUBE_TOKEN_PARAMETER) is empty: expected the ServiceAccount token k3s/rotate-kube-tokens.sh stores`,
+      `Kubernetes access is incomplete: the parameter ${name} (SMARTSCALE_KUBE_TOKEN_PARAMETER) is empty: expected the ServiceAccount token k3s/store-kube-tokens.sh stores`,
     );
   return token;
 }

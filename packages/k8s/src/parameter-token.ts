@@ -1,6 +1,6 @@
 // The functions' Kubernetes token, read from its SSM parameter and re-read
 // when it must have been replaced (issue #21). The K3s server stores a
-// fresh short-lived token there every few hours (k3s/rotate-kube-tokens.sh
+// fresh short-lived token there every few hours (k3s/store-kube-tokens.sh
 // on a systemd timer); a warm function picks it up without a redeploy:
 // before the token it holds expires, and at once when the API server
 // refuses it (401: revoked, or replaced by hand).
