@@ -267,6 +267,19 @@ function rememberJoin(state: ClusterState, instanceId: string, now: Date): Clust
 }
 
 /**
+ * Records the joins of `instanceIds` at `now`, as NodeJoined does: for the
+ * reconciler's action-done, which closes an action on the workers' Ready
+ * Nodes before their NodeJoined reached the ledger.
+ */
+export function rememberJoins(
+  state: ClusterState,
+  instanceIds: readonly string[],
+  now: Date,
+): ClusterState {
+  return instanceIds.reduce((next, id) => rememberJoin(next, id, now), state);
+}
+
+/**
  * Workers that joined after the sample was taken and are not in it: real
  * capacity the sample cannot show yet.
  */

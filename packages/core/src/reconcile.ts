@@ -1,6 +1,6 @@
 import type { ClusterState, InFlightAction, Repair } from '@smartscale/contracts';
 import { RepairCode } from '@smartscale/contracts';
-import { closeAction, expireAction, expireStaleActions } from './action-ledger.js';
+import { closeAction, expireAction, expireStaleActions, rememberJoins } from './action-ledger.js';
 import type { Config } from './config.js';
 
 /** One of the cluster's tagged EC2 workers, in any state, as EC2 reports it. */
@@ -290,7 +290,21 @@ export function applyLedgerRepairs(
   for (const repair of repairs) {
     const action = next.inFlight.find((a) => a.actionId === repair.repairedActionId);
     if (!action) continue;
-    if (repair.code === RepairCode.ActionDone) next = closeAction(next, action, 'completed', now);
+    if (repair.code === RepairCode.ActionDone) {
+      next = closeAction(next, action, 'completed', now);
+      // Its workers' Nodes are Ready now, but a sample taken before this
+      // moment shows neither them nor the closed action: remembered as
+      // joins so the decider still counts them (else it launched above
+      // max; found by the chaos soak, issue #19, CI seed 1).
+      if (action.kind !== 'scale-down') {
+        const settled = new Set(action.settledInstanceIds);
+        next = rememberJoins(
+          next,
+          action.instanceIds.filter((id) => !settled.has(id)),
+          now,
+        );
+      }
+    }
     if (repair.code === RepairCode.ActionOverdue) next = expireAction(next, action, now);
   }
   return next;

@@ -1,5 +1,13 @@
+import { RepairCode } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
-import { applyOutcome, countFleet, decide, parseConfig, startAction } from '../../src/index.js';
+import {
+  applyLedgerRepairs,
+  applyOutcome,
+  countFleet,
+  decide,
+  parseConfig,
+  startAction,
+} from '../../src/index.js';
 import { ago, NOW, node, nodes, pending, snapshot, state } from './fixtures.js';
 
 // Found by the chaos soak (issue #19, seed 3): a sample taken before a
@@ -61,5 +69,56 @@ describe('a sample older than the ledger', () => {
     s = applyOutcome(s, { type: 'NodeJoined', actionId: 'A', instanceId: 'i-2' }, NOW);
     s = applyOutcome(s, { type: 'NodeJoined', actionId: 'A', instanceId: 'i-2' }, NOW);
     expect(s.recentJoins?.map((j) => j.instanceId)).toEqual(['i-2']);
+  });
+
+  // Found by the chaos soak (issue #19, CI seed 1): the reconciler closed a
+  // scale-up as action-done on its worker's Ready Node 7 s before the
+  // join-verifier's NodeJoined; the decider then evaluated a sample taken
+  // before that Node registered, counted 9 and launched the 11th of max 10.
+  it('counts the workers of an action the reconciler closed as done after the sample was taken', () => {
+    let s = startAction(
+      state(),
+      { kind: 'scale-up', count: 1, reasons: [{ code: 'pending-pods', message: 'x' }] },
+      'A-up',
+      new Date(NOW.getTime() - 20_000),
+    );
+    s = applyOutcome(
+      s,
+      { type: 'InstancesLaunched', actionId: 'A-up', instanceIds: ['i-new'] },
+      new Date(NOW.getTime() - 15_000),
+    );
+    s = applyLedgerRepairs(
+      s,
+      [{ code: RepairCode.ActionDone, repairedActionId: 'A-up', reason: 'x', since: ago(20) }],
+      new Date(NOW.getTime() - 3_000),
+    );
+    expect(s.inFlight).toEqual([]);
+    const sample = { ...snapshot(nodes(3), pending(6)), takenAt: ago(6) };
+    expect(countFleet(sample, s).workers).toBe(4);
+    expect(decide(sample, s, config, NOW).kind).toBe('hold');
+    // A sample taken after the repair shows the Node itself: not counted twice.
+    const newer = {
+      ...snapshot([...nodes(3), node({ instanceId: 'i-new' })]),
+      takenAt: NOW.toISOString(),
+    };
+    expect(countFleet(newer, s).workers).toBe(4);
+  });
+
+  it('remembers no join for a scale-down the reconciler closed', () => {
+    const s = applyLedgerRepairs(
+      startAction(
+        state(),
+        {
+          kind: 'scale-down',
+          victim: { nodeName: 'n1', instanceId: 'i-1' },
+          reasons: [{ code: 'cpu-low', message: 'x' }],
+        } as never,
+        'A-down',
+        new Date(NOW.getTime() - 20_000),
+      ),
+      [{ code: RepairCode.ActionDone, repairedActionId: 'A-down', reason: 'x', since: ago(20) }],
+      NOW,
+    );
+    expect(s.recentJoins ?? []).toEqual([]);
   });
 });
