@@ -5,6 +5,7 @@ import type {
   Reason,
   RepairCode,
 } from '@smartscale/contracts';
+import { launchesSummary } from '@smartscale/core';
 
 /** A Slack incoming-webhook body with Block Kit blocks. */
 export interface SlackMessage {
@@ -142,8 +143,9 @@ export function toSlackMessage(event: AnyEnvelope): SlackMessage | null {
       const { decision, workers } = event.payload;
       const why = bullet(decision.reasons.map((r) => r.message));
       if (decision.kind === 'scale-up') {
+        const types = launchesSummary(decision.launches);
         return message(
-          `:arrow_up: Scaling up by ${decision.count} (from ${workers} workers)`,
+          `:arrow_up: Scaling up by ${decision.count}${types ? `: ${types}` : ''} (from ${workers} workers)`,
           why,
           event,
         );

@@ -16,7 +16,7 @@ import { commandForRecorded, commandsFor } from './commands.js';
 import type { Config } from './config.js';
 import { decisionCostEffect } from './cost-effect.js';
 import { decide } from './decide/index.js';
-import type { InstanceCatalog } from './instance-mix.js';
+import { type InstanceCatalog, scaleUpHeadline } from './instance-mix.js';
 
 /** A policy: what to do about one snapshot given the ledger. core's `decide` unless told otherwise. */
 export type DecisionPolicy = (
@@ -59,7 +59,7 @@ export interface EvaluateOptions {
 
 /** The audit log's one-line summary of a decision. */
 export function decisionSummary(decision: Decision): string {
-  if (decision.kind === 'scale-up') return `scale up by ${decision.count}`;
+  if (decision.kind === 'scale-up') return scaleUpHeadline(decision);
   if (decision.kind === 'scale-down') return `scale down ${decision.victim.nodeName}`;
   return 'hold';
 }

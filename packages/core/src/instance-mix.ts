@@ -323,3 +323,31 @@ export interface InstanceCatalog {
 
 /** How many new workers of one type a scale-up launches (the ScaleUp's `launches`). */
 export type { LaunchChoice } from '@smartscale/contracts';
+
+/**
+ * A scale-up's headline with its chosen types, for the audit summary, Slack
+ * and `smartscale explain`: "scale up by 3 (2 x m7g.large + 1 x t3.large)",
+ * or "scale up by 3" with one configured type.
+ *
+ * @example
+ * scaleUpHeadline({ count: 3, launches: [{ instanceType: 'm7g.large', count: 3 }] }) // 'scale up by 3 (3 x m7g.large)'
+ */
+export function scaleUpHeadline(decision: {
+  readonly count: number;
+  readonly launches?: readonly { readonly instanceType: string; readonly count: number }[];
+}): string {
+  const types = launchesSummary(decision.launches);
+  return `scale up by ${decision.count}${types ? ` (${types})` : ''}`;
+}
+
+/**
+ * "2 x m7g.large + 1 x t3.large"; empty without launches.
+ *
+ * @example
+ * launchesSummary([{ instanceType: 't3.large', count: 1 }]) // '1 x t3.large'
+ */
+export function launchesSummary(
+  launches: readonly { readonly instanceType: string; readonly count: number }[] | undefined,
+): string {
+  return (launches ?? []).map((l) => `${l.count} x ${l.instanceType}`).join(' + ');
+}

@@ -5,7 +5,7 @@ import {
   type Repair,
   RepairSchema,
 } from '@smartscale/contracts';
-import { type SnapshotHeadline, snapshotHeadline } from '@smartscale/core';
+import { type SnapshotHeadline, scaleUpHeadline, snapshotHeadline } from '@smartscale/core';
 import { isValid } from 'ulid';
 import { parseCommandArgs } from '../args.js';
 import { type Command, ExitCode, type Io, UsageError } from '../command.js';
@@ -113,7 +113,7 @@ function percent(share: number | null): string {
 }
 
 function headline(decision: Decision): string {
-  if (decision.kind === 'scale-up') return `scale up by ${decision.count}`;
+  if (decision.kind === 'scale-up') return scaleUpHeadline(decision);
   if (decision.kind === 'scale-down')
     return `scale down ${decision.victim.nodeName} (${decision.victim.instanceId})`;
   return 'hold (no action)';

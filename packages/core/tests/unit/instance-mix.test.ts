@@ -9,6 +9,7 @@ import {
   planInstanceMix,
   priceBook,
   type ResolvedInstanceType,
+  scaleUpHeadline,
   type TypeOffer,
 } from '../../src/index.js';
 import { classifyPendingPods } from '../../src/pending-pods.js';
@@ -251,5 +252,18 @@ describe('decide with a catalog of several types', () => {
     expect(decision).toEqual(decide(s, state(), single, NOW));
     expect(decision).toMatchObject({ kind: 'scale-up', count: 1 });
     expect('launches' in decision).toBe(false);
+  });
+
+  it('says the types in the headline of the audit, explain and Slack', () => {
+    expect(
+      scaleUpHeadline({
+        count: 3,
+        launches: [
+          { instanceType: 'm7g.large', count: 2 },
+          { instanceType: 't3.large', count: 1 },
+        ],
+      }),
+    ).toBe('scale up by 3 (2 x m7g.large + 1 x t3.large)');
+    expect(scaleUpHeadline({ count: 3 })).toBe('scale up by 3');
   });
 });

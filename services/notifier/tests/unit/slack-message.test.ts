@@ -52,6 +52,30 @@ describe('toSlackMessage', () => {
     expect(JSON.stringify(msg)).toContain(event.actionId);
   });
 
+  it('names the instance types a scale-up chose (several types)', () => {
+    const event = createMessage(
+      'DecisionMade',
+      {
+        decision: {
+          kind: 'scale-up',
+          count: 3,
+          launches: [
+            { instanceType: 'm7g.large', count: 2 },
+            { instanceType: 't3.large', count: 1 },
+          ],
+          reasons: [{ code: 'pending-pods', message: '5 pod(s) unschedulable' }],
+        },
+        snapshotTakenAt: now.toISOString(),
+        workers: 4,
+      },
+      ctx,
+      now,
+    );
+    expect(toSlackMessage(event)?.text).toContain(
+      'Scaling up by 3: 2 x m7g.large + 1 x t3.large (from 4 workers)',
+    );
+  });
+
   it('warns at max and stays quiet on routine holds', () => {
     const hold = (code: 'at-max' | 'no-trigger') =>
       createMessage(
