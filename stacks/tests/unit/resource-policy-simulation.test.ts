@@ -8,7 +8,11 @@
 // nothing goes without TLS; other accounts and anonymous callers are denied.
 // The publishers and senders are written out here on purpose (not read from
 // topology.ts), so a grant that creeps in fails.
-import { anonymousPrincipal, type EvaluationResult } from '@cloud-copilot/iam-simulate';
+import {
+  anonymousPrincipal,
+  type EvaluationResult,
+  type SimulationRequestPrincipal,
+} from '@cloud-copilot/iam-simulate';
 import { describe, expect, it } from 'vitest';
 import { iamFor, policyDocument } from '../../iam.ts';
 import { deploymentPlan } from '../../plan.ts';
@@ -92,12 +96,12 @@ const policyOf = (topic: TopologyTopic) =>
 
 async function publish(
   topic: TopologyTopic,
-  caller: { principal: string | typeof anonymousPrincipal; context: Context },
+  caller: { principal: SimulationRequestPrincipal; context: Context },
   identity: ReturnType<typeof allows>[] = [],
   transport: Context = TLS,
 ): Promise<EvaluationResult> {
   return simulate({
-    principal: caller.principal as string,
+    principal: caller.principal,
     action: 'sns:Publish',
     resource: topicArn(topic),
     context: { ...caller.context, ...transport },
@@ -306,7 +310,7 @@ describe.each(plan.queues.map((q) => [q.key, q] as const))(
       expect(await send(foreign, [allows('sqs:*')])).not.toBe('Allowed');
       expect(
         await simulate({
-          principal: anonymousPrincipal as unknown as string,
+          principal: anonymousPrincipal,
           action: 'sqs:SendMessage',
           resource: dlqArn(queue),
           context: TLS,

@@ -1,7 +1,12 @@
 // The deployment both simulation tests evaluate (iam-simulation.test.ts,
 // resource-policy-simulation.test.ts): one account, one stage, the resolver
 // functions.ts builds with these values, and one call into the simulator.
-import { type EvaluationResult, runSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import {
+  type EvaluationResult,
+  runSimulation,
+  type Simulation,
+  type SimulationRequestPrincipal,
+} from '@cloud-copilot/iam-simulate';
 import type { ArnResolver, PolicyDocument } from '../../iam.ts';
 import type { ResourcePolicy } from '../../resource-policies.ts';
 import { names, type ServiceName } from '../../topology.ts';
@@ -57,8 +62,8 @@ export const roleArnOf = (service: ServiceName) =>
 export type Context = Record<string, string | string[]>;
 
 export interface SimulatedRequest {
-  /** A principal ARN, a service principal (`sns.amazonaws.com`) or `anonymous`. */
-  readonly principal: string;
+  /** A principal ARN, a service principal (`sns.amazonaws.com`) or anonymousPrincipal. */
+  readonly principal: SimulationRequestPrincipal;
   readonly action: string;
   readonly resource: string;
   readonly context?: Context;
@@ -90,7 +95,7 @@ export async function simulate(request: SimulatedRequest): Promise<EvaluationRes
   const response = await runSimulation(simulation, {});
   if (response.resultType === 'error')
     throw new Error(
-      `the simulator refused ${request.action} on ${request.resource} by ${request.principal}: ${JSON.stringify(response.errors)}`,
+      `the simulator refused ${request.action} on ${request.resource} by ${JSON.stringify(request.principal)}: ${JSON.stringify(response.errors)}`,
     );
   return response.overallResult;
 }
