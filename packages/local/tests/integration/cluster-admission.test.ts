@@ -175,7 +175,9 @@ describe('the admission policy for SmartScale Node writers (k3s/manifests/admiss
     const after = await core.readNode({ name: node('managed-2') });
     expect(after.metadata?.labels?.['smartscale.io/managed']).toBe('true');
     expect(after.metadata?.labels?.tier).toBeUndefined();
-    expect(after.spec?.taints ?? []).toEqual([]);
+    // Only the writer's taint is looked for: the node controller taints a
+    // kwok Node not-ready until its first heartbeat.
+    expect((after.spec?.taints ?? []).map((t) => t.key)).not.toContain('x');
   });
 
   it('lets the join-verifier delete only a managed Node', async () => {
