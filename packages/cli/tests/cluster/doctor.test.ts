@@ -204,6 +204,8 @@ describe('smartscale doctor against moto and the local control plane', () => {
         'reconciler',
       ]),
     );
+    // The worker network's template launches Amazon Linux 2023, as the guide asks.
+    expect(report.findings.find((f) => f.check.startsWith('worker image ami-'))?.status).toBe('ok');
     // The Slack webhook is optional: a warning with the CLI v1 caveat, not a problem.
     const slack = report.findings.find((f) => f.check.endsWith('/slack/webhook-url'));
     expect(slack?.status).toBe('warning');

@@ -75,10 +75,21 @@ export async function createWorkerNetwork(
       ],
     }),
   );
-  const images = await ec2.send(new DescribeImagesCommand({ Owners: ['amazon'] }));
-  const imageId = images.Images?.[0]?.ImageId;
+  // The image docs/deploy.md asks for (Amazon Linux 2023 from Amazon's own
+  // account), so the doctor's worker image line reads as in a good stage.
+  const images = await ec2.send(
+    new DescribeImagesCommand({
+      Owners: ['137112412989'],
+      Filters: [{ Name: 'name', Values: ['al2023-ami-2023.*-x86_64'] }],
+    }),
+  );
+  const imageId = images.Images?.map((i) => ({ id: i.ImageId, name: i.Name ?? '' })).sort((a, b) =>
+    b.name.localeCompare(a.name),
+  )[0]?.id;
   if (!imageId)
-    throw new Error('moto offers no Amazon image to build the worker launch template from');
+    throw new Error(
+      'moto offers no Amazon Linux 2023 image (owner 137112412989, al2023-ami-2023.*-x86_64) to build the worker launch template from',
+    );
   const template = await ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: `${name}-workers`,
