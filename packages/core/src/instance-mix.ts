@@ -296,7 +296,7 @@ export function blendedHourlyUsd(
 
 /**
  * The decision's sentence for its chosen types, e.g.
- * `2 x m7g.large (arm64; 6 pods of shop/ReplicaSet/web-5f7c: $0.0134/h per pod) + 1 x t3.large (...)`.
+ * `2 x m7g.large (arm64; 6 pod(s) of shop/ReplicaSet/web-5f7c; $0.0134/h per pod) + 1 x t3.large (...)`.
  *
  * @example
  * describeLaunches(plan.launches)
@@ -308,7 +308,7 @@ export function describeLaunches(launches: readonly TypeLaunch[]): string {
         l.owners.length <= 2
           ? l.owners.join(', ')
           : `${l.owners.slice(0, 2).join(', ')} and ${l.owners.length - 2} more`;
-      return `${l.count} x ${l.instanceType} (${l.architecture}; ${l.pods} pod(s) of ${owners}: cheapest per pod at $${l.perPodHourlyUsd.toFixed(4)}/h)`;
+      return `${l.count} x ${l.instanceType} (${l.architecture}; ${l.pods} pod(s) of ${owners}; $${l.perPodHourlyUsd.toFixed(4)}/h per pod)`;
     })
     .join(' + ');
 }

@@ -238,7 +238,7 @@ describe('decide with a catalog of several types', () => {
     });
     const why = decision.reasons.find((r) => r.code === 'pending-pods');
     expect(why?.message).toMatch(
-      /^3 pod\(s\) unschedulable; 2 node\(s\) fit them, cheapest per pod: 1 x m7g\.large \(arm64; 2 pod\(s\) of shop\/ReplicaSet\/web-1: cheapest per pod at \$0\.\d{4}\/h\) \+ 1 x t3\.large/,
+      /^3 pod\(s\) unschedulable; 2 node\(s\) fit them, cheapest per pod: 1 x m7g\.large \(arm64; 2 pod\(s\) of shop\/ReplicaSet\/web-1; \$0\.\d{4}\/h per pod\) \+ 1 x t3\.large/,
     );
   });
 

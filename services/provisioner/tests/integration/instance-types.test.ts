@@ -125,7 +125,7 @@ describe('instance types resolved against EC2 (moto)', () => {
         ((medium?.network.ipv4AddressesPerInterface ?? 0) - 1) +
         2,
     );
-    // The decision sizes nodes as the smallest type until it packs across types.
+    // The configured capacity is the smallest type's: it sizes a worker whose type is not known (one launching).
     const sized = await resolveConfig(clients.ec2, 'us-east-1', config);
     expect(sized.config.instance.type).toBe('t3.micro');
     expect(sized.config.instance.capacity.memoryBytes).toBe(1024 * 1024 ** 2);
