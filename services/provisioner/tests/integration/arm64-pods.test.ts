@@ -52,6 +52,18 @@ beforeAll(async () => {
 afterAll(() => clients.destroy());
 
 describe('an arm64 pending pod on a mixed x86_64 / Graviton configuration (moto)', () => {
+  it('refuses two architectures without an AMI for the other one, naming the setting', async () => {
+    const both = parseConfig({ instance: { types: ['t3.large', 'm7g.large'] } });
+    await expect(resolveConfig(clients.ec2, 'us-east-1', both)).rejects.toThrow(
+      'instance.types[1]: "m7g.large" is arm64 but "t3.large" is x86_64; the workers\' launch template has one AMI: name the arm64 AMI in instance.imageIds.arm64 (or keep to one architecture)',
+    );
+    const named = parseConfig({
+      instance: { types: ['t3.large', 'm7g.large'], imageIds: { arm64: ARM64_AMI } },
+    });
+    const { instanceTypes } = await resolveConfig(clients.ec2, 'us-east-1', named);
+    expect(instanceTypes.map((t) => t.architecture)).toEqual(['x86_64', 'arm64']);
+  });
+
   it('resolves both architectures, plans an arm64 type and launches an arm64 instance', async () => {
     const clusterId = `${topology.prefix}-arm`;
     const input = parseConfig({
