@@ -18,8 +18,10 @@ import {
   summarizeLatency,
 } from './latency-hops.ts';
 
-const USAGE =
-  'usage: npm run bench:latency -- [--mode watch|schedule|both] [--bursts N] [--burst-pods N]';
+const USAGE = `usage: npm run bench:latency -- [--mode watch|schedule|both] [--bursts N] [--burst-pods N]
+  --mode        watch (default, about 3 minutes), schedule (about 6) or both
+  --bursts N    bursts per mode, 1-20 (default 3)
+  --burst-pods N  pods per burst that do not fit, 1-30 (default 6)`;
 
 let args: LatencyArgs;
 try {

@@ -416,8 +416,10 @@ export interface LatencyArgs {
 }
 
 /**
- * `--mode watch|schedule|both` (default both), `--bursts N` (1-20, default
- * 3) and `--burst-pods N` (1-30, default 6); anything else is an error naming it.
+ * `--mode watch|schedule|both` (default watch: about 3 minutes; schedule-only
+ * adds about 6, most of it the wait for the minute), `--bursts N` (1-20,
+ * default 3) and `--burst-pods N` (1-30, default 6); anything else is an
+ * error naming it.
  *
  * @example
  * parseLatencyArgs(['--mode', 'watch', '--bursts', '5']) // { modes: ['watch'], bursts: 5, burstPods: 6 }
@@ -439,7 +441,7 @@ export function parseLatencyArgs(argv: readonly string[]): LatencyArgs {
       throw new Error(`${flag} '${raw}': expected a whole number from 1 to ${max}`);
     return Number(raw);
   };
-  const mode = values.get('--mode') ?? 'both';
+  const mode = values.get('--mode') ?? 'watch';
   if (mode !== 'both' && !(LATENCY_MODES as readonly string[]).includes(mode))
     throw new Error(`--mode '${mode}': expected watch, schedule or both`);
   return {

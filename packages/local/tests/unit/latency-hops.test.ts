@@ -351,12 +351,9 @@ describe('freeSlots', () => {
 });
 
 describe('parseLatencyArgs', () => {
-  it('defaults to both modes, 3 bursts of 6 pods', () => {
-    expect(parseLatencyArgs([])).toEqual({
-      modes: ['watch', 'schedule'],
-      bursts: 3,
-      burstPods: 6,
-    });
+  it('defaults to watch mode, 3 bursts of 6 pods; both runs each mode', () => {
+    expect(parseLatencyArgs([])).toEqual({ modes: ['watch'], bursts: 3, burstPods: 6 });
+    expect(parseLatencyArgs(['--mode', 'both']).modes).toEqual(['watch', 'schedule']);
     expect(parseLatencyArgs(['--mode', 'schedule', '--bursts', '5', '--burst-pods', '3'])).toEqual({
       modes: ['schedule'],
       bursts: 5,
