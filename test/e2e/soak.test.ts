@@ -6,11 +6,13 @@ import { FAULT_KINDS } from '../../packages/local/src/soak/schedule.ts';
 
 // The short CI soak (issue #19): one seed, the TechFlow evening at 60x with
 // a fault every ~5 s for 2 minutes. The schedule draws kinds from a shuffled
-// bag, so the ~24 faults meet every kind of the menu (20) at least once;
-// lasting faults end with the window. Then the DLQ replay and a settle
-// window. Every invariant must hold; a broken one names its evidence. The
-// same wall time as the earlier 2.5-minute soak at a 10 s gap (~225 s here),
-// with twice the faults and the whole menu.
+// bag, so seed 1's 21 faults meet every kind of the menu (20); lasting
+// faults end with the window. Then the DLQ replay and a settle window. Every
+// invariant must hold; a broken one names its evidence. Seed 1 with these
+// settings is also the regression of the reconciler's action-done closing a
+// scale-up before a sample older than it was evaluated (the 11th worker of
+// max 10). About 4 minutes of wall time here, 30 s of fault window less than
+// the earlier 2.5-minute soak at a 10 s gap, with twice the faults.
 const SEED = 1;
 
 describe('the chaos soak', () => {
@@ -42,7 +44,7 @@ describe('the chaos soak', () => {
     const load = `decisions ${report.decisions.total}, ${report.decisions.sampleStale} sample-stale`;
     for (const verdict of report.invariants)
       expect(verdict.evidence, `${verdict.invariant} (${load})`).toEqual([]);
-    expect(report.invariants).toHaveLength(11);
+    expect(report.invariants).toHaveLength(10);
     expect(report.convergeSeconds).not.toBeNull();
   }, 900_000);
 });
