@@ -13,6 +13,13 @@ import {
 } from './bench-runs.js';
 import { benchEngine, type EngineTiming } from './engine-bench.js';
 import { type ParetoPoint, paretoFrontier } from './pareto.js';
+import {
+  CONSOLIDATION_PROFILE_POLICY,
+  dominates,
+  type ProfileVerdict,
+  profileChoice,
+  profileVerdict,
+} from './profile-choice.js';
 
 const PLANNING_BUDGET_MS = 200;
 const NODE_HOURS_VS_ORACLE = 1.1;
@@ -50,6 +57,8 @@ interface TraceReport {
     readonly predictive: PredictiveVerdict;
     readonly peers: readonly PeerVerdict[];
     readonly multiDay: MultiDayVerdict;
+    /** The consolidation profile against the default (issue #18's rule for changing it). */
+    readonly profile: ProfileVerdict;
   };
 }
 
@@ -64,17 +73,13 @@ interface PeerVerdict {
 }
 
 function peerVerdict(smart: SimResult, peer: SimResult): PeerVerdict {
-  const h = smart.metrics.node_hours;
-  const ph = peer.metrics.node_hours;
-  const p = smart.metrics.pending_pod_seconds;
-  const pp = peer.metrics.pending_pod_seconds;
   return {
     peer: peer.policy,
-    nodeHours: h,
-    peerNodeHours: ph,
-    pendingPodSeconds: p,
-    peerPendingPodSeconds: pp,
-    met: h <= ph && p <= pp && (h < ph || p < pp),
+    nodeHours: smart.metrics.node_hours,
+    peerNodeHours: peer.metrics.node_hours,
+    pendingPodSeconds: smart.metrics.pending_pod_seconds,
+    peerPendingPodSeconds: peer.metrics.pending_pod_seconds,
+    met: dominates(smart, peer),
   };
 }
 
@@ -168,6 +173,7 @@ function runTrace(trace: Trace): TraceReport {
       predictive: predictiveVerdict(smart, by('smartscale+predictive')),
       peers: PEERS.map((p) => peerVerdict(smart, by(p))),
       multiDay: multiDayVerdict(trace, smart, oracle, seed),
+      profile: profileVerdict(trace.name, by(CONSOLIDATION_PROFILE_POLICY), smart),
     },
   };
 }
@@ -238,8 +244,10 @@ function verdicts(reports: readonly TraceReport[], engine: readonly EngineTiming
       `${mark(t.pendingAtMostFifthOfSeed)} ${r.trace}: smartscale pending pod-seconds ${pct(t.pendingVsSeed)} of seed (target <= 20%; beyond what the oracle cannot avoid: ${pct(t.avoidablePendingVsSeed)})`,
       `${mark(t.flaps === 0)} ${r.trace}: smartscale nodes removed within 10 min of joining: ${t.flaps}`,
       predictiveLine(r.trace, t.predictive),
+      `info   ${r.trace}: consolidation profile (${CONSOLIDATION_PROFILE_POLICY}) vs the default: node-hours ${fmt(t.profile.nodeHours)} vs ${fmt(t.profile.defaultNodeHours)}, pending pod-seconds ${t.profile.pendingPodSeconds} vs ${t.profile.defaultPendingPodSeconds} (${t.profile.beats ? 'beats it' : 'does not beat it'}: no worse on both, better on one)`,
     ];
   });
+  lines.push(`info   ${profileChoice(reports.map((r) => r.targets.profile)).line}`);
   for (const e of engine)
     lines.push(
       `${mark(e.medianMs < PLANNING_BUDGET_MS)} ${e.name}: median ${e.medianMs} ms of ${e.runs} runs (${e.result}; target < ${PLANNING_BUDGET_MS} ms)`,
