@@ -27,6 +27,12 @@ export const InFlightActionSchema = z.object({
    * cannot count them as joining again.
    */
   settledInstanceIds: z.array(z.string()).default([]),
+  /**
+   * Scale-up with several instance types: the type the planner chose for
+   * each worker, so pending pods are placed on workers still launching as
+   * they will be (size and architecture), not as the smallest type.
+   */
+  instanceTypes: z.array(z.string().min(1)).optional(),
 });
 export type InFlightAction = z.infer<typeof InFlightActionSchema>;
 

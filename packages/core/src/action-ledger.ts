@@ -105,6 +105,13 @@ export function startAction(
       pendingJoins: decision.count,
       instanceIds: [],
       settledInstanceIds: [],
+      ...(decision.launches
+        ? {
+            instanceTypes: decision.launches.flatMap((l) =>
+              Array.from({ length: l.count }, () => l.instanceType),
+            ),
+          }
+        : {}),
     };
     return { ...state, lastScaleUpAt: at, inFlight: [...state.inFlight, action] };
   }

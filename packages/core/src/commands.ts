@@ -78,12 +78,27 @@ export function commandForRecorded(
   }
   const launchSeen = action.instanceIds.length > 0 || action.settledInstanceIds.length > 0;
   if (action.kind === 'scale-up' && !launchSeen && action.pendingJoins > 0) {
+    const launches = launchesOf(action.instanceTypes, action.pendingJoins);
     return followUp(
       sample,
       'ScaleUp',
-      { count: action.pendingJoins, reason: 'redelivered' },
+      { count: action.pendingJoins, reason: 'redelivered', ...(launches ? { launches } : {}) },
       startedAt,
     );
   }
   return null;
+}
+
+/** The recorded per-worker types as a ScaleUp's launches (the first `count`), or undefined. */
+function launchesOf(
+  types: readonly string[] | undefined,
+  count: number,
+): { instanceType: string; count: number }[] | undefined {
+  const launches: { instanceType: string; count: number }[] = [];
+  for (const t of (types ?? []).slice(0, count)) {
+    const last = launches.at(-1);
+    if (last?.instanceType === t) last.count += 1;
+    else launches.push({ instanceType: t, count: 1 });
+  }
+  return launches.length > 0 ? launches : undefined;
 }

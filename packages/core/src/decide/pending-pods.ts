@@ -8,7 +8,9 @@ import {
   type InstanceCatalog,
   type InstanceMixPlan,
   planInstanceMix,
+  type TypedBin,
 } from '../instance-mix.js';
+import { bySize, typeAllocatable } from '../instance-types.js';
 import { planPurchase } from '../purchase-plan.js';
 import { capReasons } from './caps.js';
 import type { DecideContext, Trigger } from './context.js';
@@ -26,6 +28,29 @@ function spotShareOfNew(ctx: DecideContext): number {
     .map((node) => ({ zone: 'any', capacityType: node.capacityType ?? 'on-demand' }));
   const slots = planPurchase(n, existing, ['any'], config);
   return slots.filter((s) => s.capacityType === 'spot').length / n;
+}
+
+/**
+ * Room of the workers still launching: a scale-up's workers as the planner
+ * chose their types (the smallest of its types first, as the workers that
+ * joined are not known), the others as the smallest resolved type
+ * (config.instance.capacity), type unknown, so they may host any pod.
+ */
+function incomingBins(ctx: DecideContext, catalog: InstanceCatalog): TypedBin[] {
+  const byName = new Map(catalog.types.map((t) => [t.instanceType, t]));
+  const typed: TypedBin[] = [];
+  for (const a of ctx.state.inFlight) {
+    if (a.kind === 'scale-down' || a.pendingJoins === 0 || !a.instanceTypes) continue;
+    const known = a.instanceTypes
+      .flatMap((name) => byName.get(name) ?? [])
+      .sort(bySize)
+      .slice(0, a.pendingJoins);
+    for (const t of known)
+      typed.push({ ...typeAllocatable(t, ctx.config), instanceType: t.instanceType });
+  }
+  const kept = typed.slice(0, ctx.fleet.incoming);
+  const unknown = Math.max(0, ctx.fleet.incoming - kept.length);
+  return [...kept, ...Array.from({ length: unknown }, () => podAllocatable(ctx.config))];
 }
 
 /** The scale-up across several instance types: which types, how many, and why. */
@@ -51,9 +76,7 @@ function planAcrossTypes(
             ...freeRoom(n),
             ...(n.instanceType ? { instanceType: n.instanceType } : {}),
           })),
-        // A launching worker's type is not known here: it counts as the
-        // smallest type (config.instance.capacity) and may host any pod.
-        ...Array.from({ length: fleet.incoming }, () => podAllocatable(config)),
+        ...incomingBins(ctx, catalog),
       ],
     },
     config,

@@ -10,6 +10,7 @@ import {
   priceBook,
   type ResolvedInstanceType,
   scaleUpHeadline,
+  startAction,
   type TypeOffer,
 } from '../../src/index.js';
 import { classifyPendingPods } from '../../src/pending-pods.js';
@@ -252,6 +253,29 @@ describe('decide with a catalog of several types', () => {
     expect(decision).toEqual(decide(s, state(), single, NOW));
     expect(decision).toMatchObject({ kind: 'scale-up', count: 1 });
     expect('launches' in decision).toBe(false);
+  });
+
+  it('places pending pods on workers still launching as the types chosen for them', () => {
+    const big = type('m7g.4xlarge', 16, 65536, 'arm64');
+    const wide: InstanceCatalog = { types: [t3large, m7glarge, big], prices: catalog.prices };
+    const s = snapshot(fullNodes(2), pods(20, arm));
+    const first = decide(s, state(), config, NOW, wide);
+    expect(first).toMatchObject({ kind: 'scale-up' });
+    if (first.kind !== 'scale-up') return;
+    // A minute later the same pods are still pending and the worker is still booting.
+    const started = startAction(state(), first, 'a-1', NOW);
+    expect(started.inFlight[0]?.instanceTypes).toEqual(
+      first.launches?.flatMap((l) => Array.from({ length: l.count }, () => l.instanceType)),
+    );
+    const again = decide(s, started, config, NOW, wide);
+    expect(again.kind).toBe('hold');
+    expect(again.reasons.map((r) => r.code)).toContain('pending-covered-by-in-flight');
+    // Without the recorded types the launching workers count as the smallest type: more would launch.
+    const untyped = {
+      ...started,
+      inFlight: started.inFlight.map(({ instanceTypes: _, ...a }) => a),
+    };
+    expect(decide(s, untyped, config, NOW, wide).kind).toBe('scale-up');
   });
 
   it('says the types in the headline of the audit, explain and Slack', () => {
