@@ -75,8 +75,8 @@ export { type ExistingWorker, type LaunchSlot, planPurchase } from './purchase-p
 export {
   applyLedgerRepairs,
   type ClusterView,
-  labelledNotOurs,
   type LeftAloneNode,
+  labelledNotOurs,
   type ObservedInstance,
   type ObservedNode,
   type PlannedRepair,
