@@ -483,6 +483,17 @@ describe('formatting', () => {
       /^orphan-instance\s+i-0123456789abcdef0\s+01JD0000000000000000000009\s+no Node for 900 s$/m,
     );
     expect(text).toMatch(/^ {2}FAILED stale-cordon ip-10-0-1-8: forbidden$/m);
+    // Issue #21 item 9: a labelled Node whose instance is not ours is named, never repaired.
+    const alone = formatReconciliation(
+      {
+        ...quiet,
+        leftAlone: [{ nodeName: 'by-hand', reason: 'Node by-hand is labelled ...: left alone' }],
+      },
+      now,
+    );
+    expect(alone).toMatch(
+      /nothing to repair\n {2}LEFT ALONE Node by-hand is labelled \.\.\.: left alone$/,
+    );
   });
 
   it('lists history with reason codes and can leave out holds', () => {
