@@ -140,9 +140,22 @@ export function planInstanceMix(input: InstanceMixInput, config: Config): Instan
   if (offers.length === 0)
     throw new RangeError('planInstanceMix: expected at least one instance type offer, got none');
   const byName = new Map(offers.map((o, i) => [o.type.instanceType, i]));
-  const hosts = input.pendingPods.map(
-    (pod) => new Set(offers.flatMap((o, i) => (typeHostsPod(pod, o.type, config) ? [i] : []))),
-  );
+  // Pods of one owner share requests and selectors: each distinct spec is checked once.
+  const hostsOfSpec = new Map<string, Set<number>>();
+  const hosts = input.pendingPods.map((pod) => {
+    const spec = JSON.stringify([
+      pod.cpuMillis,
+      pod.memoryBytes,
+      pod.nodeSelector ?? null,
+      pod.nodeAffinityTerms ?? null,
+    ]);
+    let h = hostsOfSpec.get(spec);
+    if (h === undefined) {
+      h = new Set(offers.flatMap((o, i) => (typeHostsPod(pod, o.type, config) ? [i] : [])));
+      hostsOfSpec.set(spec, h);
+    }
+    return h;
+  });
   const placeable = input.pendingPods.flatMap((pod, i) =>
     (hosts[i]?.size ?? 0) > 0 ? [{ pod, hosts: hosts[i] as Set<number> }] : [],
   );
@@ -196,7 +209,7 @@ export function planInstanceMix(input: InstanceMixInput, config: Config): Instan
         remaining: 1,
       });
   }
-  const groups = [...grouped.values()]; // already largest first: leftover was sorted
+  let groups = [...grouped.values()]; // already largest first: leftover was sorted
 
   const chosen: { fill: Fill; count: number }[] = [];
   let left = leftover.length;
@@ -224,6 +237,9 @@ export function planInstanceMix(input: InstanceMixInput, config: Config): Instan
     for (const [g, k] of best.take) g.remaining -= k * count;
     left -= best.pods * count;
     chosen.push({ fill: best, count });
+    // Packed groups leave the list: many pod shapes would otherwise be scanned per worker.
+    if (best.take.size > 0 && [...best.take.keys()].some((g) => g.remaining === 0))
+      groups = groups.filter((g) => g.remaining > 0);
   }
   const nodesNeeded = chosen.reduce((n, c) => n + c.count, 0);
 
