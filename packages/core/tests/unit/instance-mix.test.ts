@@ -1,8 +1,9 @@
-import type { PendingPod } from '@smartscale/contracts';
+import { createMessage, type PendingPod } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   blendedHourlyUsd,
   decide,
+  evaluate,
   type InstanceCatalog,
   K3S_MAX_PODS,
   parseConfig,
@@ -276,6 +277,38 @@ describe('decide with a catalog of several types', () => {
       inFlight: started.inFlight.map(({ instanceTypes: _, ...a }) => a),
     };
     expect(decide(s, untyped, config, NOW, wide).kind).toBe('scale-up');
+  });
+
+  it('a redelivered sample sends its ScaleUp again with the recorded types of the workers still to join', () => {
+    const sample = createMessage(
+      'MetricsSampled',
+      snapshot(fullNodes(2)),
+      { clusterId: 'test' },
+      NOW,
+    );
+    const before = state({
+      inFlight: [
+        {
+          actionId: sample.actionId,
+          kind: 'scale-up',
+          startedAt: NOW.toISOString(),
+          pendingJoins: 3,
+          instanceIds: [],
+          settledInstanceIds: [],
+          instanceTypes: ['m7g.large', 'm7g.large', 't3.large'],
+        },
+      ],
+    });
+    const replayed = evaluate(before, sample, config, NOW, { catalog });
+    expect(replayed.status).toBe('replayed');
+    expect(replayed.commands[0]?.payload).toEqual({
+      count: 3,
+      reason: 'redelivered',
+      launches: [
+        { instanceType: 'm7g.large', count: 2 },
+        { instanceType: 't3.large', count: 1 },
+      ],
+    });
   });
 
   it('says the types in the headline of the audit, explain and Slack', () => {
