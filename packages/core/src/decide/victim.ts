@@ -7,10 +7,12 @@ import { reasons, type ScaleDownBasis } from './reasons.js';
 /**
  * Remove one node, `because` the fleet can do without it: the node
  * victim-selection picks (skipping those whose drain failed recently, and
- * those `keepsRoom` turns down), or a hold naming why no node can go.
+ * those `keepsRoom` turns down), or a hold naming why no node can go. With
+ * several types, savings are priced by the decider's catalog (current Spot
+ * prices) when it has one.
  */
 export function removeOneNode(
-  { snapshot, state, config, now }: DecideInput,
+  { snapshot, state, config, now, catalog }: DecideInput,
   because: readonly Reason[],
   basis: ScaleDownBasis,
   keepsRoom?: (node: NodeInfo) => boolean,
@@ -20,7 +22,7 @@ export function removeOneNode(
     config,
     now,
     recentFailedVictims(state, config.scaleDown.failedVictimBackoffSeconds, now),
-    keepsRoom ? { keepsRoom } : {},
+    { ...(keepsRoom ? { keepsRoom } : {}), ...(catalog ? { prices: catalog.prices } : {}) },
   );
   if (!choice.ok) {
     const refused =

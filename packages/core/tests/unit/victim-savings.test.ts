@@ -1,6 +1,7 @@
 import type { NodeInfo } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
 import { decide, parseConfig, pickVictim } from '../../src/index.js';
+import { priceBook } from '../../src/prices.js';
 import { MiB, NOW, node, pod, snapshot, state } from './fixtures.js';
 
 // Issue #23: with several instance types, scale-down removes the node whose
@@ -74,5 +75,22 @@ describe('pickVictim by savings', () => {
     expect(d.reasons.at(-1)?.message).toBe(
       `removing ${big.name}: its 1 pod(s) fit on the other nodes; it saves $0.0832/h (t3.large), the most of the removable nodes`,
     );
+  });
+});
+
+describe('savings priced by the decider catalog', () => {
+  it('uses the current Spot prices the decider passes, not the estimate', () => {
+    // Estimated, a t3.large Spot (0.025) saves less than an on-demand t3.medium
+    // (0.0416); at a current Spot price of 0.05 it saves more.
+    const spotLarge = large({ capacityType: 'spot' });
+    const onDemandMedium = medium({ pods: [web()] });
+    const nodes = [spotLarge, onDemandMedium, medium({ pods: [web()] })];
+    const snap = snapshot(nodes, [], { cpu: 0.1, memory: 0.1 });
+    const estimated = decide(snap, state(), config, NOW);
+    expect(estimated.kind === 'scale-down' && estimated.victim.nodeName).toBe(onDemandMedium.name);
+    const book = priceBook(config, { spot: new Map([['t3.large', 0.05]]) });
+    const catalog = { types: [], prices: book };
+    const priced = decide(snap, state(), config, NOW, catalog);
+    expect(priced.kind === 'scale-down' && priced.victim.nodeName).toBe(spotLarge.name);
   });
 });
