@@ -31,8 +31,8 @@ import { type DoctorFinding, ok, problem, warning } from './doctor-finding.js';
 const errorName = (error: unknown) => (error instanceof Error ? error.name : 'Error');
 // The first line only: an SDK deserialization error carries a second line
 // of advice that would break the report's table.
-const errorText = (error: unknown) =>
-  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split('\n')[0];
+const errorText = (error: unknown): string =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).split('\n')[0] ?? '';
 
 /** The clients of the account-level checks, configured as the deployment's others are. */
 export interface AccountClients {
