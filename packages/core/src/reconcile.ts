@@ -40,6 +40,12 @@ export interface ClusterView {
 export type PlannedRepair = Repair & {
   /** When the fact began (instance launch, node creation, action start): names the repair stably. */
   readonly since: string;
+  /**
+   * action-done of a scale-up or replace: its instances with a Ready Node,
+   * found by the action's tag when its launch report has not reached the
+   * ledger yet (the ledger then has no ids), so they are remembered as joins.
+   */
+  readonly joinedInstanceIds?: readonly string[];
 };
 
 /** EC2 states after which the instance never runs pods again. */
@@ -172,8 +178,11 @@ function staleCordons(
     }));
 }
 
-/** Whether an in-flight action's facts show it finished, and how. */
-function doneBecause(action: InFlightAction, view: ClusterView): string | null {
+/** Whether an in-flight action's facts show it finished: how, and which of its instances joined. */
+function doneBecause(
+  action: InFlightAction,
+  view: ClusterView,
+): { because: string; joined: string[] } | null {
   const instances = new Map(view.instances.map((i) => [i.instanceId, i]));
   const readyNode = new Set(
     view.nodes.flatMap((n) => (n.ready && n.instanceId ? [n.instanceId] : [])),
@@ -183,7 +192,10 @@ function doneBecause(action: InFlightAction, view: ClusterView): string | null {
     const instanceId = action.instanceIds[0];
     const instance = instanceId ? instances.get(instanceId) : undefined;
     if (!nodeThere && (!instance || GONE_STATES.has(instance.state)))
-      return `node ${action.nodeName} is gone and its instance ${instanceId ?? '(unknown)'} is ${instance?.state ?? 'gone'}`;
+      return {
+        because: `node ${action.nodeName} is gone and its instance ${instanceId ?? '(unknown)'} is ${instance?.state ?? 'gone'}`,
+        joined: [],
+      };
     return null;
   }
   // Scale-up or replace. Before InstancesLaunched is recorded the ledger has
@@ -198,7 +210,10 @@ function doneBecause(action: InFlightAction, view: ClusterView): string | null {
     return readyNode.has(id) || state === undefined || GONE_STATES.has(state);
   };
   if (waiting.length === 0 || !waiting.every(settled)) return null;
-  return `every instance it waited for has a Ready Node or is gone (${waiting.join(', ')})`;
+  return {
+    because: `every instance it waited for has a Ready Node or is gone (${waiting.join(', ')})`,
+    joined: waiting.filter((id) => readyNode.has(id)),
+  };
 }
 
 /** A Node labelled managed whose instance is not SmartScale's: never repaired, reported. */
@@ -244,14 +259,15 @@ export function planLedgerRepairs(view: ClusterView, config: Config, now: Date):
   }));
   for (const action of view.state.inFlight) {
     if (overdue.has(action.actionId)) continue;
-    const because = doneBecause(action, view);
-    if (because)
+    const done = doneBecause(action, view);
+    if (done)
       repairs.push({
         code: RepairCode.ActionDone,
         repairedActionId: action.actionId,
         ...(action.nodeName ? { nodeName: action.nodeName } : {}),
-        reason: `${action.kind} action ${action.actionId} is done but its outcome never reached the ledger: ${because}`,
+        reason: `${action.kind} action ${action.actionId} is done but its outcome never reached the ledger: ${done.because}`,
         since: action.startedAt,
+        ...(action.kind === 'scale-down' ? {} : { joinedInstanceIds: done.joined }),
       });
   }
   return repairs;
@@ -295,12 +311,15 @@ export function applyLedgerRepairs(
       // Its workers' Nodes are Ready now, but a sample taken before this
       // moment shows neither them nor the closed action: remembered as
       // joins so the decider still counts them (else it launched above
-      // max; found by the chaos soak, issue #19, CI seed 1).
+      // max; found by the chaos soak, issue #19, CI seed 1). The ids come
+      // from the repair, which found them by tag when the launch report had
+      // not reached the ledger: the ledger's own list is then empty (the
+      // demo's 13 workers of max 10).
       if (action.kind !== 'scale-down') {
         const settled = new Set(action.settledInstanceIds);
         next = rememberJoins(
           next,
-          action.instanceIds.filter((id) => !settled.has(id)),
+          (repair.joinedInstanceIds ?? action.instanceIds).filter((id) => !settled.has(id)),
           now,
         );
       }

@@ -6,6 +6,7 @@ import {
   countFleet,
   decide,
   parseConfig,
+  planLedgerRepairs,
   startAction,
 } from '../../src/index.js';
 import { ago, NOW, node, nodes, pending, snapshot, state } from './fixtures.js';
@@ -99,6 +100,60 @@ describe('a sample older than the ledger', () => {
     // A sample taken after the repair shows the Node itself: not counted twice.
     const newer = {
       ...snapshot([...nodes(3), node({ instanceId: 'i-new' })]),
+      takenAt: NOW.toISOString(),
+    };
+    expect(countFleet(newer, s).workers).toBe(4);
+  });
+
+  // Found by `npm run demo` (13 Ready workers of max 10): at 60x the
+  // decider's queue runs seconds behind, so the reconciler closed a scale-up
+  // as action-done on its workers' tags and Ready Nodes before the
+  // InstancesLaunched reached the ledger. The ledger had no instance ids to
+  // remember as joins, and a sample taken before those Nodes registered saw
+  // neither them nor the action: each such scale-up launched 2 more.
+  it('counts the workers of an action closed as done before its launch report reached the ledger', () => {
+    let s = startAction(
+      state(),
+      { kind: 'scale-up', count: 2, reasons: [{ code: 'pending-pods', message: 'x' }] },
+      'A-up',
+      new Date(NOW.getTime() - 20_000),
+    );
+    expect(s.inFlight[0]?.instanceIds).toEqual([]);
+    const launched = (instanceId: string) => ({
+      instanceId,
+      state: 'running',
+      actionId: 'A-up',
+      launchedAt: ago(18),
+    });
+    const readyNode = (instanceId: string) => ({
+      name: instanceId,
+      instanceId,
+      managed: true,
+      ready: true,
+      unschedulable: false,
+    });
+    const view = {
+      instances: [launched('i-new1'), launched('i-new2')],
+      nodes: [readyNode('i-new1'), readyNode('i-new2')],
+      state: s,
+    };
+    const repairs = planLedgerRepairs(view, config, new Date(NOW.getTime() - 3_000));
+    expect(repairs.map((r) => r.code)).toEqual([RepairCode.ActionDone]);
+    s = applyLedgerRepairs(s, repairs, new Date(NOW.getTime() - 3_000));
+    expect(s.inFlight).toEqual([]);
+
+    const sample = { ...snapshot(nodes(2), pending(6)), takenAt: ago(6) };
+    // The old ledger remembered nothing: 2 of 4, and a scale-up by 2 (6 of max 4).
+    expect(countFleet(sample, s).workers).toBe(4);
+    expect(decide(sample, s, config, NOW).kind).toBe('hold');
+    // Its late launch report changes nothing, and a newer sample with the Nodes counts them once.
+    s = applyOutcome(
+      s,
+      { type: 'InstancesLaunched', actionId: 'A-up', instanceIds: ['i-new1', 'i-new2'] },
+      NOW,
+    );
+    const newer = {
+      ...snapshot([...nodes(2), node({ instanceId: 'i-new1' }), node({ instanceId: 'i-new2' })]),
       takenAt: NOW.toISOString(),
     };
     expect(countFleet(newer, s).workers).toBe(4);
