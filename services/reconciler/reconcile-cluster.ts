@@ -86,7 +86,8 @@ function subjectOf(repair: Repair): string {
 }
 
 function published(repair: PlannedRepair): Repair {
-  const { since: _since, ...rest } = repair;
+  // since and joinedInstanceIds serve the ledger; RepairMade carries the repair itself.
+  const { since: _since, joinedInstanceIds: _joined, ...rest } = repair;
   return rest;
 }
 
@@ -171,7 +172,11 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
     const closed = await withLock(ports, async (lease) => {
       const fresh = await ports.loadState(ports.clusterId);
       const repairs = planLedgerRepairs({ instances, nodes, state: fresh }, ports.config, now);
-      current = applyLedgerRepairs(fresh, repairs, now);
+      // Applied as of now, after EC2 and Kubernetes answered, not as of the
+      // pass start: the joins a done action leaves are counted for samples
+      // older than them, and a sample taken while the pass looked may predate
+      // the Node it saw (the demo's 13 workers of max 10).
+      current = applyLedgerRepairs(fresh, repairs, ports.now());
       if (repairs.length > 0) await ports.saveState(current, lease);
       return repairs;
     });

@@ -1,6 +1,16 @@
-import type { AnyEnvelope, ClusterState, InFlightAction } from '@smartscale/contracts';
+import type {
+  AnyEnvelope,
+  ClusterSnapshot,
+  ClusterState,
+  InFlightAction,
+} from '@smartscale/contracts';
 import { emptyClusterState } from '@smartscale/contracts';
-import { type ObservedInstance, type ObservedNode, parseConfig } from '@smartscale/core';
+import {
+  countFleet,
+  type ObservedInstance,
+  type ObservedNode,
+  parseConfig,
+} from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
 import {
   type ReconcilerAuditRecord,
@@ -195,6 +205,45 @@ describe('reconcileCluster', () => {
     expect(result.repaired).toMatchObject([{ code: 'action-done', repairedActionId: 'A-up' }]);
     expect(w.state.inFlight).toEqual([]);
     expect(w.state.closed.map((c) => c.actionId)).toEqual(['A-up']);
+  });
+
+  // Found with the demo's 13 workers of max 10: the pass stamped the closed
+  // action's joins with its start, before EC2 and Kubernetes answered (seconds
+  // under load). A sample taken in between, before the Node registered, shows
+  // neither the Node nor the action, and a join older than it is not counted.
+  it("remembers a done action's joins as of after it looked, not as of the pass start", async () => {
+    const up: InFlightAction = {
+      actionId: 'A-up',
+      kind: 'scale-up',
+      startedAt: ago(120),
+      pendingJoins: 1,
+      instanceIds: ['i-1'],
+      settledInstanceIds: [],
+    };
+    const w = world({
+      instances: [{ instanceId: 'i-1', state: 'running', actionId: 'A-up', launchedAt: ago(110) }],
+      nodes: [{ ...ghost, name: 'i-1', instanceId: 'i-1', ready: true }],
+      state: { ...emptyClusterState('c1'), inFlight: [up] },
+    });
+    // The pass starts 4 s before NOW; EC2 answers at NOW.
+    let clock = NOW.getTime() - 4_000;
+    await reconcileCluster({
+      ...portsOf(w),
+      now: () => new Date(clock),
+      describeInstances: async () => {
+        clock = NOW.getTime();
+        return w.instances;
+      },
+    });
+    expect(w.state.inFlight).toEqual([]);
+    const sample = {
+      takenAt: ago(2),
+      nodes: [],
+      pendingPods: [],
+      utilization: { available: false as const, reason: 'x' },
+    } as unknown as ClusterSnapshot;
+    // Stamped at the pass start, the join predated the sample and was lost: 0.
+    expect(countFleet(sample, w.state).workers).toBe(1);
   });
 
   it('an action it expires no longer shields its instances: the orphan goes in the same pass', async () => {
