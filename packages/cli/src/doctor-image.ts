@@ -94,10 +94,12 @@ const fitsArchitecture = (imageArchitecture: string | undefined, typeArchitectur
 
 /**
  * The AMI of the launch template version the provisioner launches (the
- * pinned `version`, else the default): it exists and is available, has the
- * architecture of the policy's instance types, and comes from a family whose
- * publisher ships the tools the user data calls. An image SmartScale cannot
- * vouch for is a warning saying what to verify, never an ok.
+ * pinned `version`, else the default) and any `instance.imageIds` AMI that
+ * overrides it for one architecture: each exists and is available, comes
+ * from a family whose publisher ships the tools the user data calls, and
+ * every architecture of the policy's instance types has an image (the
+ * template's, or its own `instance.imageIds` entry). An image SmartScale
+ * cannot vouch for is a warning saying what to verify, never an ok.
  */
 export async function checkWorkerImage(
   ec2: EC2Client,
@@ -120,87 +122,148 @@ export async function checkWorkerImage(
     return []; // the launch template lines report a missing template or version
   }
   if (!imageId) return []; // reported as "names no AMI"
-  const check = `worker image ${imageId}`;
   const newVersion = `create a launch template version with an available image of ${region} (k3s/create-launch-template.sh), make it the default and set SMARTSCALE_LAUNCH_TEMPLATE_VERSION to it`;
+  const template = await judgeImage(ec2, imageId, region, {
+    missing: `every launch of launch template ${launchTemplateId} version ${which} fails`,
+    replace: newVersion,
+  });
+  const overrides = Object.entries(config.instance.imageIds ?? {}).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined,
+  );
+  const findings = [...template.findings];
+  const imageOf = new Map<string, Image | undefined>();
+  for (const [architecture, overrideId] of overrides) {
+    const judged = await judgeImage(ec2, overrideId, region, {
+      missing: `every ${architecture} launch fails`,
+      replace: `set instance.imageIds.${architecture} to an available ${architecture} image of ${region}`,
+    });
+    findings.push(...judged.findings);
+    imageOf.set(architecture, judged.image);
+    const stated = judged.image?.Architecture;
+    if (judged.image && !fitsArchitecture(stated, architecture))
+      findings.push(
+        problem(
+          `worker image ${overrideId}`,
+          `instance.imageIds.${architecture} names an image of ${stated}: RunInstances refuses every ${architecture} launch`,
+          `set instance.imageIds.${architecture} to an ${architecture} image`,
+        ),
+      );
+  }
+  if (!template.image) return findings;
+  try {
+    const types = await resolveInstanceTypes(ec2, region, config);
+    const architectures = [...new Set(types.map((t) => t.architecture))];
+    for (const architecture of architectures) {
+      if (imageOf.has(architecture)) continue; // its own image, judged above
+      if (fitsArchitecture(template.image.Architecture, architecture)) continue;
+      const ofArch = types.filter((t) => t.architecture === architecture);
+      findings.push(
+        problem(
+          `worker image ${imageId}`,
+          `${describe(template.image)} is ${template.image.Architecture}, but the policy's instance types (${ofArch.map((t) => t.instanceType).join(', ')}) are ${architecture}: RunInstances refuses every launch of them`,
+          architectures.length > 1
+            ? `set instance.imageIds.${architecture} to an ${architecture} image, or drop those types`
+            : `use an ${architecture} image (${newVersion}), or instance types of ${template.image.Architecture}`,
+        ),
+      );
+    }
+  } catch {
+    // The vCPU quota line reports a policy whose types do not resolve.
+  }
+  return findings;
+}
+
+const describe = (image: Image) =>
+  `${image.Name ?? '(no name)'}, owner ${image.OwnerId ?? 'unknown'}`;
+
+/**
+ * One image: found, available, and what its family says about the user
+ * data's tools. `image` is returned only when it exists and is available,
+ * so the caller checks its architecture against the instance types.
+ */
+async function judgeImage(
+  ec2: EC2Client,
+  imageId: string,
+  region: string,
+  when: { readonly missing: string; readonly replace: string },
+): Promise<{ image?: Image; findings: DoctorFinding[] }> {
+  const check = `worker image ${imageId}`;
   let image: Image | undefined;
   try {
     image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }))).Images?.[0];
   } catch (error) {
     const name = error instanceof Error ? error.name : 'Error';
     if (!/^InvalidAMIID\./.test(name))
-      return [
-        warning(
-          check,
-          `could not describe the image (${name})`,
-          `aws ec2 describe-images --image-ids ${imageId} --region ${region} (doctor needs ec2:DescribeImages)`,
-        ),
-      ];
+      return {
+        findings: [
+          warning(
+            check,
+            `could not describe the image (${name})`,
+            `aws ec2 describe-images --image-ids ${imageId} --region ${region} (doctor needs ec2:DescribeImages)`,
+          ),
+        ],
+      };
   }
   if (!image)
-    return [
-      problem(
-        check,
-        `not found in ${region} (deregistered, or another region's): every launch of launch template ${launchTemplateId} version ${which} fails`,
-        newVersion,
-      ),
-    ];
-  const name = image.Name ?? '(no name)';
-  const owner = `${name}, owner ${image.OwnerId ?? 'unknown'}`;
-  if (image.State !== 'available')
-    return [
-      problem(
-        check,
-        `${owner} is ${image.State ?? 'in no state'}, not available: launches fail until it is`,
-        image.State === 'pending' ? 'wait until it is available' : newVersion,
-      ),
-    ];
-  const findings: DoctorFinding[] = [];
-  try {
-    const types = await resolveInstanceTypes(ec2, region, config);
-    const architecture = types[0]?.architecture;
-    if (architecture && !fitsArchitecture(image.Architecture, architecture))
-      findings.push(
+    return {
+      findings: [
         problem(
           check,
-          `${owner} is ${image.Architecture}, but the policy's instance types (${types.map((t) => t.instanceType).join(', ')}) are ${architecture}: RunInstances refuses every launch`,
-          `use an ${architecture} image (${newVersion}), or instance types of ${image.Architecture}`,
+          `not found in ${region} (deregistered, or another region's): ${when.missing}`,
+          when.replace,
         ),
-      );
-  } catch {
-    // The vCPU quota line reports a policy whose types do not resolve.
-  }
+      ],
+    };
+  const owner = describe(image);
+  if (image.State !== 'available')
+    return {
+      findings: [
+        problem(
+          check,
+          `${owner} is ${image.State ?? 'in no state'}, not available: launches fail until it is`,
+          image.State === 'pending' ? 'wait until it is available' : when.replace,
+        ),
+      ],
+    };
   const verdict = classifyWorkerImage(image);
   const tools = USER_DATA_TOOLS.join(', ');
   switch (verdict.kind) {
     case 'has-tools':
-      findings.push(
-        ok(
-          check,
-          `${owner}: ${verdict.family}, which ships what the user data calls (${tools}); ${image.Architecture}, available`,
-        ),
-      );
-      break;
+      return {
+        image,
+        findings: [
+          ok(
+            check,
+            `${owner}: ${verdict.family}, which ships what the user data calls (${tools}); ${image.Architecture}, available`,
+          ),
+        ],
+      };
     case 'lacks-tools':
-      findings.push(
-        problem(
-          check,
-          `${owner}: ${verdict.family} lacks ${verdict.missing}; the user data installs none of its tools, so every worker ends in JoinFailed`,
-          USE_AL2023,
-        ),
-      );
-      break;
+      return {
+        image,
+        findings: [
+          problem(
+            check,
+            `${owner}: ${verdict.family} lacks ${verdict.missing}; the user data installs none of its tools, so every worker ends in JoinFailed`,
+            USE_AL2023,
+          ),
+        ],
+      };
     case 'ageing':
-      findings.push(warning(check, `${owner}: ${verdict.family}: ${verdict.why}`, USE_AL2023));
-      break;
+      return {
+        image,
+        findings: [warning(check, `${owner}: ${verdict.family}: ${verdict.why}`, USE_AL2023)],
+      };
     case 'unknown':
-      findings.push(
-        warning(
-          check,
-          `${owner}: not an image family doctor knows, and the EC2 API cannot tell what is installed in it; the user data needs ${tools} and installs none of them (it stops with "the AWS CLI is required on the worker image")`,
-          `launch one instance of it and run 'command -v bash curl aws sha256sum systemctl'; or ${USE_AL2023}`,
-        ),
-      );
-      break;
+      return {
+        image,
+        findings: [
+          warning(
+            check,
+            `${owner}: not an image family doctor knows, and the EC2 API cannot tell what is installed in it; the user data needs ${tools} and installs none of them (it stops with "the AWS CLI is required on the worker image")`,
+            `launch one instance of it and run 'command -v bash curl aws sha256sum systemctl'; or ${USE_AL2023}`,
+          ),
+        ],
+      };
   }
-  return findings;
 }

@@ -123,6 +123,39 @@ describe('the worker image of the launch template', () => {
     expect(findings.filter((f) => f.status === 'problem')).toHaveLength(1);
   });
 
+  it('judges the instance.imageIds image of the other architecture, and names a wrong one', async () => {
+    const x86 = await stockImage(AMAZON_LINUX_OWNER, 'al2023-ami-2023.*-x86_64');
+    const arm = await stockImage(AMAZON_LINUX_OWNER, 'al2023-ami-2023.*-arm64');
+    const template = await templateWith(x86);
+    const bothWith = (arm64: string) =>
+      parseConfig({ instance: { types: ['t3.large', 'm7g.large'], imageIds: { arm64 } } });
+
+    const good = await checkWorkerImage(clients.ec2, template, '1', bothWith(arm), region);
+    expect(good.map((f) => [f.check, f.status])).toEqual([
+      [`worker image ${x86}`, 'ok'],
+      [`worker image ${arm}`, 'ok'],
+    ]);
+
+    // An x86_64 image named for arm64: the template's image still serves t3.large.
+    const wrong = await checkWorkerImage(clients.ec2, template, '1', bothWith(x86), region);
+    const problems = wrong.filter((f) => f.status === 'problem');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]?.detail).toBe(
+      'instance.imageIds.arm64 names an image of x86_64: RunInstances refuses every arm64 launch',
+    );
+
+    const gone = await checkWorkerImage(
+      clients.ec2,
+      template,
+      '1',
+      bothWith('ami-0123456789abcdef0'),
+      region,
+    );
+    expect(gone.find((f) => f.status === 'problem')?.detail).toContain(
+      'not found in us-east-1 (deregistered, or another region\'s): every arm64 launch fails',
+    );
+  });
+
   it('does not trust an image of this account by its name, and says what to verify', async () => {
     const image = await registered('al2023-ami-2023.9.20260101.0-kernel-6.1-x86_64');
     const [found] = await checkWorkerImage(
