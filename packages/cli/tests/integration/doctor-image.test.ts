@@ -152,7 +152,7 @@ describe('the worker image of the launch template', () => {
       region,
     );
     expect(gone.find((f) => f.status === 'problem')?.detail).toContain(
-      'not found in us-east-1 (deregistered, or another region\'s): every arm64 launch fails',
+      "not found in us-east-1 (deregistered, or another region's): every arm64 launch fails",
     );
   });
 
