@@ -157,6 +157,13 @@ export type DecisionKind = (typeof DecisionKind)[keyof typeof DecisionKind];
 export const LaunchChoiceSchema = z.object({
   instanceType: z.string().min(1),
   count: z.number().int().positive(),
+  /**
+   * Other types of the same architecture that host these workers' pods at a
+   * cost per pod within instance.spotFlexibility of the chosen type's: a
+   * Spot slot offers them beside it so price-capacity-optimized can spread
+   * the workers over pools. Absent (older messages): the chosen type alone.
+   */
+  alternatives: z.array(z.string().min(1)).optional(),
 });
 export type LaunchChoice = z.infer<typeof LaunchChoiceSchema>;
 

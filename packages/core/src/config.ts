@@ -213,6 +213,24 @@ export const ConfigSchema = z
          * EC2-given capacity into an override.
          */
         capacityFrom: z.enum(['ec2', 'config', 'assumed']).optional(),
+        /**
+         * How much more per pod (a fraction: 0.2 = 20 %) another type of the
+         * same architecture may cost than the planner's choice and still be
+         * offered to a Spot launch beside it, so price-capacity-optimized
+         * can spread Spot workers over pools (AWS's first Spot advice).
+         * 0: the chosen type alone.
+         */
+        spotFlexibility: z
+          .number()
+          .min(
+            0,
+            "instance.spotFlexibility is a fraction of the chosen type's cost per pod, from 0 (the chosen type alone) to 1 (up to twice it)",
+          )
+          .max(
+            1,
+            "instance.spotFlexibility is a fraction of the chosen type's cost per pod, from 0 (the chosen type alone) to 1 (up to twice it)",
+          )
+          .default(0.2),
         /** Kept back for K3s agent, kubelet and the OS (kube/system-reserved). */
         reserved: resources.default({ cpuMillis: 100, memoryBytes: 384 * MiB }),
         /** Requests of the DaemonSet pods every worker runs. */

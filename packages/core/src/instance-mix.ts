@@ -47,6 +47,13 @@ export interface TypeLaunch {
   readonly hourlyUsd: number;
   /** hourlyUsd x count / pods. */
   readonly perPodHourlyUsd: number;
+  /**
+   * Other offered types of the same architecture that host every one of
+   * these workers' pods (by room, pod limit and the pods' selectors) at a
+   * cost per pod within `instance.spotFlexibility` of this type's: what a
+   * Spot launch may take instead, cheapest per pod first.
+   */
+  readonly alternatives: readonly string[];
 }
 
 /** What planInstanceMix chose. */
@@ -253,7 +260,7 @@ export function planInstanceMix(input: InstanceMixInput, config: Config): Instan
     podsOnIncoming,
     tooLarge,
     cappedBy,
-    launches: launchesOf(chosen, nodesToAdd, offers),
+    launches: launchesOf(chosen, nodesToAdd, offers, config),
   };
 }
 
@@ -262,15 +269,25 @@ function launchesOf(
   chosen: readonly { fill: Fill; count: number }[],
   limit: number,
   offers: readonly TypeOffer[],
+  config: Config,
 ): TypeLaunch[] {
-  const byType = new Map<number, { count: number; pods: number; owners: Map<string, number> }>();
+  const byType = new Map<
+    number,
+    { count: number; pods: number; owners: Map<string, number>; fills: Fill[] }
+  >();
   let budget = limit;
   for (const { fill, count } of chosen) {
     if (budget === 0) break;
     const n = Math.min(count, budget);
     budget -= n;
-    const entry = byType.get(fill.offer) ?? { count: 0, pods: 0, owners: new Map() };
+    const entry = byType.get(fill.offer) ?? {
+      count: 0,
+      pods: 0,
+      owners: new Map(),
+      fills: [] as Fill[],
+    };
     entry.count += n;
+    entry.fills.push(fill);
     entry.pods += fill.pods * n;
     for (const [g, k] of fill.take)
       entry.owners.set(g.owner, (entry.owners.get(g.owner) ?? 0) + k * n);
@@ -286,8 +303,52 @@ function launchesOf(
       owners: [...e.owners.entries()].sort((a, b) => b[1] - a[1]).map(([owner]) => owner),
       hourlyUsd: offer.hourlyUsd,
       perPodHourlyUsd: (offer.hourlyUsd * e.count) / Math.max(1, e.pods),
+      alternatives: alternativesOf(o, e.fills, offers, config),
     };
   });
+}
+
+/**
+ * Offers that could stand in for `offers[o]` on every one of `fills`: same
+ * architecture, every pod group hosted (selectors, fit), the fill's pods
+ * within the type's room and pod limit, and a cost per pod of those pods at
+ * most `instance.spotFlexibility` above the chosen type's. The pods are the
+ * same, so this is the hourly price against the chosen one's for the
+ * fullest fill, cheapest first (ties: the earlier offer).
+ */
+function alternativesOf(
+  o: number,
+  fills: readonly Fill[],
+  offers: readonly TypeOffer[],
+  config: Config,
+): string[] {
+  const own = offers[o] as TypeOffer;
+  const tolerance = config.instance.spotFlexibility;
+  if (tolerance <= 0) return [];
+  const limit = own.hourlyUsd * (1 + tolerance) + 1e-12;
+  const hostsAll = (a: number, offer: TypeOffer) =>
+    fills.every((fill) => {
+      const room = typeAllocatable(offer.type, config);
+      let cpu = 0;
+      let memory = 0;
+      for (const [g, k] of fill.take) {
+        if (!g.hosts.has(a)) return false;
+        cpu += k * g.cpuMillis;
+        memory += k * g.memoryBytes;
+      }
+      return cpu <= room.cpuMillis && memory <= room.memoryBytes && fill.pods <= offer.type.maxPods;
+    });
+  return offers
+    .flatMap((offer, a) =>
+      a !== o &&
+      offer.type.architecture === own.type.architecture &&
+      offer.hourlyUsd <= limit &&
+      hostsAll(a, offer)
+        ? [{ a, offer }]
+        : [],
+    )
+    .sort((x, y) => x.offer.hourlyUsd - y.offer.hourlyUsd || x.a - y.a)
+    .map((x) => x.offer.type.instanceType);
 }
 
 /**

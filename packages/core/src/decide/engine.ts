@@ -1,4 +1,10 @@
-import type { ClusterSnapshot, ClusterState, Decision, Reason } from '@smartscale/contracts';
+import type {
+  ClusterSnapshot,
+  ClusterState,
+  Decision,
+  LaunchChoice,
+  Reason,
+} from '@smartscale/contracts';
 import type { Config } from '../config.js';
 import { consolidate } from '../consolidation.js';
 import { demandPattern } from '../forecast.js';
@@ -177,15 +183,15 @@ export function decide(
 
 /** The first `count` workers of `launches`, or undefined when none. */
 function limitLaunches(
-  launches: readonly { instanceType: string; count: number }[] | undefined,
+  launches: readonly LaunchChoice[] | undefined,
   count: number,
-): { instanceType: string; count: number }[] | undefined {
+): LaunchChoice[] | undefined {
   if (!launches) return undefined;
   let budget = count;
-  const kept: { instanceType: string; count: number }[] = [];
+  const kept: LaunchChoice[] = [];
   for (const l of launches) {
     const n = Math.min(l.count, budget);
-    if (n > 0) kept.push({ instanceType: l.instanceType, count: n });
+    if (n > 0) kept.push({ ...l, count: n });
     budget -= n;
   }
   return kept.length > 0 ? kept : undefined;

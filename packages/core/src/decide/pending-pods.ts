@@ -131,7 +131,13 @@ export const pendingPods: Trigger = (ctx) => {
     proposal: {
       count: plan.nodesToAdd,
       ...(launches
-        ? { launches: launches.map((l) => ({ instanceType: l.instanceType, count: l.count })) }
+        ? {
+            launches: launches.map((l) => ({
+              instanceType: l.instanceType,
+              count: l.count,
+              ...(l.alternatives.length > 0 ? { alternatives: [...l.alternatives] } : {}),
+            })),
+          }
         : {}),
       reasons: [
         reasons.PendingPods({

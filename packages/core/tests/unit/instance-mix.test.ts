@@ -191,6 +191,75 @@ describe('planInstanceMix: cheapest per fitted pod across types', () => {
   });
 });
 
+describe('planInstanceMix: Spot alternatives within instance.spotFlexibility', () => {
+  const t3alarge = type('t3a.large', 2, 8192);
+  const m7ilarge = type('m7i.large', 2, 8192);
+  const t3small = type('t3.small', 1, 2048);
+  const offers = [
+    offer(t3large, 0.08),
+    offer(m7glarge, 0.081), // as cheap, other architecture
+    offer(t3small, 0.05), // cheaper per hour, hosts 1 of the 3 pods
+    offer(m7ilarge, 0.1), // hosts them, 25 % dearer per pod
+    offer(t3alarge, 0.09), // hosts them, 12.5 % dearer per pod
+  ];
+
+  it("names the same-architecture types that host the worker's pods within the tolerance, cheapest first", () => {
+    const plan = planInstanceMix({ pendingPods: pods(3, amd), offers, currentWorkers: 0 }, config);
+    expect(plan.launches.map((l) => [l.instanceType, l.count, l.alternatives])).toEqual([
+      ['t3.large', 1, ['t3a.large']],
+    ]);
+    const wide = planInstanceMix(
+      { pendingPods: pods(3, amd), offers, currentWorkers: 0 },
+      parseConfig({ instance: { types: ['t3.large'], spotFlexibility: 0.3 } }),
+    );
+    expect(wide.launches[0]?.alternatives).toEqual(['t3a.large', 'm7i.large']);
+  });
+
+  it("offers no type a pod's node selector refuses", () => {
+    const pinned = { nodeSelector: { 'node.kubernetes.io/instance-type': 't3.large' } };
+    const plan = planInstanceMix(
+      { pendingPods: pods(3, pinned), offers, currentWorkers: 0 },
+      config,
+    );
+    expect(plan.launches[0]?.alternatives).toEqual([]);
+  });
+
+  it('0 keeps the chosen type alone', () => {
+    const plan = planInstanceMix(
+      { pendingPods: pods(3, amd), offers, currentWorkers: 0 },
+      parseConfig({ instance: { types: ['t3.large'], spotFlexibility: 0 } }),
+    );
+    expect(plan.launches[0]?.alternatives).toEqual([]);
+  });
+
+  it('refuses a tolerance outside 0..1, saying what it is', () => {
+    expect(() => parseConfig({ instance: { spotFlexibility: 1.5 } })).toThrow(
+      /instance\.spotFlexibility is a fraction of the chosen type's cost per pod/,
+    );
+    expect(parseConfig({}).instance.spotFlexibility).toBe(0.2);
+  });
+
+  it('the scale-up decision carries the alternatives in its launches', () => {
+    const catalog: InstanceCatalog = {
+      types: [t3large, t3alarge],
+      prices: priceBook(config, {
+        spot: new Map([
+          ['t3.large', 0.03],
+          ['t3a.large', 0.028],
+        ]),
+      }),
+    };
+    const cfg = parseConfig({ instance: { types: ['t3.large', 't3a.large'] } });
+    const decision = decide(snapshot(fullNodes(2), pods(3)), state(), cfg, NOW, catalog);
+    expect(decision.kind).toBe('scale-up');
+    if (decision.kind !== 'scale-up') return;
+    // t3a.large is cheaper on both markets (on-demand 0.0752 vs 0.0832): chosen, t3.large within 20 %.
+    expect(decision.launches).toEqual([
+      { instanceType: 't3a.large', count: 1, alternatives: ['t3.large'] },
+    ]);
+  });
+});
+
 describe('classifyPendingPods with several types', () => {
   it('an arm64 pod is hostable only when an arm64 type is resolved', () => {
     const [armPod] = pods(1, arm);
