@@ -228,6 +228,11 @@ export interface SlotPlan {
   readonly capacityType: CapacityType;
   /** The type the planner chose for this slot (ScaleUp `launches`); absent: any offered type. */
   readonly instanceType?: string;
+  /**
+   * Types the planner found as good per pod for this slot (its launch's
+   * `alternatives`): a Spot launch offers them beside the chosen type.
+   */
+  readonly alternatives?: readonly string[];
 }
 
 /**
@@ -241,9 +246,17 @@ export function typeOfSlot(
   launches: readonly LaunchChoice[] | undefined,
   slot: number,
 ): string | undefined {
+  return launchOfSlot(launches, slot)?.instanceType;
+}
+
+/** The launch (type, count, alternatives) a slot belongs to, in slot order. */
+export function launchOfSlot(
+  launches: readonly LaunchChoice[] | undefined,
+  slot: number,
+): LaunchChoice | undefined {
   let first = 0;
   for (const l of launches ?? []) {
-    if (slot < first + l.count) return l.instanceType;
+    if (slot < first + l.count) return l;
     first += l.count;
   }
   return undefined;
@@ -270,8 +283,11 @@ export function imageIdsByType(
 
 /**
  * The types a slot offers, in tiers tried one after the other in each
- * zone and capacity type: the planner's type alone (the pods planned for it
- * need its architecture and size), then, on insufficient capacity, the
+ * zone and capacity type: the planner's type (the pods planned for it need
+ * its architecture and size) - for Spot with the planner's alternatives,
+ * so price-capacity-optimized chooses among several pools instead of
+ * draining one; on-demand alone, since lowest-price would take the
+ * cheapest, which is the chosen type - then, on insufficient capacity, the
  * other resolved types of its architecture at least as large. A slot with
  * no chosen type (or a type not resolved) offers every type at once, as
  * before.
@@ -280,11 +296,16 @@ export function slotTypeTiers(
   chosen: string | undefined,
   offered: readonly string[],
   resolved: readonly ResolvedInstanceType[] | undefined,
+  spot?: { readonly alternatives?: readonly string[] },
 ): (readonly string[])[] {
   if (chosen === undefined || !offered.includes(chosen)) return [offered];
+  const first = [
+    chosen,
+    ...(spot?.alternatives ?? []).filter((t) => t !== chosen && offered.includes(t)),
+  ];
   const own = resolved?.find((t) => t.instanceType === chosen);
   const rest = offered.filter((name) => {
-    if (name === chosen) return false;
+    if (first.includes(name)) return false;
     if (own === undefined) return true;
     const t = resolved?.find((r) => r.instanceType === name);
     return (
@@ -294,7 +315,7 @@ export function slotTypeTiers(
       t.memoryMiB >= own.memoryMiB
     );
   });
-  return rest.length > 0 ? [[chosen], rest] : [[chosen]];
+  return rest.length > 0 ? [first, rest] : [first];
 }
 
 /**
@@ -328,13 +349,14 @@ export function planSlots(
     const plan = planned[i] as LaunchSlot;
     const zone =
       doomed?.zone !== undefined && ports.zones.includes(doomed.zone) ? doomed.zone : plan.zone;
-    const instanceType =
-      command.type === 'ScaleUp' ? typeOfSlot(command.payload.launches, slot) : undefined;
+    const launch =
+      command.type === 'ScaleUp' ? launchOfSlot(command.payload.launches, slot) : undefined;
     return {
       slot,
       zone,
       capacityType: doomed?.capacityType ?? plan.capacityType,
-      ...(instanceType ? { instanceType } : {}),
+      ...(launch ? { instanceType: launch.instanceType } : {}),
+      ...(launch?.alternatives?.length ? { alternatives: launch.alternatives } : {}),
     };
   });
 }
@@ -411,9 +433,17 @@ export async function launchSlots(
     }
   };
   const launchOne = async (plan: SlotPlan): Promise<Worker[]> => {
-    const tiers = offered ? slotTypeTiers(plan.instanceType, offered, ports.resolvedTypes) : [];
     for (const option of [plan, ...fallbacks(plan.zone, plan.capacityType, ports.zones)]) {
       if (unavailable.has(poolKey(option))) continue;
+      // Per option: a Spot slot that falls back to on-demand offers the chosen type alone.
+      const tiers = offered
+        ? slotTypeTiers(
+            plan.instanceType,
+            offered,
+            ports.resolvedTypes,
+            option.capacityType === 'spot' ? { alternatives: plan.alternatives ?? [] } : undefined,
+          )
+        : [];
       if (offered === undefined) {
         // No resolved types: one RunInstances of the launch template's type.
         try {

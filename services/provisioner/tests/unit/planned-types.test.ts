@@ -59,6 +59,19 @@ describe('typeOfSlot and slotTypeTiers', () => {
     expect(slotTypeTiers('c9.huge', names, resolved)).toEqual([names]);
   });
 
+  it("a Spot slot offers the planner's alternatives beside its type; on-demand the type alone", () => {
+    const spot = { alternatives: ['m7g.xlarge', 't3.large', 'c9.huge'] };
+    // Unresolved types are dropped; the others stay, even of another size.
+    expect(slotTypeTiers('m7g.large', names, resolved, spot)).toEqual([
+      ['m7g.large', 'm7g.xlarge', 't3.large'],
+    ]);
+    expect(slotTypeTiers('m7g.large', names, resolved, { alternatives: ['m7g.medium'] })).toEqual([
+      ['m7g.large', 'm7g.medium'],
+      ['m7g.xlarge'],
+    ]);
+    expect(slotTypeTiers('m7g.large', names, resolved)).toEqual([['m7g.large'], ['m7g.xlarge']]);
+  });
+
   it('names the AMI of each type whose architecture instance.imageIds covers', () => {
     expect(imageIdsByType(resolved, { arm64: 'ami-0abc12345' })).toEqual({
       'm7g.medium': 'ami-0abc12345',
@@ -144,6 +157,32 @@ describe('provision with planned types', () => {
       [0, ['m7g.large'], { 'm7g.large': 'ami-0abc12345' }],
       [1, ['m7g.large'], { 'm7g.large': 'ami-0abc12345' }],
       [2, ['t3.large'], undefined],
+    ]);
+  });
+
+  it("a Spot slot's fleet lists the planner's alternatives; its on-demand fallback the type alone", async () => {
+    const { ports: p, launches } = ports(['m7g.large/spot', 'm7g.xlarge/spot']);
+    const spotOnly = {
+      ...p,
+      config: parseConfig({ purchase: { spotShare: 1, onDemandBase: 0 } }),
+    };
+    const spotUp = createMessage(
+      'ScaleUp',
+      {
+        count: 1,
+        reason: 'pending-pods',
+        launches: [{ instanceType: 'm7g.large', count: 1, alternatives: ['m7g.xlarge'] }],
+      },
+      { clusterId: 'c1' },
+      now,
+    );
+    const outcome = await provision(spotUp, spotOnly);
+    expect(launches.map((l) => [l.capacityType, l.instanceTypes])).toEqual([
+      ['spot', ['m7g.large', 'm7g.xlarge']],
+      ['on-demand', ['m7g.large']],
+    ]);
+    expect(outcome.launched.map((w) => [w.instanceType, w.capacityType])).toEqual([
+      ['m7g.large', 'on-demand'],
     ]);
   });
 
