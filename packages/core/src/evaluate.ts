@@ -125,7 +125,7 @@ export function evaluate(
     commandsFor(sample, decision, sample.payload.nodes.length, config, now),
   );
   const records = once((): AuditRecord[] => {
-    const cost = decisionCostEffect(decision, sample.payload, config);
+    const cost = decisionCostEffect(decision, sample.payload, config, options.catalog?.prices);
     const record: AuditRecord = {
       clusterId: sample.clusterId,
       actionId: sample.actionId,
