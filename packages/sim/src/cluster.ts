@@ -99,14 +99,14 @@ function fallbackPools(
   ];
 }
 
-/** The type of slot `slot` from a ScaleUp's `launches`: slot 0 the first type; slots past them none. */
-function typeOfSlot(
+/** The launch of slot `slot` from a ScaleUp's `launches`: slot 0 the first; slots past them none. */
+function launchOfSlot(
   launches: readonly LaunchChoice[] | undefined,
   slot: number,
-): string | undefined {
+): LaunchChoice | undefined {
   let first = 0;
   for (const l of launches ?? []) {
-    if (slot < first + l.count) return l.instanceType;
+    if (slot < first + l.count) return l;
     first += l.count;
   }
   return undefined;
@@ -227,7 +227,8 @@ export class SimCluster {
     const readyAt = opts.initial ? now - 86_400 : now + this.options.config.instance.bootSeconds;
     const launched = slots.map((slot, i) => {
       const id = this.#nextNode++;
-      const chosen = typeOfSlot(opts.launches, i);
+      const launch = launchOfSlot(opts.launches, i);
+      const chosen = launch?.instanceType;
       const first = {
         zone: opts.zone ?? slot.zone,
         capacityType: opts.capacityType ?? slot.capacityType,
@@ -237,7 +238,7 @@ export class SimCluster {
             ...first,
             instanceType: chosen ?? this.#cheapest([...this.#types.keys()], first.capacityType),
           }
-        : this.#place(chosen, first, now);
+        : this.#place(chosen, launch?.alternatives ?? [], first, now);
       const shape = this.#types.get(placed.instanceType) as TypeShape;
       this.counters.launchedByType[placed.instanceType] =
         (this.counters.launchedByType[placed.instanceType] ?? 0) + 1;
@@ -275,40 +276,73 @@ export class SimCluster {
   }
 
   /**
+   * The type a fleet takes among the open `types` it was offered, by cost
+   * per pod (price over the pods a worker of the type holds: what the
+   * planner minimises, so a replacement with its pods unknown does not take
+   * a type twice as dear for the same pods). Spot models
+   * price-capacity-optimized minimally: among the types within
+   * `instance.spotFlexibility` of the cheapest per pod, the pool least
+   * likely to crunch (the lowest crunch rate in the zone), then the cheaper;
+   * on-demand (lowest-price) the cheapest per pod.
+   */
+  #pick(types: readonly string[], zone: string, capacityType: CapacityType): string {
+    const perPod = (t: string) =>
+      this.hourlyUsd(t, capacityType) / Math.max(1, (this.#types.get(t) as TypeShape).podCapacity);
+    const byPerPod = [...types].sort((a, b) => perPod(a) - perPod(b));
+    const best = byPerPod[0] as string;
+    const pools = this.pools;
+    if (capacityType !== 'spot' || pools === null) return best;
+    const limit = perPod(best) * (1 + this.options.config.instance.spotFlexibility) + 1e-12;
+    let pick = best;
+    for (const t of byPerPod) {
+      if (perPod(t) > limit) break;
+      if (pools.ratePerHour(t, zone) < pools.ratePerHour(pick, zone) - 1e-12) pick = t;
+    }
+    return pick;
+  }
+
+  /**
    * Where one slot lands, tried as the provisioner tries it: in the planned
    * zone and capacity type, then its fallbacks; in each, the chosen type
-   * alone, then the other types of its architecture at least as large (a
-   * slot with no chosen type offers every type at once). A Spot pool that
-   * is dry refuses; among the types a launch offers, the fleet takes the
-   * cheapest open one (price-capacity-optimized reduced to price: the
-   * simulator knows no pool depth). On-demand never runs dry here.
+   * (for Spot with the planner's alternatives), then the other types of
+   * its architecture at least as large (a slot with no chosen type offers
+   * every type at once). A Spot pool that is dry refuses; among the types a
+   * launch offers, the fleet takes one as #pick says. On-demand never runs
+   * dry here.
    */
   #place(
     chosen: string | undefined,
+    alternatives: readonly string[],
     first: { zone: string; capacityType: CapacityType },
     now: number,
   ): Placement {
     const all = [...this.#types.keys()];
     const own = chosen === undefined ? undefined : this.#types.get(chosen);
-    const tiers =
-      chosen === undefined || own === undefined
-        ? [all]
-        : [
-            [chosen],
-            all.filter((name) => {
-              const t = this.#types.get(name) as TypeShape;
-              return (
-                name !== chosen &&
-                t.architecture === own.architecture &&
-                (t.vcpu ?? 0) >= (own.vcpu ?? 0) &&
-                (t.memoryMiB ?? 0) >= (own.memoryMiB ?? 0)
-              );
-            }),
-          ].filter((tier) => tier.length > 0);
+    const tiersFor = (capacityType: CapacityType): string[][] => {
+      if (chosen === undefined || own === undefined) return [all];
+      const head = [
+        chosen,
+        ...(capacityType === 'spot'
+          ? alternatives.filter((t) => t !== chosen && this.#types.has(t))
+          : []),
+      ];
+      return [
+        head,
+        all.filter((name) => {
+          const t = this.#types.get(name) as TypeShape;
+          return (
+            !head.includes(name) &&
+            t.architecture === own.architecture &&
+            (t.vcpu ?? 0) >= (own.vcpu ?? 0) &&
+            (t.memoryMiB ?? 0) >= (own.memoryMiB ?? 0)
+          );
+        }),
+      ].filter((tier) => tier.length > 0);
+    };
     const pools = this.pools;
     const options = [first, ...fallbackPools(first.zone, first.capacityType, this.options.zones)];
     for (const [k, option] of options.entries()) {
-      for (const [j, tier] of tiers.entries()) {
+      for (const [j, tier] of tiersFor(option.capacityType).entries()) {
         const open =
           pools && option.capacityType === 'spot'
             ? tier.filter((t) => !pools.isDry(t, option.zone, now))
@@ -318,7 +352,7 @@ export class SimCluster {
           continue;
         }
         if (k > 0 || j > 0) this.counters.iceFallbacks += 1;
-        return { ...option, instanceType: this.#cheapest(open, option.capacityType) };
+        return { ...option, instanceType: this.#pick(open, option.zone, option.capacityType) };
       }
     }
     // On-demand is never dry, and the fallbacks always include it.

@@ -64,6 +64,49 @@ describe('several instance types in the simulator', () => {
     expect(cluster.counters.iceRefusals).toBe(1);
   });
 
+  it('a replacement in a crunched zone takes the open type cheapest per pod, not per hour', () => {
+    const cluster = new SimCluster(
+      simOptions({ instanceTypes: DIVERSIFIED, spotPools: busy, zones: ZONES, seed: 4 }),
+    );
+    const probe = new SpotPools(busy, DIVERSIFIED, ZONES, 4);
+    const t = firstTime(
+      probe,
+      (p, at) =>
+        p.isDry('t3.medium', 'us-east-1a', at) &&
+        !p.isDry('m7g.large', 'us-east-1a', at) &&
+        !p.isDry('c7g.xlarge', 'us-east-1a', at),
+    );
+    // No chosen type (a ReplaceCapacity): m7g.large is the cheapest open
+    // worker, c7g.xlarge the cheapest per web pod (7 pods for 0.145 x 0.3).
+    const [node] = cluster.launch(1, t, { zone: 'us-east-1a', capacityType: 'spot' });
+    expect(cluster.hourlyUsd('m7g.large', 'spot')).toBeLessThan(
+      cluster.hourlyUsd('c7g.xlarge', 'spot'),
+    );
+    expect(node?.instanceType).toBe('c7g.xlarge');
+  });
+
+  it('a Spot launch with alternatives takes the pool least likely to crunch within instance.spotFlexibility', () => {
+    const launch = (spotFlexibility: number) => {
+      const options = simOptions({ instanceTypes: DIVERSIFIED, spotPools: busy, zones: ZONES });
+      const cluster = new SimCluster({
+        ...options,
+        config: {
+          ...options.config,
+          instance: { ...options.config.instance, spotFlexibility },
+        },
+      });
+      return cluster.launch(1, 0, {
+        zone: 'us-east-1a',
+        capacityType: 'spot',
+        launches: [{ instanceType: 't3.medium', count: 1, alternatives: ['t3.large'] }],
+      })[0]?.instanceType;
+    };
+    // t3.large costs twice as much per web pod but its pools crunch less:
+    // inside a tolerance of 1 it wins, at 0.2 the chosen type stays.
+    expect(launch(1)).toBe('t3.large');
+    expect(launch(0.2)).toBe('t3.medium');
+  });
+
   it('moves a one-type Spot launch into a dry pool to another zone', () => {
     const options = simOptions({ instanceTypes: ONE_TYPE, spotPools: busy, zones: ZONES, seed: 4 });
     const cluster = new SimCluster(options);
