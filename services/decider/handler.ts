@@ -77,8 +77,15 @@ export const handler = createMessageHandler<AnyEnvelope | ClaimedSample>({
           ? await evaluateClaimedSample(message, ctx.sampleClaims, ports)
           : await evaluateSample(message, ports);
       if (result.status === 'decided') {
-        ctx.logger.info(`decision: ${result.decision.kind}`, {
-          reasons: result.decision.reasons.map((r) => r.code),
+        // What was decided, not only why: a scale-up's count and types and a
+        // scale-down's node, so an over-launch or a wrong victim can be traced
+        // from the logs alone.
+        const d = result.decision;
+        ctx.logger.info(`decision: ${d.kind}`, {
+          ...('actionId' in message ? { actionId: message.actionId } : {}),
+          reasons: d.reasons.map((r) => r.code),
+          ...(d.kind === 'scale-up' ? { count: d.count, launches: d.launches } : {}),
+          ...(d.kind === 'scale-down' ? { victim: d.victim.nodeName } : {}),
         });
       } else if (result.status === 'lock-busy') {
         // Another decider holds the lock; the next sample comes within a minute.
