@@ -277,17 +277,26 @@ export class SimCluster {
 
   /**
    * The type a fleet takes among the open `types` it was offered, by cost
-   * per pod (price over the pods a worker of the type holds: what the
-   * planner minimises, so a replacement with its pods unknown does not take
-   * a type twice as dear for the same pods). Spot models
+   * per pod: of the pods planned for the slot when it has a chosen type
+   * (`plannedPods`, which fit every type offered, so the hourly price
+   * decides), else (a replacement, its pods unknown to the provisioner) of
+   * the pods a worker of the type holds, the price of its capacity. Spot models
    * price-capacity-optimized minimally: among the types within
    * `instance.spotFlexibility` of the cheapest per pod, the pool least
    * likely to crunch (the lowest crunch rate in the zone), then the cheaper;
    * on-demand (lowest-price) the cheapest per pod.
    */
-  #pick(types: readonly string[], zone: string, capacityType: CapacityType): string {
+  #pick(
+    types: readonly string[],
+    zone: string,
+    capacityType: CapacityType,
+    plannedPods: number | undefined,
+  ): string {
+    // The planned pods fit every offered type (the tiers see to it): their
+    // cost per pod is then the hourly price over that same count.
     const perPod = (t: string) =>
-      this.hourlyUsd(t, capacityType) / Math.max(1, (this.#types.get(t) as TypeShape).podCapacity);
+      this.hourlyUsd(t, capacityType) /
+      Math.max(1, plannedPods ?? (this.#types.get(t) as TypeShape).podCapacity);
     const byPerPod = [...types].sort((a, b) => perPod(a) - perPod(b));
     const best = byPerPod[0] as string;
     const pools = this.pools;
@@ -352,7 +361,10 @@ export class SimCluster {
           continue;
         }
         if (k > 0 || j > 0) this.counters.iceFallbacks += 1;
-        return { ...option, instanceType: this.#pick(open, option.zone, option.capacityType) };
+        return {
+          ...option,
+          instanceType: this.#pick(open, option.zone, option.capacityType, own?.podCapacity),
+        };
       }
     }
     // On-demand is never dry, and the fallbacks always include it.
