@@ -16,6 +16,7 @@ import {
   holdUnreadable,
   type InstanceCatalog,
   toOutcome,
+  staleSampleHold,
   withInstanceOwnership,
 } from '@smartscale/core';
 
@@ -87,15 +88,23 @@ export async function evaluateSample<L>(
   /** The S3 object the sample came in, when it came by claim. */
   claim?: SampleClaim,
 ): Promise<EvaluationResult> {
+  // A sample already stale is held whatever EC2 says (time only ages it
+  // further), so it costs no EC2 call: a decider that fell behind its queue
+  // (the chaos soak's CPU-starved runs) catches up instead of paying two EC2
+  // reads per sample it will hold anyway. Its ledger work (expiry, a
+  // recorded action re-sent) needs neither ownership nor prices.
+  const stale = staleSampleHold(sample.payload, ports.config, ports.now()) !== null;
   // Asked while the lock is taken, so the decision waits for EC2 no longer
   // than for the lock; a failure throws and the sample is redelivered.
-  const ours = ports.smartscaleInstances();
-  ours.catch(() => {});
-  const catalog = ports.instanceCatalog?.() ?? Promise.resolve(undefined);
-  catalog.catch(() => {});
+  const ours = stale ? undefined : ports.smartscaleInstances();
+  ours?.catch(() => {});
+  const catalog = stale ? undefined : ports.instanceCatalog?.();
+  catalog?.catch(() => {});
   const result = await withLock(ports, sample.clusterId, async (lease) => {
     const loaded = await ports.loadState(sample.clusterId);
-    const marked = { ...sample, payload: withInstanceOwnership(sample.payload, await ours) };
+    const marked = ours
+      ? { ...sample, payload: withInstanceOwnership(sample.payload, await ours) }
+      : sample;
     const types = await catalog;
     const evaluation = evaluate(loaded, marked, ports.config, ports.now(), {
       ...(claim ? { claim } : {}),

@@ -85,6 +85,23 @@ describe('evaluateSample', () => {
     expect(state().inFlight).toEqual([]);
   });
 
+  it('asks EC2 nothing for a sample it holds as stale, and asks for a fresh one', async () => {
+    const { ports } = portsOver(emptyClusterState(CLUSTER), NOW);
+    let reads = 0;
+    const counted: DeciderPorts<string> = {
+      ...ports,
+      smartscaleInstances: async () => {
+        reads += 1;
+        return ports.smartscaleInstances();
+      },
+    };
+    const stale = await evaluateSample(sampleAt(ago(config.samples.maxAgeSeconds + 1)), counted);
+    expect(stale).toMatchObject({ decision: { kind: 'hold' } });
+    expect(reads).toBe(0);
+    await evaluateSample(sampleAt(NOW), counted);
+    expect(reads).toBe(1);
+  });
+
   it('acknowledges a sample redelivered after its action closed, deciding nothing', async () => {
     const { ports, published, audited, state } = portsOver(emptyClusterState(CLUSTER), NOW);
     const sample = sampleAt(NOW);
