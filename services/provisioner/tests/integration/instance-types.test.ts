@@ -273,6 +273,32 @@ describe('launching several types with CreateFleet instant (moto)', () => {
     expect(await instancesOf(command.actionId)).toHaveLength(2);
   });
 
+  it("a Spot slot's CreateFleet offers the planner's alternatives, so a dry chosen pool still launches at once", async () => {
+    const clusterId = `${topology.prefix}-alternatives`;
+    const published: AnyEnvelope[] = [];
+    const { ports } = portsFor(clusterId, { now: new Date('2026-12-02T01:00:00Z') }, published);
+    // Slot 0 goes to Spot in us-east-1a, where t3.medium is dry.
+    const command = createMessage(
+      'ScaleUp',
+      {
+        count: 1,
+        reason: 'pending-pods',
+        launches: [{ instanceType: 't3.medium', count: 1, alternatives: ['t3.large'] }],
+      },
+      { clusterId },
+      new Date('2026-12-02T01:00:00Z'),
+    );
+    const before = fleets.length;
+    const outcome = await provision(command, ports);
+    // One request with both overrides (not the chosen type alone, then a fallback).
+    expect(fleets.slice(before)).toEqual([
+      { capacityType: 'spot', subnetId: subnets[0]?.subnetId, types: ['t3.medium', 't3.large'] },
+    ]);
+    expect(outcome.launched.map((w) => [w.instanceType, w.zone, w.capacityType])).toEqual([
+      ['t3.large', 'us-east-1a', 'spot'],
+    ]);
+  });
+
   it('moves a launch off a pool that answered insufficient capacity and avoids the pool for 3 minutes', async () => {
     const clusterId = `${topology.prefix}-ice`;
     const published: AnyEnvelope[] = [];
