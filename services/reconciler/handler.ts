@@ -68,6 +68,7 @@ export async function handler(): Promise<void> {
           (r) => `${r.code} ${r.nodeName ?? r.instanceId ?? r.repairedActionId}`,
         ),
         ...(result.ledgerLockBusy ? { ledgerLockBusy: true } : {}),
+        ...(result.ledgerLockLost ? { ledgerLockLost: result.ledgerLockLost } : {}),
       },
     );
     for (const node of result.leftAlone) ctx.logger.warn('node left alone', { ...node });

@@ -1,5 +1,5 @@
 import type { AnyEnvelope, ClusterState, Repair } from '@smartscale/contracts';
-import { createMessage, RepairCode, stableUlid } from '@smartscale/contracts';
+import { createMessage, isRedeliverLater, RepairCode, stableUlid } from '@smartscale/contracts';
 import {
   applyLedgerRepairs,
   type ClusterView,
@@ -63,6 +63,13 @@ export interface Reconciliation {
   }[];
   /** The ledger repairs waited for the cluster lock and it stayed busy: tried next pass. */
   readonly ledgerLockBusy: boolean;
+  /**
+   * The ledger repairs held the lock but lost it before their write (the
+   * lease ran out, or the state moved under it): the refusal, named; nothing
+   * of them was saved or reported and the next pass tries them again. The
+   * other repairs still ran. Absent when the ledger part did not lose it.
+   */
+  readonly ledgerLockLost?: string;
   /**
    * Nodes labelled managed whose instance EC2 does not tag as ours (joined
    * by hand, or forgotten by EC2): never repaired, listed for a person.
@@ -167,20 +174,34 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
   // The ledger first: an action closed or expired now no longer shields its
   // instances, so an orphan is found in this pass, not the next.
   let ledgerLockBusy = false;
+  let ledgerLockLost: string | undefined;
   let current = state;
   if (planLedgerRepairs({ instances, nodes, state }, ports.config, now).length > 0) {
-    const closed = await withLock(ports, async (lease) => {
-      const fresh = await ports.loadState(ports.clusterId);
-      const repairs = planLedgerRepairs({ instances, nodes, state: fresh }, ports.config, now);
-      // Applied as of now, after EC2 and Kubernetes answered, not as of the
-      // pass start: the joins a done action leaves are counted for samples
-      // older than them, and a sample taken while the pass looked may predate
-      // the Node it saw (the demo's 13 workers of max 10).
-      current = applyLedgerRepairs(fresh, repairs, ports.now());
-      if (repairs.length > 0) await ports.saveState(current, lease);
-      return repairs;
-    });
-    if (closed === null) ledgerLockBusy = true;
+    let closed: PlannedRepair[] | null = null;
+    try {
+      closed = await withLock(ports, async (lease) => {
+        const fresh = await ports.loadState(ports.clusterId);
+        // The newest ledger read stands for the other repairs even if the
+        // write below is refused: the repaired copy never reached the ledger.
+        current = fresh;
+        const repairs = planLedgerRepairs({ instances, nodes, state: fresh }, ports.config, now);
+        // Applied as of now, after EC2 and Kubernetes answered, not as of the
+        // pass start: the joins a done action leaves are counted for samples
+        // older than them, and a sample taken while the pass looked may predate
+        // the Node it saw (the demo's 13 workers of max 10).
+        const repaired = applyLedgerRepairs(fresh, repairs, ports.now());
+        if (repairs.length > 0) await ports.saveState(repaired, lease);
+        current = repaired;
+        return repairs;
+      });
+      if (closed === null) ledgerLockBusy = true;
+    } catch (err) {
+      // A lease lost (or the state moved) before the write ends only the
+      // ledger part: orphans, ghosts and stale cordons need no lock, so they
+      // are not held back a whole pass by another holder of it.
+      if (!isRedeliverLater(err)) throw err;
+      ledgerLockLost = (err as Error).message;
+    }
     for (const repair of closed ?? []) {
       const actionId = repairActionId(repair);
       await report(ports, repair, actionId);
@@ -210,18 +231,20 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
     repaired,
     failed,
     ledgerLockBusy,
+    ...(ledgerLockLost !== undefined ? { ledgerLockLost } : {}),
     leftAlone: labelledNotOurs(view),
   };
   await ports.recordPass(result);
   // A pass that found nothing leaves no line in the audit log (one every
   // two minutes would bury the decisions); status shows it all the same.
-  if (repaired.length > 0 || failed.length > 0) {
+  // A lost lock is written: it explains a ledger repair that came a pass late.
+  if (repaired.length > 0 || failed.length > 0 || ledgerLockLost !== undefined) {
     await ports.audit({
       clusterId: ports.clusterId,
       actionId: result.actionId,
       at: result.at,
       kind: 'reconcile',
-      summary: `reconciled: ${repaired.length} repaired${failed.length > 0 ? `, ${failed.length} failed` : ''}`,
+      summary: `reconciled: ${repaired.length} repaired${failed.length > 0 ? `, ${failed.length} failed` : ''}${ledgerLockLost !== undefined ? ', ledger repairs lost the cluster lock' : ''}`,
       detail: { ...result },
     });
   }

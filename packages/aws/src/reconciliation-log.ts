@@ -18,6 +18,8 @@ export interface ReconciliationSummary {
     readonly error: string;
   }[];
   readonly ledgerLockBusy: boolean;
+  /** The ledger repairs lost the lock before their write: the refusal (absent otherwise, and in older passes). */
+  readonly ledgerLockLost?: string | undefined;
   /** Nodes labelled managed whose instance is not ours: left alone (absent in older passes). */
   readonly leftAlone?: readonly {
     readonly nodeName: string;

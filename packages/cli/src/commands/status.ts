@@ -216,7 +216,9 @@ export function formatReconciliation(r: ReconciliationSummary | null, now: Date)
   if (!r) return 'reconciler: no pass yet';
   const found = `${r.found.instances} instances, ${r.found.nodes} nodes, ${r.found.inFlight} actions in flight`;
   const head = `reconciler: last pass ${r.at} (${formatAge(new Date(r.at), now)} ago) compared ${found}`;
-  const busy = r.ledgerLockBusy ? '\n  ledger repairs waited: the cluster lock stayed busy' : '';
+  const busy =
+    (r.ledgerLockBusy ? '\n  ledger repairs waited: the cluster lock stayed busy' : '') +
+    (r.ledgerLockLost ? `\n  ledger repairs lost the cluster lock: ${r.ledgerLockLost}` : '');
   const failed = r.failed.map((f) => `\n  FAILED ${f.code} ${f.subject}: ${f.error}`).join('');
   const alone = (r.leftAlone ?? []).map((n) => `\n  LEFT ALONE ${n.reason}`).join('');
   if (r.repaired.length === 0) return `${head}; nothing to repair${busy}${failed}${alone}`;

@@ -494,6 +494,15 @@ describe('formatting', () => {
     expect(alone).toMatch(
       /nothing to repair\n {2}LEFT ALONE Node by-hand is labelled \.\.\.: left alone$/,
     );
+    // A lease lost by the ledger repairs is named; the other repairs ran.
+    expect(
+      formatReconciliation(
+        { ...busy, failed: [], ledgerLockLost: 'lock taken over since fence 1' },
+        now,
+      ),
+    ).toMatch(
+      /no Node for 900 s\n {2}ledger repairs lost the cluster lock: lock taken over since fence 1$/,
+    );
   });
 
   it('lists history with reason codes and can leave out holds', () => {

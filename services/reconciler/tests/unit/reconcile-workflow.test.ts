@@ -342,21 +342,68 @@ describe('reconcile workflow: the ledger lock', () => {
     expect(ledger.stored(TEST_CLUSTER).inFlight).toEqual([]);
   });
 
-  it('a lease lost mid-pass: the save is refused, nothing is reported, and the next pass repairs', async () => {
+  it('a lease lost mid-pass ends only the ledger part: it is named in the result, the other repairs run in the same pass, the next pass repairs the ledger', async () => {
     const { world, ledger, ports } = healthy();
     ledger.put(overdue(world));
+    // One repair of each other kind, none of which needs the lock.
+    world.fleet.add({
+      instanceId: instanceIdOf(7),
+      launchedAt: world.clock.at(-751),
+      actionId: 'A-lost',
+    });
+    const gone = world.fleet.ours(instanceIdOf(2));
+    if (gone) gone.state = 'terminated';
+    const stale = world.cluster.node('n1');
+    if (stale)
+      Object.assign(stale, {
+        unschedulable: true,
+        cordonedBy: 'A-old',
+        drainDeadline: world.clock.at(-61),
+      });
     // The pass stalls past its lease between its read and its write; another holder takes the lock.
     ledger.beforeNext('save', () => {
       world.clock.advance(31);
       ledger.acquire(TEST_CLUSTER, 'decider');
     });
 
-    await expect(reconcileCluster(ports)).rejects.toBeInstanceOf(StaleLeaseError);
+    const lost = await reconcileCluster(ports);
+
+    expect(lost.ledgerLockBusy).toBe(false);
+    expect(lost.ledgerLockLost).toBe(new StaleLeaseError(TEST_CLUSTER, 1).message);
+    expect(lost.repaired.map((r) => [r.code, r.nodeName ?? r.instanceId])).toEqual([
+      ['orphan-instance', instanceIdOf(7)],
+      ['ghost-node', 'n2'],
+      ['stale-cordon', 'n1'],
+    ]);
+    expect(world.fleet.terminated).toEqual([instanceIdOf(7)]);
+    expect(world.cluster.seen.deletedNodes).toEqual(['n2']);
+    expect(world.cluster.seen.uncordons).toEqual(['n1']);
+    // The ledger repair was neither saved nor reported; the pass says why in its audit line.
     expect(ledger.stored(TEST_CLUSTER).inFlight).toHaveLength(1);
-    expect(world.publisher.published).toEqual([]);
+    expect(reported(world, ledger).events).toEqual([
+      'orphan-instance',
+      'ghost-node',
+      'stale-cordon',
+    ]);
+    expect(ledger.audited.at(-1)?.summary).toBe(
+      'reconciled: 3 repaired, ledger repairs lost the cluster lock',
+    );
+    expect(ports.passes.at(-1)).toEqual(lost);
     expect(ledger.holder(TEST_CLUSTER)).toMatchObject({ owner: 'decider', live: true });
 
     world.clock.advance(31);
-    expect((await reconcileCluster(ports)).repaired.map((r) => r.code)).toEqual(['action-overdue']);
+    const next = await reconcileCluster(ports);
+    expect(next.repaired.map((r) => r.code)).toEqual(['action-overdue']);
+    expect(next.ledgerLockLost).toBeUndefined();
+  });
+
+  it('an error of the ledger that is not a lost lease still fails the pass', async () => {
+    const { world, ledger, ports } = healthy();
+    ledger.put(overdue(world));
+    ledger.beforeNext('save', () => {
+      throw new Error('ledger unreachable');
+    });
+
+    await expect(reconcileCluster(ports)).rejects.toThrow('ledger unreachable');
   });
 });
