@@ -396,8 +396,40 @@ async function finishOverdue(
     await reportRemoved(command, ports, now, true);
     return { status: 'lost', reason: late };
   }
+  const held = await stillHeld(nodeName, ports);
   if (node.cordonedBy === command.actionId) await ports.uncordon(nodeName);
-  return fail(command, ports, now, late, `node ${nodeName}`);
+  return fail(command, ports, now, late, held);
+}
+
+/** Past this many pods the deadline's detail counts the rest: one line in the audit, not a listing. */
+const HELD_PODS_NAMED = 5;
+
+/**
+ * The deadline's detail: the node and the pods still on it, each with what
+ * held it, so `smartscale explain` names the budget to look at rather than
+ * only the node. A pod whose budget allows no disruption names it; any other
+ * was refused or is still leaving. Listing failing never keeps the node
+ * cordoned: the detail then says so.
+ */
+async function stillHeld(nodeName: string, ports: DrainerPorts): Promise<string> {
+  const head = `drain of ${nodeName} timed out`;
+  let pods: readonly PodToEvict[];
+  try {
+    pods = await ports.podsToEvict(nodeName);
+  } catch (err) {
+    return `${head}: its pods could not be listed (${(err as Error).message})`;
+  }
+  if (pods.length === 0) return `${head}: no pod left to evict`;
+  const named = pods.slice(0, HELD_PODS_NAMED).map((pod) => {
+    const subject = `pod ${pod.namespace}/${pod.name}`;
+    if (pod.blocker?.code === RefusalCode.PdbAllowsNoDisruption && pod.blocker.pdb !== undefined)
+      return `${subject} is held by PDB ${pod.namespace}/${pod.blocker.pdb} (0 disruptions allowed)`;
+    return pod.blocker
+      ? `${subject} is still on the node (${pod.blocker.code})`
+      : `${subject} is still on the node`;
+  });
+  const more = pods.length - named.length;
+  return `${head}: ${named.join('; ')}${more > 0 ? `; and ${more} more pod(s)` : ''}`;
 }
 
 /**

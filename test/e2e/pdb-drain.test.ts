@@ -103,7 +103,10 @@ describe('a drain blocked by a PodDisruptionBudget', () => {
     expect(sawCordoned).toBe(true);
     expect(Date.parse(failed.at)).toBeGreaterThanOrEqual(deadline.getTime());
     expect(failed.detail).toMatchObject({
-      payload: { step: 'drain', detail: `node ${nodeName}` },
+      payload: {
+        step: 'drain',
+        detail: `drain of ${nodeName} timed out: pod ${ns}/${podName} is held by PDB ${ns}/keep-one (0 disruptions allowed)`,
+      },
     });
     expect(JSON.stringify(failed.detail)).toContain('drain not finished by the deadline');
 

@@ -337,6 +337,63 @@ describe('drainNode: past the deadline', () => {
     expect(typesOf(seen.published)).toEqual(['ActionFailed']);
   });
 
+  it('names, in the failed action, the pods still blocked and the budget holding each, keeping the node', async () => {
+    const drain = command({ reason: 'rebalance', deadline: at(-1) });
+    const { ports, seen } = world({
+      node: { unschedulable: true, cordonedBy: drain.actionId },
+      pods: [
+        {
+          namespace: 'shop',
+          name: 'web-abc',
+          blocker: { code: 'pdb-allows-no-disruption', pdb: 'web' },
+          eviction: 'pdb-blocked',
+        },
+        // Refused by a budget that allowed one when listed, or still leaving.
+        { namespace: 'shop', name: 'cart-0', eviction: 'pdb-blocked' },
+      ],
+    });
+
+    await drainNode(drain, ports);
+
+    const [failed] = seen.published.filter((m) => m.type === 'ActionFailed');
+    expect(failed?.payload).toMatchObject({
+      reason: `drain not finished by the deadline ${at(-1)}`,
+      detail: `drain of ${NODE} timed out: pod shop/web-abc is held by PDB shop/web (0 disruptions allowed); pod shop/cart-0 is still on the node`,
+    });
+    expect(seen.uncordons).toBe(1);
+  });
+
+  it('names at most five pods past the deadline, and still gives the node back when its pods cannot be listed', async () => {
+    const drain = command({ reason: 'rebalance', deadline: at(-1) });
+    const many = world({
+      node: { unschedulable: true, cordonedBy: drain.actionId },
+      pods: [1, 2, 3, 4, 5, 6, 7].map((n) => ({
+        namespace: 'shop',
+        name: `web-${n}`,
+        eviction: 'pdb-blocked' as const,
+      })),
+    });
+    await drainNode(drain, many.ports);
+    const [failed] = many.seen.published.filter((m) => m.type === 'ActionFailed');
+    expect(failed?.payload).toMatchObject({
+      detail: expect.stringMatching(/pod shop\/web-5 is still on the node; and 2 more pod\(s\)$/),
+    });
+
+    const unlisted = world({ node: { unschedulable: true, cordonedBy: drain.actionId } });
+    const ports = {
+      ...unlisted.ports,
+      podsToEvict: async () => {
+        throw new Error('apiserver unavailable');
+      },
+    };
+    expect(await drainNode(drain, ports)).toMatchObject({ status: 'aborted' });
+    expect(unlisted.seen.uncordons).toBe(1);
+    const [unnamed] = unlisted.seen.published.filter((m) => m.type === 'ActionFailed');
+    expect(unnamed?.payload).toMatchObject({
+      detail: `drain of ${NODE} timed out: its pods could not be listed (apiserver unavailable)`,
+    });
+  });
+
   it('gives a scale-down drain its node back, but not a cordon another action made', async () => {
     const drain = command({ deadline: at(-1) });
     const ours = world({ node: { unschedulable: true, cordonedBy: drain.actionId } });

@@ -87,7 +87,10 @@ describe('drain workflow: a PDB that refuses until the deadline', () => {
     expect(world.publisher.types()).toEqual(['NodeCordoned', 'ActionFailed']);
     const [failed] = world.publisher.ofType('ActionFailed');
     expect(failed?.actionId).toBe(command.actionId);
-    expect(failed?.payload).toMatchObject({ step: 'drain', detail: `node ${NODE}` });
+    expect(failed?.payload).toMatchObject({
+      step: 'drain',
+      detail: `drain of ${NODE} timed out: pod shop/cart-0 is still on the node`,
+    });
   });
 
   it.each([
