@@ -3,10 +3,18 @@ import type { AnyEnvelope, CapacityType, Envelope, LaunchChoice } from '@smartsc
 import { followUp } from '@smartscale/contracts';
 import {
   type Config,
+  fallbacks,
+  type HostingType,
   type LaunchSlot,
+  launchOrder,
+  type PriceBook,
   planPurchase,
+  priceBook,
   type ResolvedInstanceType,
 } from '@smartscale/core';
+
+// Moved to core (the simulator follows the same order); kept here for callers.
+export { fallbacks };
 
 /** An EC2 worker as the provisioner sees it. */
 export interface Worker {
@@ -194,23 +202,6 @@ export function isCapacityError(err: unknown, capacityType: CapacityType): boole
   return classifyRefusal(err, capacityType) !== undefined;
 }
 
-/**
- * Alternatives for a group that hit a capacity error: the same capacity type
- * in the other zones first, then the other capacity type in every zone.
- */
-export function fallbacks(
-  zone: string,
-  capacityType: CapacityType,
-  zones: readonly string[],
-): { zone: string; capacityType: CapacityType }[] {
-  const other: CapacityType = capacityType === 'spot' ? 'on-demand' : 'spot';
-  const rest = zones.filter((z) => z !== zone);
-  return [
-    ...rest.map((z) => ({ zone: z, capacityType })),
-    ...[zone, ...rest].map((z) => ({ zone: z, capacityType: other })),
-  ];
-}
-
 export interface LaunchOutcome {
   /** Workers this delivery launched, in slot order. */
   readonly launched: Worker[];
@@ -233,6 +224,48 @@ export interface SlotPlan {
    * `alternatives`): a Spot launch offers them beside the chosen type.
    */
   readonly alternatives?: readonly string[];
+  /** A replacement's: the replaced worker's type (ReplaceCapacity `instanceType`), tried first. */
+  readonly replacedType?: string;
+}
+
+/**
+ * The offered types that surely host a replaced worker's pods, whose pods
+ * the provisioner does not know: its architecture (an image may be built
+ * for one) and at least its vCPU and memory; each priced per unit of the
+ * replaced worker's size, so a type twice as large at twice the price ties.
+ *
+ * @example
+ * hostingTypes('t3.medium', ['t3.medium', 't3.large', 'm7g.large'], resolved, prices) // t3.large only
+ */
+export function hostingTypes(
+  replaced: string,
+  offered: readonly string[],
+  resolved: readonly ResolvedInstanceType[] | undefined,
+  prices: PriceBook,
+): HostingType[] {
+  const own = resolved?.find((t) => t.instanceType === replaced);
+  if (own === undefined) return [];
+  return offered.flatMap((name) => {
+    const t = resolved?.find((r) => r.instanceType === name);
+    if (
+      name === replaced ||
+      t === undefined ||
+      t.architecture !== own.architecture ||
+      t.vcpu < own.vcpu ||
+      t.memoryMiB < own.memoryMiB
+    )
+      return [];
+    const size = Math.min(t.vcpu / own.vcpu, t.memoryMiB / own.memoryMiB);
+    return [
+      {
+        instanceType: name,
+        cost: {
+          spot: prices.hourlyUsd(name, 'spot') / size,
+          'on-demand': prices.hourlyUsd(name, 'on-demand') / size,
+        },
+      },
+    ];
+  });
 }
 
 /**
@@ -334,8 +367,10 @@ export function missingSlots(wanted: number, already: readonly Worker[]): number
 
 /**
  * Where each missing slot should go first. A replacement goes where the
- * doomed worker was (same zone, same capacity type), which keeps the zone
- * balance and the purchase mix; everything else follows the purchase plan.
+ * doomed worker was (same zone, same capacity type, and its type when the
+ * message names it), which keeps the zone balance and the purchase mix;
+ * everything else follows the purchase plan. Where it falls back is
+ * core's launchOrder.
  */
 export function planSlots(
   command: Envelope<'ScaleUp'> | Envelope<'ReplaceCapacity'>,
@@ -357,6 +392,7 @@ export function planSlots(
       capacityType: doomed?.capacityType ?? plan.capacityType,
       ...(launch ? { instanceType: launch.instanceType } : {}),
       ...(launch?.alternatives?.length ? { alternatives: launch.alternatives } : {}),
+      ...(doomed?.instanceType ? { replacedType: doomed.instanceType } : {}),
     };
   });
 }
@@ -423,7 +459,18 @@ export async function launchSlots(
     );
     return Object.keys(images).length > 0 ? { imageIds: images } : {};
   };
-  const refuse = (option: { zone: string; capacityType: CapacityType }, refusal: PoolRefusal) => {
+  // A replacement's attempts name their types: a pool dry for one type may
+  // still have another, so they skip only what refused them (or the whole
+  // capacity type), not the pool.
+  const refusedTyped = new Set<string>();
+  const refusedCapacity = new Set<CapacityType>();
+  const refuse = (
+    option: { zone: string; capacityType: CapacityType },
+    refusal: PoolRefusal,
+    types: readonly string[] = [],
+  ) => {
+    if (refusal.scope === 'capacity-type') refusedCapacity.add(option.capacityType);
+    for (const t of types) refusedTyped.add(typePoolKey({ instanceType: t, ...poolOf(option) }));
     const zones = refusal.scope === 'pool' ? [option.zone] : ports.zones;
     for (const zone of zones) {
       const pool = { zone, capacityType: option.capacityType };
@@ -432,18 +479,42 @@ export async function launchSlots(
         unavailable.set(poolKey(pool), { ...pool, error: refusal.error, reason: refusal.reason });
     }
   };
+  const prices = priceBook(ports.config);
   const launchOne = async (plan: SlotPlan): Promise<Worker[]> => {
-    for (const option of [plan, ...fallbacks(plan.zone, plan.capacityType, ports.zones)]) {
-      if (unavailable.has(poolKey(option))) continue;
+    const replaced =
+      plan.replacedType !== undefined && offered?.includes(plan.replacedType)
+        ? plan.replacedType
+        : undefined;
+    const order = launchOrder({
+      zone: plan.zone,
+      capacityType: plan.capacityType,
+      zones: ports.zones,
+      ...(replaced !== undefined && offered !== undefined
+        ? {
+            replaced: { instanceType: replaced },
+            others: hostingTypes(replaced, offered, ports.resolvedTypes, prices),
+          }
+        : {}),
+    });
+    for (const option of order) {
+      const typed = option.instanceTypes?.filter(
+        (t) => !refusedTyped.has(typePoolKey({ instanceType: t, ...poolOf(option) })),
+      );
+      if (typed === undefined ? unavailable.has(poolKey(option)) : typed.length === 0) continue;
+      if (refusedCapacity.has(option.capacityType)) continue;
       // Per option: a Spot slot that falls back to on-demand offers the chosen type alone.
-      const tiers = offered
-        ? slotTypeTiers(
-            plan.instanceType,
-            offered,
-            ports.resolvedTypes,
-            option.capacityType === 'spot' ? { alternatives: plan.alternatives ?? [] } : undefined,
-          )
-        : [];
+      const tiers = typed
+        ? [typed]
+        : offered
+          ? slotTypeTiers(
+              plan.instanceType,
+              offered,
+              ports.resolvedTypes,
+              option.capacityType === 'spot'
+                ? { alternatives: plan.alternatives ?? [] }
+                : undefined,
+            )
+          : [];
       if (offered === undefined) {
         // No resolved types: one RunInstances of the launch template's type.
         try {
@@ -489,6 +560,7 @@ export async function launchSlots(
           scope: 'pool',
           reason: `every instance type offered (${tiers.flat().join(', ')}) answered insufficient capacity here less than ${POOL_AVOID_SECONDS} s ago`,
         },
+        typed,
       );
     }
     return [];

@@ -10,6 +10,8 @@ export interface ManagedWorker {
   readonly instanceId: string;
   readonly zone: string;
   readonly capacityType: CapacityType;
+  /** EC2's InstanceType; the replacement tries it first. */
+  readonly instanceType?: string;
   readonly state: string;
   /** EC2 launch time; with the instance id it names the replacement action. */
   readonly launchedAt: string | null;
@@ -108,6 +110,10 @@ export async function handleInterruption(
           replacedInstanceId: instanceId,
           zone: worker.zone,
           capacityType: worker.capacityType,
+          // Fleet reports 'unknown' when EC2 left it out: the replacement then offers every type.
+          ...(worker.instanceType && worker.instanceType !== 'unknown'
+            ? { instanceType: worker.instanceType }
+            : {}),
           reason: event.kind,
           ...(nodeName ? { nodeName } : {}),
         },

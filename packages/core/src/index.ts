@@ -44,6 +44,14 @@ export {
   holdUnreadable,
 } from './evaluate.js';
 export {
+  fallbacks,
+  type HostingType,
+  type LaunchOption,
+  type LaunchOrderRequest,
+  type LaunchPool,
+  launchOrder,
+} from './fallback-order.js';
+export {
   blendedHourlyUsd,
   describeLaunches,
   type InstanceCatalog,

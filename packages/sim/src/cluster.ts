@@ -1,6 +1,8 @@
 import type { CapacityType, LaunchChoice } from '@smartscale/contracts';
 import {
   type ExistingWorker,
+  type HostingType,
+  launchOrder,
   type PriceBook,
   planPurchase,
   podAllocatable,
@@ -79,24 +81,6 @@ interface Placement {
   readonly instanceType: string;
   readonly zone: string;
   readonly capacityType: CapacityType;
-}
-
-/**
- * The provisioner's fallbacks on a capacity error (services/provisioner's
- * `fallbacks`): the same capacity type in the other zones, then the other
- * capacity type in every zone.
- */
-function fallbackPools(
-  zone: string,
-  capacityType: CapacityType,
-  zones: readonly string[],
-): { zone: string; capacityType: CapacityType }[] {
-  const other: CapacityType = capacityType === 'spot' ? 'on-demand' : 'spot';
-  const rest = zones.filter((z) => z !== zone);
-  return [
-    ...rest.map((z) => ({ zone: z, capacityType })),
-    ...[zone, ...rest].map((z) => ({ zone: z, capacityType: other })),
-  ];
 }
 
 /** The launch of slot `slot` from a ScaleUp's `launches`: slot 0 the first; slots past them none. */
@@ -216,6 +200,8 @@ export class SimCluster {
       initial?: boolean;
       launches?: readonly LaunchChoice[];
       zone?: string;
+      /** A replacement's: the replaced worker (its type is tried first, its pods ranked by). */
+      replaces?: SimNode;
     } = {},
   ): SimNode[] {
     const existing: ExistingWorker[] = this.live().map((n) => ({
@@ -238,7 +224,7 @@ export class SimCluster {
             ...first,
             instanceType: chosen ?? this.#cheapest([...this.#types.keys()], first.capacityType),
           }
-        : this.#place(chosen, launch?.alternatives ?? [], first, now);
+        : this.#place(chosen, launch?.alternatives ?? [], first, now, opts.replaces);
       const shape = this.#types.get(placed.instanceType) as TypeShape;
       this.counters.launchedByType[placed.instanceType] =
         (this.counters.launchedByType[placed.instanceType] ?? 0) + 1;
@@ -311,8 +297,36 @@ export class SimCluster {
   }
 
   /**
-   * Where one slot lands, tried as the provisioner tries it: in the planned
-   * zone and capacity type, then its fallbacks; in each, the chosen type
+   * The types that host a replaced worker's pods (its architecture, room
+   * for as many pods as it held), by the cost per pod of those pods: the
+   * `others` of core's launchOrder.
+   */
+  #hosting(replaced: SimNode): HostingType[] {
+    const own = this.#types.get(replaced.instanceType);
+    const pods = Math.max(1, replaced.podCapacity);
+    return [...this.#types.entries()].flatMap(([name, t]) =>
+      name === replaced.instanceType ||
+      t.architecture !== own?.architecture ||
+      t.podCapacity < replaced.podCapacity
+        ? []
+        : [
+            {
+              instanceType: name,
+              cost: {
+                spot: this.hourlyUsd(name, 'spot') / pods,
+                'on-demand': this.hourlyUsd(name, 'on-demand') / pods,
+              },
+            },
+          ],
+    );
+  }
+
+  /**
+   * Where one slot lands, tried as the provisioner tries it (core's
+   * launchOrder): a replacement its replaced type first, in its zone then
+   * the others, then the types hosting its pods by cost per pod; any other
+   * slot in the planned zone and capacity type, then its fallbacks; in
+   * each, unless the attempt names its types, the chosen type
    * (for Spot with the planner's alternatives), then the other types of
    * its architecture at least as large (a slot with no chosen type offers
    * every type at once). A Spot pool that is dry refuses; among the types a
@@ -324,6 +338,7 @@ export class SimCluster {
     alternatives: readonly string[],
     first: { zone: string; capacityType: CapacityType },
     now: number,
+    replaced?: SimNode,
   ): Placement {
     const all = [...this.#types.keys()];
     const own = chosen === undefined ? undefined : this.#types.get(chosen);
@@ -349,9 +364,19 @@ export class SimCluster {
       ].filter((tier) => tier.length > 0);
     };
     const pools = this.pools;
-    const options = [first, ...fallbackPools(first.zone, first.capacityType, this.options.zones)];
+    const known = replaced !== undefined && this.#types.has(replaced.instanceType);
+    const options = launchOrder({
+      ...first,
+      zones: this.options.zones,
+      ...(known
+        ? { replaced: { instanceType: replaced.instanceType }, others: this.#hosting(replaced) }
+        : {}),
+    });
     for (const [k, option] of options.entries()) {
-      for (const [j, tier] of tiersFor(option.capacityType).entries()) {
+      const tiers = option.instanceTypes
+        ? [[...option.instanceTypes]]
+        : tiersFor(option.capacityType);
+      for (const [j, tier] of tiers.entries()) {
         const open =
           pools && option.capacityType === 'spot'
             ? tier.filter((t) => !pools.isDry(t, option.zone, now))
@@ -363,7 +388,12 @@ export class SimCluster {
         if (k > 0 || j > 0) this.counters.iceFallbacks += 1;
         return {
           ...option,
-          instanceType: this.#pick(open, option.zone, option.capacityType, own?.podCapacity),
+          instanceType: this.#pick(
+            open,
+            option.zone,
+            option.capacityType,
+            known ? replaced.podCapacity : own?.podCapacity,
+          ),
         };
       }
     }
@@ -380,13 +410,15 @@ export class SimCluster {
 
   /**
    * A replacement for an interrupted Spot worker, of the same capacity
-   * type; with Spot pools, in its zone first, any type (the provisioner's
-   * ReplaceCapacity), so a dry pool sends it to another type or zone.
+   * type; with Spot pools, in its zone first (the provisioner's
+   * ReplaceCapacity, which names the worker's type): its type there, then
+   * in the other zones, then the types hosting its pods by cost per pod.
    */
   replace(node: SimNode, now: number): SimNode {
     this.counters.replacements += 1;
     return this.launch(1, now, {
       capacityType: node.capacityType,
+      replaces: node,
       ...(this.pools ? { zone: node.zone } : {}),
     })[0] as SimNode;
   }

@@ -43,6 +43,7 @@ function ec2Type(
  */
 export const SIM_INSTANCE_TYPES: readonly ResolvedInstanceType[] = [
   ec2Type('t3.medium', 2, 4096, 'x86_64', 3, 6),
+  ec2Type('t3a.medium', 2, 4096, 'x86_64', 3, 6),
   ec2Type('t3.large', 2, 8192, 'x86_64', 3, 12),
   ec2Type('m7i.large', 2, 8192, 'x86_64', 3, 10),
   ec2Type('m7g.large', 2, 8192, 'arm64', 3, 10),

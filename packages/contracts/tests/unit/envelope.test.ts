@@ -33,6 +33,24 @@ describe('envelope', () => {
     expect(parseMessage(JSON.parse(JSON.stringify(msg)))).toEqual({ ok: true, value: msg });
   });
 
+  it("ReplaceCapacity carries the replaced worker's type, and older messages without it still parse (issue #23)", () => {
+    const payload = { replacedInstanceId: 'i-0123456789abcdef0', reason: 'spot-interruption' };
+    const old = createMessage('ReplaceCapacity', payload as never, { clusterId: 'prod' }, now);
+    expect(parseMessage(JSON.parse(JSON.stringify(old))).ok).toBe(true);
+    const typed = createMessage(
+      'ReplaceCapacity',
+      {
+        replacedInstanceId: 'i-0123456789abcdef0',
+        reason: 'spot-interruption',
+        instanceType: 't3.medium',
+      },
+      { clusterId: 'prod' },
+      now,
+    );
+    const parsed = parseMessage(JSON.parse(JSON.stringify(typed)));
+    expect(parsed.ok && parsed.value.payload).toMatchObject({ instanceType: 't3.medium' });
+  });
+
   it('keeps the action id and records the cause on follow-ups', () => {
     const cause = createMessage(
       'ScaleUp',

@@ -13,6 +13,8 @@ import { traceOf } from './helpers.js';
 
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
 const busy: SpotPoolModel = { ...defaultSpotPoolModel, stress: 2000 };
+/** The bench's set before t3a.medium joined it: no type of t3.medium's size beside it. */
+const FIVE = ['t3.medium', 't3.large', 'm7i.large', 'm7g.large', 'c7g.xlarge'];
 
 /** The first step (10 s) at which `dry` holds for these pools, seeded as a cluster's are. */
 function firstTime(pools: SpotPools, dry: (p: SpotPools, t: number) => boolean): number {
@@ -41,13 +43,13 @@ describe('several instance types in the simulator', () => {
 
   it('moves a Spot launch into a dry pool to a larger type of its architecture in the same zone', () => {
     const options = simOptions({
-      instanceTypes: DIVERSIFIED,
+      instanceTypes: FIVE,
       spotPools: busy,
       zones: ZONES,
       seed: 4,
     });
     const cluster = new SimCluster(options);
-    const probe = new SpotPools(busy, DIVERSIFIED, ZONES, 4);
+    const probe = new SpotPools(busy, FIVE, ZONES, 4);
     const t = firstTime(
       probe,
       (p, at) => p.isDry('t3.medium', 'us-east-1a', at) && !p.isDry('t3.large', 'us-east-1a', at),
@@ -66,9 +68,9 @@ describe('several instance types in the simulator', () => {
 
   it('a replacement in a crunched zone takes the open type cheapest per pod, not per hour', () => {
     const cluster = new SimCluster(
-      simOptions({ instanceTypes: DIVERSIFIED, spotPools: busy, zones: ZONES, seed: 4 }),
+      simOptions({ instanceTypes: FIVE, spotPools: busy, zones: ZONES, seed: 4 }),
     );
-    const probe = new SpotPools(busy, DIVERSIFIED, ZONES, 4);
+    const probe = new SpotPools(busy, FIVE, ZONES, 4);
     const t = firstTime(
       probe,
       (p, at) =>
@@ -83,6 +85,34 @@ describe('several instance types in the simulator', () => {
       cluster.hourlyUsd('c7g.xlarge', 'spot'),
     );
     expect(node?.instanceType).toBe('c7g.xlarge');
+  });
+
+  it('a replacement takes its own type in another zone before a dearer type in its crunched zone (issue #23)', () => {
+    const cluster = new SimCluster(
+      simOptions({ instanceTypes: FIVE, spotPools: busy, zones: ZONES, seed: 4 }),
+    );
+    const probe = new SpotPools(busy, FIVE, ZONES, 4);
+    const t = firstTime(
+      probe,
+      (p, at) =>
+        p.isDry('t3.medium', 'us-east-1a', at) &&
+        !p.isDry('t3.medium', 'us-east-1b', at) &&
+        !p.isDry('c7g.xlarge', 'us-east-1a', at),
+    );
+    const doomed = cluster.launch(1, 0, {
+      initial: true,
+      zone: 'us-east-1a',
+      capacityType: 'spot',
+      launches: [{ instanceType: 't3.medium', count: 1 }],
+    })[0];
+    if (doomed === undefined) throw new Error('no worker launched');
+    // Before: any type in us-east-1a, so c7g.xlarge, 2x t3.medium's cost for its 3 pods.
+    const node = cluster.replace(doomed, t);
+    expect(node).toMatchObject({
+      instanceType: 't3.medium',
+      zone: 'us-east-1b',
+      capacityType: 'spot',
+    });
   });
 
   it('a Spot launch with alternatives takes the pool least likely to crunch within instance.spotFlexibility', () => {

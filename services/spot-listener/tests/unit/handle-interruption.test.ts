@@ -70,6 +70,21 @@ describe('handleInterruption', () => {
     expect(new Set(published.map((m) => m.actionId)).size).toBe(1);
   });
 
+  it("a replacement names the doomed worker's instance type, so the provisioner tries it first (issue #23)", async () => {
+    const { ports, published } = portsFor('ignore', { ...worker, instanceType: 't3.medium' });
+    await handleInterruption(warning, ports);
+    const replace = published.find((m) => m.type === 'ReplaceCapacity');
+    expect(replace?.payload).toMatchObject({ zone: 'eu-west-1b', instanceType: 't3.medium' });
+    const { ports: unknownPorts, published: unknownPublished } = portsFor('ignore', {
+      ...worker,
+      instanceType: 'unknown',
+    });
+    await handleInterruption(warning, unknownPorts);
+    expect(unknownPublished.find((m) => m.type === 'ReplaceCapacity')?.payload).not.toHaveProperty(
+      'instanceType',
+    );
+  });
+
   it("a rebalance's drain waits for the replacement; the two-minute warning drains at once", async () => {
     const { ports, published } = portsFor('replace-then-drain');
     await handleInterruption(rebalance, ports);
