@@ -55,6 +55,11 @@ export const PayloadSchemas = {
     nodeName: z.string().optional(),
     zone: z.string().optional(),
     capacityType: z.enum(CapacityType).optional(),
+    /**
+     * The replaced worker's instance type (DescribeInstances): the
+     * provisioner tries it before any other type. Absent in older messages.
+     */
+    instanceType: z.string().min(1).optional(),
     reason: z.enum(InterruptionKind),
   }),
   VerifyJoin: z.object({
