@@ -158,6 +158,16 @@ async function once(
   await ports.once(command.actionId, step, () => ports.publish(message()));
 }
 
+/**
+ * When this drain started, for DrainDuration: the command's (a scale-down's
+ * decision), else this first handling (an interruption's drain, whose action
+ * id is stamped with the instance's launch; an older command), carried on in
+ * the re-deliveries so later passes do not restart it.
+ */
+function drainStartOf(command: Envelope<'DrainNode'>, now: Date): string {
+  return command.payload.drainStartedAt ?? now.toISOString();
+}
+
 async function redeliver(
   command: Envelope<'DrainNode'>,
   ports: DrainerPorts,
@@ -166,7 +176,12 @@ async function redeliver(
 ): Promise<void> {
   const attempt = command.payload.attempt + 1;
   await ports.publishDelayed(
-    followUp(command, 'DrainNode', { ...command.payload, attempt }, now),
+    followUp(
+      command,
+      'DrainNode',
+      { ...command.payload, attempt, drainStartedAt: drainStartOf(command, now) },
+      now,
+    ),
     delaySeconds,
   );
 }
@@ -178,8 +193,9 @@ async function reportRemoved(
   terminated: boolean,
 ): Promise<void> {
   const { nodeName, instanceId } = command.payload;
+  const drainStartedAt = drainStartOf(command, now);
   await once(ports, command, 'removed', () =>
-    followUp(command, 'NodeRemoved', { nodeName, instanceId, terminated }, now),
+    followUp(command, 'NodeRemoved', { nodeName, instanceId, terminated, drainStartedAt }, now),
   );
 }
 

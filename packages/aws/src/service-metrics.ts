@@ -31,9 +31,8 @@ const count = (name: string, value = 1, dimensions?: Record<string, string>): Me
   ...(dimensions ? { dimensions } : {}),
 });
 
-function secondsSince(id: string, at: string): number | null {
-  if (!isValid(id)) return null;
-  const seconds = (Date.parse(at) - decodeTime(id)) / 1000;
+function secondsBetween(from: number, at: string): number | null {
+  const seconds = (Date.parse(at) - from) / 1000;
   return Number.isFinite(seconds) && seconds >= 0 ? seconds : null;
 }
 
@@ -79,9 +78,18 @@ export function metricsOf(message: AnyEnvelope): MetricPoint[] {
     case 'NodeDrained':
       return [count('NodesDrained'), count('PodsEvicted', message.payload.evictedPods)];
     case 'NodeRemoved': {
-      // The actionId is a ULID of when the drain was decided (scale-down
-      // sample or interruption); re-sent DrainNode commands get new ids.
-      const drained = secondsSince(message.actionId, message.occurredAt);
+      // From the drain's start the DrainNode carried. Not the actionId's
+      // time when it is there: an interruption's id is stamped with the
+      // instance's launch, which would report the instance's age. Older
+      // messages without it fall back to the id (a scale-down's sample).
+      const { drainStartedAt } = message.payload;
+      const from =
+        drainStartedAt !== undefined
+          ? Date.parse(drainStartedAt)
+          : isValid(message.actionId)
+            ? decodeTime(message.actionId)
+            : Number.NaN;
+      const drained = secondsBetween(from, message.occurredAt);
       return [
         count('NodesRemoved'),
         ...(drained === null

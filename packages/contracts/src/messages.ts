@@ -79,6 +79,14 @@ export const PayloadSchemas = {
      * same actionId is Ready (or its join window or the deadline has passed).
      */
     waitForReplacement: z.boolean().default(false),
+    /**
+     * When the drain started: a scale-down's decision, else (interruptions,
+     * older messages) set by the drainer's first handling and carried on in
+     * its re-deliveries. DrainDuration runs from here: the actionId's time
+     * will not do, since an interruption's id is derived from the instance's
+     * launch and would measure the instance's age.
+     */
+    drainStartedAt: isoTime.optional(),
   }),
   DecisionMade: z.object({
     decision: DecisionSchema,
@@ -129,6 +137,8 @@ export const PayloadSchemas = {
     nodeName: z.string().min(1),
     instanceId,
     terminated: z.boolean(),
+    /** The DrainNode's drainStartedAt, for DrainDuration; absent in messages from before it existed. */
+    drainStartedAt: isoTime.optional(),
   }),
   ActionFailed: z.object({
     step: z.string().min(1),

@@ -17,7 +17,12 @@ export function drainCommand(
   const deadline = new Date(
     startedAt.getTime() + config.scaleDown.drainTimeoutSeconds * 1000,
   ).toISOString();
-  return followUp(sample, 'DrainNode', { ...victim, deadline, reason: 'scale-down' }, startedAt);
+  return followUp(
+    sample,
+    'DrainNode',
+    { ...victim, deadline, reason: 'scale-down', drainStartedAt: startedAt.toISOString() },
+    startedAt,
+  );
 }
 
 /**

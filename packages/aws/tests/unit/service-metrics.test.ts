@@ -131,6 +131,25 @@ describe('metricsOf', () => {
     ]);
   });
 
+  it('measures a drain from the start its DrainNode carried, not a Spot action id stamped with the launch', () => {
+    const launchedAt = NOW.getTime() - 3 * 3600_000;
+    const removed = createMessage(
+      'NodeRemoved',
+      {
+        nodeName: 'n',
+        instanceId,
+        terminated: true,
+        drainStartedAt: new Date(NOW.getTime() - 90_000).toISOString(),
+      },
+      { ...ctx, actionId: ulid(launchedAt) },
+      NOW,
+    );
+    expect(metricsOf(removed)).toEqual([
+      { name: 'NodesRemoved', unit: 'Count', value: 1 },
+      { name: 'DrainDuration', unit: 'Seconds', value: 90 },
+    ]);
+  });
+
   it('has nothing to count for commands and samples', () => {
     expect(metricsOf(createMessage('ScaleUp', { count: 1, reason: 'x' }, ctx, NOW))).toEqual([]);
   });

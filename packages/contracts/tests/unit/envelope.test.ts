@@ -51,6 +51,30 @@ describe('envelope', () => {
     expect(parsed.ok && parsed.value.payload).toMatchObject({ instanceType: 't3.medium' });
   });
 
+  it('DrainNode and NodeRemoved carry the drain start when set, and parse without it (older messages)', () => {
+    const drainStartedAt = '2026-01-01T00:00:00.000Z';
+    const drain = createMessage(
+      'DrainNode',
+      {
+        nodeName: 'n1',
+        instanceId: 'i-0123456789abcdef0',
+        deadline: '2026-01-01T00:10:00.000Z',
+        reason: 'spot-interruption',
+        drainStartedAt,
+      },
+      { clusterId: 'prod' },
+      now,
+    );
+    const parsed = parseMessage(JSON.parse(JSON.stringify(drain)));
+    expect(parsed.ok && parsed.value.payload).toMatchObject({ drainStartedAt });
+    const { drainStartedAt: _dropped, ...older } = drain.payload;
+    const old = parseMessage(JSON.parse(JSON.stringify({ ...drain, payload: older })));
+    expect(old.ok && old.value.payload).not.toHaveProperty('drainStartedAt');
+    const removed = { nodeName: 'n1', instanceId: 'i-0123456789abcdef0', terminated: true };
+    const olderRemoved = createMessage('NodeRemoved', removed, { clusterId: 'prod' }, now);
+    expect(parseMessage(JSON.parse(JSON.stringify(olderRemoved))).ok).toBe(true);
+  });
+
   it('keeps the action id and records the cause on follow-ups', () => {
     const cause = createMessage(
       'ScaleUp',

@@ -590,7 +590,10 @@ describe('drainNode: no Node', () => {
     expect(seen.terminated).toEqual([DOOMED]);
     expect(seen.delayed).toEqual([]);
     expect(seen.published.map((m) => [m.type, m.payload])).toEqual([
-      ['NodeRemoved', { nodeName: NODE, instanceId: DOOMED, terminated: true }],
+      [
+        'NodeRemoved',
+        { nodeName: NODE, instanceId: DOOMED, terminated: true, drainStartedAt: NOW.toISOString() },
+      ],
     ]);
   });
 
@@ -602,7 +605,7 @@ describe('drainNode: no Node', () => {
       expect(await drainNode(command(), ports)).toEqual({ status: 'already-gone', state });
       expect(seen.terminated).toEqual([]);
       expect(seen.published.map((m) => m.payload)).toEqual([
-        { nodeName: NODE, instanceId: DOOMED, terminated: true },
+        { nodeName: NODE, instanceId: DOOMED, terminated: true, drainStartedAt: NOW.toISOString() },
       ]);
     },
   );
@@ -613,7 +616,7 @@ describe('drainNode: no Node', () => {
     expect(await drainNode(command(), ports)).toEqual({ status: 'already-gone', state: null });
     expect(seen.terminated).toEqual([]);
     expect(seen.published.map((m) => m.payload)).toEqual([
-      { nodeName: NODE, instanceId: DOOMED, terminated: false },
+      { nodeName: NODE, instanceId: DOOMED, terminated: false, drainStartedAt: NOW.toISOString() },
     ]);
   });
 });

@@ -1,7 +1,8 @@
 // The drain as it plays out over several deliveries: the queue hands each
 // delayed DrainNode back after its delay, and the clock moves by that delay,
 // so a ten-minute drain runs in milliseconds.
-import type { Envelope } from '@smartscale/contracts';
+import { metricsOf } from '@smartscale/aws';
+import { type AnyEnvelope, type Envelope, stableUlid } from '@smartscale/contracts';
 import {
   createWorld,
   drainCommand,
@@ -142,6 +143,7 @@ describe('drain workflow: a PDB that refuses until the deadline', () => {
 describe('drain workflow: the node is already gone', () => {
   it('a drain held by a PDB whose instance is terminated behind its back reports NodeRemoved once, touching nothing', async () => {
     const world = clusterWithHeldPod();
+    const startedAt = world.clock.now().toISOString();
     const command = drainCommand(
       { nodeName: NODE, instanceId: INSTANCE, deadline: world.clock.at(600) },
       world.clock.now(),
@@ -164,7 +166,55 @@ describe('drain workflow: the node is already gone', () => {
       nodeName: NODE,
       instanceId: INSTANCE,
       terminated: true,
+      // The command carried no start: the first pass's, carried on to the last.
+      drainStartedAt: startedAt,
     });
+  });
+});
+
+describe('drain workflow: DrainDuration', () => {
+  /** A Spot drain as the spot listener sends it: its action id stamped with the launch, 3 h ago. */
+  function spotDrain(world: World, payload: { drainStartedAt?: string } = {}) {
+    const launchedAt = world.clock.at(-3 * 3600);
+    return drainCommand(
+      {
+        nodeName: NODE,
+        instanceId: INSTANCE,
+        deadline: world.clock.at(120),
+        reason: 'spot-interruption',
+        ...payload,
+      },
+      world.clock.now(),
+      { actionId: stableUlid(new Date(launchedAt), `interruption/${INSTANCE}`) },
+    );
+  }
+
+  /** Plays the drain: held on its first pass, the pod free and the re-delivery handled 90 s later. */
+  async function drainFor90Seconds(world: World, command: Envelope<'DrainNode'>) {
+    const ports = drainerPorts(world);
+    expect(await drainNode(command, ports)).toMatchObject({ status: 'retrying' });
+    const [next] = world.publisher.takeDelayed();
+    world.clock.advance(90);
+    const held = world.cluster.podsOn(NODE).find((p) => p.name === 'cart-0');
+    if (held) held.eviction = 'evicted';
+    expect(await drainNode(next?.message as Envelope<'DrainNode'>, ports)).toMatchObject({
+      status: 'removed',
+    });
+    const [removed] = world.publisher.ofType('NodeRemoved');
+    return metricsOf(removed as AnyEnvelope).find((m) => m.name === 'DrainDuration')?.value;
+  }
+
+  it('a Spot drain of an instance launched 3 h ago that took 90 s reports 90 s, not the instance age', async () => {
+    const world = clusterWithHeldPod();
+    const command = spotDrain(world, { drainStartedAt: world.clock.now().toISOString() });
+
+    expect(await drainFor90Seconds(world, command)).toBe(90);
+  });
+
+  it('a DrainNode from before drainStartedAt is measured from the drainer first handling it', async () => {
+    const world = clusterWithHeldPod();
+
+    expect(await drainFor90Seconds(world, spotDrain(world))).toBe(90);
   });
 });
 
