@@ -13,12 +13,16 @@ import {
   planRepairs,
 } from '@smartscale/core';
 
-/** One line of the audit log, as the reconciler writes it. */
+/**
+ * One line of the audit log, as the reconciler writes it: its repairs and
+ * passes under their own ids, and the end of an action it closed (outcome)
+ * or expired under that action's id.
+ */
 export interface ReconcilerAuditRecord {
   readonly clusterId: string;
   readonly actionId: string;
   readonly at: string;
-  readonly kind: 'repair' | 'reconcile';
+  readonly kind: 'repair' | 'reconcile' | 'outcome' | 'expired';
   readonly summary: string;
   readonly detail: Record<string, unknown>;
 }
@@ -136,6 +140,34 @@ async function report<L>(
   });
 }
 
+/**
+ * Ends the trail of the action a ledger repair closed, under that action's
+ * id: the repair itself is audited under its own id, and the outcome the
+ * action waited for may come late or never (that is why it was repaired),
+ * so without this its history ended in its decision (chaos soak seed 2: a
+ * scale-down closed by action-done while its NodeRemoved sat behind a
+ * backlog of samples). A late outcome still follows, audited as changing
+ * nothing.
+ */
+async function endTrail<L>(
+  ports: ReconcilerPorts<L>,
+  repair: PlannedRepair,
+  repairActionId: string,
+): Promise<void> {
+  if (!repair.repairedActionId) return;
+  const overdue = repair.code === RepairCode.ActionOverdue;
+  await ports.audit({
+    clusterId: ports.clusterId,
+    actionId: repair.repairedActionId,
+    at: ports.now().toISOString(),
+    kind: overdue ? 'expired' : 'outcome',
+    summary: overdue
+      ? 'expired without an outcome (reconciler)'
+      : 'closed by the reconciler: its outcome never reached the ledger',
+    detail: { repair: published(repair), repairActionId, ledgerChanged: true },
+  });
+}
+
 async function withLock<T, L>(
   ports: ReconcilerPorts<L>,
   work: (lease: L) => Promise<T>,
@@ -205,6 +237,7 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
     for (const repair of closed ?? []) {
       const actionId = repairActionId(repair);
       await report(ports, repair, actionId);
+      await endTrail(ports, repair, actionId);
       repaired.push({ ...published(repair), actionId });
     }
   }

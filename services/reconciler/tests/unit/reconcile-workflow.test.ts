@@ -279,10 +279,15 @@ describe('reconcile workflow: one pass per repair kind', () => {
     expect(stored.closed.map((c) => c.actionId)).toEqual(['A-down']);
     // The lock was taken and given back.
     expect(ledger.holder(TEST_CLUSTER)).toMatchObject({ owner: null, fence: 1, live: false });
+    // The closed action's own trail ends in an outcome, not in its decision:
+    // its NodeRemoved may come late or never (chaos soak seed 2).
     expect(reported(world, ledger)).toEqual({
       events: ['action-done'],
-      audit: ['repair', 'reconcile'],
+      audit: ['repair', 'outcome', 'reconcile'],
     });
+    expect(ledger.audited.filter((a) => a.actionId === 'A-down')).toMatchObject([
+      { kind: 'outcome', detail: { repair: { code: 'action-done' } } },
+    ]);
     expect((await reconcileCluster(ports)).repaired).toEqual([]);
     expect(ledger.saves).toHaveLength(1);
   });
@@ -315,8 +320,11 @@ describe('reconcile workflow: one pass per repair kind', () => {
     expect(world.fleet.terminated).toEqual([instanceIdOf(9)]);
     expect(reported(world, ledger)).toEqual({
       events: ['action-overdue', 'orphan-instance'],
-      audit: ['repair', 'repair', 'reconcile'],
+      audit: ['repair', 'expired', 'repair', 'reconcile'],
     });
+    expect(ledger.audited.filter((a) => a.actionId === 'A-stuck').map((a) => a.kind)).toEqual([
+      'expired',
+    ]);
   });
 });
 
