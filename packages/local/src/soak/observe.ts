@@ -39,6 +39,8 @@ export async function readInstances(stack: LocalStack): Promise<InstanceFact[]> 
       instanceId: i.InstanceId ?? '',
       state: i.State?.Name ?? 'unknown',
       actionId: i.Tags?.find((t) => t.Key === FleetTag.ActionId)?.Value ?? null,
+      // As the spot listener reads it (fleet.ts), so a replacement's action id matches.
+      launchedAt: i.LaunchTime?.toISOString() ?? null,
     }));
 }
 

@@ -1,10 +1,12 @@
 import { emptyClusterState } from '@smartscale/contracts';
 import { parseConfig } from '@smartscale/core';
 import { describe, expect, it } from 'vitest';
+import { actionIdForInstance } from '../../../../services/spot-listener/ec2-events.ts';
 import {
   type ClusterFacts,
   checkInvariants,
   type NodeFact,
+  nextPeak,
   type PeakFact,
   type PodFact,
 } from '../../src/soak/invariants.ts';
@@ -139,6 +141,36 @@ describe('the soak invariants', () => {
 
   it('break when the run ever went above max, even if the end is within bounds', () => {
     expect(broken(healthy, { count: 4, at: at.toISOString(), instances: [] })).toEqual(['4a']);
+  });
+
+  it("do not count an interrupted Spot worker beside its live replacement against max, at the peak or the end (seed 2's 11 of 10)", () => {
+    const launchedAt = '2026-12-01T19:00:00.000Z';
+    const interrupted = { instanceId: 'i-s', state: 'running', actionId: 'A2', launchedAt };
+    const replacement = {
+      instanceId: 'i-r',
+      state: 'pending',
+      actionId: actionIdForInstance('i-s', launchedAt),
+      launchedAt: '2026-12-01T19:59:58.000Z',
+    };
+    const atMax: ClusterFacts = {
+      ...healthy,
+      instances: [...healthy.instances, interrupted, replacement],
+      nodes: [...healthy.nodes, node('i-s'), node('i-r')],
+    };
+    const peak = nextPeak(quietPeak, atMax.instances, at);
+    expect(peak).toMatchObject({ count: 3, leaving: [{ instanceId: 'i-s' }] });
+    expect(broken(atMax, peak)).toEqual([]);
+    // Anything else above max still breaks it: a fifth worker, or a worker
+    // whose "replacement" names another launch of it.
+    const extra = [...atMax.instances, { instanceId: 'i-x', state: 'running', actionId: 'A3' }];
+    expect(nextPeak(quietPeak, extra, at).count).toBe(4);
+    const relaunched = [
+      ...healthy.instances,
+      { ...interrupted, launchedAt: '2026-12-01T19:30:00.000Z' },
+      replacement,
+    ];
+    expect(nextPeak(quietPeak, relaunched, at).count).toBe(4);
+    expect(broken({ ...atMax, instances: relaunched }, peak)).toEqual(['4a']);
   });
 
   it('accept a dead letter with a reason and break on one without', () => {
