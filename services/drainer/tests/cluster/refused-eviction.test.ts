@@ -109,7 +109,12 @@ describe('a drain whose eviction the API server forbids', () => {
           name: p.name,
         }));
       },
-      findWorker: async () => unexpected('look up the instance: its Node exists'),
+      // EC2 tags the instance as this cluster's worker (the drainer refuses
+      // any other Node, issue #21 item 9): a running one, launched an hour ago.
+      findWorker: async (id) =>
+        id === instanceId
+          ? { state: 'running', launchedAt: new Date(Date.now() - 3_600_000).toISOString() }
+          : unexpected(`look up another instance (${id})`),
       findReplacements: async () => unexpected('look for replacements'),
       terminate: async () => unexpected('terminate the instance'),
       async once(actionId, step, effect) {
