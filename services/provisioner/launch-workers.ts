@@ -6,6 +6,7 @@ import {
   fallbacks,
   type HostingType,
   type LaunchSlot,
+  launchOfSlot,
   launchOrder,
   type PriceBook,
   planPurchase,
@@ -280,19 +281,6 @@ export function typeOfSlot(
   slot: number,
 ): string | undefined {
   return launchOfSlot(launches, slot)?.instanceType;
-}
-
-/** The launch (type, count, alternatives) a slot belongs to, in slot order. */
-export function launchOfSlot(
-  launches: readonly LaunchChoice[] | undefined,
-  slot: number,
-): LaunchChoice | undefined {
-  let first = 0;
-  for (const l of launches ?? []) {
-    if (slot < first + l.count) return l;
-    first += l.count;
-  }
-  return undefined;
 }
 
 /**

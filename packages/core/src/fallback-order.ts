@@ -1,4 +1,4 @@
-import type { CapacityType } from '@smartscale/contracts';
+import type { CapacityType, LaunchChoice } from '@smartscale/contracts';
 
 /** A zone and capacity type a launch may try. */
 export interface LaunchPool {
@@ -106,4 +106,25 @@ export function launchOrder(request: LaunchOrderRequest): LaunchOption[] {
     );
   };
   return [...attempts(capacityType), ...attempts(other)];
+}
+
+/**
+ * The launch (type, count, alternatives) a slot belongs to: a scale-up's
+ * `launches` fill slots in order, slot 0 the first; slots past them (workers
+ * beyond the pods' plan) belong to none. The provisioner and the simulator
+ * both read a slot's type this way.
+ *
+ * @example
+ * launchOfSlot([{ instanceType: 'm7g.large', count: 2 }], 1)?.instanceType // 'm7g.large'
+ */
+export function launchOfSlot(
+  launches: readonly LaunchChoice[] | undefined,
+  slot: number,
+): LaunchChoice | undefined {
+  let first = 0;
+  for (const l of launches ?? []) {
+    if (slot < first + l.count) return l;
+    first += l.count;
+  }
+  return undefined;
 }

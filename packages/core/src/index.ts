@@ -49,6 +49,7 @@ export {
   type LaunchOption,
   type LaunchOrderRequest,
   type LaunchPool,
+  launchOfSlot,
   launchOrder,
 } from './fallback-order.js';
 export {

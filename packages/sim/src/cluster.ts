@@ -2,6 +2,7 @@ import type { CapacityType, LaunchChoice } from '@smartscale/contracts';
 import {
   type ExistingWorker,
   type HostingType,
+  launchOfSlot,
   launchOrder,
   type PriceBook,
   planPurchase,
@@ -81,19 +82,6 @@ interface Placement {
   readonly instanceType: string;
   readonly zone: string;
   readonly capacityType: CapacityType;
-}
-
-/** The launch of slot `slot` from a ScaleUp's `launches`: slot 0 the first; slots past them none. */
-function launchOfSlot(
-  launches: readonly LaunchChoice[] | undefined,
-  slot: number,
-): LaunchChoice | undefined {
-  let first = 0;
-  for (const l of launches ?? []) {
-    if (slot < first + l.count) return l;
-    first += l.count;
-  }
-  return undefined;
 }
 
 /** Ten minutes: a node removed sooner after joining counts as a flap. */
