@@ -304,10 +304,14 @@ describe('nodes by instance id', () => {
     await expect(joinVerifier.findNodeByInstanceId(instanceId)).rejects.toMatchObject({
       code: 403,
     });
-    expect(await joinVerifier.findNodeStatusByInstanceId(instanceId)).toEqual({
-      name: `${group}-1`,
-      ready: true,
-    });
+    // kwok turns a new Node Ready on its own schedule (later under a loaded
+    // parallel run), so the Ready status is awaited, not read at once.
+    expect(
+      await eventually('the join-verifier to see the Node Ready', async () => {
+        const status = await joinVerifier.findNodeStatusByInstanceId(instanceId);
+        return status?.ready ? status : undefined;
+      }),
+    ).toEqual({ name: `${group}-1`, ready: true });
     expect(await joinVerifier.findNodeStatusByInstanceId('i-0000000000000000')).toBeUndefined();
 
     expect(await autoscaler.deleteNode(`${group}-1`)).toEqual({ outcome: 'deleted' });
