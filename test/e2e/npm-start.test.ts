@@ -11,7 +11,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { CoreV1Api, KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Node, type V1Pod, Watch } from '@kubernetes/client-node';
 import { createAwsClients, FleetTag, localAwsOptions } from '@smartscale/aws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureKubectl } from '../../packages/local/src/cluster/binaries.ts';
@@ -40,6 +40,7 @@ let output = '';
 let kubectlPath: string;
 let kubeconfig: string;
 let core: CoreV1Api;
+let kc: KubeConfig;
 const timings: Record<string, number> = {};
 
 const kubectl = (...args: string[]) =>
@@ -149,6 +150,34 @@ function errorLinesSince(sizes: Map<string, number>): string[] {
   return out;
 }
 
+/**
+ * Nodes cordoned at once, from a Node watch's events (the first events list
+ * every Node there is): the most at any moment, every Node ever cordoned,
+ * and a timeline to read when the count is wrong.
+ */
+class CordonWatch {
+  readonly timeline: string[] = [];
+  readonly cordonedNodes = new Set<string>();
+  mostAtOnce = 0;
+  error: unknown;
+  readonly #cordoned = new Map<string, boolean>();
+
+  readonly seen = (phase: string, node: V1Node) => {
+    const name = node.metadata?.name ?? '?';
+    if (phase === 'DELETED') this.#cordoned.delete(name);
+    else this.#cordoned.set(name, node.spec?.unschedulable === true);
+    if (node.spec?.unschedulable) this.cordonedNodes.add(name);
+    const now = [...this.#cordoned].filter(([, c]) => c).map(([n]) => n);
+    this.mostAtOnce = Math.max(this.mostAtOnce, now.length);
+    this.timeline.push(`${new Date().toISOString()} ${phase} ${name}; cordoned: ${now.join(', ')}`);
+  };
+
+  readonly ended = (err: unknown) => {
+    // An abort at the end of the test is not an error; any other end is.
+    if (err && (err as { name?: string }).name !== 'AbortError') this.error = err;
+  };
+}
+
 const refuses = (address: string) =>
   new Promise<boolean>((resolve) => {
     const port = Number(address.slice(address.lastIndexOf(':') + 1));
@@ -184,7 +213,7 @@ beforeAll(async () => {
   ).catch((err: Error) => {
     throw new Error(`${err.message}\n--- output ---\n${output}`);
   });
-  const kc = new KubeConfig();
+  kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   core = kc.makeApiClient(CoreV1Api);
 }, 300_000);
@@ -239,24 +268,34 @@ describe('npm start', () => {
   }, 200_000);
 
   it('kubectl scale --replicas=2: workers fall back to min one drain at a time, no pod lost', async () => {
+    // Every Node change, from a watch: an empty worker is cordoned, drained
+    // and deleted within a second, faster than any polling would see.
+    const cordons = new CordonWatch();
+    const watch = await new Watch(kc).watch('/api/v1/nodes', {}, cordons.seen, cordons.ended);
     const scaled = Date.now();
-    expect(kubectl('scale', 'deployment', 'app', '--replicas=2')).toContain('scaled');
-    let mostCordoned = 0;
     let leastRunning = Number.POSITIVE_INFINITY;
-    await eventually(
-      `${MIN} workers`,
-      async () => {
-        const nodes = (await core.listNode()).items;
-        mostCordoned = Math.max(mostCordoned, nodes.filter((n) => n.spec?.unschedulable).length);
-        const pods = await appPods();
-        if (Date.now() - scaled > 10_000)
-          leastRunning = Math.min(leastRunning, running(pods).length);
-        return nodes.length === MIN && (await liveWorkers()).length === MIN;
-      },
-      240_000,
-    );
+    try {
+      expect(kubectl('scale', 'deployment', 'app', '--replicas=2')).toContain('scaled');
+      await eventually(
+        `${MIN} workers`,
+        async () => {
+          const nodes = (await core.listNode()).items;
+          const pods = await appPods();
+          if (Date.now() - scaled > 10_000)
+            leastRunning = Math.min(leastRunning, running(pods).length);
+          return nodes.length === MIN && (await liveWorkers()).length === MIN;
+        },
+        240_000,
+      );
+    } finally {
+      watch.abort();
+    }
     timings.scaleDownToMinS = (Date.now() - scaled) / 1000;
-    expect(mostCordoned).toBe(1);
+    const timeline = cordons.timeline.join('\n');
+    expect(cordons.error, timeline).toBeUndefined();
+    // MAX - MIN drains, each cordoned alone.
+    expect(cordons.cordonedNodes.size, timeline).toBe(MAX - MIN);
+    expect(cordons.mostAtOnce, timeline).toBe(1);
     // Evictions reschedule, never lose: after the surplus pods went, at
     // most one of the two is between nodes at a time, and both run at the end.
     expect(leastRunning).toBeGreaterThanOrEqual(1);
