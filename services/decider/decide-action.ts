@@ -15,8 +15,8 @@ import {
   evaluateOutcome,
   holdUnreadable,
   type InstanceCatalog,
-  toOutcome,
   staleSampleHold,
+  toOutcome,
   withInstanceOwnership,
 } from '@smartscale/core';
 

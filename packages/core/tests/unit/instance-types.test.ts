@@ -104,7 +104,9 @@ describe('withResolvedTypes', () => {
       cpuMillis: 1800,
       memoryBytes: 4096 * MiB - 512 * MiB,
     });
-    expect(notes.join(' ')).toContain('pending pods are packed across them, cheapest per pod first');
+    expect(notes.join(' ')).toContain(
+      'pending pods are packed across them, cheapest per pod first',
+    );
   });
 
   it('takes the capacity from EC2 instead of the assumed one', () => {
