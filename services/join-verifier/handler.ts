@@ -19,6 +19,7 @@ const ports: JoinVerifierPorts = {
     const node = await cluster.findNodeStatusByInstanceId(instanceId);
     return node ? { name: node.name, ready: node.ready } : null;
   },
+  podsPlacedOn: (nodeName) => cluster.podsPlacedOn(nodeName),
   async terminate(instanceIds) {
     const { refused } = await fleet.terminate(instanceIds);
     if (refused.length > 0)
@@ -48,5 +49,9 @@ export const handler = createMessageHandler({
     }
     const outcome = await verifyJoin(message, ports);
     ctx.logger.info('join check', { ...outcome, attempt: message.payload.attempt });
+    if (outcome.notReadyNow.length > 0)
+      ctx.logger.warn('joined, NotReady now: the pods it runs show it was Ready; not terminated', {
+        instances: outcome.notReadyNow,
+      });
   },
 });

@@ -12,6 +12,11 @@ export interface JoinVerifierPorts {
   readonly now: () => Date;
   findNodeByInstanceId(instanceId: string): Promise<JoinedNode | null>;
   /**
+   * Pods the scheduler placed on a Node (`namespace/name`), DaemonSet pods
+   * and finished ones left out: any shows the Node was Ready once.
+   */
+  podsPlacedOn(nodeName: string): Promise<string[]>;
+  /**
    * Terminates the instances EC2 tags as this cluster's workers; the others
    * (not ours, or unknown) are refused, returned, and left running.
    */
@@ -34,6 +39,8 @@ export function recheckDelaySeconds(attempt: number): number {
 
 export interface VerifyOutcome {
   readonly joined: string[];
+  /** Joined, yet NotReady when checked: the pods it runs show it was Ready once. */
+  readonly notReadyNow: string[];
   readonly failed: string[];
   readonly waiting: string[];
 }
@@ -45,7 +52,9 @@ export function wholeSecondsUntil(now: Date, at: number): number {
 
 /**
  * Checks whether each launched instance's node is Ready. Ready ones are
- * reported once (NodeJoined); past the deadline the rest are terminated,
+ * reported once (NodeJoined), and so, past the deadline, is a NotReady one
+ * running pods the scheduler placed (it was Ready then); past the deadline
+ * the rest are terminated,
  * the Nodes of those that registered but never turned Ready are deleted
  * (K3s has no cloud controller that would), and each is reported
  * (JoinFailed, saying whether it was terminated: an instance that is not
@@ -58,12 +67,18 @@ export async function verifyJoin(
 ): Promise<VerifyOutcome> {
   const now = ports.now();
   const overdue = now.getTime() >= Date.parse(command.payload.deadline);
-  const outcome: VerifyOutcome = { joined: [], failed: [], waiting: [] };
+  const outcome: VerifyOutcome = { joined: [], notReadyNow: [], failed: [], waiting: [] };
   const notReadyNodes = new Map<string, string>();
   for (const instanceId of command.payload.instanceIds) {
     const node = await ports.findNodeByInstanceId(instanceId);
-    if (node?.ready) {
+    // Past the deadline a NotReady Node may still be a worker that joined
+    // between two checks and lost its kubelet since (a restart, a blip):
+    // pods the scheduler placed on it say so. It is no failed join, and
+    // terminating it would take those pods without a drain.
+    const placed = node && !node.ready && overdue ? await ports.podsPlacedOn(node.name) : [];
+    if (node && (node.ready || placed.length > 0)) {
       outcome.joined.push(instanceId);
+      if (!node.ready) outcome.notReadyNow.push(instanceId);
       const joinSeconds = Math.max(
         0,
         (now.getTime() - Date.parse(command.payload.launchedAt)) / 1000,

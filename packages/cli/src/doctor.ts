@@ -516,8 +516,11 @@ export const IDENTITY_ACCESS: Record<
     mustNot: { verb: 'patch', resource: 'nodes' },
   },
   'join-verifier': {
+    // Pods only listed: a NotReady worker past its deadline that runs pods joined once.
     needs: AUTOSCALER_ACCESS.filter(
-      (a) => a.resource === 'nodes' && (a.verb === 'list' || a.verb === 'delete'),
+      (a) =>
+        (a.resource === 'nodes' && (a.verb === 'list' || a.verb === 'delete')) ||
+        (a.resource === 'pods' && a.verb === 'list' && a.subresource === undefined),
     ),
     mustNot: { verb: 'patch', resource: 'nodes' },
   },

@@ -287,6 +287,33 @@ export class ClusterClient {
     return { name, ready };
   }
 
+  /**
+   * Pods the scheduler placed on a Node (`namespace/name`), leaving out
+   * DaemonSet pods (they land on every Node, Ready or not) and finished ones.
+   * The scheduler places others only on a Ready Node, so any such pod shows
+   * the Node was Ready once: what the join-verifier asks of a worker found
+   * NotReady at its deadline. One field-selected list, no PDBs read.
+   */
+  async podsPlacedOn(nodeName: string): Promise<string[]> {
+    const placed: string[] = [];
+    await forEachListed(
+      (page) =>
+        this.#send(() =>
+          this.#core.listPodForAllNamespaces({
+            ...page,
+            fieldSelector: `spec.nodeName=${nodeName}`,
+          }),
+        ),
+      this.#pageSize,
+      (pod) => {
+        if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+        if (ownerOf(pod).kind === 'DaemonSet') return;
+        placed.push(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+      },
+    );
+    return placed;
+  }
+
   /** The node of an EC2 instance (providerID `aws:///<az>/<instance-id>`), if it has joined. */
   async findNodeByInstanceId(instanceId: string): Promise<NodeInfo | undefined> {
     const nodes = await this.#allNodes();

@@ -114,6 +114,8 @@ export function joinVerifierPorts(world: World): JoinVerifierPorts {
       const node = world.cluster.findByInstance(instanceId);
       return node ? { name: node.name, ready: node.ready } : null;
     },
+    podsPlacedOn: async (nodeName) =>
+      cluster.podsOn(nodeName).map((p) => `${p.namespace}/${p.name}`),
     terminate: (instanceIds) => fleet.terminate(instanceIds),
     deleteNode: (nodeName) => cluster.deleteNode(nodeName),
     once: dedup.once,

@@ -73,6 +73,43 @@ describe('kwok nodes', () => {
     expect(listed?.pods.map((p) => p.name).sort()).toEqual(pods.map((p) => p.name).sort());
   });
 
+  it('the join-verifier reads the pods the scheduler placed on one Node, DaemonSet pods left out', async () => {
+    const group = uniqueGroup('placed');
+    await createKwokNode(core, { name: `${group}-1`, group });
+    const joinVerifier = ClusterClient.fromKubeconfigFile(
+      inject('cluster').kubeconfigs['join-verifier'],
+    );
+    expect(await joinVerifier.podsPlacedOn(`${group}-1`)).toEqual([]);
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: deployment({ name: group, namespace, group, replicas: 2 }),
+    });
+    const placed = (await runningPods(core, namespace, group, 2)).map(
+      (p) => `${namespace}/${p.metadata?.name}`,
+    );
+    // A DaemonSet's pod lands on a Node whether or not it was ever Ready.
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: {
+          name: `${group}-agent`,
+          annotations: { 'cluster-autoscaler.kubernetes.io/daemonset-pod': 'true' },
+        },
+        spec: {
+          nodeName: `${group}-1`,
+          automountServiceAccountToken: false,
+          containers: [{ name: 'agent', image: 'registry.invalid/agent:1' }],
+        },
+      },
+    });
+    await eventually('the agent pod listed', async () =>
+      (await autoscaler.listPodsOnNode(`${group}-1`)).some((p) => p.name === `${group}-agent`),
+    );
+
+    expect((await joinVerifier.podsPlacedOn(`${group}-1`)).sort()).toEqual(placed.sort());
+    expect(await joinVerifier.podsPlacedOn(`${group}-elsewhere`)).toEqual([]);
+  });
+
   it('reports bare pods, do-not-disrupt annotations and emptyDir volumes', async () => {
     const group = uniqueGroup('bare');
     await createKwokNode(core, { name: `${group}-1`, group });
@@ -297,7 +334,8 @@ describe('nodes by instance id', () => {
       capacityType: 'spot',
     });
     expect(await autoscaler.findNodeByInstanceId('i-0000000000000000')).toBeUndefined();
-    // The join-verifier's identity may not list pods (403): its lookup reads Nodes only.
+    // The join-verifier's identity may not list PDBs (403), which the full
+    // lookup reads: its own lookups read Nodes, and pods by Node only.
     const joinVerifier = ClusterClient.fromKubeconfigFile(
       inject('cluster').kubeconfigs['join-verifier'],
     );

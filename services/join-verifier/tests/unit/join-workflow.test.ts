@@ -58,7 +58,7 @@ describe('join workflow: the join timeout', () => {
 
     const outcomes = await playOut(world, command);
 
-    expect(outcomes.at(-1)).toEqual({ joined: [], failed: [A, B], waiting: [] });
+    expect(outcomes.at(-1)).toEqual({ joined: [], notReadyNow: [], failed: [A, B], waiting: [] });
     expect(outcomes.slice(0, -1).every((o) => o.waiting.length === 2)).toBe(true);
     // 10, 20, 40, 80, 120, 120, 120, then the 90 s left: never past the deadline.
     expect(outcomes).toHaveLength(9);
@@ -135,7 +135,7 @@ describe('join workflow: a node turns Ready', () => {
     const first = await verifyJoin(command, ports);
     const again = await verifyJoin(command, ports);
 
-    expect(first).toEqual({ joined: [A], failed: [], waiting: [] });
+    expect(first).toEqual({ joined: [A], notReadyNow: [], failed: [], waiting: [] });
     expect(again).toEqual(first);
     expect(world.publisher.types()).toEqual(['NodeJoined']);
     expect(world.publisher.delayed).toEqual([]);
@@ -172,7 +172,7 @@ describe('join workflow: an instance that is not ours', () => {
 
     const outcome = await verifyJoin(command, joinVerifierPorts(world));
 
-    expect(outcome).toEqual({ joined: [], failed: [foreign], waiting: [] });
+    expect(outcome).toEqual({ joined: [], notReadyNow: [], failed: [foreign], waiting: [] });
     expect(world.fleet.terminated).toEqual([]);
     expect(world.fleet.refused).toEqual([foreign]);
     expect(world.fleet.instances.get(foreign)?.state).toBe('running');

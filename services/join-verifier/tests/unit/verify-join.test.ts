@@ -21,7 +21,7 @@ function verify(deadline: string): Envelope<'VerifyJoin'> {
 }
 
 /** Nodes by instance, recording what the verifier terminated, deleted and published. */
-function world(nodes: Record<string, JoinedNode>) {
+function world(nodes: Record<string, JoinedNode>, pods: Record<string, string[]> = {}) {
   const seen = {
     terminated: [] as string[],
     deletedNodes: [] as string[],
@@ -32,6 +32,7 @@ function world(nodes: Record<string, JoinedNode>) {
   const ports: JoinVerifierPorts = {
     now: () => NOW,
     findNodeByInstanceId: async (instanceId) => nodes[instanceId] ?? null,
+    podsPlacedOn: async (nodeName) => pods[nodeName] ?? [],
     async terminate(instanceIds) {
       seen.terminated.push(...instanceIds);
       return { refused: [] };
@@ -68,6 +69,7 @@ describe('verifyJoin past the deadline', () => {
 
     expect(outcome).toEqual({
       joined: [READY],
+      notReadyNow: [],
       failed: [NOT_READY, NEVER_REGISTERED],
       waiting: [],
     });
@@ -90,5 +92,45 @@ describe('verifyJoin before the deadline', () => {
     expect(seen.delayed.map((d) => d.delaySeconds)).toEqual([4]);
     const next = seen.delayed.map((d) => d.message as Envelope<'VerifyJoin'>);
     expect(next.map((m) => m.payload.instanceIds)).toEqual([[NOT_READY, NEVER_REGISTERED]]);
+  });
+
+  it('counts a NotReady worker running placed pods as joined: it was Ready between two checks, and terminating it would take its pods without a drain', async () => {
+    const { ports, seen } = world(nodes, {
+      'worker-not-ready': ['default/web-1', 'default/web-2'],
+    });
+
+    const outcome = await verifyJoin(verify(at(-1)), ports);
+
+    expect(outcome).toEqual({
+      joined: [READY, NOT_READY],
+      notReadyNow: [NOT_READY],
+      failed: [NEVER_REGISTERED],
+      waiting: [],
+    });
+    expect(seen.terminated).toEqual([NEVER_REGISTERED]);
+    expect(seen.deletedNodes).toEqual([]);
+    const joined = seen.published.filter((m) => m.type === 'NodeJoined');
+    expect(joined.map((m) => (m.payload as { nodeName: string }).nodeName)).toEqual([
+      'worker-ready',
+      'worker-not-ready',
+    ]);
+  });
+
+  it('asks for placed pods only past the deadline: before it, a NotReady Node is waited for', async () => {
+    const asked: string[] = [];
+    const { ports, seen } = world(nodes, { 'worker-not-ready': ['default/web-1'] });
+    const counting: JoinVerifierPorts = {
+      ...ports,
+      podsPlacedOn: async (nodeName) => {
+        asked.push(nodeName);
+        return ports.podsPlacedOn(nodeName);
+      },
+    };
+
+    const outcome = await verifyJoin(verify(at(60)), counting);
+
+    expect(outcome.waiting).toEqual([NOT_READY, NEVER_REGISTERED]);
+    expect(asked).toEqual([]);
+    expect(seen.terminated).toEqual([]);
   });
 });
