@@ -54,8 +54,6 @@ export interface InjectorContext {
   readonly neverJoin: NeverJoinSwitch;
   /** Instances the soak itself terminated or stopped (not SmartScale's doing). */
   readonly hitByTheSoak: Set<string>;
-  /** How long after a Node registers its worker's VerifyJoin has surely closed. */
-  readonly joinWindowMs: number;
 }
 
 /** Live (pending or running) workers of the cluster, oldest launch first so `pick` is stable for a given state. */
@@ -239,18 +237,11 @@ export async function fire(
       return done(victim.instanceId, `${copies} identical state-change (${victim.state}) events`);
     }
     case 'kubelet-stop': {
-      // Only workers past their join window: a kubelet that stops while its
-      // worker's VerifyJoin is still open is a different fault, one the
-      // join-verifier does not survive yet - it judges such a worker never
-      // joined and terminates it with the pods it took (CI seed 1 found it,
-      // 2026-12-02; open in issue #19's note). Until that is fixed, this fault
-      // stops kubelets of joined workers only, the case it is meant to test.
-      const joinedBefore = Date.now() - context.joinWindowMs;
+      // Any Ready worker, one inside its join window too: the join-verifier
+      // must tell a worker that joined and lost its kubelet from one that
+      // never joined (CI seed 1 found it terminating the first, 2026-12-02).
       const nodes = (await readNodes(stack))
-        .filter(
-          (n) =>
-            n.managed && n.ready && n.registeredAt !== undefined && n.registeredAt <= joinedBefore,
-        )
+        .filter((n) => n.managed && n.ready)
         .sort((a, b) => a.name.localeCompare(b.name));
       const node = choose(nodes, fault.pick);
       if (!node) return done(null, 'no Ready managed Node');

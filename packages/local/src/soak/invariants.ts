@@ -28,8 +28,6 @@ export interface NodeFact {
   readonly cordonedBy: string | null;
   /** Allocatable CPU (millicores) and memory (bytes). */
   readonly allocatable: { readonly cpuMilli: number; readonly memoryBytes: number };
-  /** When the Node registered (epoch ms), when the API server says. */
-  readonly registeredAt?: number;
 }
 
 /** A pod as the soak read it (DaemonSet pods left out: they need no worker room). */

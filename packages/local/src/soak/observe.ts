@@ -57,9 +57,6 @@ export async function readNodes(stack: LocalStack): Promise<NodeFact[]> {
       cpuMilli: cpuMillis(n.status?.allocatable?.cpu),
       memoryBytes: memoryBytes(n.status?.allocatable?.memory),
     },
-    ...(n.metadata?.creationTimestamp
-      ? { registeredAt: new Date(n.metadata.creationTimestamp).getTime() }
-      : {}),
   }));
 }
 

@@ -157,12 +157,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       zoneOfSubnet: new Map(stack.network.subnets.map((s) => [s.subnetId, s.zone])),
       neverJoin,
       hitByTheSoak,
-      // A worker's join window (boot + join timeout), twice over for a
-      // loaded machine's queue lag and never under a minute.
-      joinWindowMs: Math.max(
-        60_000,
-        2_000 * (config.instance.bootSeconds + config.join.timeoutSeconds),
-      ),
     };
     log(`stack up (logs ${stack.logDir})`);
 
