@@ -71,6 +71,7 @@ export const handler = createMessageHandler({
       unavailablePools: outcome.unavailablePools.map(
         (p) => `${p.instanceType ?? 'all types'} ${p.capacityType} ${p.zone}: ${p.error}`,
       ),
+      ...(outcome.heldAtMax ? { heldAtMax: outcome.heldAtMax } : {}),
     });
   },
 });

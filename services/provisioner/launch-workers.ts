@@ -211,6 +211,8 @@ export interface LaunchOutcome {
    * capacity type (a quota, the Spot role) lists every zone of that type.
    */
   readonly unavailablePools: UnavailablePool[];
+  /** Slots of a ScaleUp left unlaunched because the fleet had reached workers.max by then. */
+  readonly heldAtMax?: number;
 }
 
 /** The first choice of zone and capacity type for each missing slot. */
@@ -637,18 +639,46 @@ export async function provision(
     return { launched: [], unavailablePools: [] };
   }
   const already = distinct(await ports.findByAction(command.actionId));
-  const slots = missingSlots(wanted, already);
-  const outcome =
+  const missing = missingSlots(wanted, already);
+  const live = missing.length > 0 ? await ports.describeWorkers() : [];
+  // The decider sized the ScaleUp under max from what it knew then; a
+  // command that arrives late (redelivered, held back, replayed after its
+  // action expired and others launched) must not take the fleet over max.
+  // Counted from EC2 now, whatever the ledger believes. A replacement may
+  // go one over while its interrupted worker drains, by design.
+  const room =
+    command.type === 'ScaleUp'
+      ? Math.max(0, ports.config.workers.max - distinct([...live, ...already]).length)
+      : missing.length;
+  const slots = missing.slice(0, room);
+  const launched: LaunchOutcome =
     slots.length > 0
       ? await launchSlots(
           command.actionId,
-          planSlots(command, slots, await ports.describeWorkers(), ports),
+          planSlots(command, slots, live, ports),
           ports,
           command.type === 'ScaleUp' ? command.payload.instanceTypes : undefined,
         )
       : { launched: [], unavailablePools: [] };
+  const heldAtMax = missing.length - slots.length;
+  const outcome = heldAtMax > 0 ? { ...launched, heldAtMax } : launched;
   const instances = distinct([...already, ...outcome.launched]);
   const now = ports.now();
+  if (instances.length === 0 && heldAtMax > 0) {
+    await ports.publish(
+      followUp(
+        command,
+        'ActionFailed',
+        {
+          step: 'launch',
+          reason: 'at-max',
+          detail: `ScaleUp asks for ${wanted} workers and ${live.length} are live, workers.max is ${ports.config.workers.max}: nothing launched (the command came after others filled the room)`,
+        },
+        now,
+      ),
+    );
+    return outcome;
+  }
   if (instances.length === 0) {
     await ports.publish(
       followUp(

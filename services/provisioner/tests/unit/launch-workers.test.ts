@@ -30,7 +30,12 @@ function capacityError(): Error {
  * and `refuse` answers some pools with an error.
  */
 function fakeFleet(
-  options: { config?: ConfigInput; refuse?: (g: LaunchGroup) => Error | undefined } = {},
+  options: {
+    config?: ConfigInput;
+    refuse?: (g: LaunchGroup) => Error | undefined;
+    /** Live workers of other actions: EC2 lists them, the action's tag does not. */
+    others?: Worker[];
+  } = {},
 ) {
   const live: Worker[] = [];
   const records = new Map<string, Worker[]>();
@@ -43,7 +48,7 @@ function fakeFleet(
     zones,
     now: () => now,
     findByAction: async () => [...live],
-    describeWorkers: async () => [...live],
+    describeWorkers: async () => [...(options.others ?? []), ...live],
     async launch(_actionId, group) {
       launches.push(group);
       expect(group.count).toBe(1);
@@ -195,6 +200,69 @@ describe('provision', () => {
     );
     // At the limit it launches.
     expect((await provision(scaleUp(10), fleet.ports)).launched).toHaveLength(10);
+  });
+
+  it('launches only up to workers.max when other launches filled the fleet before a late ScaleUp arrived', async () => {
+    const worker = (n: number): Worker => ({
+      instanceId: `i-other${n}`,
+      zone: zones[n % 2] as string,
+      capacityType: 'spot',
+      instanceType: 't3.medium',
+    });
+    const config = { ...allSpot, workers: { min: 0, max: 10 } };
+    // 9 live: room for one of the two the decider asked for.
+    const nine = fakeFleet({ config, others: Array.from({ length: 9 }, (_, n) => worker(n)) });
+    const partly = await provision(scaleUp(2), nine.ports);
+    expect(partly.launched).toHaveLength(1);
+    expect(partly.heldAtMax).toBe(1);
+    const [launched] = only(nine.published, 'InstancesLaunched');
+    expect(launched?.payload.instances).toHaveLength(1);
+    expect(only(nine.published, 'ActionFailed')).toEqual([]);
+    // A redelivery finds the fleet at max and its one worker already there.
+    const again = await provision(scaleUp(2), nine.ports);
+    expect(again.launched).toEqual([]);
+
+    // 10 live: nothing launched, and the action fails, saying why.
+    const ten = fakeFleet({ config, others: Array.from({ length: 10 }, (_, n) => worker(n)) });
+    const none = await provision(scaleUp(2), ten.ports);
+    expect(none.launched).toEqual([]);
+    expect(ten.launches).toEqual([]);
+    const [failed] = only(ten.published, 'ActionFailed');
+    expect(failed?.payload).toMatchObject({ step: 'launch', reason: 'at-max' });
+    expect(failed?.payload.detail).toContain('10 are live, workers.max is 10: nothing launched');
+    expect(only(ten.published, 'InstancesLaunched')).toEqual([]);
+  });
+
+  it('launches a replacement at max: it may go one over while the interrupted worker drains', async () => {
+    const fleet = fakeFleet({
+      config: { ...allSpot, workers: { min: 0, max: 2 } },
+      others: [
+        {
+          instanceId: 'i-0d00000000000001',
+          zone: 'us-east-1a',
+          capacityType: 'spot',
+          instanceType: 't3.medium',
+        },
+        {
+          instanceId: 'i-0e00000000000002',
+          zone: 'us-east-1b',
+          capacityType: 'spot',
+          instanceType: 't3.medium',
+        },
+      ],
+    });
+    const replace = createMessage(
+      'ReplaceCapacity',
+      {
+        replacedInstanceId: 'i-0d00000000000001',
+        zone: 'us-east-1a',
+        capacityType: 'spot',
+        reason: 'spot-interruption',
+      },
+      { clusterId: 'c1' },
+      now,
+    );
+    expect((await provision(replace, fleet.ports)).launched).toHaveLength(1);
   });
 
   for (const count of [2, 3]) {
