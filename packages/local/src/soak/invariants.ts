@@ -310,7 +310,24 @@ export function podsThatFitRun(facts: ClusterFacts, config: Config): Verdict {
       const room = usable.find((n) => fitsOn(p.requests, n, facts.pods));
       if (room) evidence.push(`${p.name} Pending though ${room.name} has room for it`);
     }
-  const running = facts.pods.filter((p) => !p.terminating && p.phase === 'Running').length;
+  // A pod bound to a Node that no longer exists (a ghost Node the
+  // reconciler deleted) still reads Running, yet runs nowhere: PodGC
+  // deletes it only after a 40 s quarantine, and its replacement is
+  // Pending then. Until then the cluster has not converged.
+  const nodeNames = new Set(facts.nodes.map((n) => n.name));
+  const stranded = facts.pods.filter(
+    (p) => !p.terminating && p.nodeName !== null && !nodeNames.has(p.nodeName),
+  );
+  if (stranded.length > 0)
+    evidence.push(
+      `${stranded.length} pods bound to a Node that no longer exists (${stranded
+        .slice(0, 3)
+        .map((p) => `${p.name} on ${p.nodeName}`)
+        .join(', ')}): not running anywhere until PodGC replaces them`,
+    );
+  const running = facts.pods.filter(
+    (p) => !p.terminating && p.phase === 'Running' && !stranded.includes(p),
+  ).length;
   return {
     invariant: `4b every pod that fits on max workers is Running (${running} Running, ${pending.length} Pending, ${workers.length} workers)`,
     held: evidence.length === 0,

@@ -273,6 +273,21 @@ describe('the soak invariants', () => {
     expect(broken(full)).toEqual([]);
   });
 
+  it('break on a pod still bound to a Node that no longer exists: it reads Running and runs nowhere', () => {
+    const stranded = pod('shop/web-9', { nodeName: 'i-ghost' });
+    const v = checkInvariants(
+      { ...healthy, pods: [...healthy.pods, stranded] },
+      config,
+      quietPeak,
+      30_000,
+    ).find((x) => x.invariant.startsWith('4b'));
+    expect(v?.held).toBe(false);
+    expect(v?.invariant).toContain('(2 Running, 0 Pending, 2 workers)');
+    expect(v?.evidence).toEqual([
+      '1 pods bound to a Node that no longer exists (shop/web-9 on i-ghost): not running anywhere until PodGC replaces them',
+    ]);
+  });
+
   it('break when an action launched more than its decision asked, a replacement more than one', () => {
     const extra = {
       ...healthy,
