@@ -84,6 +84,7 @@ const REPAIR_TITLES: Record<RepairCode, string> = {
   'stale-cordon': 'uncordoned a node left cordoned',
   'action-done': 'closed an action whose outcome was lost',
   'action-overdue': 'expired an action that never finished',
+  'unhealthy-node': 'replaced a worker whose Node stayed NotReady',
 };
 
 /** Refused nodes a Slack hold message names; the rest are counted. */

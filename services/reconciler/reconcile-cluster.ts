@@ -11,6 +11,7 @@ import {
   type PlannedRepair,
   planLedgerRepairs,
   planRepairs,
+  unhealthyNodesHeld,
 } from '@smartscale/core';
 
 /**
@@ -110,6 +111,10 @@ async function act<L>(ports: ReconcilerPorts<L>, repair: PlannedRepair): Promise
       return ports.deleteNode(repair.nodeName as string);
     case RepairCode.StaleCordon:
       return ports.uncordon(repair.nodeName as string);
+    case RepairCode.UnhealthyNode:
+      // Terminate first: a kubelet that came back would register the Node again.
+      await ports.terminate(repair.instanceId as string);
+      return ports.deleteNode(repair.nodeName as string);
     default:
       throw new Error(`repair ${repair.code} is a ledger repair, made under the cluster lock`);
   }
@@ -265,7 +270,7 @@ export async function reconcileCluster<L>(ports: ReconcilerPorts<L>): Promise<Re
     failed,
     ledgerLockBusy,
     ...(ledgerLockLost !== undefined ? { ledgerLockLost } : {}),
-    leftAlone: labelledNotOurs(view),
+    leftAlone: [...labelledNotOurs(view), ...unhealthyNodesHeld(view, ports.config, now)],
   };
   await ports.recordPass(result);
   // A pass that found nothing leaves no line in the audit log (one every

@@ -4,6 +4,7 @@ import type { StoredAuditEntry } from '@smartscale/aws';
 import { stableUlid } from '@smartscale/contracts';
 import { CORDONED_BY_ANNOTATION, DRAIN_DEADLINE_ANNOTATION } from '@smartscale/k8s';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopKubelet } from '../../packages/local/src/soak/cluster-faults.ts';
 import type { LocalStack } from '../../packages/local/src/stack.ts';
 import {
   auditSince,
@@ -27,7 +28,8 @@ const RECONCILE_MS = 2000;
 const CONFIG = {
   ...FAST_CONFIG,
   workers: { min: 1, max: 6 },
-  reconcile: { graceSeconds: GRACE_SECONDS },
+  // Node repair after 6 s NotReady here (30 minutes by default).
+  reconcile: { graceSeconds: GRACE_SECONDS, repairNotReadySeconds: 6 },
 };
 let stack: LocalStack;
 const ns = 'shop';
@@ -146,5 +148,44 @@ describe('the reconciler', () => {
     // A person's cordon (no mark) stays, pass after pass.
     await new Promise((r) => setTimeout(r, 3 * RECONCILE_MS));
     expect((await core.readNode({ name: theirs as string })).spec?.unschedulable).toBe(true);
+  });
+
+  it('replaces a worker whose kubelet died for good: terminated, its Node deleted, once', async () => {
+    const core = stack.admin.makeApiClient(CoreV1Api);
+    const victim = await eventually(
+      'a Ready, schedulable worker',
+      async () => {
+        const ready = new Set(await readyNodeNames(stack));
+        return (await core.listNode()).items
+          .map((n) =>
+            ready.has(n.metadata?.name ?? '') && !n.spec?.unschedulable
+              ? n.metadata?.name
+              : undefined,
+          )
+          .find((n) => n !== undefined);
+      },
+      60_000,
+    );
+    const since = new Date();
+    // Its kubelet stops and never comes back: Ready goes Unknown, the instance runs on.
+    await stopKubelet(stack.admin, victim);
+
+    await eventually(
+      `${victim} terminated and its Node deleted`,
+      async () =>
+        !(await liveInstances(stack)).includes(victim) &&
+        !(await core.listNode()).items.some((n) => n.metadata?.name === victim),
+      60_000,
+    );
+    const entries = await auditSince(stack, since);
+    const repaired = repairs(entries, 'unhealthy-node');
+    expect(
+      repaired.map((e) => (e.detail as { repair: { nodeName: string } }).repair.nodeName),
+    ).toEqual([victim]);
+    // Not before its 6 s: a blip is left to come back.
+    expect(Date.parse(repaired[0]?.at ?? '') - since.getTime()).toBeGreaterThanOrEqual(6_000);
+    expect(repaired[0]?.summary).toBe(`repair unhealthy-node: ${victim}`);
+    // Nothing else was taken for it.
+    expect(repairs(entries, 'ghost-node')).toEqual([]);
   });
 });

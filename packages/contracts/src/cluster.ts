@@ -100,6 +100,11 @@ export const NodeInfoSchema = z.object({
   drainDeadline: isoTime.optional(),
   /** When the node registered, for "never remove a node just added". */
   createdAt: isoTime.optional(),
+  /**
+   * Not Ready: since when (the Ready condition's lastTransitionTime, or the
+   * registration when the kubelet never posted one). Absent when Ready.
+   */
+  notReadySince: isoTime.optional(),
   allocatable: ResourcesSchema,
   pods: z.array(PodInfoSchema).default([]),
 });

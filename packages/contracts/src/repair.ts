@@ -17,6 +17,11 @@ export const RepairCode = {
   ActionDone: 'action-done',
   /** An in-flight action past every deadline it could have: expired. */
   ActionOverdue: 'action-overdue',
+  /**
+   * A worker of ours whose Node has not been Ready for `reconcile.repairNotReadySeconds`
+   * while its instance runs (a dead kubelet): terminated and its Node deleted.
+   */
+  UnhealthyNode: 'unhealthy-node',
 } as const;
 export type RepairCode = (typeof RepairCode)[keyof typeof RepairCode];
 

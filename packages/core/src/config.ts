@@ -326,6 +326,14 @@ export const ConfigSchema = z
          * long after (a message that is merely late gets there first).
          */
         graceSeconds: seconds.default(120),
+        /**
+         * A worker whose Node has not been Ready this long while its
+         * instance runs is replaced (terminated, its Node deleted): a dead
+         * kubelet never drains, and a NotReady node holds every scale-down.
+         * Karpenter's node repair waits 30 minutes for Ready False/Unknown.
+         * 0 turns it off.
+         */
+        repairNotReadySeconds: z.number().int().nonnegative().default(1800),
       })
       .prefault({}),
     samples: z

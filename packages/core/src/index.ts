@@ -91,6 +91,7 @@ export {
   type PlannedRepair,
   planLedgerRepairs,
   planRepairs,
+  unhealthyNodesHeld,
 } from './reconcile.js';
 export {
   accountSpend,

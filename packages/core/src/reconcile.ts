@@ -27,6 +27,8 @@ export interface ObservedNode {
   readonly cordonedBy?: string | undefined;
   readonly drainDeadline?: string | undefined;
   readonly createdAt?: string | undefined;
+  /** Not Ready since when (the Ready condition's last transition); absent when Ready. */
+  readonly notReadySince?: string | undefined;
 }
 
 /** The three views the reconciler compares. */
@@ -178,6 +180,81 @@ function staleCordons(
     }));
 }
 
+/**
+ * How many NotReady workers node repair replaces at once: a fifth of the
+ * workers, at least one. Karpenter blocks repair when more than 20 % of a
+ * NodePool is unhealthy (so a cluster-wide fault - the network, the API
+ * server - does not replace every node); at least one here, or a cluster of
+ * two to four workers would never get a dead one back (the small-pool
+ * limit kubernetes-sigs/karpenter PR #2739 asks to lift).
+ */
+function repairableAtOnce(workers: number): number {
+  return Math.max(1, Math.floor(workers * 0.2));
+}
+
+/** Workers of ours whose Node has stayed NotReady past `reconcile.repairNotReadySeconds`, instance running. */
+function notReadyTooLong(view: ClusterView, config: Config, now: Date): ObservedNode[] {
+  const limit = config.reconcile.repairNotReadySeconds;
+  if (limit === 0) return [];
+  const instances = new Map(view.instances.map((i) => [i.instanceId, i]));
+  const live = liveActionFacts(view.state);
+  return view.nodes.filter(
+    (n) =>
+      instanceOf(n, instances)?.state === 'running' &&
+      !n.ready &&
+      n.notReadySince !== undefined &&
+      seconds(n.notReadySince, now) > limit &&
+      // A join or a drain in flight decides about this node itself.
+      !live.instanceIds.has(n.instanceId as string) &&
+      !(n.cordonedBy && live.actionIds.has(n.cordonedBy)),
+  );
+}
+
+/** Workers of ours: Nodes whose instance EC2 tags as this cluster's, running or pending. */
+function ourWorkers(view: ClusterView): number {
+  const instances = new Map(view.instances.map((i) => [i.instanceId, i]));
+  return view.nodes.filter((n) => {
+    const state = instanceOf(n, instances)?.state;
+    return state === 'running' || state === 'pending';
+  }).length;
+}
+
+/**
+ * Node repair: a worker whose kubelet is gone for good (NotReady past
+ * `reconcile.repairNotReadySeconds`, instance running) never drains - an
+ * eviction waits for a kubelet that will not answer - and, NotReady, holds
+ * every scale-down. It is terminated and its Node deleted; its pods were
+ * already not running, and the scale-up rules replace the capacity. Held
+ * when more workers than {@link repairableAtOnce} are that far gone.
+ */
+function unhealthyNodes(view: ClusterView, config: Config, now: Date): PlannedRepair[] {
+  const found = notReadyTooLong(view, config, now);
+  if (found.length === 0 || found.length > repairableAtOnce(ourWorkers(view))) return [];
+  return found.map((n) => ({
+    code: RepairCode.UnhealthyNode,
+    nodeName: n.name,
+    instanceId: n.instanceId,
+    reason: `Node ${n.name} has been NotReady since ${n.notReadySince} (${Math.round(seconds(n.notReadySince, now))} s, over reconcile.repairNotReadySeconds ${config.reconcile.repairNotReadySeconds}) while its instance ${n.instanceId} runs: its kubelet is gone; the instance is terminated and the Node deleted`,
+    since: n.notReadySince as string,
+  }));
+}
+
+/**
+ * NotReady workers node repair leaves alone because too many are: more
+ * than a fifth of the workers points at the cluster (network, API server),
+ * not at each node. Reported so a person can look.
+ */
+export function unhealthyNodesHeld(view: ClusterView, config: Config, now: Date): LeftAloneNode[] {
+  const found = notReadyTooLong(view, config, now);
+  const workers = ourWorkers(view);
+  if (found.length <= repairableAtOnce(workers)) return [];
+  return found.map((n) => ({
+    nodeName: n.name,
+    ...(n.instanceId ? { instanceId: n.instanceId } : {}),
+    reason: `Node ${n.name} has been NotReady since ${n.notReadySince}, but ${found.length} of ${workers} workers are: more than node repair replaces at once (${repairableAtOnce(workers)}); a cluster-wide fault is likelier than that many dead kubelets, so none is replaced`,
+  }));
+}
+
 /** Whether an in-flight action's facts show it finished: how, and which of its instances joined. */
 function doneBecause(
   action: InFlightAction,
@@ -288,6 +365,7 @@ export function planRepairs(view: ClusterView, config: Config, now: Date): Plann
     ...orphanInstances(view, config, now),
     ...ghosts,
     ...staleCordons(view, ghostNames, config, now),
+    ...unhealthyNodes(view, config, now),
     ...planLedgerRepairs(view, config, now),
   ];
 }

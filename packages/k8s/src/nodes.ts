@@ -86,6 +86,18 @@ export function isNodeReady(node: V1Node): boolean {
 }
 
 /**
+ * Since when a Node has not been Ready: its Ready condition's last
+ * transition, else its registration (a kubelet that never posted status).
+ * Undefined when Ready, or when neither time is known.
+ */
+export function notReadySince(node: V1Node): string | undefined {
+  if (isNodeReady(node)) return undefined;
+  const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
+  const since = ready?.lastTransitionTime ?? node.metadata?.creationTimestamp;
+  return since ? new Date(since).toISOString() : undefined;
+}
+
+/**
  * Maps a Node (and the pods bound to it) to the domain's NodeInfo.
  *
  * @example
@@ -100,6 +112,7 @@ export function toNodeInfo(node: V1Node, pods: PodInfo[]): NodeInfo {
   const created = node.metadata?.creationTimestamp;
   const cordonedBy = node.metadata?.annotations?.[CORDONED_BY_ANNOTATION];
   const drainDeadline = isoOrUndefined(node.metadata?.annotations?.[DRAIN_DEADLINE_ANNOTATION]);
+  const notReady = notReadySince(node);
   return {
     name: node.metadata?.name ?? '',
     ...(fromProvider ? { instanceId: fromProvider.instanceId } : {}),
@@ -114,6 +127,7 @@ export function toNodeInfo(node: V1Node, pods: PodInfo[]): NodeInfo {
     ...(cordonedBy ? { cordonedBy } : {}),
     ...(cordonedBy && drainDeadline ? { drainDeadline } : {}),
     ...(created ? { createdAt: new Date(created).toISOString() } : {}),
+    ...(notReady ? { notReadySince: notReady } : {}),
     allocatable: {
       cpuMillis: cpuMillis(node.status?.allocatable?.cpu),
       memoryBytes: memoryBytes(node.status?.allocatable?.memory),

@@ -26,6 +26,8 @@ export interface ClusterNode {
   cordonedBy?: string;
   drainDeadline?: string;
   createdAt?: string;
+  /** Not Ready since when (the Ready condition's last transition). */
+  notReadySince?: string;
 }
 
 /**

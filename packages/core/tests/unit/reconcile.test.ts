@@ -9,6 +9,7 @@ import {
   type ObservedNode,
   parseConfig,
   planRepairs,
+  unhealthyNodesHeld,
 } from '../../src/index.js';
 import { ago, NOW } from './fixtures.js';
 
@@ -165,6 +166,80 @@ describe('ghost nodes', () => {
   it('never touches a Node SmartScale did not launch', () => {
     expect(codes(view([], [node('i-theirs', { managed: false, ready: false })]))).toEqual([]);
     expect(codes(view([], [node('server', { instanceId: undefined, ready: false })]))).toEqual([]);
+  });
+});
+
+describe('node repair: a worker NotReady for good', () => {
+  // repairNotReadySeconds defaults to 1800 (Karpenter's 30 minutes).
+  const dead = (name: string, seconds = 1801) =>
+    node(name, { ready: false, notReadySince: ago(seconds) });
+  const healthy = (n: number) =>
+    Array.from({ length: n }, (_, i) => [instance(`i-ok${i}`), node(`i-ok${i}`)] as const);
+
+  it('replaces a worker whose Node has been NotReady past the limit while its instance runs', () => {
+    const v = view(
+      [instance('i-1'), ...healthy(1).map(([i]) => i)],
+      [dead('i-1'), ...healthy(1).map(([, n]) => n)],
+    );
+    const [repair] = planRepairs(v, config, NOW);
+    expect(repair).toMatchObject({ code: 'unhealthy-node', nodeName: 'i-1', instanceId: 'i-1' });
+    expect(repair?.reason).toContain('over reconcile.repairNotReadySeconds 1800');
+    // Named by when it went NotReady: the next pass finds the same repair.
+    expect(repair?.since).toBe(ago(1801));
+  });
+
+  it('waits out the limit: a kubelet restart or a blip comes back by itself', () => {
+    expect(codes(view([instance('i-1')], [dead('i-1', 1799)]))).toEqual([]);
+    // Not Ready since an unknown time: never judged.
+    expect(codes(view([instance('i-1')], [node('i-1', { ready: false })]))).toEqual([]);
+  });
+
+  it('leaves a worker that a join or a drain in flight decides about, and one not running', () => {
+    const joining = action({
+      actionId: 'A-up',
+      kind: 'scale-up',
+      instanceIds: ['i-1'],
+      pendingJoins: 1,
+    });
+    expect(codes(view([instance('i-1')], [dead('i-1')], [joining]))).toEqual([]);
+    const draining = action({ actionId: 'A-down', kind: 'scale-down', nodeName: 'i-1' });
+    expect(
+      codes(
+        view(
+          [instance('i-1')],
+          [dead('i-1')].map((n) => ({ ...n, unschedulable: true, cordonedBy: 'A-down' })),
+          [draining],
+        ),
+      ),
+    ).toEqual([]);
+    // Stopped: a ghost Node (deleted), not a repair of a running worker.
+    expect(codes(view([instance('i-1', { state: 'stopped' })], [dead('i-1')]))).toEqual([
+      'ghost-node:i-1',
+    ]);
+  });
+
+  it('is off at 0', () => {
+    const off = parseConfig({ reconcile: { repairNotReadySeconds: 0 } });
+    expect(planRepairs(view([instance('i-1')], [dead('i-1', 86_400)]), off, NOW)).toEqual([]);
+  });
+
+  it('replaces at most a fifth of the workers, at least one; more NotReady at once is held and reported', () => {
+    // Two workers, one dead: 1 allowed (Karpenter's 20 % alone would allow none).
+    const two = view([instance('i-1'), instance('i-2')], [dead('i-1'), node('i-2')]);
+    expect(codes(two)).toEqual(['unhealthy-node:i-1']);
+    expect(unhealthyNodesHeld(two, config, NOW)).toEqual([]);
+    // Ten workers, three dead: 2 allowed, so none is replaced and each is reported.
+    const ok = healthy(7);
+    const ten = view(
+      [...['i-1', 'i-2', 'i-3'].map((id) => instance(id)), ...ok.map(([i]) => i)],
+      [dead('i-1'), dead('i-2'), dead('i-3'), ...ok.map(([, n]) => n)],
+    );
+    expect(codes(ten)).toEqual([]);
+    const held = unhealthyNodesHeld(ten, config, NOW);
+    expect(held.map((h) => h.nodeName)).toEqual(['i-1', 'i-2', 'i-3']);
+    expect(held[0]?.reason).toContain(
+      '3 of 10 workers are: more than node repair replaces at once (2)',
+    );
   });
 });
 

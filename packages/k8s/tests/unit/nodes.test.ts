@@ -77,6 +77,22 @@ describe('toNodeInfo', () => {
     expect(info.instanceId).toBeUndefined();
     expect(info.unschedulable).toBe(false);
   });
+
+  it("says since when a Node is not Ready: the Ready condition's last transition, else its registration", () => {
+    const unknownSince = new Date('2026-01-01T01:00:00Z');
+    const stopped: V1Node = {
+      ...node,
+      status: {
+        ...node.status,
+        conditions: [{ type: 'Ready', status: 'Unknown', lastTransitionTime: unknownSince }],
+      },
+    };
+    expect(toNodeInfo(stopped, []).notReadySince).toBe('2026-01-01T01:00:00.000Z');
+    // A kubelet that never posted a Ready condition: NotReady since it registered.
+    const silent: V1Node = { ...node, status: { allocatable: node.status?.allocatable } };
+    expect(toNodeInfo(silent, []).notReadySince).toBe('2026-01-01T00:00:00.000Z');
+    expect(toNodeInfo(node, []).notReadySince).toBeUndefined();
+  });
 });
 
 describe('isControlPlaneNode', () => {

@@ -217,6 +217,36 @@ describe('reconcile workflow: one pass per repair kind', () => {
     ]);
   });
 
+  it('unhealthy-node: replaces a worker NotReady for over 30 minutes, instance running - terminated, then its Node deleted', async () => {
+    const { world, ledger, ports } = healthy();
+    const dead = world.cluster.node('n2');
+    if (dead) {
+      dead.ready = false;
+      dead.notReadySince = world.clock.at(-1900);
+    }
+    // NotReady for 10 minutes: a kubelet that may yet come back.
+    const blip = world.cluster.node('n3');
+    if (blip) {
+      blip.ready = false;
+      blip.notReadySince = world.clock.at(-600);
+    }
+
+    const result = await reconcileCluster(ports);
+
+    expect(result.repaired).toMatchObject([
+      { code: 'unhealthy-node', nodeName: 'n2', instanceId: instanceIdOf(2) },
+    ]);
+    expect(world.fleet.terminated).toEqual([instanceIdOf(2)]);
+    expect(world.cluster.seen.deletedNodes).toEqual(['n2']);
+    expect(world.cluster.node('n3')).toBeDefined();
+    expect(reported(world, ledger)).toEqual({
+      events: ['unhealthy-node'],
+      audit: ['repair', 'reconcile'],
+    });
+    // The next pass finds nothing more to do about it.
+    expect((await reconcileCluster(ports)).repaired).toEqual([]);
+  });
+
   it('stale-cordon: lifts a cordon of an action no longer in flight past its deadline and grace', async () => {
     const { world, ledger, ports } = healthy();
     const stale = world.cluster.node('n1');
