@@ -15,6 +15,7 @@ import {
   evaluateOutcome,
   holdUnreadable,
   type InstanceCatalog,
+  isRecentlyClosed,
   staleSampleHold,
   toOutcome,
   withInstanceOwnership,
@@ -51,6 +52,11 @@ export type EvaluationResult =
   | { readonly status: 'replayed'; readonly actionId: string }
   /** The sample's action has closed already; a late redelivery decides nothing. */
   | { readonly status: 'already-closed'; readonly actionId: string }
+  /**
+   * Stale, and no action of it recorded: passed over without the lock, the
+   * audit or an announcement (a newer sample is behind it in the queue).
+   */
+  | { readonly status: 'skipped-stale'; readonly actionId: string }
   | { readonly status: 'lock-busy' };
 
 async function withLock<T, L>(
@@ -94,6 +100,20 @@ export async function evaluateSample<L>(
   // reads per sample it will hold anyway. Its ledger work (expiry, a
   // recorded action re-sent) needs neither ownership nor prices.
   const stale = staleSampleHold(sample.payload, ports.config, ports.now()) !== null;
+  // A decider far behind its queue (the 60-minute chaos soaks: every
+  // sample held stale for 20 minutes while faults took every worker) must
+  // reach the fresh samples at its tail. A stale sample whose action was
+  // never recorded can only be held, so it is passed over with one read of
+  // the ledger: no lock, no write, no audit row, no announcement. One whose
+  // action was recorded (a redelivery after a crash) goes the full way, so
+  // its command is sent again.
+  if (stale) {
+    const state = await ports.loadState(sample.clusterId);
+    const recorded =
+      state.inFlight.some((a) => a.actionId === sample.actionId) ||
+      isRecentlyClosed(state, sample.actionId);
+    if (!recorded) return { status: 'skipped-stale', actionId: sample.actionId };
+  }
   // Asked while the lock is taken, so the decision waits for EC2 no longer
   // than for the lock; a failure throws and the sample is redelivered.
   const ours = stale ? undefined : ports.smartscaleInstances();

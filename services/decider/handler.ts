@@ -87,6 +87,12 @@ export const handler = createMessageHandler<AnyEnvelope | ClaimedSample>({
           ...(d.kind === 'scale-up' ? { count: d.count, launches: d.launches } : {}),
           ...(d.kind === 'scale-down' ? { victim: d.victim.nodeName } : {}),
         });
+      } else if (result.status === 'skipped-stale') {
+        // Logged, not audited: one line per sample a backlog passes over.
+        ctx.logger.info('sample skipped: stale', {
+          actionId: result.actionId,
+          reasons: ['sample-stale'],
+        });
       } else if (result.status === 'lock-busy') {
         // Another decider holds the lock; the next sample comes within a minute.
         ctx.logger.info('sample not evaluated: lock busy');

@@ -5,6 +5,7 @@ export {
   actionDeadline,
   applyOutcome,
   expireStaleActions,
+  isRecentlyClosed,
   startAction,
 } from './action-ledger.js';
 export {

@@ -121,7 +121,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           instances?: string[];
           actionId?: string;
         };
-        if (service === 'decider' && entry.message?.startsWith('decision: ')) {
+        if (
+          service === 'decider' &&
+          (entry.message?.startsWith('decision: ') || entry.message === 'sample skipped: stale')
+        ) {
           decisions.total += 1;
           // A decider behind its queue holds every sample as stale: on a
           // starved machine this, not a fault, explains a cluster that never moved.

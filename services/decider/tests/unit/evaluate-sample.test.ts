@@ -73,16 +73,36 @@ function portsOver(initial: ClusterState, now: Date) {
 }
 
 describe('evaluateSample', () => {
-  it('holds an hour-old sample as stale: audited, DecisionMade only, nothing recorded', async () => {
+  it('passes over an hour-old sample: no lock, no audit, no announcement, nothing recorded', async () => {
     const { ports, published, audited, state } = portsOver(emptyClusterState(CLUSTER), NOW);
-    const result = await evaluateSample(sampleAt(ago(3600)), ports);
-    expect(result).toMatchObject({ status: 'decided', decision: { kind: 'hold' } });
-    expect(published.map((m) => m.type)).toEqual(['DecisionMade']);
-    expect(audited).toHaveLength(1);
-    expect(audited[0]?.detail).toMatchObject({
-      decision: { reasons: [{ code: 'sample-stale', data: { ageSeconds: 3600 } }] },
-    });
+    let locks = 0;
+    const counted: DeciderPorts<string> = {
+      ...ports,
+      acquireLock: async (clusterId) => {
+        locks += 1;
+        return ports.acquireLock(clusterId);
+      },
+    };
+    const sample = sampleAt(ago(3600));
+    const result = await evaluateSample(sample, counted);
+    expect(result).toEqual({ status: 'skipped-stale', actionId: sample.actionId });
+    expect(locks).toBe(0);
+    expect(published).toEqual([]);
+    expect(audited).toEqual([]);
     expect(state().inFlight).toEqual([]);
+  });
+
+  it('sends a recorded action again for a sample redelivered stale after a crash', async () => {
+    const { ports, published, state } = portsOver(emptyClusterState(CLUSTER), NOW);
+    const sample = sampleAt(NOW);
+    expect(await evaluateSample(sample, ports)).toMatchObject({ decision: { kind: 'scale-down' } });
+    expect(state().inFlight.map((a) => a.actionId)).toEqual([sample.actionId]);
+    const later: DeciderPorts<string> = {
+      ...ports,
+      now: () => new Date(NOW.getTime() + (config.samples.maxAgeSeconds + 5) * 1000),
+    };
+    expect(await evaluateSample(sample, later)).toMatchObject({ status: 'replayed' });
+    expect(published.filter((m) => m.type === 'DrainNode')).toHaveLength(2);
   });
 
   it('asks EC2 nothing for a sample it holds as stale, and asks for a fresh one', async () => {
@@ -96,7 +116,7 @@ describe('evaluateSample', () => {
       },
     };
     const stale = await evaluateSample(sampleAt(ago(config.samples.maxAgeSeconds + 1)), counted);
-    expect(stale).toMatchObject({ decision: { kind: 'hold' } });
+    expect(stale).toMatchObject({ status: 'skipped-stale' });
     expect(reads).toBe(0);
     await evaluateSample(sampleAt(NOW), counted);
     expect(reads).toBe(1);
