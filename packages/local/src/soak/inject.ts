@@ -161,6 +161,11 @@ export async function fire(
       const victim = choose(await liveWorkers(stack), fault.pick);
       if (!victim) return done(null, 'no live worker');
       const copies = fault.copies ?? 2;
+      // An interrupted worker is AWS's to take two minutes on: when a PDB
+      // holds its drain past the deadline SmartScale terminates it with its
+      // pods, standing in for AWS (60-minute seed 1, i-eb06ec5a046f1425a),
+      // so invariant 5b does not count it, like a worker the soak terminates.
+      if (fault.kind === 'spot-warning') context.hitByTheSoak.add(victim);
       if (fault.kind === 'spot-warning')
         await ec2Event(
           stack,

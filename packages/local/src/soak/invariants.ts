@@ -370,7 +370,7 @@ export function noTerminationWithPods(facts: ClusterFacts): Verdict {
         `${t.instanceId} ${t.state} (seen ${t.seenAt}) with ${t.pods.length} pods on its Node: ${t.pods.slice(0, 5).join(', ')}`,
     );
   return {
-    invariant: `5b no instance terminated with pods on it (${facts.terminations.length} terminations by SmartScale)`,
+    invariant: `5b no instance terminated with pods on it (${facts.terminations.length} terminations by SmartScale; Spot-interrupted ones are AWS's and not counted)`,
     held: evidence.length === 0,
     evidence,
   };
