@@ -15,7 +15,7 @@ import {
   evaluateOutcome,
   holdUnreadable,
   type InstanceCatalog,
-  isRecentlyClosed,
+  skipsStaleSample,
   staleSampleHold,
   toOutcome,
   withInstanceOwnership,
@@ -100,20 +100,14 @@ export async function evaluateSample<L>(
   // reads per sample it will hold anyway. Its ledger work (expiry, a
   // recorded action re-sent) needs neither ownership nor prices.
   const stale = staleSampleHold(sample.payload, ports.config, ports.now()) !== null;
-  // A decider far behind its queue (the 60-minute chaos soaks: every
-  // sample held stale for 20 minutes while faults took every worker) must
-  // reach the fresh samples at its tail. A stale sample whose action was
-  // never recorded can only be held, so it is passed over with one read of
-  // the ledger: no lock, no write, no audit row, no announcement. One whose
-  // action was recorded (a redelivery after a crash) goes the full way, so
-  // its command is sent again.
-  if (stale) {
-    const state = await ports.loadState(sample.clusterId);
-    const recorded =
-      state.inFlight.some((a) => a.actionId === sample.actionId) ||
-      isRecentlyClosed(state, sample.actionId);
-    if (!recorded) return { status: 'skipped-stale', actionId: sample.actionId };
-  }
+  // A stale sample whose action was never recorded is passed over (core's
+  // skipsStaleSample) after one ledger read, before the lock: a decider far
+  // behind its queue then reaches the fresh samples at its tail.
+  if (
+    stale &&
+    skipsStaleSample(await ports.loadState(sample.clusterId), sample, ports.config, ports.now())
+  )
+    return { status: 'skipped-stale', actionId: sample.actionId };
   // Asked while the lock is taken, so the decision waits for EC2 no longer
   // than for the lock; a failure throws and the sample is redelivered.
   const ours = stale ? undefined : ports.smartscaleInstances();
@@ -136,6 +130,9 @@ export async function evaluateSample<L>(
   });
   if (!result) return { status: 'lock-busy' };
   if (result.status === 'decided') return { status: 'decided', decision: result.decision };
+  // Fresh when the lock was asked for, stale by the time it was held.
+  if (result.status === 'skipped-stale')
+    return { status: 'skipped-stale', actionId: sample.actionId };
   return { status: result.status, actionId: sample.actionId };
 }
 

@@ -15,7 +15,7 @@ import { type AuditRecord, auditedSnapshotDetail } from './audit-record.js';
 import { commandForRecorded, commandsFor } from './commands.js';
 import type { Config } from './config.js';
 import { decisionCostEffect } from './cost-effect.js';
-import { decide } from './decide/index.js';
+import { decide, staleSampleHold } from './decide/index.js';
 import { type InstanceCatalog, scaleUpHeadline } from './instance-mix.js';
 
 /** A policy: what to do about one snapshot given the ledger. core's `decide` unless told otherwise. */
@@ -45,8 +45,33 @@ export type Evaluation = {
   readonly audit: readonly AuditRecord[];
 } & (
   | { readonly status: 'decided'; readonly decision: Decision }
-  | { readonly status: 'replayed' | 'already-closed'; readonly decision: null }
+  | {
+      readonly status: 'replayed' | 'already-closed' | 'skipped-stale';
+      readonly decision: null;
+    }
 );
+
+/**
+ * A sample that is stale now and whose action the ledger never recorded:
+ * it can only be held, so it is passed over - no ledger change, no audit,
+ * no announcement - and a decider behind its queue reaches the fresh
+ * samples at the tail (the 60-minute chaos soaks: a starved decider paid a
+ * whole hold per stale sample, fell further behind, and never decided
+ * again). A recorded one (a redelivery after a crash) is evaluated, so its
+ * command is sent again.
+ */
+export function skipsStaleSample(
+  state: ClusterState,
+  sample: Envelope<'MetricsSampled'>,
+  config: Config,
+  now: Date,
+): boolean {
+  return (
+    staleSampleHold(sample.payload, config, now) !== null &&
+    !state.inFlight.some((a) => a.actionId === sample.actionId) &&
+    !isRecentlyClosed(state, sample.actionId)
+  );
+}
 
 export interface EvaluateOptions {
   /** The S3 object the sample came in, when it came by claim (audited in place of a big snapshot). */
@@ -95,6 +120,8 @@ export function evaluate(
   now: Date,
   options: EvaluateOptions = {},
 ): Evaluation {
+  if (skipsStaleSample(state, sample, config, now))
+    return { status: 'skipped-stale', state, decision: null, expired: [], commands: [], audit: [] };
   const expiry = expireStaleActions(state, config, now);
   const expired = expiry.expired;
   const audit = expired.map((a) => expiredRecord(sample.clusterId, a, now));

@@ -5,7 +5,6 @@ export {
   actionDeadline,
   applyOutcome,
   expireStaleActions,
-  isRecentlyClosed,
   startAction,
 } from './action-ledger.js';
 export {
@@ -43,6 +42,7 @@ export {
   type EvaluationStatus,
   evaluate,
   holdUnreadable,
+  skipsStaleSample,
 } from './evaluate.js';
 export {
   fallbacks,

@@ -1,5 +1,6 @@
+import { createMessage } from '@smartscale/contracts';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig as config, decide, parseConfig } from '../../src/index.js';
+import { defaultConfig as config, decide, evaluate, parseConfig } from '../../src/index.js';
 import { ago, fullNodes, NOW, nodes, pending, snapshot, state } from './fixtures.js';
 
 describe('stale samples', () => {
@@ -35,5 +36,21 @@ describe('stale samples', () => {
 
   it('refuses a negative limit at start-up, naming the setting', () => {
     expect(() => parseConfig({ samples: { maxAgeSeconds: -1 } })).toThrow(/samples\.maxAgeSeconds/);
+  });
+
+  it('evaluate passes over a stale sample no action of which was recorded: same ledger, nothing to send or audit', () => {
+    const ledger = state();
+    const old = createMessage(
+      'MetricsSampled',
+      { ...snapshot(nodes(3), pending(4)), takenAt: ago(3600) },
+      { clusterId: ledger.clusterId },
+      NOW,
+    );
+    const skipped = evaluate(ledger, old, config, NOW);
+    expect(skipped).toMatchObject({ status: 'skipped-stale', commands: [], audit: [] });
+    expect(skipped.state).toBe(ledger);
+    // Fresh, the same cluster is decided.
+    const fresh = { ...old, payload: { ...old.payload, takenAt: NOW.toISOString() } };
+    expect(evaluate(ledger, fresh, config, NOW).status).toBe('decided');
   });
 });
