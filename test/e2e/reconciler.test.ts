@@ -182,8 +182,9 @@ describe('the reconciler', () => {
     expect(
       repaired.map((e) => (e.detail as { repair: { nodeName: string } }).repair.nodeName),
     ).toEqual([victim]);
-    // Not before its 6 s: a blip is left to come back.
-    expect(Date.parse(repaired[0]?.at ?? '') - since.getTime()).toBeGreaterThanOrEqual(6_000);
+    // Not before its 6 s: a blip is left to come back. The API server keeps
+    // lastTransitionTime to the second, so up to 1 s of it may be cut off.
+    expect(Date.parse(repaired[0]?.at ?? '') - since.getTime()).toBeGreaterThanOrEqual(5_000);
     expect(repaired[0]?.summary).toBe(`repair unhealthy-node: ${victim}`);
     // Nothing else was taken for it.
     expect(repairs(entries, 'ghost-node')).toEqual([]);
