@@ -130,9 +130,6 @@ export async function evaluateSample<L>(
   });
   if (!result) return { status: 'lock-busy' };
   if (result.status === 'decided') return { status: 'decided', decision: result.decision };
-  // Fresh when the lock was asked for, stale by the time it was held.
-  if (result.status === 'skipped-stale')
-    return { status: 'skipped-stale', actionId: sample.actionId };
   return { status: result.status, actionId: sample.actionId };
 }
 
