@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../packages/local/src/env.ts';
+import { writeSoakReport } from '../../packages/local/src/soak/report.ts';
 import { runSoak } from '../../packages/local/src/soak/run-soak.ts';
 import { FAULT_KINDS } from '../../packages/local/src/soak/schedule.ts';
 
@@ -27,6 +28,8 @@ describe('the chaos soak', () => {
       settleSeconds: 120,
       log: () => {},
     });
+    // Kept beside the benchmark's for reading a failed CI run's evidence in full.
+    writeSoakReport(report, `soak-report-ci-seed${SEED}.json`);
     // The faults really hit: a soak that hit nothing proves nothing. A few
     // may find no target (no message queued at that instant), not most.
     const hitKinds = Object.entries(report.faultsByKind).filter(([, n]) => n > 0);

@@ -5,7 +5,7 @@ import type { ClusterState } from '@smartscale/contracts';
 import { actionDeadline, type Config } from '@smartscale/core';
 // The spot listener's own naming of a replacement, so the soak recognises
 // one exactly as the services made it.
-import { actionIdForInstance } from '../../../../services/spot-listener/ec2-events.ts';
+import { actionIdForInstance } from '@smartscale/service-spot-listener/ec2-events';
 
 /** An EC2 worker of the cluster as the soak read it. */
 export interface InstanceFact {

@@ -1,5 +1,8 @@
 // The soak's report: what was fired, what the reconciler repaired, how long
 // the cluster took to come back, and each invariant with its evidence.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../env.ts';
 import type { FiredFault } from './inject.ts';
 import type { PeakFact, Verdict } from './invariants.ts';
 import { countByKind, type FaultKind } from './schedule.ts';
@@ -43,6 +46,17 @@ export function buildSoakReport(
     missed: faults.length - hit.length,
     held: input.invariants.every((v) => v.held),
   };
+}
+
+/**
+ * Writes the report under out/ (the CLI's soak-report.json, or a name of the
+ * caller's, such as the CI soak's) and returns the path relative to the repo.
+ */
+export function writeSoakReport(report: SoakReport, fileName = 'soak-report.json'): string {
+  const outDir = join(REPO_ROOT, 'out');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, fileName), `${JSON.stringify(report, null, 2)}\n`);
+  return `out/${fileName}`;
 }
 
 /** The short table printed at the end of a soak. */

@@ -1,11 +1,10 @@
 // `npm run soak -- --seed N --minutes M [--trace FILE]`: one seeded chaos
 // soak on the whole local stack; prints the table, writes out/soak-report.json,
 // exits 1 when an invariant broke.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../env.ts';
-import { soakTable } from './report.ts';
+import { soakTable, writeSoakReport } from './report.ts';
 import { runSoak } from './run-soak.ts';
 
 const USAGE =
@@ -48,8 +47,6 @@ const report = await runSoak({
   meanGapSeconds,
   ...window,
 });
-const outDir = join(REPO_ROOT, 'out');
-mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'soak-report.json'), `${JSON.stringify(report, null, 2)}\n`);
-console.log(`\n${soakTable(report)}\n  wrote out/soak-report.json`);
+const written = writeSoakReport(report);
+console.log(`\n${soakTable(report)}\n  wrote ${written}`);
 process.exit(report.held ? 0 : 1);

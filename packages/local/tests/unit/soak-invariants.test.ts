@@ -1,7 +1,7 @@
 import { emptyClusterState } from '@smartscale/contracts';
 import { parseConfig } from '@smartscale/core';
+import { actionIdForInstance } from '@smartscale/service-spot-listener/ec2-events';
 import { describe, expect, it } from 'vitest';
-import { actionIdForInstance } from '../../../../services/spot-listener/ec2-events.ts';
 import {
   type ClusterFacts,
   checkInvariants,
