@@ -54,6 +54,7 @@ export default defineConfig({
           include: [
             'packages/aws/tests/integration/**/*.test.ts',
             'packages/cli/tests/integration/**/*.test.ts',
+            'packages/local/tests/integration/aws-*.test.ts',
             'services/*/tests/integration/**/*.test.ts',
           ],
           globalSetup: ['packages/aws/tests/aws.global-setup.ts'],

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
   type _InstanceType,
-  DescribeInstancesCommand,
   DescribeInstanceTypesCommand,
   type EC2Client,
   type Instance,
@@ -15,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { FleetTag } from '@smartscale/aws';
 import { kubernetesArch, type Taint } from '@smartscale/core';
+import { InstancePoll } from './aws/instance-poll.ts';
 import { KWOK_NODE_ANNOTATION } from './cluster/start.ts';
 
 export interface JoinAgentOptions {
@@ -183,17 +183,13 @@ export function startJoinAgent(options: JoinAgentOptions): JoinAgent {
     return known;
   };
   let running = true;
+  const poll = new InstancePoll(options.ec2, [
+    { Name: `tag:${FleetTag.Cluster}`, Values: [options.clusterId] },
+    { Name: `tag:${FleetTag.Managed}`, Values: ['true'] },
+  ]);
 
   const tick = async () => {
-    const out = await options.ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          { Name: `tag:${FleetTag.Cluster}`, Values: [options.clusterId] },
-          { Name: `tag:${FleetTag.Managed}`, Values: ['true'] },
-        ],
-      }),
-    );
-    const instances = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+    const instances = await poll.read();
     const t = now().getTime();
     for (const instance of instances) {
       const id = instance.InstanceId;

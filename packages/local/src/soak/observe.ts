@@ -1,6 +1,6 @@
 // Reads the facts the invariants are checked on from the real systems:
 // EC2 (moto), the API server, the ledger, the DLQs and the lock.
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, type Filter, type Instance } from '@aws-sdk/client-ec2';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { AuditLog, ClusterLock, ClusterStateStore, FleetTag } from '@smartscale/aws';
 import { peekDeadLetters } from '@smartscale/cli';
@@ -13,6 +13,7 @@ import {
   parseProviderId,
   podRequests,
 } from '@smartscale/k8s';
+import { InstancePoll } from '../aws/instance-poll.ts';
 import type { LocalStack } from '../stack.ts';
 import type {
   AuditFact,
@@ -29,19 +30,32 @@ export const LEASE_MS = 30_000;
 
 export async function readInstances(stack: LocalStack): Promise<InstanceFact[]> {
   const res = await stack.aws.ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [{ Name: `tag:${FleetTag.Cluster}`, Values: [stack.clusterId] }],
-    }),
+    new DescribeInstancesCommand({ Filters: clusterInstances(stack) }),
   );
-  return (res.Reservations ?? [])
-    .flatMap((r) => r.Instances ?? [])
-    .map((i) => ({
-      instanceId: i.InstanceId ?? '',
-      state: i.State?.Name ?? 'unknown',
-      actionId: i.Tags?.find((t) => t.Key === FleetTag.ActionId)?.Value ?? null,
-      // As the spot listener reads it (fleet.ts), so a replacement's action id matches.
-      launchedAt: i.LaunchTime?.toISOString() ?? null,
-    }));
+  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map(instanceFact);
+}
+
+/**
+ * readInstances for a loop that reads every second: the same facts, at the
+ * cost of the instances not yet terminated (see InstancePoll).
+ */
+export function instanceReader(stack: LocalStack): () => Promise<InstanceFact[]> {
+  const poll = new InstancePoll(stack.aws.ec2, clusterInstances(stack));
+  return async () => (await poll.read()).map(instanceFact);
+}
+
+function clusterInstances(stack: LocalStack): Filter[] {
+  return [{ Name: `tag:${FleetTag.Cluster}`, Values: [stack.clusterId] }];
+}
+
+function instanceFact(i: Instance): InstanceFact {
+  return {
+    instanceId: i.InstanceId ?? '',
+    state: i.State?.Name ?? 'unknown',
+    actionId: i.Tags?.find((t) => t.Key === FleetTag.ActionId)?.Value ?? null,
+    // As the spot listener reads it (fleet.ts), so a replacement's action id matches.
+    launchedAt: i.LaunchTime?.toISOString() ?? null,
+  };
 }
 
 export async function readNodes(stack: LocalStack): Promise<NodeFact[]> {

@@ -28,9 +28,9 @@ import {
   workersWithinBounds,
 } from './invariants.ts';
 import {
+  instanceReader,
   LEASE_MS,
   readFacts,
-  readInstances,
   readLock,
   readNodes,
   readPods,
@@ -191,10 +191,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let peakReady = { count: 0, at: startedAt.toISOString() };
     let monitoring = true;
     const terminations = new TerminationWatch();
+    const readEverySecond = instanceReader(stack);
     const monitor = (async () => {
       while (monitoring) {
         try {
-          const instances = await readInstances(stack);
+          const instances = await readEverySecond();
           terminations.observe(instances, await readPods(stack), hitByTheSoak);
           peak = nextPeak(peak, instances, new Date());
           const { counted, leaving } = countedAgainstMax(instances);

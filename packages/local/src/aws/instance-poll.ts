@@ -1,0 +1,81 @@
+// The local stack's once-a-second readers of EC2 (the join agent, the
+// soak's monitor) see every instance of the cluster, terminated ones
+// included, as an unfiltered DescribeInstances would. moto never forgets a
+// terminated instance and serializes each one it returns at a few
+// milliseconds of its single Python thread, so two such readers over a
+// 60-minute soak (~150 launches) ended up holding moto's core and slowing
+// every service's AWS calls behind them. This reader asks moto only for the
+// instances not yet terminated, then once, by id, for those that left that
+// set; terminated is final, so it keeps those itself.
+import {
+  DescribeInstancesCommand,
+  type EC2Client,
+  type Filter,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+
+const NOT_TERMINATED = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
+
+export class InstancePoll {
+  readonly #ec2: EC2Client;
+  readonly #filters: Filter[];
+  readonly #terminated = new Map<string, Instance>();
+  /** Ids not terminated at the last read; null before the first read. */
+  #open: Set<string> | null = null;
+
+  constructor(ec2: EC2Client, filters: Filter[]) {
+    this.#ec2 = ec2;
+    this.#filters = filters;
+  }
+
+  /** Every instance matching the filters, in any state, as EC2 (moto) holds them now. */
+  async read(): Promise<Instance[]> {
+    if (this.#open === null) {
+      // The first read sees what was terminated before this reader started.
+      const all = await this.#describe(this.#filters);
+      this.#settle(all, []);
+      return all;
+    }
+    const current = await this.#describe([
+      ...this.#filters,
+      { Name: 'instance-state-name', Values: NOT_TERMINATED },
+    ]);
+    const present = new Set(current.map((i) => i.InstanceId));
+    const left = [...this.#open].filter((id) => !present.has(id));
+    if (left.length === 0) return this.#settle(current, []);
+    try {
+      return this.#settle(current, await this.#describe(this.#filters, left));
+    } catch (err) {
+      // An id EC2 no longer knows fails the whole call: start over from one full read.
+      if ((err as { name?: string }).name !== 'InvalidInstanceID.NotFound') throw err;
+      this.#open = null;
+      return this.read();
+    }
+  }
+
+  #settle(current: Instance[], left: Instance[]): Instance[] {
+    const open = new Set<string>();
+    for (const i of [...current, ...left]) {
+      if (!i.InstanceId) continue;
+      if (i.State?.Name === 'terminated') this.#terminated.set(i.InstanceId, i);
+      else open.add(i.InstanceId);
+    }
+    // An id that left the set but was not found by id stays open: asked again next time.
+    const found = new Set(left.map((i) => i.InstanceId));
+    for (const id of this.#open ?? [])
+      if (!found.has(id) && !this.#terminated.has(id)) open.add(id);
+    this.#open = open;
+    const notTerminated = [...current, ...left].filter((i) => i.State?.Name !== 'terminated');
+    return [...notTerminated, ...this.#terminated.values()];
+  }
+
+  async #describe(filters: Filter[], instanceIds?: string[]): Promise<Instance[]> {
+    const out = await this.#ec2.send(
+      new DescribeInstancesCommand({
+        Filters: filters,
+        ...(instanceIds ? { InstanceIds: instanceIds } : {}),
+      }),
+    );
+    return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+  }
+}
