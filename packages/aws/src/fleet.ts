@@ -154,7 +154,8 @@ const LIVE_STATES = ['pending', 'running'];
 /**
  * The DescribeInstances filters of this cluster's workers: both tags, the
  * cluster's and `smartscale:managed=true`, as the terminate permission
- * requires them. Only filters moto implements: tag:<key>, instance-state-name.
+ * requires them. Only filters moto implements: tag:<key>, instance-state-name,
+ * instance-id.
  */
 function workerFilters(clusterId: string): { Name: string; Values: string[] }[] {
   return [
@@ -350,10 +351,16 @@ export class Ec2Fleet {
     return this.#describe([]);
   }
 
-  /** One managed worker of this cluster in any state, or null when it is not ours. */
+  /**
+   * One managed worker of this cluster in any state, or null when it is not
+   * ours. Filtered by id, not listed and searched: the drainer and the spot
+   * listener ask once per message, and a cluster's terminated instances
+   * (EC2 keeps them for about an hour; moto for ever) need not come back.
+   * A filter, unlike InstanceIds, answers an unknown id with nothing.
+   */
   async findWorker(instanceId: string): Promise<ManagedWorker | null> {
-    const all = await this.#describe([]);
-    return all.find((w) => w.instanceId === instanceId) ?? null;
+    const found = await this.#describe([{ Name: 'instance-id', Values: [instanceId] }]);
+    return found.find((w) => w.instanceId === instanceId) ?? null;
   }
 
   /** Live workers launched for one action. */

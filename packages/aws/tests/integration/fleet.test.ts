@@ -313,6 +313,8 @@ describe('Ec2Fleet', () => {
     expect(after.map((w) => w.instanceId)).not.toContain(mine.instanceId);
     expect((await fleet.findWorker(mine.instanceId))?.state).toMatch(/shutting-down|terminated/);
     expect(await fleet.findWorker(foreignId)).toBeNull();
+    // An id EC2 never knew (or forgot an hour after termination) is not ours, not an error.
+    expect(await fleet.findWorker('i-0123456789abcdef0')).toBeNull();
     const foreignNow = await clients.ec2.send(
       new DescribeInstancesCommand({ InstanceIds: [foreignId] }),
     );
