@@ -53,6 +53,8 @@ export interface SoakOptions {
   readonly meanGapSeconds?: number;
   /** Longest wait for the cluster to converge after the last fault. */
   readonly settleSeconds?: number;
+  /** Told how to stop the stack once it is up, so a Ctrl-C can take it down (moto runs in its own session). */
+  readonly onStackUp?: (stop: () => Promise<void>) => void;
   readonly log?: (line: string) => void;
 }
 
@@ -143,6 +145,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
     },
   });
+  options.onStackUp?.(() => stack.stop());
   try {
     // The in-process `smartscale` CLI reads the deployment from a resources
     // file and the endpoint from the environment, as an operator's would.

@@ -39,7 +39,23 @@ const tracePath = resolve(
 );
 const window = values.trace ? {} : { from: 19 * 3600, to: 22 * 3600 };
 
+// Without this a Ctrl-C ended the soak and left its moto running: moto
+// runs in its own process session, out of the terminal's signal.
+let stopStack: (() => Promise<void>) | null = null;
+let stopping = false;
+const shutdown = async (code: number) => {
+  if (stopping) return;
+  stopping = true;
+  await stopStack?.();
+  process.exit(code);
+};
+process.on('SIGINT', () => void shutdown(130));
+process.on('SIGTERM', () => void shutdown(143));
+
 const report = await runSoak({
+  onStackUp: (stop) => {
+    stopStack = stop;
+  },
   seed,
   minutes,
   tracePath,
