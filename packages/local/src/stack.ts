@@ -38,6 +38,8 @@ export interface StackOptions {
   readonly sampleIntervalMs: number;
   /** The reconciler's period; 2 minutes (its AWS schedule) when absent. */
   readonly reconcileIntervalMs?: number;
+  /** moto forgets a terminated instance after this many seconds (EC2: about an hour); absent: never. */
+  readonly terminatedTtlSeconds?: number;
   readonly watchGraceMs: number;
   /** The sampler's pending-pod watch; false samples on the schedule only. Default true. */
   readonly sampleWatch?: boolean;
@@ -104,7 +106,13 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     undo.length = 0;
   };
   try {
-    const moto = options.moto ?? (await startMoto());
+    const moto =
+      options.moto ??
+      (await startMoto(
+        options.terminatedTtlSeconds !== undefined
+          ? { terminatedTtlSeconds: options.terminatedTtlSeconds }
+          : {},
+      ));
     if (!options.moto) undo.push(() => moto.stop());
     const aws = createAwsClients(localAwsOptions(moto.endpoint));
     undo.push(async () => aws.destroy());

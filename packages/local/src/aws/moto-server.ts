@@ -32,6 +32,11 @@ export interface StartMotoOptions {
   logFile?: string;
   /** How long to wait for the server to answer. */
   readyTimeoutMs?: number;
+  /**
+   * Seconds after which a terminated instance is forgotten, as EC2 does
+   * after about an hour (serve_moto.py); absent: kept for ever, moto's way.
+   */
+  terminatedTtlSeconds?: number;
 }
 
 export { freePort };
@@ -73,7 +78,13 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoSer
   }
   const child = spawnServer(python, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', out, out],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    env: {
+      ...process.env,
+      PYTHONUNBUFFERED: '1',
+      ...(options.terminatedTtlSeconds !== undefined
+        ? { SMARTSCALE_MOTO_TERMINATED_TTL_SECONDS: String(options.terminatedTtlSeconds) }
+        : {}),
+    },
   });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`moto server could not be started with ${python}`);

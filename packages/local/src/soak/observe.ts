@@ -183,9 +183,16 @@ export async function readFacts(
   lockBeforeAt: number,
   since: Date,
   terminations: readonly TerminationFact[],
+  /**
+   * The instances; by default what EC2 lists now. Once moto forgets
+   * terminated instances (the soak's TTL), the final facts come from the
+   * soak's 1 Hz reader, which remembers every instance it saw terminate,
+   * so 5a still counts each action's launches.
+   */
+  instancesNow: () => Promise<InstanceFact[]> = () => readInstances(stack),
 ): Promise<ClusterFacts> {
   const [instances, nodes, pods, state, deadLetters, lockAfter, audit] = await Promise.all([
-    readInstances(stack),
+    instancesNow(),
     readNodes(stack),
     readPods(stack),
     stateStore(stack).load(stack.clusterId),

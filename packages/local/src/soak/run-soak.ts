@@ -110,6 +110,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     cpuUsage: () => pointAt(traceNow).cpuUtil,
     sampleIntervalMs: Math.max(1000, Math.round(60_000 / speed)),
     reconcileIntervalMs: Math.max(1000, Math.round(120_000 / speed)),
+    // EC2 lists a terminated instance for about an hour: 60 s at 60x.
+    terminatedTtlSeconds: 3600 / speed,
     watchGraceMs: config.scaleUp.pendingGraceSeconds * 1000,
     visibilityTimeoutSeconds: 10,
     log: () => {},
@@ -326,6 +328,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       lockBeforeAt,
       startedAt,
       terminations.terminations,
+      readEverySecond,
     );
     const invariants = checkInvariants(facts, policy, peak, LEASE_MS);
     const repairsByCode = await readRepairs(stack, startedAt);
