@@ -6,13 +6,10 @@
 // moto, the API server and Prometheus, a kubelet stopped, a worker that
 // never joins, a blocking PDB, and the ledger's lock and state contended.
 // Nothing is mocked.
-import {
-  DescribeInstancesCommand,
-  StopInstancesCommand,
-  TerminateInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import { StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { FleetTag } from '@smartscale/aws';
 import { main as smartscale } from '@smartscale/cli';
+import { describeInstances } from '../aws/instance-poll.ts';
 import type { LocalStack } from '../stack.ts';
 import { SHOP_NAMESPACE } from '../workload.ts';
 import {
@@ -58,16 +55,13 @@ export interface InjectorContext {
 
 /** Live (pending or running) workers of the cluster, oldest launch first so `pick` is stable for a given state. */
 export async function liveWorkers(stack: LocalStack): Promise<string[]> {
-  const res = await stack.aws.ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [
-        { Name: `tag:${FleetTag.Cluster}`, Values: [stack.clusterId] },
-        { Name: 'instance-state-name', Values: ['pending', 'running'] },
-      ],
-    }),
-  );
-  return (res.Reservations ?? [])
-    .flatMap((r) => r.Instances ?? [])
+  const live = await describeInstances(stack.aws.ec2, {
+    Filters: [
+      { Name: `tag:${FleetTag.Cluster}`, Values: [stack.clusterId] },
+      { Name: 'instance-state-name', Values: ['pending', 'running'] },
+    ],
+  });
+  return live
     .sort((a, b) => (a.InstanceId ?? '').localeCompare(b.InstanceId ?? ''))
     .map((i) => i.InstanceId ?? '');
 }

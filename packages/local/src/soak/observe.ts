@@ -1,6 +1,6 @@
 // Reads the facts the invariants are checked on from the real systems:
 // EC2 (moto), the API server, the ledger, the DLQs and the lock.
-import { DescribeInstancesCommand, type Filter, type Instance } from '@aws-sdk/client-ec2';
+import type { Filter, Instance } from '@aws-sdk/client-ec2';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { AuditLog, ClusterLock, ClusterStateStore, FleetTag } from '@smartscale/aws';
 import { peekDeadLetters } from '@smartscale/cli';
@@ -13,7 +13,7 @@ import {
   parseProviderId,
   podRequests,
 } from '@smartscale/k8s';
-import { InstancePoll } from '../aws/instance-poll.ts';
+import { describeInstances, InstancePoll } from '../aws/instance-poll.ts';
 import type { LocalStack } from '../stack.ts';
 import type {
   AuditFact,
@@ -29,10 +29,9 @@ import type {
 export const LEASE_MS = 30_000;
 
 export async function readInstances(stack: LocalStack): Promise<InstanceFact[]> {
-  const res = await stack.aws.ec2.send(
-    new DescribeInstancesCommand({ Filters: clusterInstances(stack) }),
+  return (await describeInstances(stack.aws.ec2, { Filters: clusterInstances(stack) })).map(
+    instanceFact,
   );
-  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map(instanceFact);
 }
 
 /**

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { motoClients } from '@smartscale/aws/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InstancePoll } from '../../src/aws/instance-poll.ts';
+import { describeInstances, InstancePoll } from '../../src/aws/instance-poll.ts';
 
 // Both run against the moto the `aws` project starts through serve_moto.py,
 // which replaces moto's tag lookup (see its docstring).
@@ -125,5 +125,20 @@ describe('InstancePoll on moto', () => {
       expect(viaDescribeTags).toContain(`smartscale:cluster=${mine}`);
       expect(tags.Tags?.every((t) => t.ResourceType === 'instance')).toBe(true);
     }
+  });
+
+  it("reads past moto's first page of 100 reservations", async () => {
+    const cluster = `pages-${randomBytes(3).toString('hex')}`;
+    const launched: string[] = [];
+    // One reservation per RunInstances, as the provisioner launches.
+    for (let i = 0; i < 103; i += 1) launched.push(...(await launch(cluster, 1)));
+    const firstPage = await ec2.send(new DescribeInstancesCommand({ Filters: byCluster(cluster) }));
+    expect(firstPage.Reservations).toHaveLength(100);
+    expect(firstPage.NextToken).toBeTruthy();
+    const all = await describeInstances(ec2, { Filters: byCluster(cluster) });
+    expect(all.map((i) => i.InstanceId).sort()).toEqual([...launched].sort());
+    const poll = new InstancePoll(ec2, byCluster(cluster));
+    expect(await poll.read()).toHaveLength(103);
+    expect(await poll.read()).toHaveLength(103);
   });
 });
