@@ -48,6 +48,11 @@ export class ClusterLock {
     return (this.#options.now?.() ?? new Date()).getTime();
   }
 
+  /** How long a lease lasts without renewal: the longest a dead holder keeps the lock. */
+  get leaseMs(): number {
+    return this.#options.leaseMs;
+  }
+
   /** Takes the lock for a new owner; null when someone else holds a live lease. */
   async acquire(clusterId: string, owner: string = randomUUID()): Promise<Lease | null> {
     const now = this.#now();

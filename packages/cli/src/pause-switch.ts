@@ -23,15 +23,24 @@ export interface PauseResult {
   readonly auditActionId: string | null;
 }
 
-async function acquire(ports: PauseSwitchPorts, owner: string, attempts: number): Promise<Lease> {
-  for (let i = 0; i < attempts; i++) {
+/**
+ * Takes the cluster lock, waiting out a holder's whole lease if need be: the
+ * decider holds it for milliseconds per message, but an owner that died
+ * holding it keeps it until its lease runs out (30 s deployed). A resume
+ * that gave up sooner (50 tries, ~8 s) left a soak's cluster paused for good.
+ */
+async function acquire(ports: PauseSwitchPorts, owner: string, waitMs: number): Promise<Lease> {
+  const started = Date.now();
+  let attempts = 0;
+  for (;;) {
+    attempts += 1;
     const lease = await ports.lock.acquire(ports.clusterId, owner);
     if (lease) return lease;
-    // The decider holds the lock for milliseconds per message.
+    if (Date.now() - started >= waitMs) break;
     await new Promise((r) => setTimeout(r, 100 + Math.random() * 100));
   }
   throw new Error(
-    `the lock of cluster ${ports.clusterId} stayed held for ${attempts} attempts; see 'smartscale status' for its holder and retry`,
+    `the lock of cluster ${ports.clusterId} stayed held for ${Math.round((Date.now() - started) / 1000)} s (${attempts} attempts), longer than a lease; see 'smartscale status' for its holder and retry`,
   );
 }
 
@@ -48,9 +57,11 @@ export async function setPause(
   ports: PauseSwitchPorts,
   change: PauseChange,
   now: Date,
-  options: { lockAttempts?: number } = {},
+  options: { lockWaitMs?: number } = {},
 ): Promise<PauseResult> {
-  const lease = await acquire(ports, `smartscale-cli:${change.by}`, options.lockAttempts ?? 50);
+  // A lease and a margin: by then a dead holder's lease has run out.
+  const waitMs = options.lockWaitMs ?? ports.lock.leaseMs + 5000;
+  const lease = await acquire(ports, `smartscale-cli:${change.by}`, waitMs);
   let state: ClusterState;
   try {
     state = await ports.state.load(ports.clusterId);

@@ -1,4 +1,4 @@
-import type { Lease, Publisher, QueueRunner } from '@smartscale/aws';
+import { ClusterLock, type Lease, type Publisher, type QueueRunner } from '@smartscale/aws';
 import { eventually, motoClients, receiveAll } from '@smartscale/aws/test-support';
 import { type AnyEnvelope, createMessage, type NodeInfo } from '@smartscale/contracts';
 import { ulid } from 'ulid';
@@ -209,6 +209,27 @@ describe('smartscale on a live decider', () => {
       expect((await d.state.load(d.clusterId)).paused?.by).toBe('carol');
       expect((await cli('resume')).code).toBe(0);
       expect((await d.state.load(d.clusterId)).paused).toBeNull();
+    } finally {
+      d.close();
+    }
+  });
+
+  it('resume waits out the lease of an owner that died holding the lock', async () => {
+    const d = resolveDeployment({ resourcesFile: deployment.resourcesFile });
+    try {
+      expect((await cli('pause', '--reason', 'maintenance', '--by', 'dave')).code).toBe(0);
+      // A holder that dies with 12 s of lease left: longer than the 50 tries
+      // (~8 s) after which resume used to give up, leaving the cluster paused.
+      const dying = new ClusterLock({
+        documents: d.clients.documents,
+        tableName: d.resources.tables.state,
+        leaseMs: 12_000,
+      });
+      expect(await dying.acquire(d.clusterId, 'died-holding-it')).not.toBeNull();
+      const run = await cli('resume', '--by', 'dave');
+      expect(run.code, run.stderr).toBe(0);
+      expect((await d.state.load(d.clusterId)).paused).toBeNull();
+      expect((await d.lock.holder(d.clusterId))?.live).toBe(false);
     } finally {
       d.close();
     }
