@@ -47,7 +47,7 @@ describe('the chaos soak', () => {
     const load = `decisions ${report.decisions.total}, ${report.decisions.sampleStale} sample-stale`;
     for (const verdict of report.invariants)
       expect(verdict.evidence, `${verdict.invariant} (${load})`).toEqual([]);
-    expect(report.invariants).toHaveLength(10);
+    expect(report.invariants).toHaveLength(11);
     expect(report.convergeSeconds).not.toBeNull();
   }, 900_000);
 });

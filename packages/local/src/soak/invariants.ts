@@ -249,6 +249,21 @@ export function lockFreeOrLive(facts: ClusterFacts, leaseMs: number): Verdict {
   };
 }
 
+/**
+ * (8) The cluster is not left paused: every pause of the soak ends in a
+ * resume, so a pause still set at the end is a resume that did not get
+ * through (seed 2 ended paused behind a dead lock owner and showed up only
+ * as 4a and 4b).
+ */
+export function notLeftPaused(facts: ClusterFacts): Verdict {
+  const paused = facts.state.paused;
+  return {
+    invariant: '8 cluster not left paused',
+    held: paused === null,
+    evidence: paused ? [`paused by ${paused.by} at ${paused.at}: ${paused.reason}`] : [],
+  };
+}
+
 /** (3b) Every action's audit trail ends in an outcome: a closed action's last entry is not its decision. */
 export function auditTrailsEnd(facts: ClusterFacts): Verdict {
   const inFlight = new Set(facts.state.inFlight.map((a) => a.actionId));
@@ -394,5 +409,6 @@ export function checkInvariants(
     noTerminationWithPods(facts),
     deadLettersExplained(facts),
     lockFreeOrLive(facts, leaseMs),
+    notLeftPaused(facts),
   ];
 }

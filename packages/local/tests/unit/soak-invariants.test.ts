@@ -81,6 +81,21 @@ describe('the soak invariants', () => {
     expect(broken(healthy)).toEqual([]);
   });
 
+  it('break on a cluster left paused, naming who paused it and why', () => {
+    const paused = {
+      ...healthy,
+      state: {
+        ...healthy.state,
+        paused: { by: 'soak', reason: 'soak: operator pause', at: at.toISOString() },
+      },
+    };
+    expect(broken(paused)).toEqual(['8']);
+    const verdict = checkInvariants(paused, config, quietPeak, 30_000).find((v) => !v.held);
+    expect(verdict?.evidence).toEqual([
+      `paused by soak at ${at.toISOString()}: soak: operator pause`,
+    ]);
+  });
+
   it('name an orphan instance and a ghost Node', () => {
     const facts = {
       ...healthy,
