@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../env.ts';
+import { type LagWindow, lagLine } from './decider-lag.ts';
 import type { FiredFault } from './inject.ts';
 import type { PeakFact, Verdict } from './invariants.ts';
 import { countByKind, type FaultKind } from './schedule.ts';
@@ -29,6 +30,8 @@ export interface SoakReport {
   readonly neverJoined: readonly string[];
   /** The decider's decisions in the run, and how many were holds for a stale sample (a decider behind its queue). */
   readonly decisions: { readonly total: number; readonly sampleStale: number };
+  /** The age of each sample when the decider took it up, per 5 minutes of the run. */
+  readonly deciderLag: readonly LagWindow[];
   /** Launches and non-hold decisions, for diagnosing a broken invariant. */
   readonly events: readonly string[];
   readonly invariants: readonly Verdict[];
@@ -82,6 +85,7 @@ export function soakTable(report: SoakReport): string {
         ? ' (the decider ran behind its queue: check the machine load)'
         : ''
     }`,
+    `  sample age  p50 per 5 min: ${lagLine(report.deciderLag)}`,
     `  converged   ${report.convergeSeconds === null ? 'not within the settle window' : `${report.convergeSeconds.toFixed(1)} s after the last fault`}`,
     `  peak        ${report.peakLiveWorkers.count} live workers at ${report.peakLiveWorkers.at}; ${report.peakReadyManagedNodes.count} Ready managed Nodes at ${report.peakReadyManagedNodes.at}`,
     '  invariants',

@@ -14,6 +14,7 @@ import { toServiceResources } from '../services/run-services.ts';
 import { type LocalStack, startLocalStack } from '../stack.ts';
 import { SHOP_NAMESPACE, startShopWorkload } from '../workload.ts';
 import { NeverJoinSwitch } from './cluster-faults.ts';
+import { DeciderLag } from './decider-lag.ts';
 import { type Fronts, startFronts } from './fronts.ts';
 import { type FiredFault, fire, runCli } from './inject.ts';
 import {
@@ -86,6 +87,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   let traceNow = from;
   const events: string[] = [];
   const decisions = { total: 0, sampleStale: 0 };
+  const deciderLag = new DeciderLag();
   const note = (line: string) => {
     events.push(`${new Date().toISOString()} ${line}`);
   };
@@ -124,6 +126,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           reasons?: string[];
           instances?: string[];
           actionId?: string;
+          messageType?: string;
+          timestamp?: string;
         };
         if (
           service === 'decider' &&
@@ -132,7 +136,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           decisions.total += 1;
           // A decider behind its queue holds every sample as stale: on a
           // starved machine this, not a fault, explains a cluster that never moved.
-          if (entry.reasons?.includes('sample-stale')) decisions.sampleStale += 1;
+          const stale = entry.reasons?.includes('sample-stale') === true;
+          if (stale) decisions.sampleStale += 1;
+          if (entry.actionId && entry.messageType === 'MetricsSampled')
+            deciderLag.observe(new Date(entry.timestamp ?? Date.now()), entry.actionId, stale);
         }
         if (
           service === 'decider' &&
@@ -351,6 +358,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       },
       neverJoined: [...neverJoin.held],
       decisions,
+      deciderLag: deciderLag.windows(),
       events,
       invariants,
     });
