@@ -33,9 +33,7 @@ export class InstancePoll {
   async read(): Promise<Instance[]> {
     if (this.#open === null) {
       // The first read sees what was terminated before this reader started.
-      const all = await this.#describe(this.#filters);
-      this.#settle(all, []);
-      return all;
+      return this.#settle(await this.#describe(this.#filters), []);
     }
     const current = await this.#describe([
       ...this.#filters,
@@ -43,15 +41,13 @@ export class InstancePoll {
     ]);
     const present = new Set(current.map((i) => i.InstanceId));
     const left = [...this.#open].filter((id) => !present.has(id));
-    if (left.length === 0) return this.#settle(current, []);
-    try {
-      return this.#settle(current, await this.#describe(this.#filters, left));
-    } catch (err) {
-      // An id EC2 no longer knows fails the whole call: start over from one full read.
-      if ((err as { name?: string }).name !== 'InvalidInstanceID.NotFound') throw err;
-      this.#open = null;
-      return this.read();
-    }
+    // By filter, not InstanceIds: an id moto has forgotten answers nothing
+    // instead of failing the call, and is simply not remembered.
+    const since =
+      left.length > 0
+        ? await this.#describe([...this.#filters, { Name: 'instance-id', Values: left }])
+        : [];
+    return this.#settle(current, since);
   }
 
   #settle(current: Instance[], left: Instance[]): Instance[] {
@@ -61,20 +57,13 @@ export class InstancePoll {
       if (i.State?.Name === 'terminated') this.#terminated.set(i.InstanceId, i);
       else open.add(i.InstanceId);
     }
-    // An id that left the set but was not found by id stays open: asked again next time.
-    const found = new Set(left.map((i) => i.InstanceId));
-    for (const id of this.#open ?? [])
-      if (!found.has(id) && !this.#terminated.has(id)) open.add(id);
     this.#open = open;
     const notTerminated = [...current, ...left].filter((i) => i.State?.Name !== 'terminated');
     return [...notTerminated, ...this.#terminated.values()];
   }
 
-  async #describe(filters: Filter[], instanceIds?: string[]): Promise<Instance[]> {
-    return describeInstances(this.#ec2, {
-      Filters: filters,
-      ...(instanceIds ? { InstanceIds: instanceIds } : {}),
-    });
+  async #describe(filters: Filter[]): Promise<Instance[]> {
+    return describeInstances(this.#ec2, { Filters: filters });
   }
 }
 

@@ -80,7 +80,7 @@ export function soakTable(report: SoakReport): string {
         .map(([k, n]) => `${k} ${n}`)
         .join(', ') || 'none'
     }${report.neverJoined.length ? `; never joined: ${report.neverJoined.join(' ')}` : ''}`,
-    `  decisions   ${report.decisions.total}, ${report.decisions.sampleStale} held as sample-stale${
+    `  decisions   ${report.decisions.total}, ${report.decisions.sampleStale} samples passed over as stale${
       report.decisions.sampleStale > report.decisions.total / 2
         ? ' (the decider ran behind its queue: check the machine load)'
         : ''
