@@ -6,6 +6,7 @@ export { type HistoryLine, historyLines } from './commands/history.js';
 export {
   CLEAR_SCREEN,
   clusterStatus,
+  cooldownText,
   cooldownUntil,
   countNodes,
   formatReconciliation,

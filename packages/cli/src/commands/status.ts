@@ -60,7 +60,16 @@ export interface StatusReport {
   readonly inFlight: readonly InFlightAction[];
   readonly cooldowns: {
     readonly scaleUp: { readonly last: string | null; readonly until: string | null };
-    readonly scaleDown: { readonly last: string | null; readonly until: string | null };
+    readonly scaleDown: {
+      readonly last: string | null;
+      readonly until: string | null;
+      /**
+       * scaleDown.skipCooldownWhenSurplus: the decider passes over this
+       * cooldown while the fleet would stay idle with one node fewer, so a
+       * running cooldown is not by itself why no node is removed.
+       */
+      readonly skippedWhenSurplus: boolean;
+    };
   };
   readonly lock: {
     readonly owner: string | null;
@@ -178,6 +187,7 @@ export async function clusterStatus(deployment: Deployment, now: Date): Promise<
       scaleDown: {
         last: state.lastScaleDownAt,
         until: cooldownUntil(state.lastScaleDownAt, config.scaleDown.cooldownSeconds, now),
+        skippedWhenSurplus: config.scaleDown.skipCooldownWhenSurplus,
       },
     },
     lock: {
@@ -203,12 +213,17 @@ function count(n: number | null): string {
   return n === null ? '?' : String(n);
 }
 
-function cooldownText(c: { last: string | null; until: string | null }, now: Date): string {
+export function cooldownText(
+  c: { last: string | null; until: string | null; skippedWhenSurplus?: boolean },
+  now: Date,
+): string {
   if (!c.last) return 'none (never)';
   const last = `last ${c.last} (${formatAge(new Date(c.last), now)} ago)`;
-  return c.until
-    ? `until ${c.until} (${formatAge(new Date(c.until), now)} left), ${last}`
-    : `over, ${last}`;
+  if (!c.until) return `over, ${last}`;
+  const skipped = c.skippedWhenSurplus
+    ? '; passed over while the fleet stays idle with one node fewer (scaleDown.skipCooldownWhenSurplus)'
+    : '';
+  return `until ${c.until} (${formatAge(new Date(c.until), now)} left), ${last}${skipped}`;
 }
 
 /** The reconciler's last pass: when, what it compared, what it repaired (explain each by its action). */

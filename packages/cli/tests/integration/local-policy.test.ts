@@ -86,6 +86,7 @@ describe('smartscale status on the npm start environment', () => {
       expect(status.cooldowns.scaleDown).toEqual({
         last: lastScaleDownAt,
         until: until(live.scaleDown.cooldownSeconds, lastScaleDownAt),
+        skippedWhenSurplus: live.scaleDown.skipCooldownWhenSurplus,
       });
       expect(status.cooldowns.scaleUp.until).toBe(
         until(live.scaleUp.cooldownSeconds, lastScaleUpAt),

@@ -6,6 +6,7 @@ import type { StoredAuditEntry } from '@smartscale/aws';
 import type { Decision } from '@smartscale/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  cooldownText,
   cooldownUntil,
   countNodes,
   explainEntries,
@@ -297,6 +298,21 @@ describe('formatting', () => {
     expect(cooldownUntil('2026-01-01T00:08:00.000Z', 300, now)).toBe('2026-01-01T00:13:00.000Z');
     expect(cooldownUntil('2026-01-01T00:00:00.000Z', 300, now)).toBeNull();
     expect(cooldownUntil(null, 300, now)).toBeNull();
+  });
+
+  it('says when a running scale-down cooldown is passed over for an idle fleet', () => {
+    const now = new Date('2026-01-01T00:10:00Z');
+    const running = { last: '2026-01-01T00:08:00.000Z', until: '2026-01-01T00:13:00.000Z' };
+    expect(cooldownText({ ...running, skippedWhenSurplus: false }, now)).toBe(
+      'until 2026-01-01T00:13:00.000Z (3m left), last 2026-01-01T00:08:00.000Z (2m ago)',
+    );
+    expect(cooldownText({ ...running, skippedWhenSurplus: true }, now)).toMatch(
+      /\(2m ago\); passed over while the fleet stays idle with one node fewer \(scaleDown\.skipCooldownWhenSurplus\)$/,
+    );
+    // Over is over, whatever the setting.
+    expect(cooldownText({ last: running.last, until: null, skippedWhenSurplus: true }, now)).toBe(
+      'over, last 2026-01-01T00:08:00.000Z (2m ago)',
+    );
   });
 
   it('explains a hold with its reasons, snapshot and timeline', () => {
