@@ -1,6 +1,6 @@
 // `npm run soak -- --seed N --minutes M [--trace FILE]`: one seeded chaos
-// soak on the whole local stack; prints the table, writes out/soak-report.json,
-// exits 1 when an invariant broke.
+// soak on the whole local stack; prints the table, writes out/soak-report.json
+// (or out/<--report>), exits 1 when an invariant broke.
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../env.ts';
@@ -8,7 +8,7 @@ import { soakTable, writeSoakReport } from './report.ts';
 import { runSoak } from './run-soak.ts';
 
 const USAGE =
-  'usage: npm run soak -- --seed N --minutes M [--trace FILE] [--settle-seconds S] [--mean-gap-seconds G]';
+  'usage: npm run soak -- --seed N --minutes M [--trace FILE] [--settle-seconds S] [--mean-gap-seconds G] [--report NAME.json]';
 const fail = (message: string): never => {
   console.error(`soak: ${message}\n${USAGE}`);
   process.exit(2);
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     trace: { type: 'string' },
     'settle-seconds': { type: 'string', default: '120' },
     'mean-gap-seconds': { type: 'string', default: '15' },
+    report: { type: 'string', default: 'soak-report.json' },
   },
 });
 const seed = Number(values.seed);
@@ -31,6 +32,10 @@ const settleSeconds = Number(values['settle-seconds']);
 const meanGapSeconds = Number(values['mean-gap-seconds']);
 if (!(settleSeconds > 0) || !(meanGapSeconds > 0))
   fail('--settle-seconds and --mean-gap-seconds must be positive');
+// A file name in out/, so soaks running side by side (CI) keep their reports apart.
+const reportName = values.report;
+if (!/^[\w.-]+\.json$/.test(reportName))
+  fail(`--report '${reportName}' must be a file name ending in .json (it is written under out/)`);
 
 // TechFlow by default, its evening (19:00-22:00: before, during and after the
 // flash sale), looped at 60x; another trace plays whole.
@@ -63,6 +68,6 @@ const report = await runSoak({
   meanGapSeconds,
   ...window,
 });
-const written = writeSoakReport(report);
+const written = writeSoakReport(report, reportName);
 console.log(`\n${soakTable(report)}\n  wrote ${written}`);
 process.exit(report.held ? 0 : 1);
