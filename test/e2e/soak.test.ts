@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../packages/local/src/env.ts';
 import { type SoakReport, writeSoakReport } from '../../packages/local/src/soak/report.ts';
 import { runSoak } from '../../packages/local/src/soak/run-soak.ts';
@@ -53,6 +53,13 @@ function expectEveryInvariantHeld(report: SoakReport, minKinds: number): void {
   expect(report.convergeSeconds, load).not.toBeNull();
 }
 
+// A side soak still running when the file ends (a timeout) gets SIGTERM,
+// on which the soak CLI stops its stack: no moto or API server is left behind.
+const sideSoaks = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of sideSoaks) if (child.exitCode === null) child.kill('SIGTERM');
+});
+
 /** `npm run soak` for one seed in a child process; its report, read from out/. */
 async function soakInChildProcess(seed: number, minutes: number): Promise<SoakReport> {
   const reportName = `soak-report-ci-seed${seed}.json`;
@@ -70,6 +77,7 @@ async function soakInChildProcess(seed: number, minutes: number): Promise<SoakRe
     ],
     { cwd: REPO_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, stdio: 'pipe' },
   );
+  sideSoaks.add(child);
   let output = '';
   child.stdout.on('data', (d) => {
     output += d;
@@ -79,7 +87,10 @@ async function soakInChildProcess(seed: number, minutes: number): Promise<SoakRe
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   // 0 held, 1 an invariant broke (the report says which); anything else is no soak at all.
-  expect([0, 1], `soak seed ${seed} exited ${code}:\n${output.slice(-4000)}`).toContain(code);
+  const said = `soak seed ${seed} exited ${code}:\n${output.slice(-4000)}`;
+  expect([0, 1], said).toContain(code);
+  // Exit 1 is also how Node ends on an uncaught error: then there is no report.
+  expect(existsSync(reportFile), said).toBe(true);
   return JSON.parse(readFileSync(reportFile, 'utf8')) as SoakReport;
 }
 
