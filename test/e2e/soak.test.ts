@@ -18,7 +18,7 @@ import { FAULT_KINDS } from '../../packages/local/src/soak/schedule.ts';
 // of a late ScaleUp replayed past max, and of the join-verifier terminating a
 // joined worker whose kubelet stopped before its deadline.
 //
-// Seeds 2 and 3 play 1 minute each beside it (10 faults of 10 kinds each,
+// Seeds 2 and 3 play 1 minute each beside it (about 10 faults each, of 10 kinds,
 // other kinds at other moments). Seed 3 is the seed that first took the
 // fleet above max (12 of 10) in a 3-minute soak; at 1 minute it does not
 // reach max, so that bug's regression is packages/core's fleet-count test,
