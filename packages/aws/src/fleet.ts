@@ -3,6 +3,7 @@ import {
   type _InstanceType,
   CreateFleetCommand,
   type CreateFleetError,
+  type DescribeInstancesCommandInput,
   DescribeInstanceTypesCommand,
   type EC2Client,
   type Instance,
@@ -175,17 +176,27 @@ function workerFilters(clusterId: string): { Name: string; Values: string[] }[] 
  */
 export async function liveWorkerIds(ec2: EC2Client, clusterId: string): Promise<Set<string>> {
   const ids = new Set<string>();
-  const pages = paginateDescribeInstances(
-    { client: ec2 },
-    {
-      Filters: [...workerFilters(clusterId), { Name: 'instance-state-name', Values: LIVE_STATES }],
-    },
-  );
-  for await (const page of pages)
-    for (const reservation of page.Reservations ?? [])
-      for (const instance of reservation.Instances ?? [])
-        if (instance.InstanceId) ids.add(instance.InstanceId);
+  const live = await describeInstances(ec2, {
+    Filters: [...workerFilters(clusterId), { Name: 'instance-state-name', Values: LIVE_STATES }],
+  });
+  for (const instance of live) if (instance.InstanceId) ids.add(instance.InstanceId);
   return ids;
+}
+
+/**
+ * Every instance of every page of a DescribeInstances. EC2 (and moto)
+ * answers 100 reservations a page when no MaxResults is given; a reader of
+ * the first page only loses the newest instances once more were launched.
+ */
+export async function describeInstances(
+  ec2: EC2Client,
+  input: DescribeInstancesCommandInput,
+): Promise<Instance[]> {
+  const instances: Instance[] = [];
+  for await (const page of paginateDescribeInstances({ client: ec2 }, input))
+    for (const reservation of page.Reservations ?? [])
+      instances.push(...(reservation.Instances ?? []));
+  return instances;
 }
 
 /** The dedup step of one launch: per slot and attempt when a slot is given. */
@@ -324,17 +335,10 @@ export class Ec2Fleet {
   }
 
   async #describe(filters: { Name: string; Values: string[] }[]): Promise<ManagedWorker[]> {
-    const workers: ManagedWorker[] = [];
-    const pages = paginateDescribeInstances(
-      { client: this.#options.ec2 },
-      { Filters: [...workerFilters(this.#options.clusterId), ...filters] },
-    );
-    for await (const page of pages) {
-      for (const reservation of page.Reservations ?? []) {
-        for (const instance of reservation.Instances ?? []) workers.push(toManagedWorker(instance));
-      }
-    }
-    return workers;
+    const instances = await describeInstances(this.#options.ec2, {
+      Filters: [...workerFilters(this.#options.clusterId), ...filters],
+    });
+    return instances.map(toManagedWorker);
   }
 
   /** Live (pending or running) workers of this cluster that SmartScale manages. */

@@ -14,6 +14,7 @@ export {
 export { DedupStore, StepInProgressError } from './dedup.js';
 export {
   assertInstanceTypeOffered,
+  describeInstances,
   Ec2Fleet,
   FleetTag,
   LaunchInProgressError,

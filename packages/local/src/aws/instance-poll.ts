@@ -7,13 +7,8 @@
 // every service's AWS calls behind them. This reader asks moto only for the
 // instances not yet terminated, then once, by id, for those that left that
 // set; terminated is final, so it keeps those itself.
-import {
-  type DescribeInstancesCommandInput,
-  type EC2Client,
-  type Filter,
-  type Instance,
-  paginateDescribeInstances,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, Filter, Instance } from '@aws-sdk/client-ec2';
+import { describeInstances } from '@smartscale/aws';
 
 const NOT_TERMINATED = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
 
@@ -65,21 +60,4 @@ export class InstancePoll {
   async #describe(filters: Filter[]): Promise<Instance[]> {
     return describeInstances(this.#ec2, { Filters: filters });
   }
-}
-
-/**
- * Every page of a DescribeInstances. moto, like EC2, answers 100
- * reservations a page when no MaxResults is given; a reader that took the
- * first page only lost the newest instances once a soak had launched more
- * than 100 (seed 1 reported two live workers as gone and 0 live).
- */
-export async function describeInstances(
-  ec2: EC2Client,
-  input: DescribeInstancesCommandInput,
-): Promise<Instance[]> {
-  const instances: Instance[] = [];
-  for await (const page of paginateDescribeInstances({ client: ec2 }, input))
-    for (const reservation of page.Reservations ?? [])
-      instances.push(...(reservation.Instances ?? []));
-  return instances;
 }

@@ -7,9 +7,8 @@
 // never joins, a blocking PDB, and the ledger's lock and state contended.
 // Nothing is mocked.
 import { StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
-import { FleetTag } from '@smartscale/aws';
+import { describeInstances, FleetTag } from '@smartscale/aws';
 import { main as smartscale } from '@smartscale/cli';
-import { describeInstances } from '../aws/instance-poll.ts';
 import type { LocalStack } from '../stack.ts';
 import { SHOP_NAMESPACE } from '../workload.ts';
 import {

@@ -2,7 +2,13 @@
 // EC2 (moto), the API server, the ledger, the DLQs and the lock.
 import type { Filter, Instance } from '@aws-sdk/client-ec2';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { AuditLog, ClusterLock, ClusterStateStore, FleetTag } from '@smartscale/aws';
+import {
+  AuditLog,
+  ClusterLock,
+  ClusterStateStore,
+  describeInstances,
+  FleetTag,
+} from '@smartscale/aws';
 import { peekDeadLetters } from '@smartscale/cli';
 import {
   CORDONED_BY_ANNOTATION,
@@ -13,7 +19,7 @@ import {
   parseProviderId,
   podRequests,
 } from '@smartscale/k8s';
-import { describeInstances, InstancePoll } from '../aws/instance-poll.ts';
+import { InstancePoll } from '../aws/instance-poll.ts';
 import type { LocalStack } from '../stack.ts';
 import type {
   AuditFact,

@@ -9,9 +9,10 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { describeInstances } from '@smartscale/aws';
 import { motoClients } from '@smartscale/aws/test-support';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeInstances, InstancePoll } from '../../src/aws/instance-poll.ts';
+import { InstancePoll } from '../../src/aws/instance-poll.ts';
 
 // Both run against the moto the `aws` project starts through serve_moto.py,
 // which replaces moto's tag lookup (see its docstring).
