@@ -54,7 +54,13 @@ describe('SmartScale end to end', () => {
       ),
     );
     expect(reasons).toContain('pending-pods');
-    expect(entries.some((e) => e.kind === 'outcome' && e.summary === 'NodeJoined')).toBe(true);
+    // The join verifier re-checks on a delayed message (10 s, doubling), so the
+    // pods can run on a Ready Node before its NodeJoined outcome is written.
+    await eventually('a NodeJoined outcome in the audit', async () =>
+      (
+        await auditOf(stack).between(stack.clusterId, new Date(Date.now() - 600_000), new Date())
+      ).some((e) => e.kind === 'outcome' && e.summary === 'NodeJoined'),
+    );
   });
 
   it('launches once when the same ScaleUp is delivered three times', async () => {
