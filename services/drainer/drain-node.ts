@@ -175,14 +175,18 @@ async function redeliver(
   delaySeconds: number,
 ): Promise<void> {
   const attempt = command.payload.attempt + 1;
-  await ports.publishDelayed(
-    followUp(
-      command,
-      'DrainNode',
-      { ...command.payload, attempt, drainStartedAt: drainStartOf(command, now) },
-      now,
+  // Once per delivered message: a copy of this DrainNode folds into the one
+  // chain of passes instead of evicting on a second chain to the deadline.
+  await ports.once(command.actionId, `redeliver-after:${command.id}`, () =>
+    ports.publishDelayed(
+      followUp(
+        command,
+        'DrainNode',
+        { ...command.payload, attempt, drainStartedAt: drainStartOf(command, now) },
+        now,
+      ),
+      delaySeconds,
     ),
-    delaySeconds,
   );
 }
 

@@ -121,9 +121,15 @@ export async function verifyJoin(
       { ...command.payload, instanceIds: outcome.waiting, attempt },
       now,
     );
-    await ports.publishDelayed(
-      next,
-      Math.min(recheckDelaySeconds(command.payload.attempt), untilDeadline),
+    // Once per delivered message: a copy of this VerifyJoin (SQS delivers at
+    // least once; a fault may double it) folds into the one chain of
+    // re-checks instead of starting a second one that runs to the deadline.
+    // A different message of the action still gets its own re-check.
+    await ports.once(command.actionId, `recheck-after:${command.id}`, () =>
+      ports.publishDelayed(
+        next,
+        Math.min(recheckDelaySeconds(command.payload.attempt), untilDeadline),
+      ),
     );
   }
   return outcome;

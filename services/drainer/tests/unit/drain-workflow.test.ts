@@ -264,7 +264,7 @@ describe('drain workflow: the same DrainNode delivered twice', () => {
     expect(world.publisher.types()).toEqual(['ActionFailed']);
   });
 
-  it('while a PDB holds a pod that may move: each copy evicts, the cordon and NodeCordoned happen once', async () => {
+  it('while a PDB holds a pod that may move: each copy evicts; the cordon, NodeCordoned and the next pass happen once', async () => {
     const world = clusterWithHeldPod();
     const command = drainCommand(
       { nodeName: NODE, instanceId: INSTANCE, deadline: world.clock.at(600) },
@@ -279,6 +279,23 @@ describe('drain workflow: the same DrainNode delivered twice', () => {
     expect(world.cluster.node(NODE)?.cordonedBy).toBe(command.actionId);
     expect(world.cluster.seen.evictions).toEqual(['shop/web-1', 'shop/cart-0', 'shop/cart-0']);
     expect(world.publisher.types()).toEqual(['NodeCordoned']);
+    // One chain of passes, not one per copy: the copy re-delivers nothing.
+    const [next, ...more] = world.publisher.takeDelayed();
+    expect(more).toEqual([]);
+    expect(next?.message).toMatchObject({ type: 'DrainNode', payload: { attempt: 1 } });
+  });
+
+  it('a re-sent DrainNode of the same action (a new message) still gets its own next pass', async () => {
+    const world = clusterWithHeldPod();
+    const payload = { nodeName: NODE, instanceId: INSTANCE, deadline: world.clock.at(600) };
+    const command = drainCommand(payload, world.clock.now());
+    const resent = drainCommand(payload, world.clock.now(), { actionId: command.actionId });
+    const ports = drainerPorts(world);
+
+    await drainNode(command, ports);
+    await drainNode(resent, ports);
+
+    expect(world.publisher.takeDelayed()).toHaveLength(2);
   });
 });
 

@@ -141,7 +141,7 @@ describe('join workflow: a node turns Ready', () => {
     expect(world.publisher.delayed).toEqual([]);
   });
 
-  it('a duplicate delivered before the node is Ready starts a second re-check chain, still one NodeJoined', async () => {
+  it('a duplicate delivered before the node is Ready folds into one re-check chain, one NodeJoined', async () => {
     const world = createWorld();
     const command = launched(world, [A]);
     const ports = joinVerifierPorts(world);
@@ -149,11 +149,25 @@ describe('join workflow: a node turns Ready', () => {
     await verifyJoin(command, ports);
     await verifyJoin(command, ports);
     const chains = world.publisher.takeDelayed();
-    expect(chains.map((c) => c.delaySeconds)).toEqual([10, 10]);
+    expect(chains.map((c) => c.delaySeconds)).toEqual([10]);
+    // Its re-check, delivered twice too, is re-checked once more, not twice.
+    world.clock.advance(10);
+    const [recheck] = chains as [(typeof chains)[number]];
+    await verifyJoin(recheck.message as Envelope<'VerifyJoin'>, ports);
+    await verifyJoin(recheck.message as Envelope<'VerifyJoin'>, ports);
+    expect(world.publisher.takeDelayed().map((c) => c.delaySeconds)).toEqual([20]);
+    // A different VerifyJoin of the same action (a re-send) is still re-checked.
+    const resent = verifyJoinCommand({ ...command.payload }, world.clock.now(), {
+      actionId: command.actionId,
+    });
+    await verifyJoin(resent, ports);
+    const rechecks = world.publisher.takeDelayed();
+    expect(rechecks).toHaveLength(1);
 
     world.clock.advance(10);
     world.cluster.addNode({ name: 'worker-a', instanceId: A, ready: true });
-    for (const { message } of chains) await verifyJoin(message as Envelope<'VerifyJoin'>, ports);
+    for (const { message } of rechecks) await verifyJoin(message as Envelope<'VerifyJoin'>, ports);
+    await verifyJoin(recheck.message as Envelope<'VerifyJoin'>, ports);
 
     expect(world.publisher.types()).toEqual(['NodeJoined']);
     expect(world.publisher.delayed).toEqual([]);
