@@ -22,7 +22,9 @@ import {
 let stack: LocalStack;
 const drainerLines: string[] = [];
 const ns = 'guarded';
-const DRAIN_SECONDS = 20;
+// Passes at about 0, 5 and 15 s (5 s, doubling): 25 s leaves the third
+// refusal 10 s of slack on a loaded machine before the deadline ends it.
+const DRAIN_SECONDS = 25;
 
 beforeAll(async () => {
   stack = await startTestStack('pdb', {
@@ -111,6 +113,11 @@ describe('a drain blocked by a PodDisruptionBudget', () => {
     expect(JSON.stringify(failed.detail)).toContain('drain not finished by the deadline');
 
     // Several eviction attempts, each refused by the budget, spread by delayed redelivery.
+    // The drainer logs its abort after publishing ActionFailed, which the
+    // decider audits in its own process: the line may come a moment later.
+    await eventually('the drainer logged its abort', async () =>
+      drainerLines.some((l) => l.includes('"drain aborted"') && l.includes(command.actionId)),
+    );
     const ours = drainerLines
       .filter((l) => l.startsWith('{'))
       .map(

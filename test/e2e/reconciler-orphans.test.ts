@@ -96,8 +96,9 @@ describe('a VerifyJoin lost to its dead-letter queue', () => {
     const instances = (described.Reservations ?? []).flatMap((r) => r.Instances ?? []);
     for (const i of instances) {
       expect(['shutting-down', 'terminated']).toContain(i.State?.Name);
-      // Not before its join window closed, and within a pass (plus a
-      // second of slack for the pass itself) after.
+      // Not before its join window closed, and within two passes after:
+      // a pass that overruns its interval makes the next tick skip, and a
+      // repair is stamped after its terminate and publish.
       const window =
         (i.LaunchTime?.getTime() ?? 0) +
         (FAST_CONFIG.instance.bootSeconds + FAST_CONFIG.join.timeoutSeconds + GRACE_SECONDS) * 1000;
@@ -108,7 +109,7 @@ describe('a VerifyJoin lost to its dead-letter queue', () => {
         )?.at ?? '',
       );
       expect(at).toBeGreaterThan(window);
-      expect(at - window).toBeLessThanOrEqual(RECONCILE_MS + 1000);
+      expect(at - window).toBeLessThanOrEqual(2 * RECONCILE_MS + 2000);
     }
   });
 });

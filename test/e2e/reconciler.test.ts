@@ -47,6 +47,17 @@ const repairs = (entries: readonly StoredAuditEntry[], code: string) =>
     (e) => e.kind === 'repair' && (e.detail as { repair: { code: string } }).repair.code === code,
   );
 
+/**
+ * The `code` repairs audited since `since`, once there is one: the
+ * reconciler audits a repair after making it, so the world can show the
+ * repair a moment before the audit does.
+ */
+const auditedRepairs = (since: Date, code: string) =>
+  eventually(`a ${code} repair in the audit`, async () => {
+    const found = repairs(await auditSince(stack, since), code);
+    return found.length > 0 && found;
+  });
+
 describe('the reconciler', () => {
   it('deletes the Node of a worker terminated behind its back, and the next scale-down proceeds', async () => {
     // 8 pods of 500m, 3 to a worker: 3 workers, so one is left to scale
@@ -81,7 +92,7 @@ describe('the reconciler', () => {
       async () => !(await core.listNode()).items.some((n) => n.metadata?.name === victim),
       30_000,
     );
-    const ghost = repairs(await auditSince(stack, since), 'ghost-node');
+    const ghost = await auditedRepairs(since, 'ghost-node');
     expect(
       ghost.map((e) => (e.detail as { repair: { nodeName: string } }).repair.nodeName),
     ).toEqual([victim]);
@@ -140,7 +151,7 @@ describe('the reconciler', () => {
     ).then((node) => {
       expect(node.metadata?.annotations?.[CORDONED_BY_ANNOTATION]).toBeUndefined();
     });
-    const lifted = repairs(await auditSince(stack, since), 'stale-cordon');
+    const lifted = await auditedRepairs(since, 'stale-cordon');
     expect(lifted).toHaveLength(1);
     expect(lifted[0]?.detail).toMatchObject({
       repair: { nodeName: mine, repairedActionId: deadAction },
@@ -177,8 +188,8 @@ describe('the reconciler', () => {
         !(await core.listNode()).items.some((n) => n.metadata?.name === victim),
       60_000,
     );
+    const repaired = await auditedRepairs(since, 'unhealthy-node');
     const entries = await auditSince(stack, since);
-    const repaired = repairs(entries, 'unhealthy-node');
     expect(
       repaired.map((e) => (e.detail as { repair: { nodeName: string } }).repair.nodeName),
     ).toEqual([victim]);

@@ -132,10 +132,18 @@ try {
   for (;;) {
     const pods = (await core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=app' }))
       .items;
-    if (pods.length === replicas && pods.every((p) => p.status?.phase === 'Running')) break;
+    // The app fits on fewer workers than min: its pods can run before the
+    // last of min has joined, and what this prints next promises min.
+    const ready = (await core.listNode()).items.filter((n) =>
+      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    ).length;
+    const running = pods.length === replicas && pods.every((p) => p.status?.phase === 'Running');
+    if (running && ready >= policy.workers.min) break;
     if (Date.now() > readyBy)
       throw new Error(
-        `the app's ${replicas} pod(s) were not Running after 180 s; see the service logs in ${stack.logDir}`,
+        running
+          ? `${ready} of min ${policy.workers.min} workers were Ready after 180 s; see the service logs in ${stack.logDir}`
+          : `the app's ${replicas} pod(s) were not Running after 180 s; see the service logs in ${stack.logDir}`,
       );
     await new Promise((r) => setTimeout(r, 1000));
   }
