@@ -8,6 +8,7 @@ export {
   type PlannedAlarm,
   type PlannedBucket,
   type PlannedQueue,
+  type PlannedSubscription,
   type PlannedTable,
   queueSendPolicy,
 } from './plan.ts';

@@ -1,4 +1,5 @@
-// One line of the doctor's report, and its three constructors shared by every check module.
+// One line of the doctor's report, its three constructors and the redeploy
+// fix, shared by every check module.
 
 /** One line of the doctor's report. */
 export interface DoctorFinding {
@@ -28,3 +29,12 @@ export const warning = (check: string, detail: string, fix: string): DoctorFindi
   detail,
   fix,
 });
+
+/** The stage as `sst deploy --stage` took it: the prefix is `smartscale-<stage>`. */
+export function stageOf(prefix: string): string {
+  return prefix.startsWith('smartscale-') ? prefix.slice('smartscale-'.length) : prefix;
+}
+
+/** The fix for anything the plan declares that is missing or changed. */
+export const redeploy = (prefix: string) =>
+  `run 'npx sst deploy --stage ${stageOf(prefix)}' again (it recreates what the plan declares)`;

@@ -25,7 +25,8 @@ import {
   type ParameterName,
   topology,
 } from '@smartscale/stacks';
-import { type DoctorFinding, ok, problem, warning } from './doctor-finding.js';
+import { topicArnOf } from './doctor-delivery.js';
+import { type DoctorFinding, ok, problem, redeploy, warning } from './doctor-finding.js';
 
 export type { DoctorFinding } from './doctor-finding.js';
 
@@ -33,14 +34,6 @@ const errorName = (error: unknown) =>
   error instanceof Error ? error.name : typeof error === 'string' ? error : 'Error';
 const errorText = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-
-/** The stage as `sst deploy --stage` took it: the prefix is `smartscale-<stage>`. */
-function stageOf(prefix: string): string {
-  return prefix.startsWith('smartscale-') ? prefix.slice('smartscale-'.length) : prefix;
-}
-
-const redeploy = (prefix: string) =>
-  `run 'npx sst deploy --stage ${stageOf(prefix)}' again (it recreates what the plan declares)`;
 
 /**
  * Every topic, queue (with its DLQ and redrive), table and EventBridge rule
@@ -55,12 +48,7 @@ export async function checkPlannedResources(
   const findings: DoctorFinding[] = [];
   for (const topic of plan.topics) {
     const check = `topic ${topic.name}`;
-    // The resources JSON lists the topics services publish to; the alarms topic is found by name.
-    const known = topicArns[topic.key];
-    const arn =
-      known ??
-      Object.values(topicArns)[0]?.replace(/[^:]+$/, topic.name) ??
-      `arn:aws:sns:::${topic.name}`;
+    const arn = topicArnOf(topicArns, topic);
     try {
       await clients.sns.send(new GetTopicAttributesCommand({ TopicArn: arn }));
       findings.push(ok(check, 'exists'));

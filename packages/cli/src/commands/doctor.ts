@@ -26,6 +26,7 @@ import {
   checkVcpuQuotas,
   createAccountClients,
 } from '../doctor-account.js';
+import { checkQueueDelivery } from '../doctor-delivery.js';
 import { checkNodeExporters } from '../doctor-exporters.js';
 import { checkWorkerImage } from '../doctor-image.js';
 import { formatTable } from '../table.js';
@@ -207,6 +208,7 @@ export const doctorCommand: Command = {
       const prefix = d.resources.prefix;
       const findings: DoctorFinding[] = [];
       findings.push(...(await checkPlannedResources(d.clients, prefix, d.resources.topics)));
+      findings.push(...(await checkQueueDelivery(d.clients, prefix, d.resources.topics)));
       const parameters = await checkParameters(d.clients, prefix);
       findings.push(...parameters.findings);
       const skipped = (check: string, what: string) =>

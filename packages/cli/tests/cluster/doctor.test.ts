@@ -17,7 +17,18 @@ import {
   ModifySubnetAttributeCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
-import { DeleteQueueCommand, GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ListSubscriptionsByTopicCommand,
+  SetSubscriptionAttributesCommand,
+  UnsubscribeCommand,
+} from '@aws-sdk/client-sns';
+import {
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+} from '@aws-sdk/client-sqs';
 import { DeleteParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
@@ -33,6 +44,7 @@ import {
   kubeIdentities,
   names,
   type ParameterName,
+  queueSendPolicy,
 } from '@smartscale/stacks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyTopology } from '../../../local/src/aws/bootstrap.ts';
@@ -202,8 +214,15 @@ describe('smartscale doctor against moto and the local control plane', () => {
         'kubernetes RBAC as smartscale-join-verifier',
         'kubernetes RBAC as smartscale',
         'reconciler',
+        `delivery to ${resources.prefix}-decider`,
+        `delivery to ${resources.prefix}-spot-listener`,
       ]),
     );
+    expect(
+      report.findings.find((f) => f.check === `delivery to ${resources.prefix}-decider`),
+    ).toMatchObject({
+      detail: `from topic ${resources.prefix}-samples, topic ${resources.prefix}-events`,
+    });
     // The worker network's template launches Amazon Linux 2023, as the guide asks.
     expect(report.findings.find((f) => f.check.startsWith('worker image ami-'))?.status).toBe('ok');
     // The Slack webhook is optional: a warning with the CLI v1 caveat, not a problem.
@@ -441,6 +460,78 @@ describe('smartscale doctor against moto and the local control plane', () => {
     expect(found[`queue ${resources.prefix}-drainer`]?.detail).toMatch(/^not found/);
     expect(found[`queue ${resources.prefix}-drainer`]?.fix).toContain(
       `npx sst deploy --stage ${resources.prefix.slice('smartscale-'.length)}`,
+    );
+  });
+
+  it('names a queue that gets nothing: a subscription gone, one wrapped or filtered, a policy that forgot a sender', async () => {
+    const arnOf = async (url: string) =>
+      (
+        await clients.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+        )
+      ).Attributes?.QueueArn ?? '';
+    const subscriptionTo = async (topicArn: string, queueUrl: string) => {
+      const queueArn = await arnOf(queueUrl);
+      const subs = await clients.sns.send(
+        new ListSubscriptionsByTopicCommand({ TopicArn: topicArn }),
+      );
+      return subs.Subscriptions?.find((x) => x.Endpoint === queueArn)?.SubscriptionArn ?? '';
+    };
+    const commands = resources.topics.commands;
+    // The decider: someone unsubscribed it from the samples topic.
+    await clients.sns.send(
+      new UnsubscribeCommand({
+        SubscriptionArn: await subscriptionTo(
+          resources.topics.samples,
+          resources.queues.decider.url,
+        ),
+      }),
+    );
+    // The provisioner: raw delivery turned off.
+    await clients.sns.send(
+      new SetSubscriptionAttributesCommand({
+        SubscriptionArn: await subscriptionTo(commands, resources.queues.provisioner.url),
+        AttributeName: 'RawMessageDelivery',
+        AttributeValue: 'false',
+      }),
+    );
+    // The join verifier: its filter lost VerifyJoin.
+    await clients.sns.send(
+      new SetSubscriptionAttributesCommand({
+        SubscriptionArn: await subscriptionTo(commands, resources.queues['join-verifier'].url),
+        AttributeName: 'FilterPolicy',
+        AttributeValue: JSON.stringify({ type: ['ScaleUp'] }),
+      }),
+    );
+    // The spot listener: a policy that names no rule.
+    const spotQueue = resources.queues['spot-listener'].url;
+    await clients.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: spotQueue,
+        Attributes: {
+          Policy: queueSendPolicy(await arnOf(spotQueue), { topicArns: [], ruleArns: [] }),
+        },
+      }),
+    );
+
+    const { code, report } = await doctor();
+
+    expect(code).toBe(1);
+    const found = Object.fromEntries(problems(report).map((f) => [f.check, f.detail]));
+    const prefix = resources.prefix;
+    expect(found[`delivery to ${prefix}-decider`]).toBe(
+      `not subscribed to ${resources.topics.samples}: its messages are dropped or dead-lettered before SmartScale sees them`,
+    );
+    expect(found[`delivery to ${prefix}-provisioner`]).toContain('raw message delivery off');
+    expect(found[`delivery to ${prefix}-join-verifier`]).toContain(
+      `its subscription to ${commands} filters out VerifyJoin`,
+    );
+    expect(found[`delivery to ${prefix}-spot-listener`]).toMatch(
+      new RegExp(`^its policy does not let arn:aws:events:[^ ]+:rule/${prefix}-[a-z-]+ send; `),
+    );
+    // The notifier's subscriptions and policy were left alone.
+    expect(report.findings.find((f) => f.check === `delivery to ${prefix}-notifier`)?.status).toBe(
+      'ok',
     );
   });
 });
