@@ -60,7 +60,7 @@ async function deadLetterVerifyJoins(): Promise<Message[]> {
 }
 
 describe('a VerifyJoin lost to its dead-letter queue', () => {
-  it('the reconciler terminates the unjoined workers within a pass of their join window', async () => {
+  it('the reconciler terminates the unjoined workers within two passes of their join window', async () => {
     const launched = await eventually('the first InstancesLaunched', async () =>
       (await auditSince(stack)).find(
         (e) => e.kind === 'outcome' && e.summary === 'InstancesLaunched',
