@@ -13,6 +13,7 @@ import {
 } from '@kubernetes/client-node';
 import { loadTrace } from '@smartscale/sim';
 import { REPO_ROOT } from '../env.ts';
+import { startServersInOwnSession } from '../own-session.ts';
 import { startLocalStack } from '../stack.ts';
 import { SHOP_NAMESPACE, startShopWorkload } from '../workload.ts';
 import { compressedConfig } from './demo-config.ts';
@@ -86,6 +87,10 @@ console.log(
 );
 console.log('starting the local environment (moto, control plane, Prometheus, services)...');
 const config = compressedConfig(speed);
+// As `npm start`: the terminal's Ctrl-C reaches only this process, which
+// stops the services before the servers they talk to (stack.stop), so none
+// logs errors against a control plane already gone.
+startServersInOwnSession();
 const stack = await startLocalStack({
   name,
   config,
@@ -137,11 +142,14 @@ let stopping = false;
 const shutdown = async (code: number) => {
   if (stopping) return;
   stopping = true;
+  if (code > 128) console.log('stopping: the services first, then the servers they talk to');
   await stack.stop();
   process.exit(code);
 };
 process.on('SIGINT', () => void shutdown(130));
 process.on('SIGTERM', () => void shutdown(143));
+// A closed terminal no longer reaches the servers (own session, above).
+process.on('SIGHUP', () => void shutdown(129));
 
 try {
   const apps = stack.admin.makeApiClient(AppsV1Api);
@@ -255,6 +263,10 @@ try {
   console.log(`  wrote ${join('out', 'demo-report.json')} and ${join('out', 'demo-report.html')}`);
   await shutdown(0);
 } catch (err) {
-  console.error(`demo failed: ${(err as Error).stack ?? err}`);
-  await shutdown(1);
+  // A Ctrl-C stops the stack under the running trace: what fails then is
+  // the stop, not the demo, and the shutdown under way exits.
+  if (!stopping) {
+    console.error(`demo failed: ${(err as Error).stack ?? err}`);
+    await shutdown(1);
+  }
 }
