@@ -2,8 +2,9 @@
 // queue that exists with its DLQ can still get nothing: a subscription
 // deleted by hand, one that wraps messages in the SNS envelope (raw delivery
 // off, so every message fails validation), a filter policy that drops a
-// message type, or a queue policy that no longer names the topic or rule. SNS and EventBridge then drop or dead-letter the
-// messages on their side, and nothing in SmartScale's own logs says why.
+// message type, or a queue policy that no longer names the topic or rule.
+// SNS and EventBridge then drop or dead-letter the messages on their side,
+// and nothing in SmartScale's own logs says why.
 
 import { DescribeRuleCommand } from '@aws-sdk/client-eventbridge';
 import {

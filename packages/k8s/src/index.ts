@@ -4,6 +4,7 @@ export { kubeConfigFor, kubeConfigFromEnv, SERVICE_ACCOUNT_DIR } from './kubecon
 export {
   CORDONED_BY_ANNOTATION,
   DRAIN_DEADLINE_ANNOTATION,
+  isNodeReady,
   NODE_LABELS,
   parseProviderId,
 } from './nodes.ts';

@@ -1,4 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
+import { isNodeReady } from '@smartscale/k8s';
 
 /** Workers by where they are in their life, as the demo timeline shows them. */
 export interface NodeStates {
@@ -14,9 +15,6 @@ export interface NodeStates {
 
 /** The label the join agent (and the real worker user data) puts on every worker. */
 const CAPACITY_TYPE_LABEL = 'smartscale.io/capacity-type';
-
-const isReady = (node: V1Node) =>
-  node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
  * Counts Nodes as Ready, joining or draining. A cordoned node is draining
@@ -34,7 +32,7 @@ export function countNodeStates(nodes: readonly V1Node[]): NodeStates {
   for (const node of nodes) {
     if (node.metadata?.labels?.[CAPACITY_TYPE_LABEL] === 'spot') spot += 1;
     if (node.spec?.unschedulable) draining += 1;
-    else if (isReady(node)) ready += 1;
+    else if (isNodeReady(node)) ready += 1;
     else joining += 1;
   }
   return { ready, joining, draining, spot };

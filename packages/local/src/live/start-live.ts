@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { isNodeReady } from '@smartscale/k8s';
 import { CLUSTER_VERSIONS, cacheRoot } from '../cluster/binaries.ts';
 import { type EnvState, isAlive, readEnvState, STATE_FILE } from '../env.ts';
 import { startServersInOwnSession } from '../own-session.ts';
@@ -134,9 +135,7 @@ try {
       .items;
     // The app fits on fewer workers than min: its pods can run before the
     // last of min has joined, and what this prints next promises min.
-    const ready = (await core.listNode()).items.filter((n) =>
-      n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
+    const ready = (await core.listNode()).items.filter(isNodeReady).length;
     const running = pods.length === replicas && pods.every((p) => p.status?.phase === 'Running');
     if (running && ready >= policy.workers.min) break;
     if (Date.now() > readyBy)

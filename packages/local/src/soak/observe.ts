@@ -13,6 +13,7 @@ import { peekDeadLetters } from '@smartscale/cli';
 import {
   CORDONED_BY_ANNOTATION,
   cpuMillis,
+  isNodeReady,
   memoryBytes,
   NODE_LABELS,
   ownerOf,
@@ -68,7 +69,7 @@ export async function readNodes(stack: LocalStack): Promise<NodeFact[]> {
   return nodes.map((n) => ({
     name: n.metadata?.name ?? '',
     instanceId: parseProviderId(n.spec?.providerID)?.instanceId ?? null,
-    ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    ready: isNodeReady(n),
     managed: n.metadata?.labels?.[NODE_LABELS.managed] === 'true',
     unschedulable: n.spec?.unschedulable === true,
     cordonedBy: n.metadata?.annotations?.[CORDONED_BY_ANNOTATION] ?? null,
